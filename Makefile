@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+# sealinit top-level Makefile.
+#
+#   make                         build sealinit for the configured target
+#   make <board>_defconfig       start from configs/<board>_defconfig
+#   make menuconfig | savedefconfig | olddefconfig
+#   make CROSS_COMPILE=aarch64-linux-gnu-     cross-build for arm64
+#   make check                   every test (installs its Debian packages)
+#   make demo                    enroll -> unlock against a software TPM
+#   make V=1                     show the commands
+
+CROSS_COMPILE ?=
+V             ?= 0
+SANITIZE      ?= 0
+CFLAGS        ?= -O2 -g
+KCONFIG_CONFIG ?= .config
+PYTHON        ?= /usr/bin/python3
+
+# Everything below is derived; the knobs are above.
+
+# Goals that must not create a .config as a side effect.
+CONFIG_FREE_GOALS := %config clean distclean help deps check demo bench
+ifeq ($(MAKECMDGOALS),)
+need_config := 1
+endif
+ifneq ($(filter-out $(CONFIG_FREE_GOALS),$(MAKECMDGOALS)),)
+need_config := 1
+endif
+ifeq ($(need_config),1)
+include $(KCONFIG_CONFIG)
+endif
+# The .config may pin a cross-compiler; the command line still wins.
+ifeq ($(origin CROSS_COMPILE),file)
+CROSS_COMPILE := $(patsubst "%",%,$(CONFIG_CROSS_COMPILE))
+endif
+
+CC       := $(CROSS_COMPILE)gcc
+ARCH     := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
+MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null | sed 's/-pc-/-/;s/-unknown-/-/')
+BUILD    ?= build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-san)
+ifneq ($(CROSS_COMPILE),)
+export PKG_CONFIG_LIBDIR := /usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig
+endif
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS_TPM2 := tss2-esys tss2-mu tss2-rc tss2-tctildr
+PKGS      := libcryptsetup json-c $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+SEC      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN      := $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SEC) $(SAN) -MMD -MP \
+	-I$(BUILD)/include -Isrc $(patsubst "%",%,$(CONFIG_EXTRA_CFLAGS)) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto
+
+# Library-like core: never prints, returns codes.
+core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o
+core-$(CONFIG_TPM2)     += tpm.o policy.o token.o
+CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
+MAIN_OBJS := $(BUILD)/src/main.o
+SEALINIT  := $(BUILD)/sealinit
+
+UNIT_TESTS := test_token test_pcrs test_policy test_b64
+UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+
+.PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
+	check unit-tests demo bench deps help
+all: $(SEALINIT)
+
+$(SEALINIT): $(CORE_OBJS) $(MAIN_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/src/%.o: src/%.c $(BUILD)/include/config.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/include/config.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# --- Kconfig (kconfiglib from Debian's python3-kconfiglib) -----------------
+
+KCONFIGLIB := KCONFIG_CONFIG=$(KCONFIG_CONFIG) $(PYTHON) -m
+
+$(KCONFIG_CONFIG):
+	@echo "  CONFIG  $@ (Kconfig defaults; see 'make help' for defconfigs)"
+	$(Q)$(KCONFIGLIB) alldefconfig Kconfig >/dev/null
+
+$(BUILD)/include/config.h: $(KCONFIG_CONFIG) Kconfig scripts/kconfig-header.py
+	@mkdir -p $(dir $@)
+	$(Q)$(PYTHON) scripts/kconfig-header.py Kconfig $(KCONFIG_CONFIG) $@
+
+%_defconfig: configs/%_defconfig
+	$(Q)$(KCONFIGLIB) defconfig --kconfig Kconfig $<
+
+menuconfig:
+	$(Q)$(KCONFIGLIB) menuconfig Kconfig
+
+olddefconfig: $(KCONFIG_CONFIG)
+	$(Q)$(KCONFIGLIB) olddefconfig Kconfig
+
+savedefconfig: $(KCONFIG_CONFIG)
+	$(Q)$(KCONFIGLIB) savedefconfig --kconfig Kconfig --out defconfig
+	@echo "  wrote defconfig"
+
+# --- Tests, demo, benchmarks -----------------------------------------------
+
+deps:
+	$(Q)scripts/deps.sh all
+
+unit-tests: $(UNIT_BINS)
+
+check:
+	$(Q)scripts/deps.sh all
+	$(Q)tests/run.sh
+
+demo:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SEALINIT=$(SEALINIT) tests/demo-host.sh
+
+bench:
+	$(Q)bench/unlock
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -f $(KCONFIG_CONFIG) $(KCONFIG_CONFIG).old defconfig
+
+help:
+	@echo "Targets: all check demo bench menuconfig savedefconfig olddefconfig clean distclean"
+	@echo "Defconfigs:"; for f in configs/*_defconfig; do echo "  $$(basename $$f)"; done
+	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

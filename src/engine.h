@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_ENGINE_H
+#define SEALINIT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct si_diag;
+
+/*
+ * The two operations the CLI and the boot stage share. They never print:
+ * each returns 0 or a negative code (errors.h) and leaves the detail in the
+ * diag.
+ */
+
+/* Asked for a PIN only when a token needs one. Writes a NUL-terminated PIN
+ * into buf (locked memory of size bytes); returns 0 or a negative code. */
+typedef int (*si_pin_fn)(void *ctx, char *buf, size_t size);
+
+struct si_enroll_opts {
+	const char *device;
+	const char *tcti;
+	int timeout_ms;
+	uint32_t pcr_mask;
+	const char *passphrase;   /* authorizes adding the keyslot */
+	size_t passphrase_len;
+	si_pin_fn get_pin;        /* NULL: no PIN */
+	void *pin_ctx;
+};
+
+struct si_enroll_result {
+	int keyslot;
+	int token;
+	int srk_created;
+	unsigned int tpm_commands;
+};
+
+int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
+	      struct si_diag *diag);
+
+struct si_unlock_opts {
+	const char *device;
+	const char *name;         /* NULL: only check that the key opens a keyslot */
+	const char *tcti;
+	int timeout_ms;
+	si_pin_fn get_pin;
+	void *pin_ctx;
+};
+
+struct si_unlock_result {
+	int token;
+	int keyslot;
+	unsigned int tpm_commands;
+};
+
+int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
+	      struct si_diag *diag);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+
+void si_diag_set(struct si_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const struct {
+	int code;
+	int exit_code;
+	const char *msg;
+} table[] = {
+	{ SI_ENOTPM,       3,  "no TPM reachable" },
+	{ SI_EPOLICY,      4,  "system state changed since enrollment (PCR policy mismatch)" },
+	{ SI_ELOCKOUT,     5,  "TPM is in dictionary-attack lockout" },
+	{ SI_EBADPIN,      6,  "wrong PIN" },
+	{ SI_ENOPIN,       15, "a PIN is required and none was given" },
+	{ SI_ENOTOKEN,     7,  "no systemd-tpm2 token on the volume" },
+	{ SI_EBADTOKEN,    8,  "malformed token" },
+	{ SI_EBADHEADER,   9,  "not a LUKS2 volume or damaged header" },
+	{ SI_ESRK,         10, "TPM storage key missing or not the enrolled one" },
+	{ SI_EKEYSLOT,     11, "unsealed key opens no keyslot" },
+	{ SI_EUNSUPPORTED, 12, "token uses a feature this build does not support" },
+	{ SI_ETPM,         13, "TPM error" },
+	{ SI_EACTIVATE,    14, "activation failed" },
+};
+
+const char *si_strerror(int r)
+{
+	size_t i;
+
+	if (r < 0)
+		r = -r;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].code == r)
+			return table[i].msg;
+	if (r > 0 && r < SI_EBASE)
+		return strerror(r);
+	return "unknown error";
+}
+
+int si_exit_code(int r)
+{
+	size_t i;
+
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		r = -r;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].code == r)
+			return table[i].exit_code;
+	return 1;
+}

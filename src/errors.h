@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_ERRORS_H
+#define SEALINIT_ERRORS_H
+
+#include <stddef.h>
+
+/*
+ * Core functions return 0 or a negative code: -errno for system errors, or
+ * -SI_E* below for failures that decide what happens next (try another
+ * token, fall back to the network, stop). Each one maps to its own exit code
+ * (docs/cli.md) and to one human message, here and nowhere else.
+ */
+enum si_error {
+	SI_EBASE = 1000,
+	SI_ENOTPM,       /* no TPM reachable, or it does not answer */
+	SI_EPOLICY,      /* PCR state differs from the sealed policy */
+	SI_ELOCKOUT,     /* TPM dictionary-attack lockout */
+	SI_EBADPIN,      /* wrong PIN */
+	SI_ENOPIN,       /* a PIN is needed and none was given */
+	SI_ENOTOKEN,     /* no systemd-tpm2 token on the volume */
+	SI_EBADTOKEN,    /* a token is malformed (field named in the diag) */
+	SI_EBADHEADER,   /* not a LUKS2 volume, or its header is damaged */
+	SI_ESRK,         /* the storage key is missing or not the enrolled one */
+	SI_EKEYSLOT,     /* the unsealed key opens no keyslot */
+	SI_EUNSUPPORTED, /* a token feature this build does not handle */
+	SI_ETPM,         /* any other TPM error */
+	SI_EACTIVATE,    /* device-mapper activation failed */
+	SI_EMAX,
+};
+
+/* Detail that the core fills for the one place that prints. */
+struct si_diag {
+	char msg[256];
+};
+
+void si_diag_set(struct si_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One sentence for a code, e.g. "system state changed since enrollment". */
+const char *si_strerror(int r);
+
+/* Process exit code for a code; see docs/cli.md. */
+int si_exit_code(int r);
+
+#endif

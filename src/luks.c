@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libcryptsetup.h>
+
+#include "errors.h"
+#include "luks.h"
+
+struct si_luks {
+	struct crypt_device *cd;
+	const char *device;
+};
+
+/* libcryptsetup logs to stderr by default; the core never prints, so keep
+ * its last error to quote it in the diag instead. */
+static char last_error[160];
+
+static void log_cb(int level, const char *msg, void *usrptr)
+{
+	size_t n;
+
+	(void)usrptr;
+	if (level != CRYPT_LOG_ERROR)
+		return;
+	snprintf(last_error, sizeof(last_error), "%s", msg);
+	n = strlen(last_error);
+	while (n && last_error[n - 1] == '\n')
+		last_error[--n] = '\0';
+}
+
+int si_luks_open(const char *device, struct si_luks **ret, struct si_diag *d)
+{
+	struct si_luks *l;
+	int r;
+
+	crypt_set_log_callback(NULL, log_cb, NULL);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->device = device;
+	r = crypt_init(&l->cd, device);
+	if (r < 0) {
+		si_diag_set(d, "cannot open `%s': %s", device, strerror(-r));
+		free(l);
+		return r;
+	}
+	r = crypt_load(l->cd, CRYPT_LUKS2, NULL);
+	if (r < 0) {
+		if (r == -ENOENT || r == -ENOTBLK || r == -EACCES)
+			si_diag_set(d, "cannot read `%s': %s", device, strerror(-r));
+		else
+			si_diag_set(d, "`%s' is not a LUKS2 volume or its header is damaged%s%s",
+				    device, last_error[0] ? ": " : "", last_error);
+		crypt_free(l->cd);
+		free(l);
+		return (r == -ENOENT || r == -EACCES) ? r : -SI_EBADHEADER;
+	}
+	*ret = l;
+	return 0;
+}
+
+void si_luks_close(struct si_luks *l)
+{
+	if (!l)
+		return;
+	crypt_free(l->cd);
+	free(l);
+}
+
+int si_luks_add_keyslot(struct si_luks *l, const char *old_pass, size_t old_len,
+			const char *new_pass, size_t new_len, struct si_diag *d)
+{
+	const struct crypt_pbkdf_type pbkdf = {
+		.type = CRYPT_KDF_PBKDF2,
+		.hash = "sha512",
+		.iterations = 1000,
+		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	};
+	int r;
+
+	r = crypt_set_pbkdf_type(l->cd, &pbkdf);
+	if (r < 0) {
+		si_diag_set(d, "setting the keyslot KDF: %s", strerror(-r));
+		return r;
+	}
+	r = crypt_keyslot_add_by_passphrase(l->cd, CRYPT_ANY_SLOT, old_pass, old_len,
+					    new_pass, new_len);
+	if (r == -EPERM) {
+		si_diag_set(d, "the existing passphrase opens no keyslot of `%s'", l->device);
+		return -SI_EKEYSLOT;
+	}
+	if (r < 0)
+		si_diag_set(d, "adding a keyslot to `%s': %s", l->device,
+			    last_error[0] ? last_error : strerror(-r));
+	return r;
+}
+
+int si_luks_destroy_keyslot(struct si_luks *l, int keyslot)
+{
+	return crypt_keyslot_destroy(l->cd, keyslot);
+}
+
+int si_luks_add_token(struct si_luks *l, const char *json, struct si_diag *d)
+{
+	int r = crypt_token_json_set(l->cd, CRYPT_ANY_TOKEN, json);
+
+	if (r < 0)
+		si_diag_set(d, "storing the token in `%s': %s", l->device,
+			    last_error[0] ? last_error : strerror(-r));
+	return r;
+}
+
+int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json)
+{
+	const char *t = NULL;
+	crypt_token_info st = crypt_token_status(l->cd, id, &t);
+
+	if (st == CRYPT_TOKEN_INVALID || st == CRYPT_TOKEN_INACTIVE || !t || strcmp(t, type))
+		return -ENOENT;
+	return crypt_token_json_get(l->cd, id, json) < 0 ? -ENOENT : 0;
+}
+
+int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
+		     size_t len, struct si_diag *d)
+{
+	int r = crypt_activate_by_passphrase(l->cd, name, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot,
+					     pass, len, 0);
+
+	if (r == -EPERM || r == -ENOENT) {
+		si_diag_set(d, "the unsealed key opens no keyslot of `%s'", l->device);
+		return -SI_EKEYSLOT;
+	}
+	if (r < 0) {
+		si_diag_set(d, "activating `%s' as `%s': %s", l->device, name ? name : "(test)",
+			    last_error[0] ? last_error : strerror(-r));
+		return -SI_EACTIVATE;
+	}
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_LUKS_H
+#define SEALINIT_LUKS_H
+
+#include <stddef.h>
+
+struct si_diag;
+struct si_luks;
+
+#define SI_LUKS_MAX_TOKENS 32
+
+/* Load a LUKS2 header from a block device or an image file.
+ * -SI_EBADHEADER when it is not LUKS2 or is damaged. */
+int si_luks_open(const char *device, struct si_luks **ret, struct si_diag *diag);
+void si_luks_close(struct si_luks *l);
+
+/* Add a keyslot for new_pass, authorized by old_pass. The new passphrase
+ * already has full entropy, so PBKDF2-SHA512 at 1000 iterations with no
+ * benchmark, as systemd and clevis do: Argon2id would cost 1 GiB of RAM
+ * and seconds at every boot for nothing. Returns the keyslot. */
+int si_luks_add_keyslot(struct si_luks *l, const char *old_pass, size_t old_len,
+			const char *new_pass, size_t new_len, struct si_diag *diag);
+int si_luks_destroy_keyslot(struct si_luks *l, int keyslot);
+
+/* Store a token; returns its id. */
+int si_luks_add_token(struct si_luks *l, const char *json, struct si_diag *diag);
+
+/* The JSON of token id if it has the given type: 0, or -ENOENT. The string
+ * belongs to the handle. */
+int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json);
+
+/* Check (name NULL) or activate the volume with a passphrase on a keyslot
+ * (-1: any). -SI_EKEYSLOT when the passphrase opens no keyslot. */
+int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
+		     size_t len, struct si_diag *diag);
+
+#endif

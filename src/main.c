@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sealinit command line: a table of subcommands, each parsing its options,
+ * calling the core and turning codes into one message and one exit code.
+ * This is the only file that prints.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "config.h"
+#include "engine.h"
+#include "errors.h"
+#include "pcrs.h"
+#include "secret.h"
+#include "tpm.h"
+
+#define EXIT_USAGE   2
+#define KEYFILE_MAX  (64 * 1024)
+#define PASS_MAX     512
+
+#ifndef SEALINIT_VERSION
+#define SEALINIT_VERSION "0.1"
+#endif
+
+static const char *prog = "sealinit";
+static int verbose;
+
+struct common {
+	const char *tcti;
+	int timeout_ms;
+};
+
+static void common_init(struct common *c)
+{
+	const char *env = getenv("SEALINIT_TCTI");
+
+	c->tcti = env && *env ? env : CONFIG_TPM2_TCTI;
+	c->timeout_ms = CONFIG_TPM2_TIMEOUT_MS;
+}
+
+static int fail(const char *cmd, int r, const struct si_diag *d)
+{
+	if (d && d->msg[0])
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, si_strerror(r), d->msg);
+	else
+		fprintf(stderr, "%s %s: %s\n", prog, cmd, si_strerror(r));
+	return si_exit_code(r);
+}
+
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry `%s help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int parse_timeout(const char *cmd, const char *arg, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 600000)
+		return usage_error(cmd, "Invalid --tpm-timeout: `%s' (expected 1-600000 ms)", arg);
+	*ms = (int)v;
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Read one line without echo from the terminal, or the first line of
+ * standard input when it is not a terminal (scripts, tests). */
+static int read_secret_line(const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	int fd, tty = isatty(STDIN_FILENO);
+	size_t n = 0;
+	int r = 0;
+
+	fd = tty ? open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY) : STDIN_FILENO;
+	if (fd < 0)
+		return -errno;
+	if (tty) {
+		if (write(fd, prompt, strlen(prompt)) < 0) {
+			/* nothing to do: the read below still works */
+		}
+		tcgetattr(fd, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	for (;;) {
+		char c;
+		ssize_t k = read(fd, &c, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || c == '\n')
+			break;
+		if (n + 1 >= size) {
+			r = -E2BIG;
+			break;
+		}
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (tty) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		if (write(fd, "\n", 1) < 0) {
+			/* cosmetic */
+		}
+		close(fd);
+	}
+	if (r == 0 && n == 0)
+		r = -ENODATA;
+	return r;
+}
+
+static int ask_pin(void *ctx, char *buf, size_t size)
+{
+	int r = read_secret_line("TPM PIN: ", buf, size);
+
+	(void)ctx;
+	if (r == -ENODATA)
+		return -SI_ENOPIN;
+	return r;
+}
+
+/* A key file: the whole content is the passphrase, as cryptsetup reads it. */
+static int read_key_file(const char *path, char *buf, size_t size, size_t *len)
+{
+	struct stat st;
+	size_t n = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	for (;;) {
+		ssize_t k = read(fd, buf + n, size - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n == size) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	*len = n;
+	if (r == 0 && n == 0)
+		r = -ENODATA;
+	return r;
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "pin", no_argument, NULL, 'P' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	const char *key_file = NULL, *pcrs = CONFIG_TPM2_DEFAULT_PCRS;
+	struct si_enroll_opts o = { 0 };
+	struct si_enroll_result res;
+	struct si_diag d = { { 0 } };
+	struct common c;
+	char *pass = NULL, pcrbuf[96];
+	size_t pass_len = 0;
+	int ch, r, pin = 0;
+	double t0;
+
+	common_init(&c);
+	while ((ch = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k': key_file = optarg; break;
+		case 'T': c.tcti = optarg; break;
+		case 'p': pcrs = optarg; break;
+		case 'P': pin = 1; break;
+		case 't':
+			if ((r = parse_timeout("enroll", optarg, &c.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("enroll", "%s", "expected exactly one DEVICE");
+	o.device = argv[optind];
+	if (si_pcrs_parse(pcrs, &o.pcr_mask, &d) < 0)
+		return usage_error("enroll", "%s", d.msg);
+	if (pin && !isatty(STDIN_FILENO) && !key_file)
+		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
+
+	pass = si_secret_alloc(KEYFILE_MAX);
+	if (!pass)
+		return fail("enroll", -ENOMEM, NULL);
+	if (key_file) {
+		r = read_key_file(key_file, pass, KEYFILE_MAX, &pass_len);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: cannot read --key-file `%s': %s\n", prog,
+				key_file, r == -ENODATA ? "empty file" : strerror(-r));
+			si_secret_free(pass);
+			return 1;
+		}
+	} else {
+		char prompt[300];
+
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", o.device);
+		r = read_secret_line(prompt, pass, PASS_MAX);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: no passphrase: give --key-file or run on a terminal\n",
+				prog);
+			si_secret_free(pass);
+			return EXIT_USAGE;
+		}
+		pass_len = strlen(pass);
+	}
+	o.passphrase = pass;
+	o.passphrase_len = pass_len;
+	o.tcti = c.tcti;
+	o.timeout_ms = c.timeout_ms;
+	o.get_pin = pin ? ask_pin : NULL;
+
+	t0 = now_ms();
+	r = si_enroll(&o, &res, &d);
+	si_secret_free(pass);
+	if (verbose)
+		fprintf(stderr, "enroll: %.1f ms, %u TPM commands\n", now_ms() - t0,
+			res.tpm_commands);
+	if (r < 0)
+		return fail("enroll", r, &d);
+	si_pcrs_format(o.pcr_mask, pcrbuf, sizeof(pcrbuf));
+	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s\n", o.device, res.token,
+	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", pin ? ", with PIN" : "",
+	       res.srk_created ? "; created the storage key at 0x81000001" : "");
+	return 0;
+}
+
+static int cmd_unlock(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "test", no_argument, NULL, 'n' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	struct si_unlock_opts o = { 0 };
+	struct si_unlock_result res;
+	struct si_diag d = { { 0 } };
+	struct common c;
+	int ch, r, test = 0;
+	double t0;
+
+	common_init(&c);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': test = 1; break;
+		case 'T': c.tcti = optarg; break;
+		case 't':
+			if ((r = parse_timeout("unlock", optarg, &c.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage_error("unlock", "%s", "expected DEVICE [NAME]");
+	o.device = argv[optind];
+	o.name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!o.name && !test)
+		return usage_error("unlock", "%s", "give a NAME to activate, or --test");
+	if (test && o.name)
+		return usage_error("unlock", "%s", "--test activates nothing; drop NAME");
+	o.tcti = c.tcti;
+	o.timeout_ms = c.timeout_ms;
+	o.get_pin = ask_pin;
+
+	t0 = now_ms();
+	r = si_unlock(&o, &res, &d);
+	if (verbose)
+		fprintf(stderr, "unlock: %.1f ms, %u TPM commands\n", now_ms() - t0,
+			res.tpm_commands);
+	if (r < 0)
+		return fail("unlock", r, &d);
+	if (o.name)
+		printf("Unlocked %s as /dev/mapper/%s (token %d, keyslot %d)\n", o.device, o.name,
+		       res.token, res.keyslot);
+	else
+		printf("Token %d opens keyslot %d of %s (test only, nothing activated)\n",
+		       res.token, res.keyslot, o.device);
+	return 0;
+}
+
+static int open_tpm(const char *cmd, const struct common *c, struct si_tpm **t)
+{
+	struct si_diag d = { { 0 } };
+	int r = si_tpm_open(c->tcti, c->timeout_ms, t, &d);
+
+	return r < 0 ? fail(cmd, r, &d) : 0;
+}
+
+static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || v >= SI_PCR_COUNT || arg[0] == '-')
+		return usage_error(cmd, "Invalid --pcr: `%s' (expected 0-23)", arg);
+	*pcr = (unsigned int)v;
+	return 0;
+}
+
+/* SHA-256 of a file, streamed, as the event data of a measurement. */
+static int hash_file(const char *path, uint8_t out[32])
+{
+	mbedtls_sha256_context ctx;
+	static uint8_t buf[1 << 16];
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		mbedtls_sha256_update_ret(&ctx, buf, (size_t)n);
+	}
+	close(fd);
+	if (r == 0)
+		mbedtls_sha256_finish_ret(&ctx, out);
+	mbedtls_sha256_free(&ctx);
+	return r;
+}
+
+static int cmd_measure(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pcr", required_argument, NULL, 'p' },
+		{ "string", required_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	const char *str = NULL, *file = NULL;
+	unsigned int pcr = 15;
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	struct common c;
+	uint8_t digest[32];
+	int ch, r;
+
+	common_init(&c);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if ((r = parse_pcr_index("measure", optarg, &pcr)))
+				return r;
+			break;
+		case 's': str = optarg; break;
+		case 'f': file = optarg; break;
+		case 'T': c.tcti = optarg; break;
+		case 't':
+			if ((r = parse_timeout("measure", optarg, &c.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (!!str == !!file || optind != argc)
+		return usage_error("measure", "%s", "give exactly one of --string or --file");
+	if (str && strlen(str) > 1024)
+		return usage_error("measure", "%s", "--string is longer than 1024 bytes");
+	if (file) {
+		r = hash_file(file, digest);
+		if (r < 0) {
+			fprintf(stderr, "%s measure: cannot read `%s': %s\n", prog, file, strerror(-r));
+			return 1;
+		}
+	}
+	if ((r = open_tpm("measure", &c, &t)))
+		return r;
+	r = file ? si_tpm_pcr_event(t, pcr, digest, sizeof(digest), &d)
+		 : si_tpm_pcr_event(t, pcr, str, strlen(str), &d);
+	si_tpm_close(t);
+	if (r < 0)
+		return fail("measure", r, &d);
+	printf("Measured %s `%s' into PCR %u\n", file ? "file" : "string", file ? file : str, pcr);
+	return 0;
+}
+
+static int cmd_cap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	/* The separator the boot stage extends after unlock (and on failure), so
+	 * the policy cannot be satisfied again until the next boot. */
+	static const char separator[] = "sealinit:cap";
+	const char *pcrs = CONFIG_TPM2_DEFAULT_PCRS;
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	struct common c;
+	uint32_t mask;
+	char buf[96];
+	unsigned int i;
+	int ch, r = 0;
+
+	common_init(&c);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pcrs = optarg; break;
+		case 'T': c.tcti = optarg; break;
+		case 't':
+			if ((r = parse_timeout("cap", optarg, &c.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error("cap", "unexpected argument `%s'", argv[optind]);
+	if (si_pcrs_parse(pcrs, &mask, &d) < 0)
+		return usage_error("cap", "%s", d.msg);
+	if ((r = open_tpm("cap", &c, &t)))
+		return r;
+	for (i = 0; i < SI_PCR_COUNT && r == 0; i++)
+		if (mask & (UINT32_C(1) << i))
+			r = si_tpm_pcr_event(t, i, separator, sizeof(separator) - 1, &d);
+	si_tpm_close(t);
+	if (r < 0)
+		return fail("cap", r, &d);
+	si_pcrs_format(mask, buf, sizeof(buf));
+	printf("Capped PCRs %s in every active bank\n", buf[0] ? buf : "(none)");
+	return 0;
+}
+
+static int cmd_pcrread(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	const char *pcrs = CONFIG_TPM2_DEFAULT_PCRS, *bank_name = "sha256";
+	uint8_t values[SI_PCR_COUNT * 64];
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	struct common c;
+	size_t len = 0, dsize, k = 0;
+	uint32_t mask;
+	uint16_t bank;
+	unsigned int i;
+	int ch, r;
+
+	common_init(&c);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pcrs = optarg; break;
+		case 'b': bank_name = optarg; break;
+		case 'T': c.tcti = optarg; break;
+		case 't':
+			if ((r = parse_timeout("pcrread", optarg, &c.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error("pcrread", "unexpected argument `%s'", argv[optind]);
+	if (si_pcrs_parse(pcrs, &mask, &d) < 0)
+		return usage_error("pcrread", "%s", d.msg);
+	bank = si_bank_from_name(bank_name);
+	if (!bank)
+		return usage_error("pcrread", "Invalid --bank: `%s' (expected sha1, sha256, sha384 or sha512)",
+				   bank_name);
+	dsize = si_bank_digest_size(bank);
+	if ((r = open_tpm("pcrread", &c, &t)))
+		return r;
+	r = si_tpm_pcr_read(t, bank, mask, values, sizeof(values), &len, &d);
+	si_tpm_close(t);
+	if (r < 0)
+		return fail("pcrread", r, &d);
+	for (i = 0; i < SI_PCR_COUNT; i++) {
+		size_t j;
+
+		if (!(mask & (UINT32_C(1) << i)))
+			continue;
+		printf("%s:%-2u ", bank_name, i);
+		for (j = 0; j < dsize; j++)
+			printf("%02x", values[k * dsize + j]);
+		printf("\n");
+		k++;
+	}
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("sealinit %s (tpm2 %s, legacy network %s, rescue shell %s)\n", SEALINIT_VERSION,
+	       ENABLE_TPM2 ? "on" : "off", ENABLE_LEGACY_NET ? "on" : "off",
+	       ENABLE_RESCUE_SHELL ? "on" : "off");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+} commands[] = {
+	{ "enroll", cmd_enroll,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin]",
+	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
+	{ "unlock", cmd_unlock, "DEVICE [NAME] [--test] [--tcti SPEC]",
+	  "unseal a token's key and activate NAME (or only check it: --test)" },
+	{ "measure", cmd_measure, "[--pcr N] --string S | --file F [--tcti SPEC]",
+	  "extend a measurement into a PCR (default 15) in every bank" },
+	{ "cap", cmd_cap, "[--pcrs LIST] [--tcti SPEC]",
+	  "extend a separator into PCRs so sealed keys stay shut until reboot" },
+	{ "pcrread", cmd_pcrread, "[--pcrs LIST] [--bank sha256] [--tcti SPEC]",
+	  "print PCR values" },
+	{ "version", cmd_version, "", "print the version and the build's features" },
+	{ "help", cmd_help, "", "this text" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	printf("Usage: %s [-v] COMMAND [ARGS]\n\n", prog);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %s\n           %s\n", commands[i].name, commands[i].usage,
+		       commands[i].help);
+	printf("\nCommon options: --tcti SPEC (default $SEALINIT_TCTI or %s),\n"
+	       "  --tpm-timeout MS (default %d). LIST is PCR numbers joined by '+' or ','.\n"
+	       "Exit codes: 0 ok, 1 error, 2 usage, 3 no TPM, 4 PCR policy mismatch,\n"
+	       "  5 TPM lockout, 6 wrong PIN, 7 no token, 8 malformed token,\n"
+	       "  9 bad LUKS2 header, 10 storage key mismatch, 11 key opens no keyslot,\n"
+	       "  12 unsupported token feature, 13 other TPM error, 14 activation failed,\n"
+	       "  15 PIN required. See docs/cli.md.\n",
+	       CONFIG_TPM2_TCTI, CONFIG_TPM2_TIMEOUT_MS);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit no_core = { 0, 0 };
+	size_t i;
+
+	/* Secrets pass through this process: no core dumps, no ptrace by
+	 * other users. */
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	while (argc > 1 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0)) {
+		verbose++;
+		argv++;
+		argc--;
+	}
+	/* The TSS logs to stderr on its own; its errors reach the user through
+	 * our messages instead. -vv shows them. */
+	if (verbose < 2)
+		setenv("TSS2_LOG", "all+NONE", 0);
+	if (argc < 2)
+		return cmd_help(argc, argv), EXIT_USAGE;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(argc, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc, argv);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command `%s'. Try `%s help'.\n", prog, argv[1], prog);
+	return EXIT_USAGE;
+}

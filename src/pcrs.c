@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "pcrs.h"
+
+int si_pcrs_parse(const char *s, uint32_t *mask, struct si_diag *diag)
+{
+	uint32_t m = 0;
+	const char *p = s;
+
+	if (!s || strlen(s) > 128) {
+		si_diag_set(diag, "Invalid PCR list: too long");
+		return -EINVAL;
+	}
+	if (*p == '\0') {
+		*mask = 0;
+		return 0;
+	}
+	for (;;) {
+		unsigned int v = 0;
+		int digits = 0;
+
+		while (*p >= '0' && *p <= '9' && digits < 3) {
+			v = v * 10 + (unsigned int)(*p - '0');
+			p++;
+			digits++;
+		}
+		if (digits == 0 || v >= SI_PCR_COUNT || (*p >= '0' && *p <= '9'))
+			goto bad;
+		m |= UINT32_C(1) << v;
+		if (*p == '\0')
+			break;
+		if (*p != '+' && *p != ',')
+			goto bad;
+		p++;
+	}
+	*mask = m;
+	return 0;
+bad:
+	si_diag_set(diag, "Invalid PCR list: `%s' (expected numbers 0-23 joined by '+' or ',', e.g. 7+15)", s);
+	return -EINVAL;
+}
+
+size_t si_pcrs_format(uint32_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	if (size)
+		buf[0] = '\0';
+	for (i = 0; i < SI_PCR_COUNT; i++) {
+		int n;
+
+		if (!(mask & (UINT32_C(1) << i)))
+			continue;
+		n = snprintf(buf + len, size > len ? size - len : 0, "%s%u", len ? "+" : "", i);
+		if (n < 0 || (size_t)n >= (size > len ? size - len : 0))
+			return len;
+		len += (size_t)n;
+	}
+	return len;
+}
+
+/* TPM2 algorithm ids (TCG Algorithm Registry). */
+static const struct {
+	uint16_t alg;
+	const char *name;
+	size_t size;
+} banks[] = {
+	{ 0x0004, "sha1", 20 },
+	{ 0x000B, "sha256", 32 },
+	{ 0x000C, "sha384", 48 },
+	{ 0x000D, "sha512", 64 },
+};
+
+uint16_t si_bank_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (name && strcmp(name, banks[i].name) == 0)
+			return banks[i].alg;
+	return 0;
+}
+
+const char *si_bank_name(uint16_t alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (banks[i].alg == alg)
+			return banks[i].name;
+	return NULL;
+}
+
+size_t si_bank_digest_size(uint16_t alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (banks[i].alg == alg)
+			return banks[i].size;
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_PCRS_H
+#define SEALINIT_PCRS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SI_PCR_COUNT 24
+#define SI_PCR_MASK_ALL ((UINT32_C(1) << SI_PCR_COUNT) - 1)
+
+struct si_diag;
+
+/*
+ * Parse a PCR list as systemd writes it ("7+16"), commas also accepted
+ * ("7,16"). Numbers 0-23; an empty string is the empty set.
+ * Returns 0 and the mask, or -EINVAL with the reason in diag.
+ */
+int si_pcrs_parse(const char *s, uint32_t *mask, struct si_diag *diag);
+
+/* "7+16" for the mask; "" when empty. Returns the length written. */
+size_t si_pcrs_format(uint32_t mask, char *buf, size_t size);
+
+/* Parse a bank name ("sha1", "sha256", "sha384", "sha512") to a TPM2 alg
+ * id, and back. Returns 0 for an unknown name / NULL for an unknown id. */
+uint16_t si_bank_from_name(const char *name);
+const char *si_bank_name(uint16_t alg);
+/* Digest size of a bank, 0 when unknown. */
+size_t si_bank_digest_size(uint16_t alg);
+
+#endif

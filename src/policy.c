@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
+#include <mbedtls/sha256.h>
+
+#include "b64.h"
+#include "policy.h"
+#include "secret.h"
+
+#define CC_POLICY_PCR        0x0000017Fu
+#define CC_POLICY_AUTH_VALUE 0x0000016Bu
+#define PIN_PBKDF2_ROUNDS    10000
+
+int si_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	return mbedtls_sha256_ret(data, len, out, 0) ? -EIO : 0;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void si_policy_marshal_selection(uint8_t out[10], uint16_t bank, uint32_t mask)
+{
+	put_be32(out, 1);          /* count */
+	out[4] = (uint8_t)(bank >> 8);
+	out[5] = (uint8_t)bank;
+	out[6] = 3;                /* sizeofSelect: PCRs 0-23 */
+	out[7] = (uint8_t)mask;
+	out[8] = (uint8_t)(mask >> 8);
+	out[9] = (uint8_t)(mask >> 16);
+}
+
+/* policyDigest' = H(policyDigest || cc || args) */
+static int policy_update(uint8_t digest[SI_POLICY_SIZE], uint32_t cc,
+			 const uint8_t *args, size_t args_len)
+{
+	mbedtls_sha256_context ctx;
+	uint8_t ccb[4];
+	int r = -EIO;
+
+	put_be32(ccb, cc);
+	mbedtls_sha256_init(&ctx);
+	if (mbedtls_sha256_starts_ret(&ctx, 0) ||
+	    mbedtls_sha256_update_ret(&ctx, digest, SI_POLICY_SIZE) ||
+	    mbedtls_sha256_update_ret(&ctx, ccb, sizeof(ccb)) ||
+	    (args_len && mbedtls_sha256_update_ret(&ctx, args, args_len)) ||
+	    mbedtls_sha256_finish_ret(&ctx, digest))
+		goto out;
+	r = 0;
+out:
+	mbedtls_sha256_free(&ctx);
+	return r;
+}
+
+int si_policy_pcr(uint8_t digest[SI_POLICY_SIZE], uint16_t bank, uint32_t mask,
+		  const uint8_t *values, size_t values_len)
+{
+	uint8_t args[10 + 32];
+	int r;
+
+	si_policy_marshal_selection(args, bank, mask);
+	/* pcrDigest is over the values, in the session's hash (SHA-256). */
+	r = si_sha256(values, values_len, args + 10);
+	if (r < 0)
+		return r;
+	return policy_update(digest, CC_POLICY_PCR, args, sizeof(args));
+}
+
+int si_policy_auth_value(uint8_t digest[SI_POLICY_SIZE])
+{
+	return policy_update(digest, CC_POLICY_AUTH_VALUE, NULL, 0);
+}
+
+int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,
+		   uint8_t auth[32])
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	mbedtls_md_context_t ctx;
+	uint8_t derived[32];
+	char b64[SI_B64_LEN(32) + 1];
+	int r;
+
+	if (!salt_len)
+		return si_sha256(pin, strlen(pin), auth);
+
+	mbedtls_md_init(&ctx);
+	r = -EIO;
+	if (!md || mbedtls_md_setup(&ctx, md, 1))
+		goto out;
+	if (mbedtls_pkcs5_pbkdf2_hmac(&ctx, (const unsigned char *)pin, strlen(pin),
+				      salt, salt_len, PIN_PBKDF2_ROUNDS,
+				      sizeof(derived), derived))
+		goto out;
+	si_b64_encode(b64, derived, sizeof(derived));
+	r = si_sha256(b64, strlen(b64), auth);
+out:
+	mbedtls_md_free(&ctx);
+	si_wipe(derived, sizeof(derived));
+	si_wipe(b64, sizeof(b64));
+	return r;
+}

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "config.h"
+#include "errors.h"
+#include "pcrs.h"
+#include "policy.h"
+#include "secret.h"
+#include "token.h"
+#include "tpm.h"
+
+/*
+ * A TCTI that wraps the real one. ESYS's synchronous calls wait for a
+ * response forever; this bounds every wait so that a TPM that stops
+ * answering ends in -SI_ENOTPM instead of a hung boot. It also counts
+ * commands, which the benchmarks and the debug log report.
+ */
+struct bounded_tcti {
+	TSS2_TCTI_CONTEXT_COMMON_V2 common;
+	TSS2_TCTI_CONTEXT *inner;
+	int32_t timeout_ms;
+	unsigned int commands;
+	int timed_out;
+};
+
+struct si_tpm {
+	struct bounded_tcti tcti;
+	ESYS_CONTEXT *esys;
+};
+
+static TSS2_RC bt_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *cmd)
+{
+	struct bounded_tcti *b = (struct bounded_tcti *)ctx;
+
+	b->commands++;
+	return Tss2_Tcti_Transmit(b->inner, size, cmd);
+}
+
+static TSS2_RC bt_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *rsp, int32_t timeout)
+{
+	struct bounded_tcti *b = (struct bounded_tcti *)ctx;
+	TSS2_RC rc;
+
+	if (timeout < 0 || timeout > b->timeout_ms) {
+		rc = Tss2_Tcti_Receive(b->inner, size, rsp, b->timeout_ms);
+		/* The caller asked to block: our bound expired, so give up for good. */
+		if ((rc & 0xFFFF) == TSS2_BASE_RC_TRY_AGAIN) {
+			b->timed_out = 1;
+			return TSS2_TCTI_RC_IO_ERROR;
+		}
+		return rc;
+	}
+	return Tss2_Tcti_Receive(b->inner, size, rsp, timeout);
+}
+
+static void bt_finalize(TSS2_TCTI_CONTEXT *ctx)
+{
+	(void)ctx; /* the inner TCTI is finalized by si_tpm_close() */
+}
+
+static TSS2_RC bt_cancel(TSS2_TCTI_CONTEXT *ctx)
+{
+	return Tss2_Tcti_Cancel(((struct bounded_tcti *)ctx)->inner);
+}
+
+static TSS2_RC bt_get_poll_handles(TSS2_TCTI_CONTEXT *ctx, TSS2_TCTI_POLL_HANDLE *h, size_t *n)
+{
+	return Tss2_Tcti_GetPollHandles(((struct bounded_tcti *)ctx)->inner, h, n);
+}
+
+static TSS2_RC bt_set_locality(TSS2_TCTI_CONTEXT *ctx, uint8_t locality)
+{
+	return Tss2_Tcti_SetLocality(((struct bounded_tcti *)ctx)->inner, locality);
+}
+
+static TSS2_RC bt_make_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, uint8_t sticky)
+{
+	return Tss2_Tcti_MakeSticky(((struct bounded_tcti *)ctx)->inner, handle, sticky);
+}
+
+/* Fold a TSS2_RC to the TPM's error number (Part 2, 6.6), keeping other
+ * layers' codes whole. */
+static uint32_t rc_base(TSS2_RC rc)
+{
+	if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
+		return rc;
+	if (rc & TPM2_RC_FMT1)
+		return rc & (TPM2_RC_FMT1 | 0x3F);
+	return rc & 0x97F;
+}
+
+static int tcti_failed(struct si_tpm *t, TSS2_RC rc)
+{
+	uint32_t layer = rc & TSS2_RC_LAYER_MASK;
+
+	return t->tcti.timed_out || layer == TSS2_TCTI_RC_LAYER ||
+	       (rc & 0xFFFF) == TSS2_BASE_RC_NO_CONNECTION ||
+	       (rc & 0xFFFF) == TSS2_BASE_RC_IO_ERROR;
+}
+
+/* Turn a TPM/TSS error into our code and a message naming the step. */
+static int tpm_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si_diag *d)
+{
+	uint32_t base = rc_base(rc);
+
+	if (tcti_failed(t, rc)) {
+		if (t->tcti.timed_out)
+			si_diag_set(d, "%s: TPM did not answer within %d ms", step,
+				    (int)t->tcti.timeout_ms);
+		else
+			si_diag_set(d, "%s: lost the connection to the TPM (%s)", step,
+				    Tss2_RC_Decode(rc));
+		return -SI_ENOTPM;
+	}
+	si_diag_set(d, "%s: %s", step, Tss2_RC_Decode(rc));
+	switch (base) {
+	case TPM2_RC_LOCKOUT:
+		return -SI_ELOCKOUT;
+	case TPM2_RC_POLICY_FAIL:
+	case TPM2_RC_PCR_CHANGED:
+		return -SI_EPOLICY;
+	}
+	return -SI_ETPM;
+}
+
+int si_tpm_open(const char *tcti, int timeout_ms, struct si_tpm **ret, struct si_diag *d)
+{
+	struct si_tpm *t;
+	TSS2_RC rc;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti.inner);
+	if (rc) {
+		si_diag_set(d, "cannot open TPM `%s' (%s)", tcti, Tss2_RC_Decode(rc));
+		free(t);
+		return -SI_ENOTPM;
+	}
+	t->tcti.common.v1.magic = TSS2_TCTI_MAGIC(t->tcti.inner);
+	t->tcti.common.v1.version = 2;
+	t->tcti.common.v1.transmit = bt_transmit;
+	t->tcti.common.v1.receive = bt_receive;
+	t->tcti.common.v1.finalize = bt_finalize;
+	t->tcti.common.v1.cancel = bt_cancel;
+	t->tcti.common.v1.getPollHandles = bt_get_poll_handles;
+	t->tcti.common.v1.setLocality = bt_set_locality;
+	t->tcti.common.makeSticky = bt_make_sticky;
+	t->tcti.timeout_ms = timeout_ms > 0 ? timeout_ms : CONFIG_TPM2_TIMEOUT_MS;
+
+	rc = Esys_Initialize(&t->esys, (TSS2_TCTI_CONTEXT *)&t->tcti, NULL);
+	if (rc) {
+		si_diag_set(d, "cannot initialize the TPM stack for `%s' (%s)", tcti,
+			    Tss2_RC_Decode(rc));
+		Tss2_TctiLdr_Finalize(&t->tcti.inner);
+		free(t);
+		return -SI_ENOTPM;
+	}
+	*ret = t;
+	return 0;
+}
+
+void si_tpm_close(struct si_tpm *t)
+{
+	if (!t)
+		return;
+	Esys_Finalize(&t->esys);
+	Tss2_TctiLdr_Finalize(&t->tcti.inner);
+	free(t);
+}
+
+unsigned int si_tpm_commands(const struct si_tpm *t)
+{
+	return t->tcti.commands;
+}
+
+static void flush(struct si_tpm *t, ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		(void)Esys_FlushContext(t->esys, *h);
+	*h = ESYS_TR_NONE;
+}
+
+static void make_selection(TPML_PCR_SELECTION *sel, uint16_t bank, uint32_t mask)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->count = 1;
+	sel->pcrSelections[0].hash = bank;
+	sel->pcrSelections[0].sizeofSelect = 3;
+	sel->pcrSelections[0].pcrSelect[0] = (uint8_t)mask;
+	sel->pcrSelections[0].pcrSelect[1] = (uint8_t)(mask >> 8);
+	sel->pcrSelections[0].pcrSelect[2] = (uint8_t)(mask >> 16);
+}
+
+int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask, uint8_t *values,
+		    size_t cap, size_t *len, struct si_diag *d)
+{
+	size_t dsize = si_bank_digest_size(bank), off = 0;
+	uint32_t todo = mask;
+	int r = 0;
+
+	if (!dsize)
+		return -EINVAL;
+	/* A TPM returns at most 8 digests per PCR_Read; ask until all came. */
+	while (todo) {
+		TPML_PCR_SELECTION sel, *got_sel = NULL;
+		TPML_DIGEST *got = NULL;
+		uint32_t got_mask;
+		TSS2_RC rc;
+		unsigned int i, k = 0;
+
+		make_selection(&sel, bank, todo);
+		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   &sel, NULL, &got_sel, &got);
+		if (rc)
+			return tpm_error(t, rc, "reading PCRs", d);
+		got_mask = 0;
+		if (got_sel->count == 1)
+			got_mask = (uint32_t)got_sel->pcrSelections[0].pcrSelect[0] |
+				   (uint32_t)got_sel->pcrSelections[0].pcrSelect[1] << 8 |
+				   (uint32_t)got_sel->pcrSelections[0].pcrSelect[2] << 16;
+		got_mask &= todo;
+		if (!got_mask) {
+			si_diag_set(d, "reading PCRs: the TPM has no %s bank for PCRs %#x",
+				    si_bank_name(bank), todo);
+			r = -SI_EPOLICY;
+		}
+		/* Digests come in ascending PCR order; place them in mask order. */
+		for (i = 0; r == 0 && i < SI_PCR_COUNT; i++) {
+			if (!(got_mask & (UINT32_C(1) << i)))
+				continue;
+			if (k >= got->count || got->digests[k].size != dsize) {
+				si_diag_set(d, "reading PCRs: malformed answer from the TPM");
+				r = -SI_ETPM;
+				break;
+			}
+			k++;
+		}
+		if (r == 0) {
+			/* Rebuild the full ascending order across calls. */
+			size_t pos;
+			unsigned int j;
+
+			k = 0;
+			for (i = 0; i < SI_PCR_COUNT; i++) {
+				if (!(got_mask & (UINT32_C(1) << i)))
+					continue;
+				pos = 0;
+				for (j = 0; j < i; j++)
+					if (mask & (UINT32_C(1) << j))
+						pos++;
+				if ((pos + 1) * dsize > cap) {
+					r = -ENOSPC;
+					break;
+				}
+				memcpy(values + pos * dsize, got->digests[k++].buffer, dsize);
+				off += dsize;
+			}
+		}
+		Esys_Free(got_sel);
+		Esys_Free(got);
+		if (r < 0)
+			return r;
+		todo &= ~got_mask;
+	}
+	*len = off;
+	return 0;
+}
+
+int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data, size_t len,
+		     struct si_diag *d)
+{
+	TPM2B_EVENT ev = { .size = (uint16_t)len };
+	TPML_DIGEST_VALUES *out = NULL;
+	TSS2_RC rc;
+
+	if (pcr >= SI_PCR_COUNT || len > sizeof(ev.buffer))
+		return -EINVAL;
+	memcpy(ev.buffer, data, len);
+	rc = Esys_PCR_Event(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			    ESYS_TR_NONE, &ev, &out);
+	Esys_Free(out);
+	if (rc)
+		return tpm_error(t, rc, "extending PCR", d);
+	return 0;
+}
+
+/*
+ * Storage root key template: ECC NIST P-256, AES-128-CFB, restricted
+ * decrypt, empty auth and policy (TCG Provisioning Guidance 7.5.1, EK
+ * Credential Profile template L-2). noDA is left clear on purpose: that is
+ * the exact template systemd 252 (Debian 12) re-creates as a transient
+ * primary for tokens without tpm2_srk, so objects sealed under this SRK
+ * still open with Debian 12's own systemd tooling for recovery.
+ * ECC, because an RSA primary takes seconds on discrete TPMs.
+ */
+static void srk_template(TPM2B_PUBLIC *p, uint16_t alg)
+{
+	memset(p, 0, sizeof(*p));
+	p->publicArea.type = alg;
+	p->publicArea.nameAlg = TPM2_ALG_SHA256;
+	p->publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+		TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+	if (alg == TPM2_ALG_ECC) {
+		p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+		p->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+		p->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+		p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+		p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+		p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	} else {
+		p->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+		p->publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128;
+		p->publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+		p->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+		p->publicArea.parameters.rsaDetail.keyBits = 2048;
+	}
+}
+
+static int create_primary(struct si_tpm *t, uint16_t alg, ESYS_TR *out, struct si_diag *d)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_PUBLIC tmpl;
+	TSS2_RC rc;
+
+	srk_template(&tmpl, alg);
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr, out,
+				NULL, NULL, NULL, NULL);
+	if (rc) {
+		int r = tpm_error(t, rc, "creating the storage key", d);
+
+		if (rc_base(rc) == TPM2_RC_BAD_AUTH || rc_base(rc) == TPM2_RC_AUTH_FAIL)
+			si_diag_set(d, "creating the storage key: the owner hierarchy has a "
+				    "password; create the SRK at 0x%08x beforehand", SI_SRK_HANDLE);
+		return r;
+	}
+	return 0;
+}
+
+/* The persistent SRK, read from the TPM: 0 found, 1 absent. */
+static int read_srk(struct si_tpm *t, ESYS_TR *srk, TPM2B_NAME **name, struct si_diag *d)
+{
+	TPM2B_PUBLIC *pub = NULL;
+	TSS2_RC rc;
+	int r;
+
+	rc = Esys_TR_FromTPMPublic(t->esys, SI_SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, srk);
+	if (rc_base(rc) == TPM2_RC_HANDLE || rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1))
+		return 1;
+	if (rc)
+		return tpm_error(t, rc, "looking up the storage key", d);
+	rc = Esys_ReadPublic(t->esys, *srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			     &pub, name, NULL);
+	if (rc)
+		return tpm_error(t, rc, "reading the storage key", d);
+	r = 0;
+	if (!(pub->publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) ||
+	    !(pub->publicArea.objectAttributes & TPMA_OBJECT_DECRYPT)) {
+		si_diag_set(d, "the object at 0x%08x is not a storage key", SI_SRK_HANDLE);
+		r = -SI_ESRK;
+	}
+	Esys_Free(pub);
+	return r;
+}
+
+static int get_or_create_srk(struct si_tpm *t, ESYS_TR *srk, int *created, struct si_diag *d)
+{
+	ESYS_TR prim = ESYS_TR_NONE;
+	TPM2B_NAME *name = NULL;
+	TSS2_RC rc;
+	int r;
+
+	*created = 0;
+	r = read_srk(t, srk, &name, d);
+	Esys_Free(name);
+	if (r <= 0)
+		return r;
+	r = create_primary(t, TPM2_ALG_ECC, &prim, d);
+	if (r < 0)
+		return r;
+	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, prim, ESYS_TR_PASSWORD,
+			       ESYS_TR_NONE, ESYS_TR_NONE, SI_SRK_HANDLE, srk);
+	flush(t, &prim);
+	if (rc)
+		return tpm_error(t, rc, "persisting the storage key", d);
+	*created = 1;
+	return 0;
+}
+
+static int start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_TR *out,
+			 struct si_diag *d)
+{
+	/* Salted to the SRK with AES-128-CFB parameter encryption, so the
+	 * secret never crosses the bus in clear (systemd#25620). */
+	TPMT_SYM_DEF sym = {
+		.algorithm = TPM2_ALG_AES,
+		.keyBits.aes = 128,
+		.mode.aes = TPM2_ALG_CFB,
+	};
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, ESYS_TR_NONE, NULL, type, &sym,
+				   TPM2_ALG_SHA256, out);
+	if (rc)
+		return tpm_error(t, rc, "starting a salted session", d);
+	return 0;
+}
+
+int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_token *tok,
+		int *srk_created, struct si_diag *d)
+{
+	uint8_t values[SI_PCR_COUNT * 64], digest[SI_POLICY_SIZE] = { 0 };
+	TPM2B_SENSITIVE_CREATE *sens = NULL;
+	TPM2B_PUBLIC tmpl;
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_PRIVATE *out_priv = NULL;
+	TPM2B_PUBLIC *out_pub = NULL;
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	uint8_t *ser = NULL;
+	size_t values_len = 0, ser_len = 0, off = 0;
+	TSS2_RC rc;
+	int r;
+
+	if (p->secret_len > sizeof(sens->sensitive.data.buffer) || p->pcr_bank != TPM2_ALG_SHA256)
+		return -EINVAL;
+
+	r = get_or_create_srk(t, &srk, srk_created, d);
+	if (r < 0)
+		goto out;
+	r = si_tpm_pcr_read(t, p->pcr_bank, p->pcr_mask, values, sizeof(values), &values_len, d);
+	if (r < 0)
+		goto out;
+	r = si_policy_pcr(digest, p->pcr_bank, p->pcr_mask, values, values_len);
+	if (r == 0 && p->pin)
+		r = si_policy_auth_value(digest);
+	if (r < 0)
+		goto out;
+
+	sens = si_secret_alloc(sizeof(*sens));
+	if (!sens) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(sens, 0, sizeof(*sens));
+	if (p->pin) {
+		r = si_pin_to_auth(p->pin, NULL, 0, sens->sensitive.userAuth.buffer);
+		if (r < 0)
+			goto out;
+		sens->sensitive.userAuth.size = 32;
+	}
+	memcpy(sens->sensitive.data.buffer, p->secret, p->secret_len);
+	sens->sensitive.data.size = (uint16_t)p->secret_len;
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	/* No userWithAuth: only the policy authorizes. noDA without a PIN, so
+	 * that power cuts on headless devices never lock them out
+	 * (systemd#30330); with a PIN, DA protection is the point. */
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+		(p->pin ? 0 : TPMA_OBJECT_NODA);
+	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
+	tmpl.publicArea.authPolicy.size = SI_POLICY_SIZE;
+	memcpy(tmpl.publicArea.authPolicy.buffer, digest, SI_POLICY_SIZE);
+
+	r = start_session(t, srk, TPM2_SE_HMAC, &session, d);
+	if (r < 0)
+		goto out;
+	rc = Esys_TRSess_SetAttributes(t->esys, session,
+				       TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
+	if (rc) {
+		r = tpm_error(t, rc, "setting session attributes", d);
+		goto out;
+	}
+	rc = Esys_Create(t->esys, srk, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, sens, &tmpl,
+			 &outside, &creation_pcr, &out_priv, &out_pub, NULL, NULL, NULL);
+	if (rc) {
+		r = tpm_error(t, rc, "sealing the key", d);
+		goto out;
+	}
+	if (out_pub->publicArea.authPolicy.size != SI_POLICY_SIZE ||
+	    memcmp(out_pub->publicArea.authPolicy.buffer, digest, SI_POLICY_SIZE)) {
+		si_diag_set(d, "sealing the key: the TPM changed the policy digest");
+		r = -SI_ETPM;
+		goto out;
+	}
+
+	rc = Tss2_MU_TPM2B_PRIVATE_Marshal(out_priv, tok->blob, sizeof(tok->blob), &off);
+	if (!rc) {
+		tok->blob_private_len = off;
+		rc = Tss2_MU_TPM2B_PUBLIC_Marshal(out_pub, tok->blob, sizeof(tok->blob), &off);
+	}
+	if (rc) {
+		r = -ENOSPC;
+		goto out;
+	}
+	tok->blob_len = off;
+
+	rc = Esys_TR_Serialize(t->esys, srk, &ser, &ser_len);
+	if (rc || ser_len > sizeof(tok->srk)) {
+		r = rc ? tpm_error(t, rc, "recording the storage key", d) : -ENOSPC;
+		goto out;
+	}
+	memcpy(tok->srk, ser, ser_len);
+	tok->srk_len = ser_len;
+
+	tok->pcr_mask = p->pcr_mask;
+	tok->pcr_bank = p->pcr_bank;
+	tok->primary_alg = TPM2_ALG_ECC;
+	memcpy(tok->policy_hash, digest, SI_POLICY_SIZE);
+	tok->policy_hash_len = SI_POLICY_SIZE;
+	tok->pin = p->pin != NULL;
+	tok->salt_len = 0;
+	r = 0;
+out:
+	flush(t, &session);
+	if (srk != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &srk);
+	si_secret_free(sens);
+	Esys_Free(out_priv);
+	Esys_Free(out_pub);
+	free(ser);
+	return r;
+}
+
+/*
+ * The parent for a token: the persistent SRK the token recorded, checked by
+ * name against what the TPM holds now (a substituted key is refused), or,
+ * for tokens without tpm2_srk (systemd 252), the transient primary that
+ * systemd re-creates from its template.
+ */
+static int token_parent(struct si_tpm *t, const struct si_token *tok, ESYS_TR *parent,
+			int *transient, struct si_diag *d)
+{
+	TPM2B_NAME *want = NULL, *have = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	ESYS_TR saved = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	*transient = 0;
+	if (!tok->srk_len) {
+		*transient = 1;
+		return create_primary(t, tok->primary_alg, parent, d);
+	}
+
+	rc = Esys_TR_Deserialize(t->esys, tok->srk, tok->srk_len, &saved);
+	if (rc) {
+		si_diag_set(d, "token field `tpm2_srk': not a serialized TPM object");
+		return -SI_EBADTOKEN;
+	}
+	rc = Esys_TR_GetName(t->esys, saved, &want);
+	if (rc) {
+		r = tpm_error(t, rc, "reading the recorded storage key name", d);
+		goto out;
+	}
+	/* ReadPublic through the recorded handle: one command, and the answer
+	 * carries the name of whatever the TPM holds there now. */
+	rc = Esys_ReadPublic(t->esys, saved, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			     &pub, &have, NULL);
+	if (rc_base(rc) == TPM2_RC_HANDLE || rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1)) {
+		si_diag_set(d, "no storage key at the handle the token recorded "
+			    "(TPM cleared or replaced?)");
+		r = -SI_ESRK;
+		goto out;
+	}
+	if (rc) {
+		r = tpm_error(t, rc, "reading the storage key", d);
+		goto out;
+	}
+	if (want->size != have->size || memcmp(want->name, have->name, want->size)) {
+		si_diag_set(d, "the storage key in the TPM is not the one this volume was "
+			    "enrolled with");
+		r = -SI_ESRK;
+		goto out;
+	}
+	*parent = saved;
+	saved = ESYS_TR_NONE;
+	r = 0;
+out:
+	if (saved != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &saved);
+	Esys_Free(want);
+	Esys_Free(have);
+	Esys_Free(pub);
+	return r;
+}
+
+static int unseal_once(struct si_tpm *t, const struct si_token *tok, ESYS_TR parent,
+		       ESYS_TR obj, uint8_t *out, size_t cap, size_t *len, struct si_diag *d)
+{
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = { 0 };
+	TPM2B_SENSITIVE_DATA *data = NULL;
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	r = start_session(t, parent, TPM2_SE_POLICY, &session, d);
+	if (r < 0)
+		return r;
+	make_selection(&sel, tok->pcr_bank, tok->pcr_mask);
+	/* An empty pcrDigest: the TPM uses its current values, and a mismatch
+	 * shows up as POLICY_FAIL at Unseal. Saves a PCR_Read. */
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			    &empty, &sel);
+	if (rc) {
+		r = tpm_error(t, rc, "applying the PCR policy", d);
+		goto out;
+	}
+	if (tok->pin) {
+		rc = Esys_PolicyAuthValue(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+					  ESYS_TR_NONE);
+		if (rc) {
+			r = tpm_error(t, rc, "applying the PIN policy", d);
+			goto out;
+		}
+	}
+	/* Encrypt the response; no continueSession, so the TPM drops the
+	 * session itself after a successful Unseal. */
+	rc = Esys_TRSess_SetAttributes(t->esys, session, TPMA_SESSION_ENCRYPT, 0xff);
+	if (rc) {
+		r = tpm_error(t, rc, "setting session attributes", d);
+		goto out;
+	}
+	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
+	if (rc) {
+		uint32_t base = rc_base(rc);
+
+		r = tpm_error(t, rc, "unsealing", d);
+		if (base == TPM2_RC_PCR_CHANGED) {
+			r = -EAGAIN;
+		} else if (r == -SI_EPOLICY) {
+			si_diag_set(d, "unsealing: PCR %s values differ from the sealed policy",
+				    si_bank_name(tok->pcr_bank));
+		} else if (tok->pin && (base == TPM2_RC_AUTH_FAIL || base == TPM2_RC_BAD_AUTH)) {
+			si_diag_set(d, "unsealing: the TPM rejected the PIN");
+			r = -SI_EBADPIN;
+		}
+		goto out;
+	}
+	session = ESYS_TR_NONE; /* flushed by the TPM */
+	if (data->size > cap) {
+		r = -ENOSPC;
+		goto out;
+	}
+	memcpy(out, data->buffer, data->size);
+	*len = data->size;
+	r = 0;
+out:
+	if (data) {
+		si_wipe(data, sizeof(*data));
+		Esys_Free(data);
+	}
+	flush(t, &session);
+	return r;
+}
+
+int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin, uint8_t *out,
+		  size_t cap, size_t *len, struct si_diag *d)
+{
+	TPM2B_PRIVATE priv = { 0 };
+	TPM2B_PUBLIC pub = { 0 };
+	TPM2B_AUTH *auth = NULL;
+	ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
+	size_t off = 0;
+	int transient = 0, attempt, r;
+	TSS2_RC rc;
+
+	if (tok->pcrlock || tok->pubkey_len) {
+		si_diag_set(d, "token uses %s, which this build does not support",
+			    tok->pcrlock ? "tpm2_pcrlock" : "a signed PCR policy (tpm2_pubkey)");
+		return -SI_EUNSUPPORTED;
+	}
+	if (tok->pin && !pin) {
+		si_diag_set(d, "the token needs a PIN");
+		return -SI_ENOPIN;
+	}
+	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(tok->blob, tok->blob_len, &off, &priv) ||
+	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(tok->blob, tok->blob_len, &off, &pub)) {
+		si_diag_set(d, "token field `tpm2-blob': truncated");
+		return -SI_EBADTOKEN;
+	}
+
+	r = token_parent(t, tok, &parent, &transient, d);
+	if (r < 0)
+		goto out;
+	rc = Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+		       &priv, &pub, &obj);
+	if (rc) {
+		r = tpm_error(t, rc, "loading the sealed object", d);
+		if (r == -SI_ETPM) {
+			si_diag_set(d, "loading the sealed object: it does not belong to this "
+				    "TPM's storage key (%s)", Tss2_RC_Decode(rc));
+			r = -SI_ESRK;
+		}
+		goto out;
+	}
+	if (tok->pin) {
+		auth = si_secret_alloc(sizeof(*auth));
+		if (!auth) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = si_pin_to_auth(pin, tok->salt, tok->salt_len, auth->buffer);
+		if (r < 0)
+			goto out;
+		auth->size = 32;
+		rc = Esys_TR_SetAuth(t->esys, obj, auth);
+		if (rc) {
+			r = tpm_error(t, rc, "setting the PIN", d);
+			goto out;
+		}
+	}
+	/* PCR_CHANGED means a PCR moved between PolicyPCR and Unseal (another
+	 * process extending); the policy itself may still hold: retry. */
+	for (attempt = 0;; attempt++) {
+		r = unseal_once(t, tok, parent, obj, out, cap, len, d);
+		if (r != -EAGAIN)
+			break;
+		if (attempt >= CONFIG_TPM2_PCR_CHANGED_RETRIES) {
+			si_diag_set(d, "unsealing: PCRs kept changing during %d attempts",
+				    attempt + 1);
+			r = -SI_EPOLICY;
+			break;
+		}
+	}
+out:
+	flush(t, &obj);
+	if (transient)
+		flush(t, &parent);
+	else if (parent != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &parent);
+	si_secret_free(auth);
+	return r;
+}

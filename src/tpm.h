@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_TPM_H
+#define SEALINIT_TPM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct si_diag;
+struct si_token;
+struct si_tpm;
+
+/* The shared storage root key, where TCG and systemd put it. */
+#define SI_SRK_HANDLE 0x81000001u
+
+/*
+ * Connect through a TCTI spec as tpm2-tools writes it
+ * ("device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321").
+ * Every TPM response is awaited at most timeout_ms; a TPM that is absent,
+ * refuses the connection or does not answer gives -SI_ENOTPM.
+ */
+int si_tpm_open(const char *tcti, int timeout_ms, struct si_tpm **ret,
+		struct si_diag *diag);
+void si_tpm_close(struct si_tpm *t);
+
+/* Number of TPM commands sent on this connection so far. */
+unsigned int si_tpm_commands(const struct si_tpm *t);
+
+/* Read the selected PCRs of a bank into values (ascending, concatenated). */
+int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask,
+		    uint8_t *values, size_t cap, size_t *len, struct si_diag *diag);
+
+/* TPM2_PCR_Event: extend H(data) into the PCR in every active bank. */
+int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data,
+		     size_t len, struct si_diag *diag);
+
+struct si_seal_params {
+	uint32_t pcr_mask;
+	uint16_t pcr_bank;
+	const char *pin;            /* NULL: no PIN */
+	const uint8_t *secret;
+	size_t secret_len;
+};
+
+/*
+ * Seal the secret under the SRK (created and persisted at SI_SRK_HANDLE if
+ * absent) with PolicyPCR over the bank's current values (+ PolicyAuthValue
+ * with a PIN), in a session salted to the SRK with AES-128-CFB parameter
+ * encryption. Fills the token's TPM fields (not keyslot).
+ * *srk_created tells whether this call created the SRK.
+ */
+int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p,
+		struct si_token *tok, int *srk_created, struct si_diag *diag);
+
+/*
+ * Unseal a token's secret into out (locked memory of cap bytes).
+ * The PIN is needed when tok->pin. Retries a bounded number of times when
+ * the PCRs change in between the policy and the unseal.
+ */
+int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
+		  uint8_t *out, size_t cap, size_t *len, struct si_diag *diag);
+
+#endif
