@@ -52,7 +52,7 @@ endif
 PKGS_TPM2 := tss2-esys tss2-mu tss2-rc tss2-tctildr
 PKGS      := libcryptsetup json-c $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
 
-WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+WARN     := -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 SEC      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN      := $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
@@ -63,7 +63,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto
 
 # Library-like core: never prints, returns codes.
-core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o
+core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o worker.o
 core-$(CONFIG_TPM2)     += tpm.o policy.o token.o
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(BUILD)/src/main.o
@@ -150,3 +150,6 @@ help:
 	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
+
+print-build:
+	@echo $(BUILD)

@@ -10,9 +10,11 @@
 #include "engine.h"
 #include "errors.h"
 #include "luks.h"
+#include "pcrs.h"
 #include "secret.h"
 #include "token.h"
 #include "tpm.h"
+#include "worker.h"
 
 #define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
 #define PIN_MAX     256
@@ -163,8 +165,8 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 	return si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
 }
 
-int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
-	      struct si_diag *d)
+static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
+			 struct si_diag *d)
 {
 	struct si_luks *luks = NULL;
 	struct si_tpm *tpm = NULL;
@@ -227,4 +229,70 @@ out:
 	si_tpm_close(tpm);
 	si_luks_close(luks);
 	return r;
+}
+
+static int unlock_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	struct si_unlock_opts o = *(const struct si_unlock_opts *)arg;
+
+	o.get_pin = si_worker_get_pin;
+	o.pin_ctx = w;
+	return unlock_direct(&o, out, d);
+}
+
+int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
+	      struct si_diag *d)
+{
+	memset(res, 0, sizeof(*res));
+	res->token = res->keyslot = -1;
+	return si_worker_run(unlock_work, (void *)o, res, sizeof(*res), o->timeout_ms,
+			     o->get_pin, o->pin_ctx, d);
+}
+
+struct pcr_job {
+	const struct si_pcr_opts *o;
+	const void *data;
+	size_t len;
+	int op;
+};
+
+enum { JOB_EVENT, JOB_READ };
+
+static int pcr_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	const struct pcr_job *j = arg;
+	struct si_pcr_values *v = out;
+	struct si_tpm *tpm = NULL;
+	unsigned int i;
+	int r;
+
+	(void)w;
+	r = si_tpm_open(j->o->tcti, j->o->timeout_ms, &tpm, d);
+	if (r < 0)
+		return r;
+	if (j->op == JOB_READ) {
+		r = si_tpm_pcr_read(tpm, j->o->bank, j->o->pcr_mask, v->values, sizeof(v->values),
+				    &v->len, d);
+	} else {
+		for (i = 0, r = 0; i < SI_PCR_COUNT && r == 0; i++)
+			if (j->o->pcr_mask & (UINT32_C(1) << i))
+				r = si_tpm_pcr_event(tpm, i, j->data, j->len, d);
+	}
+	si_tpm_close(tpm);
+	return r;
+}
+
+int si_pcr_event(const struct si_pcr_opts *o, const void *data, size_t len, struct si_diag *d)
+{
+	struct pcr_job j = { o, data, len, JOB_EVENT };
+
+	return si_worker_run(pcr_work, &j, NULL, 0, o->timeout_ms, NULL, NULL, d);
+}
+
+int si_pcr_read(const struct si_pcr_opts *o, struct si_pcr_values *v, struct si_diag *d)
+{
+	struct pcr_job j = { o, NULL, 0, JOB_READ };
+
+	memset(v, 0, sizeof(*v));
+	return si_worker_run(pcr_work, &j, v, sizeof(*v), o->timeout_ms, NULL, NULL, d);
 }

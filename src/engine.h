@@ -53,7 +53,27 @@ struct si_unlock_result {
 	unsigned int tpm_commands;
 };
 
+/* Runs in a child process under o->timeout_ms (worker.h): a TPM that
+ * hangs ends in -SI_ENOTPM, never in a hung boot. */
 int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
 	      struct si_diag *diag);
+
+/* PCR operations for measure, cap and pcrread, bounded the same way. */
+struct si_pcr_opts {
+	const char *tcti;
+	int timeout_ms;
+	uint32_t pcr_mask;
+	uint16_t bank;            /* for reading */
+};
+
+struct si_pcr_values {
+	size_t len;
+	uint8_t values[24 * 64];  /* selected PCRs, ascending */
+};
+
+/* TPM2_PCR_Event of data into every PCR of the mask, in every bank. */
+int si_pcr_event(const struct si_pcr_opts *o, const void *data, size_t len,
+		 struct si_diag *diag);
+int si_pcr_read(const struct si_pcr_opts *o, struct si_pcr_values *v, struct si_diag *diag);
 
 #endif

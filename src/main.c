@@ -25,7 +25,6 @@
 #include "errors.h"
 #include "pcrs.h"
 #include "secret.h"
-#include "tpm.h"
 
 #define EXIT_USAGE   2
 #define KEYFILE_MAX  (64 * 1024)
@@ -332,14 +331,6 @@ static int cmd_unlock(int argc, char **argv)
 	return 0;
 }
 
-static int open_tpm(const char *cmd, const struct common *c, struct si_tpm **t)
-{
-	struct si_diag d = { { 0 } };
-	int r = si_tpm_open(c->tcti, c->timeout_ms, t, &d);
-
-	return r < 0 ? fail(cmd, r, &d) : 0;
-}
-
 static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
 {
 	char *end;
@@ -398,7 +389,7 @@ static int cmd_measure(int argc, char **argv)
 	const char *str = NULL, *file = NULL;
 	unsigned int pcr = 15;
 	struct si_diag d = { { 0 } };
-	struct si_tpm *t = NULL;
+	struct si_pcr_opts po = { 0 };
 	struct common c;
 	uint8_t digest[32];
 	int ch, r;
@@ -431,11 +422,11 @@ static int cmd_measure(int argc, char **argv)
 			return 1;
 		}
 	}
-	if ((r = open_tpm("measure", &c, &t)))
-		return r;
-	r = file ? si_tpm_pcr_event(t, pcr, digest, sizeof(digest), &d)
-		 : si_tpm_pcr_event(t, pcr, str, strlen(str), &d);
-	si_tpm_close(t);
+	po.tcti = c.tcti;
+	po.timeout_ms = c.timeout_ms;
+	po.pcr_mask = UINT32_C(1) << pcr;
+	r = file ? si_pcr_event(&po, digest, sizeof(digest), &d)
+		 : si_pcr_event(&po, str, strlen(str), &d);
 	if (r < 0)
 		return fail("measure", r, &d);
 	printf("Measured %s `%s' into PCR %u\n", file ? "file" : "string", file ? file : str, pcr);
@@ -455,11 +446,10 @@ static int cmd_cap(int argc, char **argv)
 	static const char separator[] = "sealinit:cap";
 	const char *pcrs = CONFIG_TPM2_DEFAULT_PCRS;
 	struct si_diag d = { { 0 } };
-	struct si_tpm *t = NULL;
+	struct si_pcr_opts po = { 0 };
 	struct common c;
 	uint32_t mask;
 	char buf[96];
-	unsigned int i;
 	int ch, r = 0;
 
 	common_init(&c);
@@ -478,12 +468,10 @@ static int cmd_cap(int argc, char **argv)
 		return usage_error("cap", "unexpected argument `%s'", argv[optind]);
 	if (si_pcrs_parse(pcrs, &mask, &d) < 0)
 		return usage_error("cap", "%s", d.msg);
-	if ((r = open_tpm("cap", &c, &t)))
-		return r;
-	for (i = 0; i < SI_PCR_COUNT && r == 0; i++)
-		if (mask & (UINT32_C(1) << i))
-			r = si_tpm_pcr_event(t, i, separator, sizeof(separator) - 1, &d);
-	si_tpm_close(t);
+	po.tcti = c.tcti;
+	po.timeout_ms = c.timeout_ms;
+	po.pcr_mask = mask;
+	r = si_pcr_event(&po, separator, sizeof(separator) - 1, &d);
 	if (r < 0)
 		return fail("cap", r, &d);
 	si_pcrs_format(mask, buf, sizeof(buf));
@@ -501,11 +489,11 @@ static int cmd_pcrread(int argc, char **argv)
 		{ 0 }
 	};
 	const char *pcrs = CONFIG_TPM2_DEFAULT_PCRS, *bank_name = "sha256";
-	uint8_t values[SI_PCR_COUNT * 64];
+	struct si_pcr_values v;
+	struct si_pcr_opts po = { 0 };
 	struct si_diag d = { { 0 } };
-	struct si_tpm *t = NULL;
 	struct common c;
-	size_t len = 0, dsize, k = 0;
+	size_t dsize, k = 0;
 	uint32_t mask;
 	uint16_t bank;
 	unsigned int i;
@@ -533,10 +521,11 @@ static int cmd_pcrread(int argc, char **argv)
 		return usage_error("pcrread", "Invalid --bank: `%s' (expected sha1, sha256, sha384 or sha512)",
 				   bank_name);
 	dsize = si_bank_digest_size(bank);
-	if ((r = open_tpm("pcrread", &c, &t)))
-		return r;
-	r = si_tpm_pcr_read(t, bank, mask, values, sizeof(values), &len, &d);
-	si_tpm_close(t);
+	po.tcti = c.tcti;
+	po.timeout_ms = c.timeout_ms;
+	po.pcr_mask = mask;
+	po.bank = bank;
+	r = si_pcr_read(&po, &v, &d);
 	if (r < 0)
 		return fail("pcrread", r, &d);
 	for (i = 0; i < SI_PCR_COUNT; i++) {
@@ -546,7 +535,7 @@ static int cmd_pcrread(int argc, char **argv)
 			continue;
 		printf("%s:%-2u ", bank_name, i);
 		for (j = 0; j < dsize; j++)
-			printf("%02x", values[k * dsize + j]);
+			printf("%02x", v.values[k * dsize + j]);
 		printf("\n");
 		k++;
 	}

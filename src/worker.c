@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "secret.h"
+#include "worker.h"
+
+#define PIN_MAX 256
+#define OUT_MAX 2048
+
+enum { MSG_PIN_REQUEST = 1, MSG_RESULT = 2 };
+
+struct result_msg {
+	uint32_t type;
+	int32_t r;
+	struct si_diag diag;
+	uint32_t out_size;
+	uint8_t out[OUT_MAX];
+};
+
+struct pin_reply {
+	int32_t r;
+	char pin[PIN_MAX];
+};
+
+struct si_worker {
+	int to_parent;
+	int from_parent;
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes, or fail at EOF. */
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int si_worker_get_pin(void *worker, char *buf, size_t size)
+{
+	struct si_worker *w = worker;
+	struct pin_reply *rep;
+	uint32_t type = MSG_PIN_REQUEST;
+	int r;
+
+	rep = si_secret_alloc(sizeof(*rep));
+	if (!rep)
+		return -ENOMEM;
+	r = write_all(w->to_parent, &type, sizeof(type));
+	if (r == 0)
+		r = read_all(w->from_parent, rep, sizeof(*rep));
+	if (r == 0)
+		r = rep->r;
+	if (r == 0) {
+		rep->pin[PIN_MAX - 1] = '\0';
+		if (strlen(rep->pin) >= size)
+			r = -E2BIG;
+		else
+			memcpy(buf, rep->pin, strlen(rep->pin) + 1);
+	}
+	si_secret_free(rep);
+	return r;
+}
+
+static void child(int to_parent, int from_parent, si_work_fn fn, void *arg, size_t out_size)
+{
+	struct si_worker w = { to_parent, from_parent };
+	struct result_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = MSG_RESULT;
+	msg.r = fn(arg, &w, msg.out, &msg.diag);
+	msg.out_size = (uint32_t)out_size;
+	(void)write_all(to_parent, &msg, sizeof(msg));
+	_exit(0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int answer_pin(int fd, si_ask_fn ask, void *ctx)
+{
+	struct pin_reply *rep = si_secret_alloc(sizeof(*rep));
+	int r;
+
+	if (!rep)
+		return -ENOMEM;
+	memset(rep, 0, sizeof(*rep));
+	rep->r = ask ? ask(ctx, rep->pin, sizeof(rep->pin)) : -SI_ENOPIN;
+	r = write_all(fd, rep, sizeof(*rep));
+	si_secret_free(rep);
+	return r;
+}
+
+int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int deadline_ms,
+		  si_ask_fn ask_pin, void *ask_ctx, struct si_diag *d)
+{
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, status, r;
+	long long budget = deadline_ms, start;
+	struct result_msg msg;
+	pid_t pid;
+
+	if (out_size > OUT_MAX)
+		return -EINVAL;
+	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		child(up[1], down[0], fn, arg, out_size);
+	}
+	close(up[1]);
+	close(down[0]);
+	up[1] = down[0] = -1;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = up[0], .events = POLLIN };
+		uint32_t type;
+		int n;
+
+		start = now_ms();
+		n = poll(&pfd, 1, budget > 0 ? (int)budget : 0);
+		if (n < 0 && errno == EINTR) {
+			budget -= now_ms() - start;
+			continue;
+		}
+		if (n <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			si_diag_set(d, "TPM did not answer within %d ms", deadline_ms);
+			r = -SI_ENOTPM;
+			goto out;
+		}
+		budget -= now_ms() - start;
+		if (read_all(up[0], &type, sizeof(type)) < 0)
+			goto died;
+		if (type == MSG_PIN_REQUEST) {
+			/* The person at the console is not the TPM: stop the clock. */
+			if (answer_pin(down[1], ask_pin, ask_ctx) < 0)
+				goto died;
+			continue;
+		}
+		if (type != MSG_RESULT)
+			goto died;
+		msg.type = type;
+		if (read_all(up[0], (uint8_t *)&msg + sizeof(type), sizeof(msg) - sizeof(type)) < 0)
+			goto died;
+		waitpid(pid, &status, 0);
+		if (d)
+			*d = msg.diag;
+		if (out && out_size)
+			memcpy(out, msg.out, out_size);
+		r = msg.r;
+		goto out;
+	}
+died:
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	si_diag_set(d, "the TPM worker died (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	r = -EIO;
+out:
+	if (up[0] >= 0)
+		close(up[0]);
+	if (up[1] >= 0)
+		close(up[1]);
+	if (down[0] >= 0)
+		close(down[0]);
+	if (down[1] >= 0)
+		close(down[1]);
+	return r;
+}

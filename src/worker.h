@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_WORKER_H
+#define SEALINIT_WORKER_H
+
+#include <stddef.h>
+
+struct si_diag;
+struct si_worker;
+
+/*
+ * Run TPM work in a child process under a deadline. The TSS's own waits
+ * are not all bounded (a silent TPM can block a write or a control
+ * exchange forever, and the Jetson fTPM driver waits on OP-TEE without a
+ * timeout), so the only wait that is always bounded is the parent's: when
+ * the deadline passes, the child is killed and the caller gets
+ * -SI_ENOTPM. Secrets stay in the child; only the result comes back.
+ *
+ * The child may ask the parent for a PIN; time spent waiting for the
+ * person at the console does not count against the deadline.
+ */
+typedef int (*si_work_fn)(void *arg, struct si_worker *w, void *out, struct si_diag *diag);
+typedef int (*si_ask_fn)(void *ctx, char *buf, size_t size);
+
+int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int deadline_ms,
+		  si_ask_fn ask_pin, void *ask_ctx, struct si_diag *diag);
+
+/* In the child: ask the parent for a PIN. Same contract as si_ask_fn. */
+int si_worker_get_pin(void *worker, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for host tests. A test script sources this, does its work
+# and exits 0 (pass), 1 (fail) or 77 (skip).
+
+set -u
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$TESTS_DIR/.." && pwd)
+SEALINIT=${SEALINIT:-$REPO/build/$(uname -m)/sealinit}
+. "$TESTS_DIR/lib/swtpm.sh"
+
+WORK=$(mktemp -d /tmp/sealinit-test.XXXXXX)
+PASSPHRASE="correct horse battery staple"
+printf '%s' "$PASSPHRASE" > "$WORK/pass"
+
+cleanup() {
+	swtpm_stop
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# mkimg FILE: a small LUKS2 image whose keyslot 0 opens with $WORK/pass.
+# PBKDF2 at 1000 iterations keeps each open cheap (DESIGN: test images).
+mkimg() {
+	truncate -s 20M "$1"
+	cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 \
+		--pbkdf-force-iterations 1000 "$1" "$WORK/pass" >/dev/null ||
+		fail "luksFormat $1"
+}
+
+# run CMD...: run, keep stdout+stderr in $OUT and the exit code in $RC.
+run() {
+	OUT=$("$@" 2>&1)
+	RC=$?
+}
+
+# expect CODE WHAT CMD...: the command must exit with CODE.
+expect() {
+	local code=$1 what=$2
+	shift 2
+	run "$@"
+	[ "$RC" = "$code" ] || fail "$what: expected exit $code, got $RC: $OUT"
+}
+
+# expect_msg TEXT: the last command's output must mention TEXT.
+expect_msg() {
+	case "$OUT" in
+	*"$1"*) ;;
+	*) fail "expected message containing \`$1', got: $OUT" ;;
+	esac
+}
+
+digest() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# extend PCR with a fixed digest in the sha256 bank.
+extend() {
+	tpm2_pcrextend "$1:sha256=$(printf '%064d' 1)" >/dev/null || fail "extend PCR $1"
+}
+
+[ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"

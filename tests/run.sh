@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Every test: unit (cmocka) and host integration (swtpm), each on the normal
+# build and again on an AddressSanitizer + UBSan build. Ends with one line:
+#   N passed, N failed, N skipped
+# Exit status is non-zero when anything failed.
+#   tests/run.sh [-k PATTERN]     only tests whose name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+MAKE=${MAKE:-make}
+pattern=""
+[ "${1:-}" = "-k" ] && pattern=${2:-}
+
+passed=0 failed=0 skipped=0
+failures=()
+logdir=$(mktemp -d /tmp/sealinit-check.XXXXXX)
+
+note() { printf '%-52s %s\n' "$1" "$2"; }
+
+# A cmocka binary counts each of its tests.
+run_unit() {
+	local bin=$1 label=$2 out p f
+	out=$("$bin" 2>&1)
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p')
+	p=${p:-0} f=${f:-0}
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; fi  # crashed before reporting
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ "$f" != 0 ]; then
+		failures+=("$label")
+		echo "$out" > "$logdir/${label//\//-}.log"
+		note "$label" "FAIL ($f failed, log: $logdir/${label//\//-}.log)"
+		echo "$out" | grep -E 'FAILED|ERROR|Failure' | head -5 | sed 's/^/    /'
+	else
+		note "$label" "ok ($p)"
+	fi
+}
+
+# A host test script is one test: 0 pass, 77 skip, anything else fail.
+run_host() {
+	local script=$1 label=$2 sealinit=$3 rc
+	SEALINIT=$sealinit timeout 600 bash "$script" > "$logdir/${label//\//-}.log" 2>&1
+	rc=$?
+	case $rc in
+	0) passed=$((passed + 1)); note "$label" "ok" ;;
+	77) skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")" ;;
+	*) failed=$((failed + 1)); failures+=("$label")
+	   note "$label" "FAIL (exit $rc, log: $logdir/${label//\//-}.log)"
+	   tail -5 "$logdir/${label//\//-}.log" | sed 's/^/    /' ;;
+	esac
+}
+
+for variant in normal sanitize; do
+	if [ $variant = normal ]; then san=0; else san=1; fi
+	echo "== build ($variant)"
+	if ! $MAKE --no-print-directory SANITIZE=$san all unit-tests > "$logdir/build-$variant.log" 2>&1; then
+		failed=$((failed + 1)); failures+=("build-$variant")
+		note "build-$variant" "FAIL (log: $logdir/build-$variant.log)"
+		tail -20 "$logdir/build-$variant.log"
+		continue
+	fi
+	build=$($MAKE --no-print-directory -s SANITIZE=$san print-build)
+	# Leak reports come from the TSS's own allocations at exit; ASan and
+	# UBSan errors still fail the test.
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	echo "== unit tests ($variant)"
+	for bin in "$build"/tests/test_*; do
+		[ -x "$bin" ] && [ "${bin%.o}" = "$bin" ] && [ "${bin%.d}" = "$bin" ] || continue
+		name=$(basename "$bin")
+		case "$name" in *"$pattern"*) ;; *) continue ;; esac
+		run_unit "$bin" "$variant/$name"
+	done
+	echo "== host tests against swtpm ($variant)"
+	for script in tests/host/*.sh; do
+		name=$(basename "$script" .sh)
+		case "$name" in *"$pattern"*) ;; *) continue ;; esac
+		run_host "$script" "$variant/$name" "$build/sealinit"
+	done
+done
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "Failed: ${failures[*]}"
+else
+	rm -rf "$logdir"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
