@@ -69,3 +69,29 @@ extend() {
 }
 
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
+
+# proxy_start LOG: put the command-recording proxy between us and swtpm;
+# sets PROXY_TCTI. Stopped by the EXIT trap through proxy_stop.
+PROXY_PID=""
+proxy_start() {
+	local log=$1 port
+	: > "$log"
+	coproc PROXY { exec /usr/bin/python3 "$TESTS_DIR/lib/tpmproxy.py" \
+		--target-port "$SWTPM_PORT" --log "$log"; }
+	PROXY_PID=$PROXY_PID
+	read -r -t 10 port <&"${PROXY[0]}" || fail "tpmproxy did not start"
+	PROXY_TCTI="swtpm:host=127.0.0.1,port=$port"
+	trap 'proxy_stop; cleanup' EXIT
+}
+proxy_stop() {
+	if [ -n "$PROXY_PID" ]; then
+		kill "$PROXY_PID" 2>/dev/null
+		wait "$PROXY_PID" 2>/dev/null
+		PROXY_PID=""
+	fi
+}
+
+# commands LOG: the command names recorded, one per line.
+commands() {
+	grep -v '^#' "$1" | awk '{print $1}'
+}
