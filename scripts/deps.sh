@@ -10,7 +10,7 @@ build="build-essential pkg-config python3 python3-kconfiglib
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross
        libtss2-dev:arm64 libcryptsetup-dev:arm64 libjson-c-dev:arm64
        libmbedtls-dev:arm64"
-test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd"
+test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file"
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
 
 want=""

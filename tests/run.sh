@@ -79,6 +79,13 @@ for variant in normal sanitize; do
 	done
 done
 
+echo "== build system"
+for script in tests/build/*.sh; do
+	name=$(basename "$script" .sh)
+	case "$name" in *"$pattern"*) ;; *) continue ;; esac
+	run_host "$script" "build/$name" "$($MAKE --no-print-directory -s print-build)/sealinit"
+done
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed: ${failures[*]}"
