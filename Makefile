@@ -133,7 +133,7 @@ check:
 demo:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)SEALINIT=$(SEALINIT) tests/demo-host.sh
+	$(Q)SEALINIT=$(SEALINIT) scripts/demo-host.sh
 
 bench:
 	$(Q)bench/unlock
