@@ -43,6 +43,15 @@ for f in tpm2-hash-pcrs tpm2-pcr-bank tpm2-primary-alg tpm2-blob tpm2-policy-has
 done
 expect 0 "unlock after re-import" "$SEALINIT" unlock "$WORK/ours" --test
 
+# What systemd 252 does with our token: it ignores tpm2_srk and re-creates a
+# transient primary from its template. Strip tpm2_srk and unlock that way:
+# the blob must load, which proves our SRK is the key systemd 252 derives.
+jq -c 'del(.tpm2_srk)' "$WORK/tok.json" > "$WORK/nosrk.json"
+cp "$WORK/ours" "$WORK/nosrk"
+cryptsetup token remove --token-id 0 "$WORK/nosrk" || fail "token remove"
+cryptsetup token import --token-id 0 --json-file "$WORK/nosrk.json" "$WORK/nosrk" || fail "import without tpm2_srk"
+expect 0 "our blob under systemd 252's transient primary" "$SEALINIT" unlock "$WORK/nosrk" --test
+
 # A volume with both kinds of token: either one opens it.
 run env PASSWORD="$PASSPHRASE" systemd-cryptenroll --tpm2-device="$SEALINIT_TCTI" --tpm2-pcrs=16 "$WORK/ours"
 [ "$RC" = 0 ] || fail "systemd-cryptenroll on a sealinit volume: $OUT"
