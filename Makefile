@@ -19,7 +19,7 @@ PYTHON        ?= /usr/bin/python3
 # Everything below is derived; the knobs are above.
 
 # Goals that must not create a .config as a side effect.
-CONFIG_FREE_GOALS := %config clean distclean help deps check demo bench
+CONFIG_FREE_GOALS := %config clean distclean help deps check demo bench fuzz
 ifeq ($(MAKECMDGOALS),)
 need_config := 1
 endif
@@ -73,7 +73,7 @@ UNIT_TESTS := test_token test_pcrs test_policy test_b64
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
-	check unit-tests demo bench deps help
+	check unit-tests demo bench fuzz deps help print-build
 all: $(SEALINIT)
 
 $(SEALINIT): $(CORE_OBJS) $(MAIN_OBJS)
@@ -137,6 +137,10 @@ demo:
 
 bench:
 	$(Q)bench/unlock
+
+fuzz:
+	$(Q)scripts/deps.sh test
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
 
 clean:
 	rm -rf build

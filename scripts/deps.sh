@@ -12,15 +12,16 @@ cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross
        libmbedtls-dev:arm64"
 test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file"
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
+fuzz="clang libclang-rt-14-dev"
 
 want=""
 for t in "$@"; do
 	case "$t" in
 	build) want="$want $build" ;;
 	cross) want="$want $build $cross" ;;
-	test)  want="$want $build $test" ;;
+	test)  want="$want $build $test $fuzz" ;;
 	bench) want="$want $build $test $bench" ;;
-	all)   want="$want $build $cross $test $bench" ;;
+	all)   want="$want $build $cross $test $bench $fuzz" ;;
 	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, bench or all)" >&2; exit 2 ;;
 	esac
 done

@@ -23,7 +23,7 @@ struct result_msg {
 	int32_t r;
 	struct si_diag diag;
 	uint32_t out_size;
-	uint8_t out[OUT_MAX];
+	uint8_t out[OUT_MAX] __attribute__((aligned(16))); /* fn writes a struct here */
 };
 
 struct pin_reply {

@@ -86,6 +86,9 @@ for script in tests/build/*.sh; do
 	run_host "$script" "build/$name" "$($MAKE --no-print-directory -s print-build)/sealinit"
 done
 
+echo "== fuzz (${FUZZ_SECONDS:-10}s per target)"
+case "fuzz" in *"$pattern"*) run_host tests/fuzz/run.sh "fuzz/parsers" "" ;; esac
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed: ${failures[*]}"

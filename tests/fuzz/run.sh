@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Build the libFuzzer targets with clang (ASan + UBSan) and run each for
+# FUZZ_SECONDS (default 10; `make fuzz` runs longer). Exit 0 when no target
+# found a crash.
+set -u
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-10}
+out=build/fuzz
+mkdir -p "$out"
+make -s --no-print-directory "$(make -s --no-print-directory print-build)/include/config.h" >/dev/null
+inc="-I$(make -s --no-print-directory print-build)/include -Isrc"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE"
+core="src/token.c src/b64.c src/pcrs.c src/errors.c"
+libs="$(pkg-config --cflags --libs json-c tss2-mu)"
+rc=0
+for t in token pcrs; do
+	clang $flags $inc -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" $core $libs || { echo "fuzz_$t: build failed"; exit 1; }
+	mkdir -p "$out/corpus-$t"
+	if "$out/fuzz_$t" -max_total_time="$secs" -max_len=8192 -artifact_prefix="$out/crash-$t-" \
+		"$out/corpus-$t" "tests/fuzz/corpus/$t" > "$out/fuzz_$t.log" 2>&1; then
+		echo "fuzz_$t: $(grep -o 'Done [0-9]* runs' "$out/fuzz_$t.log" || tail -1 "$out/fuzz_$t.log") in ${secs}s, no crash"
+	else
+		echo "fuzz_$t: CRASH, see $out/fuzz_$t.log"; tail -20 "$out/fuzz_$t.log"; rc=1
+	fi
+done
+exit $rc
