@@ -60,9 +60,8 @@ for variant in normal sanitize; do
 		continue
 	fi
 	build=$($MAKE --no-print-directory -s SANITIZE=$san print-build)
-	# Leak reports come from the TSS's own allocations at exit; ASan and
-	# UBSan errors still fail the test.
-	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+	# Leaks fail too (LeakSanitizer checks each process at exit).
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	echo "== unit tests ($variant)"
 	for bin in "$build"/tests/test_*; do
