@@ -15,6 +15,7 @@ SANITIZE      ?= 0
 CFLAGS        ?= -O2 -g
 KCONFIG_CONFIG ?= .config
 PYTHON        ?= /usr/bin/python3
+VERSION       ?= 0.1
 
 # Everything below is derived; the knobs are above.
 
@@ -50,26 +51,26 @@ Q := @
 endif
 
 PKGS_TPM2 := tss2-esys tss2-mu tss2-rc tss2-tctildr
-PKGS      := libcryptsetup json-c $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
+PKGS      := libcryptsetup json-c blkid $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
 
 WARN     := -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 SEC      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN      := $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SEC) $(SAN) -MMD -MP \
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) -DSEALINIT_VERSION='"$(VERSION)"' $(WARN) $(SEC) $(SAN) -MMD -MP \
 	-I$(BUILD)/include -Isrc $(patsubst "%",%,$(CONFIG_EXTRA_CFLAGS)) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedcrypto
 
 # Library-like core: never prints, returns codes.
-core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o worker.o
+core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o worker.o bootcfg.o boot.o
 core-$(CONFIG_TPM2)     += tpm.o policy.o token.o
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(BUILD)/src/main.o
 SEALINIT  := $(BUILD)/sealinit
 
-UNIT_TESTS := test_token test_pcrs test_policy test_b64
+UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \

@@ -20,6 +20,8 @@
 
 #include <mbedtls/sha256.h>
 
+#include "boot.h"
+#include "bootcfg.h"
 #include "config.h"
 #include "engine.h"
 #include "errors.h"
@@ -30,9 +32,6 @@
 #define KEYFILE_MAX  (64 * 1024)
 #define PASS_MAX     512
 
-#ifndef SEALINIT_VERSION
-#define SEALINIT_VERSION "0.1"
-#endif
 
 static const char *prog = "sealinit";
 static int verbose;
@@ -542,6 +541,69 @@ static int cmd_pcrread(int argc, char **argv)
 	return 0;
 }
 
+/* Show the configuration the boot stage would use: the file, then a
+ * command line (default: this kernel's). */
+static int cmd_boot_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "cmdline", required_argument, NULL, 'l' },
+		{ 0 }
+	};
+	static char text[16384], out[4096];
+	const char *config = "/etc/sealinit.conf", *cmdline = NULL;
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	size_t n;
+	int ch, fd;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'l': cmdline = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return usage_error("boot-config", "unexpected argument `%s'", argv[optind]);
+	si_bootcfg_defaults(&c);
+	fd = open(config, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t k = read(fd, text, sizeof(text) - 1);
+
+		close(fd);
+		text[k > 0 ? k : 0] = '\0';
+		if (si_bootcfg_parse_file(&c, text, &d) < 0) {
+			fprintf(stderr, "%s boot-config: %s: %s\n", prog, config, d.msg);
+			return EXIT_USAGE;
+		}
+	}
+	if (!cmdline) {
+		fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+		n = 0;
+		if (fd >= 0) {
+			ssize_t k = read(fd, text, sizeof(text) - 1);
+
+			close(fd);
+			n = k > 0 ? (size_t)k : 0;
+		}
+		text[n] = '\0';
+		cmdline = text;
+	}
+	if (si_bootcfg_parse_cmdline(&c, cmdline, &d) < 0) {
+		fprintf(stderr, "%s boot-config: kernel command line: %s\n", prog, d.msg);
+		return EXIT_USAGE;
+	}
+	if (si_bootcfg_format(&c, out, sizeof(out)) < 0)
+		return 1;
+	fputs(out, stdout);
+	if (si_bootcfg_validate(&c, &d) < 0) {
+		fprintf(stderr, "%s boot-config: %s\n", prog, d.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
@@ -569,6 +631,8 @@ static const struct {
 	  "extend a separator into PCRs so sealed keys stay shut until reboot" },
 	{ "pcrread", cmd_pcrread, "[--pcrs LIST] [--bank sha256] [--tcti SPEC]",
 	  "print PCR values" },
+	{ "boot-config", cmd_boot_config, "[--config FILE] [--cmdline TEXT]",
+	  "print the boot stage's configuration after the command line's overrides" },
 	{ "version", cmd_version, "", "print the version and the build's features" },
 	{ "help", cmd_help, "", "this text" },
 };
@@ -595,7 +659,15 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct rlimit no_core = { 0, 0 };
+	const char *base = strrchr(argv[0], '/');
 	size_t i;
+
+	/* As PID 1 of the initramfs (or installed as /init), run the boot stage. */
+	base = base ? base + 1 : argv[0];
+	if (getpid() == 1 || (strcmp(base, "init") == 0 && argc == 1)) {
+		setenv("TSS2_LOG", "all+NONE", 0);
+		return si_boot_main();
+	}
 
 	/* Secrets pass through this process: no core dumps, no ptrace by
 	 * other users. */

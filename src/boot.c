@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot stage: sealinit as PID 1 of the initramfs.
+ *
+ *   mount /proc /sys /dev /run → config + cmdline → modules → wait for the
+ *   TPM and the devices → measure the rootfs → mount it → unseal + unlock
+ *   the data volume → cap → mount data → move mounts → switch_root
+ *
+ * Rules: nothing here exits or aborts; every wait has a timeout; every
+ * failure reaches fail() with one message naming the cause and what was
+ * tried, after the PCRs were capped.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <blkid/blkid.h>
+#include <libcryptsetup.h>
+#include <mbedtls/sha256.h>
+
+#include "b64.h"
+#include "boot.h"
+#include "bootcfg.h"
+#include "config.h"
+#include "engine.h"
+#include "errors.h"
+#include "secret.h"
+
+#define CONFIG_FILE   "/etc/sealinit.conf"
+#define MODULES_FILE  "/etc/sealinit/modules"
+#define NEWROOT       "/newroot"
+#define EVENTLOG_DIR  "/run/sealinit"
+#define EVENTLOG      EVENTLOG_DIR "/eventlog"
+#define VERITY_NAME   "sealroot"
+#define POLL_MS       50
+
+static struct si_bootcfg cfg;
+static int kmsg_fd = -1;
+static double t_start;
+
+static double uptime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One line to the console and to the kernel log. */
+__attribute__((format(printf, 2, 3)))
+static void say(int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (level > cfg.loglevel)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sealinit: %s\n", msg);
+	if (kmsg_fd >= 0)
+		dprintf(kmsg_fd, "<%d>sealinit: %s\n", level, msg);
+}
+
+/* Debug-level timing of a step, from the kernel's clock so it lines up
+ * with dmesg and the kernel's own "Run /init" timestamp. */
+static void step_done(const char *step, double t0)
+{
+	say(7, "[%8.3f] %s: %.1f ms", uptime_ms() / 1e3, step, uptime_ms() - t0);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void event_log(unsigned int pcr, const char *event)
+{
+	int fd = open(EVENTLOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	dprintf(fd, "pcr=%u event=%s\n", pcr, event);
+	close(fd);
+}
+
+static int cap_pcrs(void)
+{
+	static const char sep[] = "sealinit:cap";
+	struct si_pcr_opts o = { .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
+				 .pcr_mask = cfg.cap_pcrs };
+	struct si_diag d = { { 0 } };
+	unsigned int i;
+	int r;
+
+	if (!cfg.cap_pcrs)
+		return 0;
+	r = si_pcr_event(&o, sep, sizeof(sep) - 1, &d);
+	if (r < 0) {
+		say(3, "capping PCRs failed: %s: %s", si_strerror(r), d.msg);
+		return r;
+	}
+	for (i = 0; i < 24; i++)
+		if (cfg.cap_pcrs & (UINT32_C(1) << i))
+			event_log(i, sep);
+	return 0;
+}
+
+static void rescue_shell(void)
+{
+	pid_t pid;
+
+	if (!ENABLE_RESCUE_SHELL)
+		return;
+	say(2, "starting a rescue shell on the console; leaving it reboots");
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { "/bin/sh", NULL };
+
+		setsid();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* The failure policy. Fail closed: the key was never released or the
+ * PCRs are capped; then halt, power off, reboot, or a rescue shell. */
+__attribute__((noreturn, format(printf, 1, 2)))
+static void fail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)cap_pcrs();
+	cfg.loglevel = cfg.loglevel < 2 ? 2 : cfg.loglevel;
+	say(2, "FAILED: %s", msg);
+	say(2, "the data volume stays locked; failure policy: %s",
+	    cfg.failure == SI_FAIL_REBOOT ? "reboot" : cfg.failure == SI_FAIL_HALT ? "halt" :
+	    cfg.failure == SI_FAIL_SHELL ? "rescue shell" : "power off");
+	if (cfg.failure == SI_FAIL_SHELL)
+		rescue_shell();
+	for (i = cfg.failure_delay_s; i > 0 && cfg.failure == SI_FAIL_REBOOT; i--) {
+		if (i % 5 == 0 || i <= 3)
+			say(2, "rebooting in %d s", i);
+		sleep_ms(1000);
+	}
+	sync();
+	if (cfg.failure == SI_FAIL_HALT)
+		reboot(RB_HALT_SYSTEM);
+	else if (cfg.failure == SI_FAIL_POWEROFF)
+		reboot(RB_POWER_OFF);
+	reboot(RB_AUTOBOOT);
+	/* PID 1 must not return; if the kernel refused to stop, stay here. */
+	for (;;)
+		pause();
+}
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total + 1 < size) {
+		n = read(fd, buf + total, size - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return (int)total;
+}
+
+static void early_mounts(void)
+{
+	int fd;
+
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mkdir("/run", 0755);
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mkdir("/run/cryptsetup", 0700);  /* libcryptsetup's lock directory */
+	mkdir(EVENTLOG_DIR, 0755);
+	/* The initramfs may carry no /dev/console node: use devtmpfs's. */
+	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+static void load_config(void)
+{
+	static char text[16384];
+	struct si_diag d = { { 0 } };
+
+	si_bootcfg_defaults(&cfg);
+	if (read_file(CONFIG_FILE, text, sizeof(text)) >= 0 &&
+	    si_bootcfg_parse_file(&cfg, text, &d) < 0)
+		fail("config " CONFIG_FILE ": %s", d.msg);
+	if (read_file("/proc/cmdline", text, sizeof(text)) >= 0 &&
+	    si_bootcfg_parse_cmdline(&cfg, text, &d) < 0)
+		fail("kernel command line: %s", d.msg);
+	if (si_bootcfg_validate(&cfg, &d) < 0)
+		fail("configuration: %s", d.msg);
+}
+
+static void load_modules(void)
+{
+	static char list[16384];
+	char *save = NULL, *path;
+	int n = 0;
+
+	if (read_file(MODULES_FILE, list, sizeof(list)) < 0)
+		return;
+	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
+		int fd;
+
+		if (!*path || *path == '#')
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			say(4, "module %s: %s", path, strerror(errno));
+			continue;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+			say(4, "module %s: %s", path, strerror(errno));
+		else
+			n++;
+		close(fd);
+	}
+	say(6, "loaded %d modules", n);
+}
+
+/* Resolve a device spec (path or TAG=value) to a path; 0 once it exists. */
+static int resolve(const char *spec, char *out, size_t size)
+{
+	struct stat st;
+
+	if (spec[0] == '/') {
+		if (stat(spec, &st) < 0)
+			return -ENOENT;
+		snprintf(out, size, "%s", spec);
+		return 0;
+	} else {
+		char tag[16], *dev;
+		const char *eq = strchr(spec, '=');
+		size_t tl = eq ? (size_t)(eq - spec) : 0;
+
+		if (!eq || tl >= sizeof(tag))
+			return -EINVAL;
+		memcpy(tag, spec, tl);
+		tag[tl] = '\0';
+		/* libblkid probes /proc/partitions itself: no udev needed. */
+		dev = blkid_evaluate_tag(tag, eq + 1, NULL);
+		if (!dev)
+			return -ENOENT;
+		snprintf(out, size, "%s", dev);
+		free(dev);
+		return stat(out, &st) < 0 ? -ENOENT : 0;
+	}
+}
+
+/* Bounded wait, with progress once a second. */
+static int wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms)
+{
+	double t0 = uptime_ms();
+	int last = 0;
+
+	for (;;) {
+		int waited = (int)(uptime_ms() - t0);
+
+		if (resolve(spec, out, size) == 0) {
+			if (waited > 100)
+				say(6, "%s %s is %s (after %d ms)", what, spec, out, waited);
+			return 0;
+		}
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		if (waited / 1000 > last) {
+			last = waited / 1000;
+			say(5, "waiting for %s %s (%d/%d s)", what, spec, last, timeout_ms / 1000);
+		}
+		sleep_ms(POLL_MS);
+	}
+}
+
+static int hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
+{
+	long n = si_hex_decode(out, cap, hex);
+
+	return n < 0 ? -EINVAL : (int)n;
+}
+
+static void measure_event(const char *event)
+{
+	struct si_pcr_opts o = { .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
+				 .pcr_mask = UINT32_C(1) << cfg.measure_pcr };
+	struct si_diag d = { { 0 } };
+	int r;
+
+	r = si_pcr_event(&o, event, strlen(event), &d);
+	if (r < 0)
+		fail("measuring the rootfs into PCR %u: %s: %s", cfg.measure_pcr, si_strerror(r), d.msg);
+	event_log(cfg.measure_pcr, event);
+	say(5, "measured %s into PCR %u", event, cfg.measure_pcr);
+}
+
+/* dm-verity: the pinned root hash is checked against the hash tree, the
+ * root is opened through verity (every later read is verified), and the
+ * root hash is what gets measured: O(1) at any rootfs size. */
+static void measure_verity(const char *rootdev, const char *hashdev, char *mountdev, size_t size)
+{
+	struct crypt_params_verity params = { .hash_area_offset = cfg.hashoffset,
+					      .flags = CRYPT_VERITY_CHECK_HASH };
+	struct crypt_device *cd = NULL;
+	uint8_t hash[64];
+	char event[200];
+	int n, r;
+
+	n = hex_to_bytes(cfg.roothash, hash, sizeof(hash));
+	if (n <= 0)
+		fail("roothash=%s is not hex", cfg.roothash);
+	r = crypt_init_data_device(&cd, hashdev, rootdev);
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_VERITY, &params);
+	if (r < 0) {
+		crypt_free(cd);
+		fail("dm-verity: no verity superblock on %s (%s)", hashdev, strerror(-r));
+	}
+	r = crypt_activate_by_volume_key(cd, VERITY_NAME, (const char *)hash, (size_t)n,
+					 CRYPT_ACTIVATE_READONLY);
+	crypt_free(cd);
+	if (r < 0)
+		fail("dm-verity refused the rootfs: root hash %s does not match %s (%s)",
+		     cfg.roothash, hashdev, strerror(-r));
+	snprintf(mountdev, size, "/dev/mapper/" VERITY_NAME);
+	snprintf(event, sizeof(event), "sealinit:verity:%s", cfg.roothash);
+	for (n = 0; event[n]; n++)
+		if (event[n] >= 'A' && event[n] <= 'F')
+			event[n] = (char)(event[n] - 'A' + 'a');
+	measure_event(event);
+}
+
+/* Image mode: SHA-256 of the whole root device, with progress. */
+static void measure_image(const char *rootdev)
+{
+	static uint8_t buf[1 << 20];
+	mbedtls_sha256_context ctx;
+	uint8_t digest[32];
+	char hex[65], event[100];
+	off_t size, done = 0;
+	double t0 = uptime_ms(), last = t0;
+	int fd;
+
+	fd = open(rootdev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("measuring %s: %s", rootdev, strerror(errno));
+	size = lseek(fd, 0, SEEK_END);
+	lseek(fd, 0, SEEK_SET);
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			fail("reading %s at %lld: %s", rootdev, (long long)done, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		mbedtls_sha256_update_ret(&ctx, buf, (size_t)n);
+		done += n;
+		if (uptime_ms() - last > 1000 && size > 0) {
+			last = uptime_ms();
+			say(5, "hashing %s: %lld%%", rootdev, (long long)(done * 100 / size));
+		}
+	}
+	close(fd);
+	mbedtls_sha256_finish_ret(&ctx, digest);
+	mbedtls_sha256_free(&ctx);
+	si_hex_encode(hex, digest, sizeof(digest));
+	say(6, "hashed %lld MiB in %.0f ms", (long long)(done >> 20), uptime_ms() - t0);
+	snprintf(event, sizeof(event), "sealinit:image:%s", hex);
+	measure_event(event);
+}
+
+/* Read the real init in full before any key is released: with verity a
+ * tampered init fails here, not after unlock. */
+static void check_init(void)
+{
+	static char buf[65536];
+	char path[SI_PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), NEWROOT "%s", cfg.init);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("the real init %s is missing from the rootfs (%s)", cfg.init, strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			fail("reading the real init %s: %s (rootfs fails verification)", cfg.init,
+			     strerror(errno));
+		}
+		if (n == 0)
+			break;
+	}
+	close(fd);
+}
+
+/* The PIN, when a token needs one: asked on the console without echo. */
+static int console_pin(void *ctx, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	int have_tty = tcgetattr(0, &old) == 0;
+
+	(void)ctx;
+	fprintf(stderr, "sealinit: TPM PIN for the data volume: ");
+	if (have_tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	while (n + 1 < size) {
+		char c;
+		ssize_t k = read(0, &c, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || c == '\n' || c == '\r')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (have_tty)
+		tcsetattr(0, TCSAFLUSH, &old);
+	fprintf(stderr, "\n");
+	return n ? 0 : -SI_ENOPIN;
+}
+
+/*
+ * The key sources, in order. Each returns 0 when the volume is active as
+ * /dev/mapper/<name>, or a code; the boot flow tries the next one and
+ * reports every attempt. A second source (the legacy network fetch) goes
+ * here.
+ */
+struct key_source {
+	const char *name;
+	int (*unlock)(const char *datadev, struct si_diag *d);
+};
+
+static int tpm2_source(const char *datadev, struct si_diag *d)
+{
+	struct si_unlock_opts o = {
+		.device = datadev, .name = cfg.data_name, .tcti = cfg.tcti,
+		.timeout_ms = cfg.tpm_timeout_ms, .get_pin = console_pin,
+	};
+	struct si_unlock_result res;
+	const char *tpmdev = NULL;
+	char path[SI_PATH_MAX];
+	int r;
+
+	if (!strncmp(cfg.tcti, "device:", 7))
+		tpmdev = cfg.tcti + 7;
+	else if (!strcmp(cfg.tcti, "device"))
+		tpmdev = "/dev/tpmrm0";
+	if (tpmdev && wait_for("TPM", tpmdev, path, sizeof(path), cfg.device_timeout_ms) < 0) {
+		si_diag_set(d, "%s did not appear within %d ms", tpmdev, cfg.device_timeout_ms);
+		return -SI_ENOTPM;
+	}
+	r = si_unlock(&o, &res, d);
+	if (r == 0)
+		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
+		    res.keyslot, res.tpm_commands);
+	return r;
+}
+
+static const struct key_source sources[] = {
+	{ "tpm2", tpm2_source },
+};
+
+static void unlock_data(const char *datadev)
+{
+	char tried[512] = "";
+	size_t i, len = 0;
+	int r = -SI_ENOTOKEN;
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		struct si_diag d = { { 0 } };
+		double t0 = uptime_ms();
+
+		if (!ENABLE_TPM2 && !strcmp(sources[i].name, "tpm2"))
+			continue;
+		r = sources[i].unlock(datadev, &d);
+		step_done(sources[i].name, t0);
+		if (r == 0) {
+			say(5, "unlocked %s as /dev/mapper/%s via %s", datadev, cfg.data_name,
+			    sources[i].name);
+			return;
+		}
+		len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%s%s: %s (%s)",
+					len ? "; " : "", sources[i].name, si_strerror(r), d.msg);
+		if (len >= sizeof(tried))
+			len = sizeof(tried) - 1;
+		say(4, "%s: %s: %s", sources[i].name, si_strerror(r), d.msg);
+	}
+	fail("cannot unlock %s: %s", datadev, tried[0] ? tried : "no key source is enabled");
+}
+
+static void mount_or_fail(const char *src, const char *dst, const char *type,
+			  unsigned long flags, const char *what)
+{
+	mkdir(dst, 0755);
+	if (mount(src, dst, type, flags, NULL) < 0)
+		fail("mounting %s %s on %s (%s): %s", what, src, dst, type, strerror(errno));
+}
+
+/* Remove the initramfs' files (they are RAM) without crossing into other
+ * mounts, as switch_root does. */
+static void delete_tree(int dfd, dev_t rootdev)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *e;
+
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != rootdev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub >= 0)
+				delete_tree(sub, rootdev);
+			unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd(dir), e->d_name, 0);
+		}
+	}
+	closedir(dir);
+}
+
+static void switch_root(void)
+{
+	static const char *const moves[] = { "/dev", "/proc", "/sys", "/run" };
+	char *const argv[] = { cfg.init, NULL };
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		char dst[64];
+
+		snprintf(dst, sizeof(dst), NEWROOT "%s", moves[i]);
+		if (mount(moves[i], dst, NULL, MS_MOVE, NULL) < 0) {
+			say(4, "moving %s into the new root: %s; detaching it", moves[i], strerror(errno));
+			umount2(moves[i], MNT_DETACH);
+		}
+	}
+	if (stat("/", &st) == 0) {
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			delete_tree(fd, st.st_dev);
+	}
+	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail("switching to the new root: %s", strerror(errno));
+	say(5, "[%8.3f] switch_root to %s (%.0f ms in sealinit)", uptime_ms() / 1e3, cfg.init,
+	    uptime_ms() - t_start);
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	execv(cfg.init, argv);
+	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	fail("starting the real init %s: %s", cfg.init, strerror(errno));
+}
+
+int si_boot_main(void)
+{
+	char rootdev[SI_PATH_MAX], datadev[SI_PATH_MAX], hashdev[SI_PATH_MAX];
+	char mountdev[SI_PATH_MAX], datamnt[SI_PATH_MAX + 16];
+	double t0;
+
+	t_start = uptime_ms();
+	cfg.loglevel = CONFIG_LOG_LEVEL;
+	early_mounts();
+	say(5, "[%8.3f] sealinit %s starting as PID 1", t_start / 1e3, SEALINIT_VERSION);
+
+	t0 = uptime_ms();
+	load_config();
+	load_modules();
+	step_done("config and modules", t0);
+
+	t0 = uptime_ms();
+	if (wait_for("root device", cfg.root, rootdev, sizeof(rootdev), cfg.device_timeout_ms) < 0)
+		fail("root device %s did not appear within %d ms", cfg.root, cfg.device_timeout_ms);
+	if (wait_for("data device", cfg.data, datadev, sizeof(datadev), cfg.device_timeout_ms) < 0)
+		fail("data device %s did not appear within %d ms", cfg.data, cfg.device_timeout_ms);
+	if (cfg.measure == SI_MEASURE_VERITY && cfg.hashdev[0] &&
+	    wait_for("verity hash device", cfg.hashdev, hashdev, sizeof(hashdev),
+		     cfg.device_timeout_ms) < 0)
+		fail("verity hash device %s did not appear within %d ms", cfg.hashdev,
+		     cfg.device_timeout_ms);
+	step_done("devices", t0);
+
+	t0 = uptime_ms();
+	snprintf(mountdev, sizeof(mountdev), "%s", rootdev);
+	if (cfg.measure == SI_MEASURE_VERITY)
+		measure_verity(rootdev, cfg.hashdev[0] ? hashdev : rootdev, mountdev, sizeof(mountdev));
+	else if (cfg.measure == SI_MEASURE_IMAGE)
+		measure_image(rootdev);
+	else
+		say(4, "measure=none: the rootfs is not measured");
+	step_done("measure", t0);
+
+	t0 = uptime_ms();
+	mount_or_fail(mountdev, NEWROOT, cfg.rootfstype, cfg.ro ? MS_RDONLY : 0, "root");
+	check_init();
+	step_done("mount root", t0);
+
+	t0 = uptime_ms();
+	unlock_data(datadev);
+	if (cap_pcrs() < 0)
+		fail("the data volume is unlocked but the PCRs could not be capped; refusing to continue");
+	step_done("unlock and cap", t0);
+
+	t0 = uptime_ms();
+	snprintf(datamnt, sizeof(datamnt), NEWROOT "%s", cfg.data_mount);
+	snprintf(mountdev, sizeof(mountdev), "/dev/mapper/%s", cfg.data_name);
+	if (mount(mountdev, datamnt, cfg.data_fstype, MS_NOSUID | MS_NODEV, NULL) < 0)
+		fail("mounting the data volume %s on %s (%s): %s", mountdev, cfg.data_mount,
+		     cfg.data_fstype, strerror(errno));
+	step_done("mount data", t0);
+
+	switch_root();
+	return 1; /* not reached: switch_root() execs or fails */
+}

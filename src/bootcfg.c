@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootcfg.h"
+#include "config.h"
+#include "errors.h"
+#include "pcrs.h"
+
+#define LINE_MAX_LEN 1024
+#define CMDLINE_MAX  4096
+
+void si_bootcfg_defaults(struct si_bootcfg *c)
+{
+	struct si_diag d;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->rootfstype, sizeof(c->rootfstype), "ext4");
+	c->ro = true;
+	snprintf(c->init, sizeof(c->init), "/sbin/init");
+	c->measure = SI_MEASURE_VERITY;
+	c->measure_pcr = 15;
+	snprintf(c->data_name, sizeof(c->data_name), "sealdata");
+	snprintf(c->data_mount, sizeof(c->data_mount), "/var/lib/sealdata");
+	snprintf(c->data_fstype, sizeof(c->data_fstype), "ext4");
+	snprintf(c->tcti, sizeof(c->tcti), "%s", CONFIG_TPM2_TCTI);
+	if (si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &c->cap_pcrs, &d) < 0)
+		c->cap_pcrs = UINT32_C(1) << 15;
+	c->tpm_timeout_ms = CONFIG_TPM2_TIMEOUT_MS;
+	c->device_timeout_ms = 10000;
+	c->failure = ENABLE_RESCUE_SHELL ? SI_FAIL_SHELL : SI_FAIL_POWEROFF;
+	c->failure_delay_s = 10;
+	c->loglevel = CONFIG_LOG_LEVEL;
+}
+
+static int set_str(char *dst, size_t size, const char *v)
+{
+	if (strlen(v) >= size)
+		return -E2BIG;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_num(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!*v || *v == '+' || *v == ' ')
+		return -EINVAL;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+/* A device spec: a /dev path, or TAG=value for the tags the boot stage
+ * resolves (docs/boot.md). */
+static int check_devspec(const char *v)
+{
+	static const char *const tags[] = { "PARTLABEL=", "PARTUUID=", "UUID=", "LABEL=" };
+	size_t i;
+
+	if (v[0] == '/')
+		return 0;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (strncmp(v, tags[i], strlen(tags[i])) == 0 && v[strlen(tags[i])])
+			return 0;
+	return -EINVAL;
+}
+
+static int is_hex(const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n < 2 || n % 2 || n > 128)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f') ||
+		      (v[i] >= 'A' && v[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* One key, from either source. `what` is how the user wrote the key, for
+ * the message. */
+static int set_key(struct si_bootcfg *c, const char *key, const char *v, const char *what,
+		   struct si_diag *d)
+{
+	const char *expect = NULL;
+	long n;
+	int r = 0;
+
+	if (!strcmp(key, "root")) {
+		r = check_devspec(v) ?: set_str(c->root, sizeof(c->root), v);
+		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+	} else if (!strcmp(key, "rootfstype")) {
+		r = set_str(c->rootfstype, sizeof(c->rootfstype), v);
+		expect = "a filesystem type";
+	} else if (!strcmp(key, "ro")) {
+		if (!strcmp(v, "yes") || !strcmp(v, "1"))
+			c->ro = true;
+		else if (!strcmp(v, "no") || !strcmp(v, "0"))
+			c->ro = false;
+		else
+			r = -EINVAL;
+		expect = "yes or no";
+	} else if (!strcmp(key, "init")) {
+		r = v[0] == '/' ? set_str(c->init, sizeof(c->init), v) : -EINVAL;
+		expect = "an absolute path";
+	} else if (!strcmp(key, "measure")) {
+		if (!strcmp(v, "verity"))
+			c->measure = SI_MEASURE_VERITY;
+		else if (!strcmp(v, "image"))
+			c->measure = SI_MEASURE_IMAGE;
+		else if (!strcmp(v, "none"))
+			c->measure = SI_MEASURE_NONE;
+		else
+			r = -EINVAL;
+		expect = "verity, image or none";
+	} else if (!strcmp(key, "pcr")) {
+		r = set_num(v, 0, 23, &n);
+		if (!r)
+			c->measure_pcr = (unsigned int)n;
+		expect = "a PCR number 0-23";
+	} else if (!strcmp(key, "roothash")) {
+		/* empty: unset */
+		r = !*v || is_hex(v) ? set_str(c->roothash, sizeof(c->roothash), v) : -EINVAL;
+		expect = "a hex root hash";
+	} else if (!strcmp(key, "hashdev")) {
+		/* empty: the hash tree follows the data on the root device */
+		r = (*v ? check_devspec(v) : 0) ?: set_str(c->hashdev, sizeof(c->hashdev), v);
+		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+	} else if (!strcmp(key, "hashoffset")) {
+		r = set_num(v, 0, 0x7fffffffL, &n);
+		if (!r)
+			c->hashoffset = (uint64_t)n;
+		expect = "a byte offset";
+	} else if (!strcmp(key, "data")) {
+		r = check_devspec(v) ?: set_str(c->data, sizeof(c->data), v);
+		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+	} else if (!strcmp(key, "name")) {
+		r = (v[0] && !strchr(v, '/')) ? set_str(c->data_name, sizeof(c->data_name), v) : -EINVAL;
+		expect = "a device-mapper name without '/'";
+	} else if (!strcmp(key, "mount")) {
+		r = v[0] == '/' ? set_str(c->data_mount, sizeof(c->data_mount), v) : -EINVAL;
+		expect = "an absolute path inside the new root";
+	} else if (!strcmp(key, "fstype")) {
+		r = set_str(c->data_fstype, sizeof(c->data_fstype), v);
+		expect = "a filesystem type";
+	} else if (!strcmp(key, "tcti")) {
+		r = strchr(v, ':') || !strcmp(v, "device") ? set_str(c->tcti, sizeof(c->tcti), v) : -EINVAL;
+		expect = "a TCTI spec such as device:/dev/tpmrm0";
+	} else if (!strcmp(key, "pcrs")) {
+		struct si_diag pd;
+
+		r = si_pcrs_parse(v, &c->cap_pcrs, &pd);
+		expect = "PCR numbers joined by '+' or ','";
+	} else if (!strcmp(key, "tpm_timeout")) {
+		r = set_num(v, 1, 600000, &n);
+		if (!r)
+			c->tpm_timeout_ms = (int)n;
+		expect = "milliseconds, 1-600000";
+	} else if (!strcmp(key, "device_timeout")) {
+		r = set_num(v, 1, 600000, &n);
+		if (!r)
+			c->device_timeout_ms = (int)n;
+		expect = "milliseconds, 1-600000";
+	} else if (!strcmp(key, "failure")) {
+		if (!strcmp(v, "poweroff"))
+			c->failure = SI_FAIL_POWEROFF;
+		else if (!strcmp(v, "halt"))
+			c->failure = SI_FAIL_HALT;
+		else if (!strcmp(v, "reboot"))
+			c->failure = SI_FAIL_REBOOT;
+		else if (!strcmp(v, "shell") && ENABLE_RESCUE_SHELL)
+			c->failure = SI_FAIL_SHELL;
+		else
+			r = -EINVAL;
+		expect = ENABLE_RESCUE_SHELL ? "poweroff, halt, reboot or shell"
+					     : "poweroff, halt or reboot (this build has no rescue shell)";
+	} else if (!strcmp(key, "failure_delay")) {
+		r = set_num(v, 0, 3600, &n);
+		if (!r)
+			c->failure_delay_s = (int)n;
+		expect = "seconds, 0-3600";
+	} else if (!strcmp(key, "loglevel")) {
+		r = set_num(v, 0, 7, &n);
+		if (!r)
+			c->loglevel = (int)n;
+		expect = "0-7";
+	} else {
+		si_diag_set(d, "unknown key `%s'", what);
+		return -EINVAL;
+	}
+	if (r == -E2BIG) {
+		si_diag_set(d, "`%s': value too long", what);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		si_diag_set(d, "`%s': invalid value `%.64s' (expected %s)", what, v, expect);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag *d)
+{
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p) {
+		char line[LINE_MAX_LEN], *k, *v, *e;
+		size_t len = strcspn(p, "\n");
+		struct si_diag kd = { { 0 } };
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			si_diag_set(d, "line %d: longer than %d bytes", lineno, LINE_MAX_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (p[len] == '\n');
+
+		k = line;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '#' || *k == '\0')
+			continue;
+		e = k + strlen(k);
+		while (e > k && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		v = strchr(k, '=');
+		if (!v) {
+			si_diag_set(d, "line %d: expected KEY=VALUE, got `%.64s'", lineno, k);
+			return -EINVAL;
+		}
+		*v++ = '\0';
+		if (set_key(c, k, v, k, &kd) < 0) {
+			si_diag_set(d, "line %d: %s", lineno, kd.msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
+{
+	char buf[CMDLINE_MAX], *save = NULL, *tok;
+
+	if (strlen(cmdline) >= sizeof(buf)) {
+		si_diag_set(d, "kernel command line longer than %d bytes", CMDLINE_MAX - 1);
+		return -EINVAL;
+	}
+	memcpy(buf, cmdline, strlen(cmdline) + 1);
+	for (tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		char *v = strchr(tok, '=');
+		int r = 0;
+
+		if (!strcmp(tok, "ro")) {
+			c->ro = true;
+			continue;
+		}
+		if (!strcmp(tok, "rw")) {
+			c->ro = false;
+			continue;
+		}
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strncmp(tok, "sealinit.", 9)) {
+			char what[80];
+
+			snprintf(what, sizeof(what), "%s", tok);
+			r = set_key(c, tok + 9, v, what, d);
+		} else if (!strcmp(tok, "root") || !strcmp(tok, "rootfstype") ||
+			   !strcmp(tok, "init") || !strcmp(tok, "roothash")) {
+			/* Standard keys keep their meaning (roothash= as systemd's
+			 * veritysetup generator reads it). */
+			r = set_key(c, tok, v, tok, d);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
+{
+	if (!c->root[0]) {
+		si_diag_set(d, "no root device: set root= on the kernel command line or in the config");
+		return -EINVAL;
+	}
+	if (!c->data[0]) {
+		si_diag_set(d, "no data device: set data= in the config or sealinit.data=");
+		return -EINVAL;
+	}
+	if (c->measure == SI_MEASURE_VERITY && !c->roothash[0]) {
+		si_diag_set(d, "measure=verity needs roothash= (the pinned dm-verity root hash)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
+{
+	static const char *const measures[] = { "verity", "image", "none" };
+	static const char *const failures[] = { "poweroff", "halt", "reboot", "shell" };
+	char pcrs[96];
+	int n;
+
+	si_pcrs_format(c->cap_pcrs, pcrs, sizeof(pcrs));
+	n = snprintf(buf, size,
+		     "root=%s\nrootfstype=%s\nro=%s\ninit=%s\nmeasure=%s\npcr=%u\n"
+		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
+		     "fstype=%s\ntcti=%s\npcrs=%s\ntpm_timeout=%d\ndevice_timeout=%d\n"
+		     "failure=%s\nfailure_delay=%d\nloglevel=%d\n",
+		     c->root, c->rootfstype, c->ro ? "yes" : "no", c->init, measures[c->measure], c->measure_pcr,
+		     c->roothash, c->hashdev, (unsigned long long)c->hashoffset, c->data,
+		     c->data_name, c->data_mount, c->data_fstype, c->tcti, pcrs,
+		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
+		     c->failure_delay_s, c->loglevel);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}

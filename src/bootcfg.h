@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_BOOTCFG_H
+#define SEALINIT_BOOTCFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct si_diag;
+
+enum si_measure_mode { SI_MEASURE_VERITY, SI_MEASURE_IMAGE, SI_MEASURE_NONE };
+enum si_failure { SI_FAIL_POWEROFF, SI_FAIL_HALT, SI_FAIL_REBOOT, SI_FAIL_SHELL };
+
+#define SI_PATH_MAX 256
+
+/*
+ * What the boot stage does, from /etc/sealinit.conf (baked into the
+ * initramfs) overridden by the kernel command line (docs/boot.md):
+ * `sealinit.KEY=VALUE` for every KEY of the file, plus the usual root=,
+ * rootfstype=, ro/rw, init= and roothash=.
+ */
+struct si_bootcfg {
+	char root[SI_PATH_MAX];          /* root= device spec */
+	char rootfstype[32];
+	bool ro;
+	char init[SI_PATH_MAX];
+	enum si_measure_mode measure;
+	unsigned int measure_pcr;
+	char roothash[129];              /* hex */
+	char hashdev[SI_PATH_MAX];       /* verity hash device; empty: root */
+	uint64_t hashoffset;             /* bytes into hashdev */
+	char data[SI_PATH_MAX];          /* data device spec */
+	char data_name[64];              /* /dev/mapper name */
+	char data_mount[SI_PATH_MAX];    /* mount point inside the new root */
+	char data_fstype[32];
+	char tcti[SI_PATH_MAX];
+	uint32_t cap_pcrs;
+	int tpm_timeout_ms;
+	int device_timeout_ms;
+	enum si_failure failure;
+	int failure_delay_s;
+	int loglevel;
+};
+
+void si_bootcfg_defaults(struct si_bootcfg *c);
+
+/* key=value lines; '#' comments; blank lines. Unknown keys and bad values
+ * are errors naming the line and the key (-EINVAL). */
+int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag *diag);
+
+/* The kernel command line: only sealinit.* and the standard keys are read;
+ * everything else belongs to the kernel or the real init. A bad sealinit.*
+ * value is an error (-EINVAL) naming it. */
+int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct si_diag *diag);
+
+/* Cross-field checks: a data device, a root, a root hash in verity mode. */
+int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *diag);
+
+/* Print the resolved configuration as the file format (for `sealinit
+ * boot-config`, and so a 3 a.m. operator sees what the boot stage saw). */
+int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* Boot configuration: the file, the kernel command line overriding it,
+ * and errors that name the key and say what was expected. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bootcfg.h"
+#include "errors.h"
+
+static const char file[] =
+	"# sealinit.conf\n"
+	"root=PARTLABEL=rootfs\n"
+	"measure=verity\n"
+	"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"hashdev=/dev/vdc\n"
+	"  data = ignored-because-spaces-are-part-of-the-key\n";
+
+static void test_file_and_cmdline(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	static const char good[] =
+		"# sealinit.conf\n"
+		"root=PARTLABEL=rootfs\n"
+		"\n"
+		"measure=verity\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"hashdev=/dev/vdc\n"
+		"data=PARTLABEL=models\n"
+		"mount=/var/lib/docker\n"
+		"pcrs=15\n";
+
+	(void)state;
+	si_bootcfg_defaults(&c);
+	if (si_bootcfg_parse_file(&c, good, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(c.root, "PARTLABEL=rootfs");
+	assert_string_equal(c.data, "PARTLABEL=models");
+	assert_string_equal(c.data_mount, "/var/lib/docker");
+	assert_int_equal(c.measure, SI_MEASURE_VERITY);
+	assert_int_equal(c.cap_pcrs, 1u << 15);
+	/* The command line wins; foreign keys are left alone. */
+	if (si_bootcfg_parse_cmdline(&c, "console=ttyAMA0 root=/dev/vda rw quiet "
+				     "sealinit.measure=image sealinit.failure=reboot "
+				     "sealinit.failure_delay=3 sealinit.pcrs=7+15 init=/bin/sh "
+				     "systemd.unit=foo", &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(c.root, "/dev/vda");
+	assert_false(c.ro);
+	assert_int_equal(c.measure, SI_MEASURE_IMAGE);
+	assert_int_equal(c.failure, SI_FAIL_REBOOT);
+	assert_int_equal(c.failure_delay_s, 3);
+	assert_int_equal(c.cap_pcrs, 1u << 7 | 1u << 15);
+	assert_string_equal(c.init, "/bin/sh");
+	assert_int_equal(si_bootcfg_validate(&c, &d), 0);
+}
+
+static void test_errors_name_the_key(void **state)
+{
+	static const struct { const char *cmdline; const char *expect; } bad[] = {
+		{ "sealinit.measure=md5", "`sealinit.measure': invalid value `md5' (expected verity, image or none)" },
+		{ "sealinit.pcr=24", "`sealinit.pcr'" },
+		{ "sealinit.pcrs=7++8", "`sealinit.pcrs'" },
+		{ "sealinit.data=vdb", "`sealinit.data': invalid value `vdb'" },
+		{ "sealinit.roothash=xyz", "`sealinit.roothash'" },
+		{ "sealinit.tpm_timeout=0", "`sealinit.tpm_timeout'" },
+		{ "sealinit.device_timeout=10s", "`sealinit.device_timeout'" },
+		{ "sealinit.failure=explode", "`sealinit.failure'" },
+		{ "sealinit.name=a/b", "`sealinit.name'" },
+		{ "sealinit.mount=relative", "`sealinit.mount'" },
+		{ "sealinit.bogus=1", "unknown key `sealinit.bogus'" },
+		{ "root=sda1", "`root'" },
+		{ "init=sbin/init", "`init'" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct si_bootcfg c;
+		struct si_diag d = { { 0 } };
+
+		si_bootcfg_defaults(&c);
+		if (si_bootcfg_parse_cmdline(&c, bad[i].cmdline, &d) != -EINVAL)
+			fail_msg("accepted `%s'", bad[i].cmdline);
+		if (!strstr(d.msg, bad[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].cmdline, d.msg, bad[i].expect);
+	}
+}
+
+static void test_file_errors(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	si_bootcfg_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, file, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "line 6"));
+	assert_non_null(strstr(d.msg, "unknown key `data '"));
+	si_bootcfg_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, "root=/dev/vda\njunk\n", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "line 2: expected KEY=VALUE"));
+}
+
+static void test_validate(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	si_bootcfg_defaults(&c);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "no root device"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda sealinit.data=/dev/vdb", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "roothash"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "roothash=abcd", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), 0);
+}
+
+/* The printed form parses back to the same configuration. */
+static void test_format_roundtrip(void **state)
+{
+	struct si_bootcfg a, b;
+	struct si_diag d = { { 0 } };
+	char buf[4096];
+
+	(void)state;
+	si_bootcfg_defaults(&a);
+	assert_int_equal(si_bootcfg_parse_cmdline(&a, "root=UUID=1234 sealinit.data=PARTUUID=ab-cd "
+				"sealinit.measure=image sealinit.hashoffset=4096 ro "
+				"sealinit.tcti=swtpm:host=127.0.0.1,port=1 sealinit.loglevel=7", &d), 0);
+	assert_int_equal(si_bootcfg_format(&a, buf, sizeof(buf)), 0);
+	si_bootcfg_defaults(&b);
+	if (si_bootcfg_parse_file(&b, buf, &d) < 0)
+		fail_msg("%s in:\n%s", d.msg, buf);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_file_and_cmdline),
+		cmocka_unit_test(test_errors_name_the_key),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_format_roundtrip),
+	};
+	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
+}
