@@ -39,7 +39,9 @@ static int set_str(char *dst, size_t size, const char *v)
 {
 	if (strlen(v) >= size)
 		return -E2BIG;
-	memcpy(dst, v, strlen(v) + 1);
+	/* Zero the tail too: one value, one representation. */
+	memset(dst, 0, size);
+	memcpy(dst, v, strlen(v));
 	return 0;
 }
 
@@ -91,12 +93,21 @@ static int is_hex(const char *v)
 static int set_key(struct si_bootcfg *c, const char *key, const char *v, const char *what,
 		   struct si_diag *d)
 {
-	const char *expect = NULL;
+	const char *expect = NULL, *q;
 	long n;
 	int r = 0;
 
+	/* The kernel command line cannot carry them, so neither may the file:
+	 * one syntax, and no invisible bytes in a device path. */
+	for (q = v; *q; q++) {
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			si_diag_set(d, "`%s': value contains whitespace or control characters", what);
+			return -EINVAL;
+		}
+	}
 	if (!strcmp(key, "root")) {
-		r = check_devspec(v) ?: set_str(c->root, sizeof(c->root), v);
+		/* empty: unset (validate says what is missing) */
+		r = (*v ? check_devspec(v) : 0) ?: set_str(c->root, sizeof(c->root), v);
 		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
 	} else if (!strcmp(key, "rootfstype")) {
 		r = set_str(c->rootfstype, sizeof(c->rootfstype), v);
@@ -141,7 +152,7 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			c->hashoffset = (uint64_t)n;
 		expect = "a byte offset";
 	} else if (!strcmp(key, "data")) {
-		r = check_devspec(v) ?: set_str(c->data, sizeof(c->data), v);
+		r = (*v ? check_devspec(v) : 0) ?: set_str(c->data, sizeof(c->data), v);
 		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
 	} else if (!strcmp(key, "name")) {
 		r = (v[0] && !strchr(v, '/')) ? set_str(c->data_name, sizeof(c->data_name), v) : -EINVAL;

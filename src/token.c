@@ -315,11 +315,11 @@ int si_token_format(const struct si_token *t, char **json)
 	si_hex_encode(hex, t->policy_hash, t->policy_hash_len);
 	json_object_object_add(o, "tpm2-policy-hash", json_object_new_string(hex));
 	json_object_object_add(o, "tpm2-pin", json_object_new_boolean(t->pin));
-	if (t->pubkey_len) {
+	/* Written whenever set, so no field read is lost on re-emit. */
+	if (t->pubkey_len || t->pubkey_pcr_mask)
 		json_object_object_add(o, "tpm2_pubkey_pcrs", pcr_array(t->pubkey_pcr_mask));
-		if ((r = add_b64(o, "tpm2_pubkey", t->pubkey, t->pubkey_len)) < 0)
-			goto out;
-	}
+	if (t->pubkey_len && (r = add_b64(o, "tpm2_pubkey", t->pubkey, t->pubkey_len)) < 0)
+		goto out;
 	if (t->salt_len && (r = add_b64(o, "tpm2_salt", t->salt, t->salt_len)) < 0)
 		goto out;
 	if (t->srk_len && (r = add_b64(o, "tpm2_srk", t->srk, t->srk_len)) < 0)

@@ -11,10 +11,10 @@ mkdir -p "$out"
 make -s --no-print-directory "$(make -s --no-print-directory print-build)/include/config.h" >/dev/null
 inc="-I$(make -s --no-print-directory print-build)/include -Isrc"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE"
-core="src/token.c src/b64.c src/pcrs.c src/errors.c"
+core="src/token.c src/b64.c src/pcrs.c src/errors.c src/bootcfg.c"
 libs="$(pkg-config --cflags --libs json-c tss2-mu)"
 rc=0
-for t in token pcrs; do
+for t in token pcrs bootcfg; do
 	clang $flags $inc -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" $core $libs || { echo "fuzz_$t: build failed"; exit 1; }
 	mkdir -p "$out/corpus-$t"
 	if "$out/fuzz_$t" -max_total_time="$secs" -max_len=8192 -artifact_prefix="$out/crash-$t-" \
