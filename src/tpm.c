@@ -294,22 +294,28 @@ int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data, size_
 }
 
 /*
- * Storage root key template: ECC NIST P-256, AES-128-CFB, restricted
- * decrypt, empty auth and policy (TCG Provisioning Guidance 7.5.1, EK
- * Credential Profile template L-2). noDA is left clear on purpose: that is
- * the exact template systemd 252 (Debian 12) re-creates as a transient
- * primary for tokens without tpm2_srk, so objects sealed under this SRK
- * still open with Debian 12's own systemd tooling for recovery.
- * ECC, because an RSA primary takes seconds on discrete TPMs.
+ * Primary key templates: ECC NIST P-256 (or RSA 2048), AES-128-CFB,
+ * restricted decrypt, empty auth and policy (TCG Provisioning Guidance
+ * 7.5.1; EK Credential Profile templates L-2 and L-1).
+ *
+ * The persistent SRK sets noDA, as the TCG template does. Without it, every
+ * boot authorizes a DA-protected key, and every unclean power-off then
+ * counts as an authorization failure: measured on swtpm, three power cuts
+ * locked the TPM out and the volume would not open (systemd#30330).
+ *
+ * `legacy` is systemd 252's transient primary, noDA clear, re-created only
+ * to open tokens that systemd 252 wrote (no tpm2_srk). ECC, because an RSA
+ * primary takes seconds on discrete TPMs.
  */
-static void srk_template(TPM2B_PUBLIC *p, uint16_t alg)
+static void primary_template(TPM2B_PUBLIC *p, uint16_t alg, int legacy)
 {
 	memset(p, 0, sizeof(*p));
 	p->publicArea.type = alg;
 	p->publicArea.nameAlg = TPM2_ALG_SHA256;
 	p->publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
 		TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+		(legacy ? 0 : TPMA_OBJECT_NODA);
 	if (alg == TPM2_ALG_ECC) {
 		p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
 		p->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
@@ -326,7 +332,8 @@ static void srk_template(TPM2B_PUBLIC *p, uint16_t alg)
 	}
 }
 
-static int create_primary(struct si_tpm *t, uint16_t alg, ESYS_TR *out, struct si_diag *d)
+static int create_primary(struct si_tpm *t, uint16_t alg, int legacy, ESYS_TR *out,
+			  struct si_diag *d)
 {
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
 	TPM2B_DATA outside = { 0 };
@@ -334,7 +341,7 @@ static int create_primary(struct si_tpm *t, uint16_t alg, ESYS_TR *out, struct s
 	TPM2B_PUBLIC tmpl;
 	TSS2_RC rc;
 
-	srk_template(&tmpl, alg);
+	primary_template(&tmpl, alg, legacy);
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr, out,
 				NULL, NULL, NULL, NULL);
@@ -388,7 +395,7 @@ static int get_or_create_srk(struct si_tpm *t, ESYS_TR *srk, int *created, struc
 	Esys_Free(name);
 	if (r <= 0)
 		return r;
-	r = create_primary(t, TPM2_ALG_ECC, &prim, d);
+	r = create_primary(t, TPM2_ALG_ECC, 0, &prim, d);
 	if (r < 0)
 		return r;
 	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, prim, ESYS_TR_PASSWORD,
@@ -556,7 +563,7 @@ static int token_parent(struct si_tpm *t, const struct si_token *tok, ESYS_TR *p
 	*transient = 0;
 	if (!tok->srk_len) {
 		*transient = 1;
-		return create_primary(t, tok->primary_alg, parent, d);
+		return create_primary(t, tok->primary_alg, 1, parent, d);
 	}
 
 	rc = Esys_TR_Deserialize(t->esys, tok->srk, tok->srk_len, &saved);

@@ -1,7 +1,9 @@
 #!/bin/bash
-# Both directions with Debian 12's systemd 252 over the same swtpm:
-# volumes systemd-cryptenroll enrolled unlock with sealinit (with and
-# without PIN), and systemd's own token handler accepts sealinit's tokens.
+# With Debian 12's systemd 252 over the same swtpm: volumes
+# systemd-cryptenroll enrolled unlock with sealinit (with and without PIN),
+# and systemd's own token handler validates and dumps sealinit's tokens.
+# (Unsealing sealinit's tokens needs systemd 254 or later, which reads
+# tpm2_srk; docs/token-format.md says why.)
 . "$(dirname "$0")/../lib/common.sh"
 command -v systemd-cryptenroll >/dev/null || skip "systemd-cryptenroll not installed"
 swtpm_start || fail "swtpm"
@@ -42,15 +44,6 @@ for f in tpm2-hash-pcrs tpm2-pcr-bank tpm2-primary-alg tpm2-blob tpm2-policy-has
 	echo "$dump" | grep -q "$f" || fail "luksDump (systemd handler) lacks $f"
 done
 expect 0 "unlock after re-import" "$SEALINIT" unlock "$WORK/ours" --test
-
-# What systemd 252 does with our token: it ignores tpm2_srk and re-creates a
-# transient primary from its template. Strip tpm2_srk and unlock that way:
-# the blob must load, which proves our SRK is the key systemd 252 derives.
-jq -c 'del(.tpm2_srk)' "$WORK/tok.json" > "$WORK/nosrk.json"
-cp "$WORK/ours" "$WORK/nosrk"
-cryptsetup token remove --token-id 0 "$WORK/nosrk" || fail "token remove"
-cryptsetup token import --token-id 0 --json-file "$WORK/nosrk.json" "$WORK/nosrk" || fail "import without tpm2_srk"
-expect 0 "our blob under systemd 252's transient primary" "$SEALINIT" unlock "$WORK/nosrk" --test
 
 # A volume with both kinds of token: either one opens it.
 run env PASSWORD="$PASSPHRASE" systemd-cryptenroll --tpm2-device="$SEALINIT_TCTI" --tpm2-pcrs=16 "$WORK/ours"
