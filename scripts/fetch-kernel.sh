@@ -106,7 +106,7 @@ rm -rf "$stage"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"
 dpkg-deb -x "$deb" "$stage"
-rm -rf "$OUT/lib" "$OUT/vmlinuz" "$OUT/config" "$OUT/System.map"
+rm -rf "${OUT:?}/lib" "$OUT/vmlinuz" "$OUT/config" "$OUT/System.map"
 mkdir -p "$OUT/lib/modules"
 mv "$stage/lib/modules/$KVER" "$OUT/lib/modules/$KVER"
 mv "$stage/boot/vmlinuz-$KVER" "$OUT/vmlinuz"

@@ -1,0 +1,292 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Helpers for QEMU boot tests. Source it from bash; see tests/qemu/README.md.
+#
+# Debian packages (installed on demand, only when missing): qemu-system-arm
+# (aarch64), qemu-system-x86 (x86_64), swtpm, cpio, e2fsprogs,
+# cryptsetup-bin, plus everything `scripts/deps.sh test` installs.
+#
+# Every swtpm and qemu started here is recorded by PID and ended by
+# qemu_cleanup, which an EXIT/INT/TERM trap runs. A test that sets its own
+# trap must call qemu_cleanup from it.
+#
+# Facts this is built on (docs/DESIGN, measured): no KVM here, TCG only;
+# aarch64 `-M virt -cpu cortex-a57` boots in ~1 s; x86_64 needs `-cpu max`
+# (AES-NI) or dm-crypt fails; the TPM is swtpm behind QEMU's "emulator"
+# backend: QEMU talks to swtpm's control socket and hands it the data
+# channel itself (CMD_SET_DATAFD), so swtpm gets no --server.
+
+QEMU_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=${REPO:-$(cd "$QEMU_LIB_DIR/../.." && pwd)}
+
+QEMU_PIDS=()         # qemu (really: the `timeout` wrapping it) PIDs
+QEMU_SWTPM_PIDS=()   # swtpm PIDs
+QEMU_TMPDIRS=()      # removed by qemu_cleanup
+QEMU_DISK_ARGS=()    # filled by qemu_disk, consumed by qemu_start
+QEMU_TPM_SOCK=""     # set by qemu_swtpm_start; qemu_start attaches it
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}   # seconds, per qemu run
+QEMU_MEM=${QEMU_MEM:-512}
+# QEMU_CPU overrides the CPU model (default: cortex-a57 / max).
+QEMU_START_TIME=""   # $EPOCHREALTIME when the last qemu_start ran
+
+qemu_log() { echo "qemu: $*" >&2; }
+
+# qemu_need ARCH: make sure qemu-system for ARCH, swtpm and friends exist.
+# Returns 1 (so the caller can skip) when that qemu cannot be installed.
+qemu_need() {
+	local bin pkg
+	case "$1" in
+	aarch64) bin=qemu-system-aarch64 pkg=qemu-system-arm ;;
+	x86_64)  bin=qemu-system-x86_64  pkg=qemu-system-x86 ;;
+	*) qemu_log "unknown arch $1"; return 2 ;;
+	esac
+	"$REPO/scripts/deps.sh" test >&2 || return 1
+	_qemu_pkgs "$pkg" cpio e2fsprogs cryptsetup-bin swtpm || true
+	command -v "$bin" >/dev/null 2>&1
+}
+# Install the named packages that are not installed yet (idempotent; no
+# network when nothing is missing).
+_qemu_pkgs() {
+	local p missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	qemu_log "installing$missing"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; }
+}
+
+# QEMU_WORK: this test's scratch directory, made when lib.sh is sourced (in
+# the main shell, so that cleanup knows it) and removed by qemu_cleanup
+# unless QEMU_KEEP is set.
+QEMU_WORK=$(mktemp -d /tmp/sealinit-qemu.XXXXXX)
+QEMU_TMPDIRS+=("$QEMU_WORK")
+
+# qemu_deb_root DEBARCH PKG...: unpack target-arch .debs (not installed) into
+# build/debs/DEBARCH/root and echo that path. For tools the guest needs that
+# the host has only for its own arch (cryptsetup-bin:arm64, libpopt0:arm64).
+qemu_deb_root() {
+	local arch=$1 cache p f
+	shift
+	cache=$REPO/build/debs/$arch
+	mkdir -p "$cache/deb" "$cache/root"
+	for p in "$@"; do
+		[ -f "$cache/deb/.have-$p" ] && continue
+		(cd "$cache/deb" &&
+			{ apt-get download -qq -o APT::Sandbox::User=root "$p:$arch" >/dev/null 2>&1 ||
+			  { apt-get update -qq >/dev/null 2>&1 &&
+			    apt-get download -qq -o APT::Sandbox::User=root "$p:$arch" >/dev/null 2>&1; }; }) ||
+			{ qemu_log "cannot download $p:$arch"; return 1; }
+		f=$(ls -t "$cache/deb/${p}_"*"_$arch.deb" 2>/dev/null | head -n1)
+		[ -n "$f" ] || { qemu_log "no .deb for $p:$arch"; return 1; }
+		dpkg-deb -x "$f" "$cache/root"
+		touch "$cache/deb/.have-$p"
+	done
+	echo "$cache/root"
+}
+
+# qemu_swtpm_start STATEDIR: swtpm for a VM, on a unix control socket in
+# STATEDIR. Sets QEMU_TPM_SOCK, which the next qemu_start attaches.
+# No startup flag: like real hardware, the firmware (SeaBIOS on x86) or the
+# kernel (tpm2_auto_startup on arm64 virt) sends TPM2_Startup itself.
+# --terminate: swtpm exits when QEMU closes the connection.
+qemu_swtpm_start() {
+	local dir=$1 _ pid
+	mkdir -p "$dir"
+	QEMU_TPM_SOCK=$dir/swtpm.sock
+	rm -f "$QEMU_TPM_SOCK"
+	swtpm socket --tpm2 --tpmstate dir="$dir" \
+		--ctrl type=unixio,path="$QEMU_TPM_SOCK" --terminate \
+		--log file="$dir/swtpm.log",level=1 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	QEMU_SWTPM_PIDS+=("$pid")
+	for _ in $(seq 1 100); do
+		[ -S "$QEMU_TPM_SOCK" ] && return 0
+		_qemu_alive "$pid" || break
+		sleep 0.05
+	done
+	qemu_log "swtpm did not come up (log: $dir/swtpm.log)"
+	return 1
+}
+
+# qemu_swtpm_tcp STATEDIR: swtpm on 127.0.0.1 TCP ports over the same state
+# directory, for host-side `sealinit enroll` against the TPM a VM will boot
+# with. Exports SEALINIT_TCTI. Stop it with qemu_swtpm_stop before the VM's
+# swtpm starts (the state directory is locked while one runs).
+QEMU_SWTPM_TCP_PID=""
+qemu_swtpm_tcp() {
+	local dir=$1 port _ pid
+	mkdir -p "$dir"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$(( 20000 + (RANDOM % 20000) * 2 ))
+		swtpm socket --tpm2 --tpmstate dir="$dir" \
+			--server type=tcp,port=$port,bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+			--flags not-need-init,startup-clear \
+			--log file="$dir/swtpm-tcp.log",level=1 >/dev/null 2>&1 </dev/null &
+		pid=$!
+		QEMU_SWTPM_PIDS+=("$pid")
+		for _ in $(seq 1 50); do
+			_qemu_alive "$pid" || break
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				QEMU_SWTPM_TCP_PID=$pid
+				export SEALINIT_TCTI="swtpm:host=127.0.0.1,port=$port"
+				export TPM2TOOLS_TCTI=$SEALINIT_TCTI
+				return 0
+			fi
+			sleep 0.1
+		done
+		_qemu_stop_pid "$pid"
+	done
+	qemu_log "could not start a TCP swtpm on $dir"
+	return 1
+}
+
+# qemu_swtpm_stop [PID]: stop one swtpm (default: the TCP one) and wait, so
+# that its state is on disk and the directory is free again.
+qemu_swtpm_stop() {
+	local pid=${1:-$QEMU_SWTPM_TCP_PID}
+	[ -n "$pid" ] || return 0
+	_qemu_stop_pid "$pid"
+	[ "$pid" != "$QEMU_SWTPM_TCP_PID" ] || { QEMU_SWTPM_TCP_PID=""; unset SEALINIT_TCTI TPM2TOOLS_TCTI; }
+}
+
+# Our children stay zombies until waited for, so "alive" must look at the
+# process state, not just whether kill -0 succeeds (it does on a zombie).
+_qemu_alive() {
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+_qemu_stop_pid() {
+	local pid=$1 _
+	if _qemu_alive "$pid"; then
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 1 40); do
+			_qemu_alive "$pid" || break
+			sleep 0.05
+		done
+		_qemu_alive "$pid" && kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# qemu_disk FILE [ro] [SERIAL]: add a virtio-blk-pci disk. Disks appear in
+# the guest in the order added: vda, vdb, vdc... (PCI slots are assigned in
+# command-line order and virtio_blk probes them in slot order). The serial
+# shows in /sys/block/vdX/serial, which helps when reading a failed log.
+qemu_disk() {
+	local file=$1 ro=${2:-} serial=${3:-} n=${#QEMU_DISK_ARGS[@]} opt=""
+	[ "$ro" = ro ] && opt=",readonly=on"
+	n=$((n / 4))
+	QEMU_DISK_ARGS+=(-drive "file=$file,if=none,id=disk$n,format=raw$opt"
+		-device "virtio-blk-pci,drive=disk$n${serial:+,serial=$serial}")
+}
+qemu_disks_clear() { QEMU_DISK_ARGS=(); }
+
+# qemu_console ARCH: the kernel console argument for ARCH's serial port.
+qemu_console() {
+	case "$1" in aarch64) echo console=ttyAMA0 ;; *) echo console=ttyS0 ;; esac
+}
+
+# qemu_start ARCH KERNEL INITRD APPEND LOG [extra qemu args...]
+# Boots in the background under `timeout $QEMU_TIMEOUT`; sets QEMU_PID.
+# Serial output goes to LOG. -no-reboot turns the guest's reboot, and the
+# kernel's panic=-1 reboot, into a QEMU exit, so a dead guest never loops;
+# `poweroff -f` ends QEMU on both machines (PSCI on arm64 virt, ACPI on pc).
+qemu_start() {
+	local arch=$1 kernel=$2 initrd=$3 append=$4 log=$5 bin tpmdev
+	shift 5
+	local -a m
+	case "$arch" in
+	aarch64) bin=qemu-system-aarch64; m=(-M virt -cpu "${QEMU_CPU:-cortex-a57}"); tpmdev=tpm-tis-device ;;
+	x86_64)  bin=qemu-system-x86_64;  m=(-M pc -cpu "${QEMU_CPU:-max}");          tpmdev=tpm-tis ;;
+	*) qemu_log "unknown arch $arch"; return 2 ;;
+	esac
+	local -a tpm=()
+	if [ -n "$QEMU_TPM_SOCK" ]; then
+		tpm=(-chardev "socket,id=chrtpm,path=$QEMU_TPM_SOCK"
+			-tpmdev emulator,id=tpm0,chardev=chrtpm
+			-device "$tpmdev,tpmdev=tpm0")
+	fi
+	: >"$log"
+	QEMU_START_TIME=$EPOCHREALTIME
+	# -nodefaults: no VGA, NIC, floppy or CD-ROM to probe; a test that wants
+	# the network adds -netdev user,... itself.
+	timeout --signal=TERM --kill-after=5 "$QEMU_TIMEOUT" \
+		"$bin" "${m[@]}" -m "$QEMU_MEM" -smp 1 -accel tcg \
+		-nodefaults -display none -monitor none -serial "file:$log" \
+		-no-reboot -kernel "$kernel" ${initrd:+-initrd "$initrd"} \
+		-append "$(qemu_console "$arch") panic=-1 $append" \
+		"${tpm[@]}" "${QEMU_DISK_ARGS[@]}" "$@" </dev/null >>"$log.qemu" 2>&1 &
+	QEMU_PID=$!
+	QEMU_PIDS+=("$QEMU_PID")
+}
+
+# qemu_wait [PID]: wait for a qemu_start'ed QEMU; returns its exit status
+# (124 when `timeout` had to kill it).
+qemu_wait() {
+	local pid=${1:-$QEMU_PID} rc=0
+	wait "$pid" || rc=$?
+	return $rc
+}
+
+# qemu_run ARCH KERNEL INITRD APPEND LOG [extra args]: qemu_start + qemu_wait.
+qemu_run() {
+	qemu_start "$@" || return $?
+	qemu_wait "$QEMU_PID"
+}
+
+# qemu_expect LOG REGEX [TIMEOUT]: wait until LOG has a line matching REGEX
+# (grep -E) while the last QEMU runs. Sets QEMU_EXPECT_T to the seconds since
+# qemu_start at which it was seen (50 ms resolution). Returns 1 if QEMU ended
+# or TIMEOUT passed first. Call it directly, not in $(...): in the main shell
+# an INT/TERM trap runs within 50 ms instead of after the wait.
+QEMU_EXPECT_T=""
+qemu_expect() {
+	local log=$1 re=$2 limit=${3:-$QEMU_TIMEOUT} t0=${QEMU_START_TIME:-$EPOCHREALTIME}
+	local deadline=$(( ${t0%.*} + limit ))
+	QEMU_EXPECT_T=""
+	while :; do
+		if grep -aqE -- "$re" "$log" 2>/dev/null; then
+			QEMU_EXPECT_T=$(qemu_elapsed "$t0" "$EPOCHREALTIME")
+			return 0
+		fi
+		if ! _qemu_alive "$QEMU_PID"; then
+			grep -aqE -- "$re" "$log" 2>/dev/null || return 1
+			QEMU_EXPECT_T=$(qemu_elapsed "$t0" "$EPOCHREALTIME")
+			return 0
+		fi
+		[ "${EPOCHREALTIME%.*}" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+qemu_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
+
+# qemu_grep LOG REGEX: after the run, 0 if a line matches (for assertions).
+qemu_grep() { grep -aqE -- "$2" "$1"; }
+# qemu_value LOG KEY: the value of the last "KEY=value" on a marker line,
+# e.g. qemu_value LOG 'SEALINIT-TEST: marker' -> the marker text.
+# Kernel messages may share a serial line with ours, so match anywhere.
+qemu_value() { grep -aoE -- "$2=[^[:space:]]*" "$1" | tail -n1 | sed "s/^$2=//"; }
+
+# qemu_cleanup: end every QEMU and swtpm started here (by PID), remove temp
+# dirs. Safe to call twice.
+qemu_cleanup() {
+	local pid d
+	for pid in "${QEMU_PIDS[@]}"; do _qemu_stop_pid "$pid"; done
+	for pid in "${QEMU_SWTPM_PIDS[@]}"; do _qemu_stop_pid "$pid"; done
+	QEMU_PIDS=() QEMU_SWTPM_PIDS=()
+	if [ -z "${QEMU_KEEP:-}" ]; then
+		for d in "${QEMU_TMPDIRS[@]}"; do rm -rf "$d"; done
+	else
+		for d in "${QEMU_TMPDIRS[@]}"; do qemu_log "kept $d"; done
+	fi
+	QEMU_TMPDIRS=()
+}
+trap qemu_cleanup EXIT
+trap 'qemu_cleanup; exit 130' INT
+trap 'qemu_cleanup; exit 143' TERM
