@@ -50,6 +50,38 @@ run_host() {
 	esac
 }
 
+# A script that runs many scenarios and ends with its own
+# "N passed, N failed, N skipped" line: add its counts.
+run_suite() {
+	local script=$1 label=$2 rc line p f k
+	shift 2
+	timeout 3000 bash "$script" "$@" > "$logdir/${label//\//-}.log" 2>&1
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/${label//\//-}.log" | tail -1)
+	if [ -z "$line" ]; then
+		if [ $rc = 77 ]; then
+			skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")"
+		else
+			failed=$((failed + 1)); failures+=("$label")
+			note "$label" "FAIL (exit $rc, no summary; log: $logdir/${label//\//-}.log)"
+			tail -5 "$logdir/${label//\//-}.log" | sed 's/^/    /'
+		fi
+		return
+	fi
+	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	k=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${k:-0}))
+	if [ "$f" != 0 ] || { [ $rc != 0 ] && [ $rc != 77 ]; }; then
+		[ "$f" = 0 ] && failed=$((failed + 1))
+		failures+=("$label")
+		note "$label" "FAIL ($line; log: $logdir/${label//\//-}.log)"
+		grep -E 'FAIL' "$logdir/${label//\//-}.log" | head -10 | sed 's/^/    /'
+	else
+		note "$label" "ok ($line)"
+	fi
+}
+
 for variant in normal sanitize; do
 	if [ $variant = normal ]; then san=0; else san=1; fi
 	echo "== build ($variant)"
@@ -87,6 +119,18 @@ done
 
 echo "== fuzz (${FUZZ_SECONDS:-10}s per target)"
 case "fuzz" in *"$pattern"*) run_host tests/fuzz/run.sh "fuzz/parsers" "" ;; esac
+
+echo "== QEMU boots (aarch64 and x86_64, TCG)"
+# The guest runs the arm64 cross-build; make sure it is current.
+if $MAKE --no-print-directory CROSS_COMPILE=aarch64-linux-gnu- all > "$logdir/build-aarch64.log" 2>&1; then
+	case "qemu-smoke" in *"$pattern"*) run_host tests/qemu/smoke.sh "qemu/smoke" "" ;; esac
+	if [ -x tests/qemu/boot.sh ]; then
+		case "qemu-boot" in *"$pattern"*) run_suite tests/qemu/boot.sh "qemu/boot" all ;; esac
+	fi
+else
+	failed=$((failed + 1)); failures+=("build-aarch64")
+	note "build-aarch64" "FAIL (log: $logdir/build-aarch64.log)"
+fi
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
