@@ -6,7 +6,8 @@
 #   make menuconfig | savedefconfig | olddefconfig
 #   make CROSS_COMPILE=aarch64-linux-gnu-     cross-build for arm64
 #   make check                   every test (installs its Debian packages)
-#   make demo                    enroll -> unlock against a software TPM
+#   make demo                    boot QEMU aarch64 through measure -> unseal -> unlock -> cap
+#   make initramfs               the initramfs for the configured target
 #   make V=1                     show the commands
 
 CROSS_COMPILE ?=
@@ -74,7 +75,7 @@ UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
-	check unit-tests demo bench fuzz deps help print-build
+	check unit-tests demo bench fuzz deps help print-build initramfs
 all: $(SEALINIT)
 
 $(SEALINIT): $(CORE_OBJS) $(MAIN_OBJS)
@@ -136,6 +137,15 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SEALINIT=$(SEALINIT) scripts/demo-host.sh
 
+initramfs: $(BUILD)/initramfs.cpio.gz
+
+$(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs
+	@echo "  INITRD  $@"
+	$(Q)scripts/deps.sh test
+	$(Q)MODULES=$(CONFIG_INITRAMFS_MODULES) KERNEL_DIR=$(CONFIG_INITRAMFS_KERNEL_DIR) \
+		BOOT_CONFIG=$(CONFIG_BOOT_CONFIG) BUSYBOX=$(CONFIG_INITRAMFS_BUSYBOX) \
+		scripts/build-initramfs.sh $(ARCH) $(SEALINIT) $@
+
 bench:
 	$(Q)bench/unlock
 
@@ -150,7 +160,7 @@ distclean: clean
 	rm -f $(KCONFIG_CONFIG) $(KCONFIG_CONFIG).old defconfig
 
 help:
-	@echo "Targets: all check demo bench menuconfig savedefconfig olddefconfig clean distclean"
+	@echo "Targets: all initramfs check demo bench fuzz menuconfig savedefconfig olddefconfig clean distclean"
 	@echo "Defconfigs:"; for f in configs/*_defconfig; do echo "  $$(basename $$f)"; done
 	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
 
