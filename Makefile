@@ -21,7 +21,7 @@ VERSION       ?= 0.1
 # Everything below is derived; the knobs are above.
 
 # Goals that must not create a .config as a side effect.
-CONFIG_FREE_GOALS := %config clean distclean help deps check demo bench fuzz
+CONFIG_FREE_GOALS := %config clean distclean help deps check demo demo-host bench fuzz
 ifeq ($(MAKECMDGOALS),)
 need_config := 1
 endif
@@ -75,7 +75,7 @@ UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
-	check unit-tests demo bench fuzz deps help print-build initramfs
+	check unit-tests demo demo-host bench fuzz deps help print-build initramfs
 all: $(SEALINIT)
 
 $(SEALINIT): $(CORE_OBJS) $(MAIN_OBJS)
@@ -133,6 +133,10 @@ check:
 	$(Q)tests/run.sh
 
 demo:
+	$(Q)scripts/deps.sh test cross
+	$(Q)TAMPER=$(or $(TAMPER),0) scripts/demo-qemu.sh
+
+demo-host:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SEALINIT=$(SEALINIT) scripts/demo-host.sh
