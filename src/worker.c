@@ -36,12 +36,13 @@ struct si_worker {
 	int from_parent;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
+/* Move exactly len bytes through a pipe, or fail (EOF counts as failure). */
+static int xfer_all(int fd, void *buf, size_t len, int writing)
 {
-	const uint8_t *p = buf;
+	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -53,22 +54,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Read exactly len bytes, or fail at EOF. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return xfer_all(fd, (void *)buf, len, 1);
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return xfer_all(fd, buf, len, 0);
 }
 
 int si_worker_get_pin(void *worker, char *buf, size_t size)
