@@ -151,6 +151,7 @@ qemu_swtpm_stop() {
 	local pid=${1:-$QEMU_SWTPM_TCP_PID}
 	[ -n "$pid" ] || return 0
 	_qemu_stop_pid "$pid"
+	_qemu_forget QEMU_SWTPM_PIDS "$pid"
 	[ "$pid" != "$QEMU_SWTPM_TCP_PID" ] || { QEMU_SWTPM_TCP_PID=""; unset SEALINIT_TCTI TPM2TOOLS_TCTI; }
 }
 
@@ -160,6 +161,15 @@ _qemu_alive() {
 	local st
 	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
 	[ -n "$st" ] && [ "$st" != Z ]
+}
+# _qemu_forget ARRAY PID: drop a reaped PID from ARRAY, so that cleanup never
+# signals a later process that reuses the number (a test running many VMs
+# reaps many PIDs).
+_qemu_forget() {
+	local -n _arr=$1
+	local p keep=()
+	for p in "${_arr[@]}"; do [ "$p" = "$2" ] || keep+=("$p"); done
+	_arr=("${keep[@]}")
 }
 _qemu_stop_pid() {
 	local pid=$1 _
@@ -231,6 +241,7 @@ qemu_start() {
 qemu_wait() {
 	local pid=${1:-$QEMU_PID} rc=0
 	wait "$pid" || rc=$?
+	_qemu_forget QEMU_PIDS "$pid"
 	return $rc
 }
 

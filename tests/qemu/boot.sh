@@ -1,0 +1,443 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# End-to-end boot tests of sealinit's boot stage (sealinit as /init, PID 1 of
+# the initramfs) under QEMU with swtpm, on aarch64 and x86_64.
+#
+#   tests/qemu/boot.sh [aarch64|x86_64|all] [SCENARIO...]
+#
+# Scenarios (default: all, on both arches;
+# naming scenarios runs exactly those on the chosen arches):
+#   happy         enrolled volume, untouched rootfs: the data volume is mounted
+#                 in the new root with the marker readable, the event log is in
+#                 /run/sealinit, PID 1 is the real init, PCR 15 has the
+#                 predicted value, unsealing again fails with exit 4 (capped),
+#                 and data.img holds no plaintext marker
+#   tags          the same boot, with data= and hashdev= given as UUID=: the
+#                 positive control of no-data, and libblkid lookup without udev
+#   tampered      one byte of /sbin/init's data changed in rootfs.img: dm-verity
+#                 fails the read of init, before any key is released
+#   bad-roothash  the kernel command line pins another root hash: the boot
+#                 stage's first read through dm-verity fails, by name
+#   pcr-mismatch  the token was enrolled against another root hash
+#   no-tpm        no TPM attached: the bounded wait for /dev/tpmrm0 fails
+#   no-data       the data disk is not attached: the bounded device wait fails
+#   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
+#                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+# Every failure scenario checks that sealinit printed its FAILED line once
+# on the console and once in the kernel log (/dev/kmsg),
+# naming the cause, that no key was released, and that the failure policy
+# (poweroff) ended QEMU by itself (exit 0, not 124 = timeout).
+#
+# Output: one line per scenario (PASS/FAIL/SKIP), then
+# "N passed, N failed, N skipped". Exit 0 if none failed, 1 otherwise, 77 if
+# no requested arch's qemu could be installed.
+#
+# Environment: QEMU_KEEP=1 keeps the work directory (logs, images);
+# BOOT_TIMEOUT (default 90) bounds each QEMU run in seconds; VERBOSE=1 prints
+# each failed scenario's serial log tail.
+#
+# Builds once per arch (images, enrolled TPM state, initramfs) and copies
+# data.img and a pristine TPM state directory per scenario, since enrollment
+# and every boot mutate them.
+#
+# Needs: `make` (build/x86_64/sealinit, run on the host to measure and
+# enroll) and `make CROSS_COMPILE=aarch64-linux-gnu-` (build/aarch64/sealinit)
+# beforehand. Debian packages: those of tests/qemu/lib.sh and mkimages.sh
+# (qemu-system-arm/-x86, swtpm, cpio, e2fsprogs for debugfs, cryptsetup-bin).
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/tests/qemu/lib.sh"
+
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token"
+# shellcheck disable=SC2034 # read as DEFAULT_$ARCH
+DEFAULT_aarch64=$ALL_SCENARIOS
+# shellcheck disable=SC2034
+DEFAULT_x86_64=$ALL_SCENARIOS
+QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
+DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
+HOST_SEALINIT=$REPO/build/x86_64/sealinit
+VERITY_UUID=5ea1b007-0000-4000-8000-000000000002   # fixed by mkimages.sh
+
+usage() { awk 'NR > 2 && !/^#/ { exit } NR > 2' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+ARCHES="aarch64 x86_64"
+case "${1:-}" in
+aarch64|x86_64) ARCHES=$1; shift ;;
+all) shift ;;
+-h|--help) usage ;;
+esac
+WANT=("$@")
+for s in "${WANT[@]}"; do
+	case " $ALL_SCENARIOS " in *" $s "*) ;; *) echo "boot.sh: unknown scenario '$s'" >&2; usage ;; esac
+done
+
+T_RUN0=$EPOCHREALTIME
+W=$QEMU_WORK
+NPASS=0 NFAIL=0 NSKIP=0
+RESULTS=()
+
+# --- verdict helpers ----------------------------------------------------------
+# Each scenario collects its problems in PROBLEMS; no problem = pass.
+PROBLEMS=()
+problem() { PROBLEMS+=("$*"); }
+# chk DESCRIPTION COMMAND...: a problem unless COMMAND succeeds.
+chk() { local what=$1; shift; "$@" || problem "$what"; }
+not() { ! "$@"; }
+verdict() { # verdict ARCH NAME DETAIL
+	local line
+	if [ ${#PROBLEMS[@]} = 0 ]; then
+		NPASS=$((NPASS + 1))
+		line="PASS  $1 $2${3:+: $3}"
+	else
+		NFAIL=$((NFAIL + 1))
+		line="FAIL  $1 $2: $(IFS=';'; echo "${PROBLEMS[*]}" | sed 's/;/; /g')"
+		QEMU_KEEP=1
+		if [ -n "${VERBOSE:-}" ] && [ -f "${LOG:-}" ]; then
+			echo "---- $1 $2: last lines of $LOG" >&2
+			tail -n 25 "$LOG" | sed 's/^/    /' >&2
+		fi
+	fi
+	echo "$line"
+	RESULTS+=("$line")
+	PROBLEMS=()
+}
+skip() { NSKIP=$((NSKIP + 1)); RESULTS+=("SKIP  $1 $2: $3"); echo "SKIP  $1 $2: $3"; }
+
+count() { grep -ac -- "$2" "$1" 2>/dev/null; }   # count LOG REGEX (grep -E not needed)
+countE() { grep -acE -- "$2" "$1" 2>/dev/null; }
+
+# The sealinit FAILED line (from the console: "sealinit: FAILED: ...").
+failed_line() { grep -aE '^sealinit: FAILED: ' "$1" | head -n1 | sed 's/^sealinit: FAILED: //'; }
+
+# sha256 of hex-encoded bytes, in hex (pure bash + coreutils).
+sha256_hex() { printf "$(echo "$1" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64; }
+sha256_str() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+# The PCR 15 value after `extend EVENT...` from zero: H(old || H(event)).
+predict_pcr() {
+	local v=0000000000000000000000000000000000000000000000000000000000000000 e
+	for e in "$@"; do v=$(sha256_hex "$v$(sha256_str "$e")"); done
+	echo "$v"
+}
+
+# --- per-arch preparation -----------------------------------------------------
+# Sets A (arch dir), KDIR, IMG_* (images.env), LUKS_UUID; builds:
+#   $A/img/               mkimages output (rootfs.img, rootfs.verity, data.img...)
+#   $A/tpm-enrolled/      swtpm state with the SRK and PCR 15 measured as at boot
+#   $A/data-enrolled.img  data.img with the TPM token (bound to that state)
+#   $A/initrd.cpio.gz     sealinit as /init, with $A/sealinit.conf
+# enroll_into TPMDIR DATAIMG EVENT: measure EVENT into PCR 15 of a fresh swtpm
+# state in TPMDIR, then enroll DATAIMG against it (PCR 15).
+enroll_into() {
+	local tdir=$1 img=$2 event=$3 out
+	rm -rf "$tdir"
+	qemu_swtpm_tcp "$tdir" || return 1
+	out=$(timeout 60 "$HOST_SEALINIT" measure --pcr 15 --string "$event" 2>&1 &&
+	      timeout 60 "$HOST_SEALINIT" enroll "$img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 2>&1)
+	local rc=$?
+	qemu_swtpm_stop
+	rm -f "$tdir/swtpm-tcp.log" "$tdir/.lock"
+	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
+}
+
+prepare_arch() {
+	local arch=$1 aes kver t0=$EPOCHREALTIME
+	A=$W/$arch
+	mkdir -p "$A"
+	[ -x "$HOST_SEALINIT" ] || { PREP_ERR="no $HOST_SEALINIT: run make"; return 1; }
+	[ -x "$REPO/build/$arch/sealinit" ] ||
+		{ PREP_ERR="no build/$arch/sealinit: run make${arch/x86_64/}${arch/aarch64/ CROSS_COMPILE=aarch64-linux-gnu-}"; return 1; }
+	kver=$(timeout 600 "$REPO/scripts/fetch-kernel.sh" "$arch") || { PREP_ERR="fetch-kernel failed"; return 1; }
+	KDIR=$REPO/build/kernels/$arch
+	SEALINIT=$REPO/build/$arch/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$A/img" "$arch" \
+		>"$A/mkimages.log" 2>&1 || { PREP_ERR="mkimages failed: $(tail -n 3 "$A/mkimages.log")"; return 1; }
+	. "$A/img/images.env"
+	LUKS_UUID=$(timeout 60 cryptsetup luksUUID "$IMG_DATA") || { PREP_ERR="luksUUID"; return 1; }
+	# The pristine enrolled pair; scenarios copy it.
+	cp --sparse=always "$IMG_DATA" "$A/data-enrolled.img"
+	enroll_into "$A/tpm-enrolled" "$A/data-enrolled.img" "sealinit:verity:$IMG_ROOTHASH" 2>"$A/enroll.log" ||
+		{ PREP_ERR="enroll failed: $(tail -n 2 "$A/enroll.log")"; return 1; }
+	# The initramfs. failure=poweroff explicitly: a build with a rescue
+	# shell would otherwise default to a shell and QEMU would never exit.
+	printf '%s\n' root=/dev/vda hashdev=/dev/vdc data=/dev/vdb mount=/var/lib/sealdata \
+		pcr=15 pcrs=15 failure=poweroff >"$A/sealinit.conf"
+	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$A/sealinit.conf" --busybox no --out "$A/initrd.cpio.gz" >"$A/mkinitramfs.log" 2>&1 ||
+		{ PREP_ERR="mkinitramfs failed: $(tail -n 3 "$A/mkinitramfs.log")"; return 1; }
+	echo "info  $arch: kernel $kver, rootfs $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB, root hash ${IMG_ROOTHASH:0:16}..., initramfs $(($(stat -c %s "$A/initrd.cpio.gz") >> 10)) KiB, prepared in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
+}
+
+# --- one boot -----------------------------------------------------------------
+# new_scenario NAME: fresh dir S with a copy of the enrolled data.img and of
+# the enrolled TPM state.
+new_scenario() {
+	S=$A/$1
+	rm -rf "$S"
+	mkdir -p "$S"
+	cp --sparse=always "$A/data-enrolled.img" "$S/data.img"
+	cp -a "$A/tpm-enrolled" "$S/tpm"
+	LOG=$S/serial.log
+}
+# boot ARCH APPEND [tpm|notpm] DISK...: DISK is FILE:ro|rw:SERIAL. Sets RC
+# (QEMU's exit status, 124 = timeout) and DUR (seconds).
+boot() {
+	local arch=$1 append=$2 withtpm=$3 d f mode serial t0 tpmpid=""
+	shift 3
+	QEMU_TPM_SOCK=""
+	if [ "$withtpm" = tpm ]; then
+		qemu_swtpm_start "$S/tpm" || { RC=255; DUR=0; problem "swtpm did not start"; return; }
+		tpmpid=${QEMU_SWTPM_PIDS[-1]}
+	fi
+	qemu_disks_clear
+	for d in "$@"; do
+		IFS=: read -r f mode serial <<<"$d"
+		qemu_disk "$f" "$([ "$mode" = ro ] && echo ro)" "$serial"
+	done
+	t0=$EPOCHREALTIME
+	qemu_start "$arch" "$KDIR/vmlinuz" "$A/initrd.cpio.gz" \
+		"roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $append" "$LOG"
+	RC=0
+	qemu_wait || RC=$?
+	DUR=$(qemu_elapsed "$t0" "$EPOCHREALTIME")
+	sed -i 's/\r$//' "$LOG"   # the serial console ends lines with CR LF
+	[ -z "$tpmpid" ] || qemu_swtpm_stop "$tpmpid"
+	QEMU_TPM_SOCK=""
+}
+std_disks() { # rootfs data verity, the guest's vda vdb vdc
+	echo "${1:-$IMG_ROOTFS}:ro:rootfs" "${2:-$S/data.img}:rw:data" "$IMG_VERITY:ro:verity"
+}
+
+# Checks every failure scenario shares: QEMU ended by itself through the
+# failure policy, one FAILED line matching CAUSE_RE, no key released.
+expect_failure() { # CAUSE_RE
+	local n line
+	chk "qemu timed out (124): the failure policy did not end the guest" [ "$RC" != 124 ]
+	chk "qemu exit $RC, want 0 (poweroff)" [ "$RC" = 0 ]
+	n=$(countE "$LOG" '^sealinit: FAILED: ')
+	chk "sealinit FAILED line $n times on the console, want once" [ "$n" = 1 ]
+	# The same line through /dev/kmsg, echoed by the kernel with a timestamp.
+	n=$(countE "$LOG" '^\[ *[0-9.]+\] sealinit: FAILED: ')
+	chk "sealinit FAILED line $n times in the kernel log, want once" [ "$n" = 1 ]
+	line=$(failed_line "$LOG")
+	if [ -n "$line" ]; then
+		echo "$line" | grep -qE -- "$1" || problem "FAILED line does not name the cause /$1/: '$line'"
+	fi
+	chk "no 'failure policy: power off' line" qemu_grep "$LOG" '^sealinit: the data volume stays locked; failure policy: power off'
+	chk "the failure policy line is not in the kernel log" \
+		qemu_grep "$LOG" '^\[ *[0-9.]+\] sealinit: the data volume stays locked; failure policy: power off'
+	chk "the kernel did not power down" qemu_grep "$LOG" 'reboot: Power down'
+	chk "a key was released (unsealed/unlocked line)" not qemu_grep "$LOG" 'sealinit: (unsealed with token|unlocked /dev)'
+	chk "the real init ran" not qemu_grep "$LOG" 'SEALINIT-TEST: '
+	chk "the marker appeared in the log" not grep -aq -- "$IMG_MARKER" "$LOG"
+	chk "the kernel panicked" not qemu_grep "$LOG" 'Kernel panic'
+	FAILED_LINE=$line
+}
+
+# What the happy path must show (happy and tags).
+expect_unlocked() {
+	local v want pcr
+	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
+	chk "sealinit FAILED: $(failed_line "$LOG")" not qemu_grep "$LOG" '^sealinit: FAILED'
+	chk "guest-init did not finish" qemu_grep "$LOG" 'SEALINIT-TEST: done'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: pid')
+	chk "real init pid=$v, want 1" [ "$v" = 1 ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: pid1-cmdline')
+	chk "PID 1 is '$v', want /sbin/init (guest-init)" grep -q /sbin/init <<<"$v"
+	v="$(qemu_value "$LOG" 'SEALINIT-TEST: root') $(qemu_value "$LOG" 'SEALINIT-TEST: root-mode')"
+	chk "root is '$v', want the verity mapping read-only" [ "$v" = "/dev/mapper/sealroot ro" ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: data-dev')
+	chk "data volume on '$v', want /dev/mapper/sealdata" [ "$v" = /dev/mapper/sealdata ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
+	chk "marker '$v', want '$IMG_MARKER'" [ "$v" = "$IMG_MARKER" ]
+	chk "no /run/sealinit/eventlog in the new root" [ "$(qemu_value "$LOG" 'SEALINIT-TEST: eventlog')" = present ]
+	chk "event log lacks the verity measurement" \
+		qemu_grep "$LOG" "SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:verity:$IMG_ROOTHASH\$"
+	chk "event log lacks the cap" qemu_grep "$LOG" 'SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:cap$'
+	want=$(predict_pcr "sealinit:verity:$IMG_ROOTHASH" "sealinit:cap")
+	pcr=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr15' | tr 'A-F' 'a-f')
+	chk "PCR 15 is $pcr, want $want (verity event, then cap)" [ "$pcr" = "$want" ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')
+	chk "unsealing again from the booted system exited '$v', want 4 (PCR capped)" [ "$v" = 4 ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: kmsg-sealinit-lines')
+	chk "no sealinit lines in the kernel log ('$v')" [ "${v:-0}" -gt 0 ]
+	v=$(grep -ac -- "$IMG_MARKER" "$S/data.img")
+	chk "data.img holds the marker in plaintext ($v hits)" [ "$v" = 0 ]
+}
+
+# sealinit's loglevel-7 step timings: "step N ms, ..." on one line.
+step_timings() {
+	grep -aE '^sealinit: \[ *[0-9.]+\] [^:]+: [0-9.]+ ms$' "$1" |
+		sed -E 's/^sealinit: \[ *[0-9.]+\] ([^:]+): ([0-9.]+) ms$/\1 \2 ms/' | paste -sd, - | sed 's/,/, /g'
+}
+# Seconds from sealinit's start to the kernel's "Power down" (the uptime
+# clocks of the two differ by a few ms at most; used for a bound only).
+sealinit_start() { grep -aoE '^sealinit: \[ *[0-9.]+\] sealinit .* starting as PID 1' "$1" | grep -oE '[0-9]+\.[0-9]+' | head -n1; }
+powerdown_at() { grep -aoE '^\[ *[0-9.]+\] reboot: Power down' "$1" | grep -oE '[0-9]+\.[0-9]+' | head -n1; }
+
+# --- scenarios ----------------------------------------------------------------
+sc_happy() {
+	local arch=$1 st
+	new_scenario happy
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	st=$(step_timings "$LOG")
+	echo "info  $arch happy: boot stage steps: $st"
+	echo "info  $arch happy: $(grep -aE '^sealinit: \[ *[0-9.]+\] switch_root' "$LOG" | sed 's/^sealinit: //')"
+	echo "info  $arch happy: Run /init at $(grep -aoE '^\[ *[0-9.]+\] Run /init' "$LOG" | grep -oE '[0-9]+\.[0-9]+') s, guest-init at $(qemu_value "$LOG" 'SEALINIT-TEST: uptime') s (guest uptime)"
+	grep -a 'SEALINIT-TEST: eventlog-line: ' "$LOG" | sed "s/^SEALINIT-TEST: eventlog-line: /info  $arch happy: \/run\/sealinit\/eventlog: /"
+	grep -a 'SEALINIT-TEST: reunseal-output: ' "$LOG" | head -n1 | sed "s/^SEALINIT-TEST: reunseal-output: /info  $arch happy: re-unseal in the booted system: /"
+	verdict "$arch" happy "marker read in the new root, PCR 15 capped, re-unseal exit 4 (${DUR} s)"
+}
+
+sc_tags() {
+	local arch=$1 v
+	new_scenario tags
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.data=UUID=$LUKS_UUID sealinit.hashdev=UUID=$VERITY_UUID" tpm $(std_disks)
+	expect_unlocked
+	chk "the data device was not found by UUID" qemu_grep "$LOG" 'SEALINIT-TEST: data-mounted=yes'
+	verdict "$arch" tags "data=UUID=${LUKS_UUID:0:8}... and hashdev=UUID=... resolved by libblkid without udev (${DUR} s)"
+}
+
+sc_tampered() {
+	local arch=$1 blk size off old new n v
+	new_scenario tampered
+	# /sbin/init's first data block in the image (4 KiB blocks), and a byte
+	# inside the file: the boot stage reads init in full before unsealing.
+	blk=$(timeout 60 debugfs -R "bmap /sbin/init 0" "$IMG_ROOTFS" 2>/dev/null | tr -dc '0-9')
+	size=$(timeout 60 debugfs -R "stat /sbin/init" "$IMG_ROOTFS" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n1)
+	if [ -z "$blk" ] || [ "${blk:-0}" = 0 ] || [ -z "$size" ] || [ "$size" -lt 200 ]; then
+		problem "cannot locate /sbin/init's data in rootfs.img (bmap '$blk', size '$size')"
+		verdict "$arch" tampered ""
+		return
+	fi
+	off=$((blk * 4096 + 100))
+	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs.img"
+	old=$(od -An -tu1 -j "$off" -N1 "$S/rootfs.img" | tr -d ' ')
+	new=$((old ^ 0x20))
+	printf "$(printf '\\%03o' "$new")" | dd of="$S/rootfs.img" bs=1 seek="$off" conv=notrunc status=none
+	# Exactly that byte of /sbin/init changed, as the filesystem sees it.
+	n=$(cmp -l <(timeout 60 debugfs -R "cat /sbin/init" "$IMG_ROOTFS" 2>/dev/null) \
+		<(timeout 60 debugfs -R "cat /sbin/init" "$S/rootfs.img" 2>/dev/null) | wc -l)
+	chk "the tampered image differs from the original in $n bytes of /sbin/init, want 1" [ "$n" = 1 ]
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks "$S/rootfs.img")
+	expect_failure 'dm-verity|verification'
+	v=$(grep -aoE 'device-mapper: verity: [^ ]+: data block [0-9]+ is corrupted' "$LOG" | head -n1)
+	verdict "$arch" tampered "byte $off (block $blk of /sbin/init) flipped; '${FAILED_LINE}'${v:+; kernel: $v} (${DUR} s)"
+}
+
+sc_bad_roothash() {
+	local arch=$1
+	new_scenario bad-roothash
+	# shellcheck disable=SC2046
+	ROOTHASH=$(sha256_str "not the root hash") boot "$arch" "" tpm $(std_disks)
+	expect_failure 'dm-verity refused the rootfs'
+	verdict "$arch" bad-roothash "'${FAILED_LINE:0:120}...' (${DUR} s)"
+}
+
+sc_pcr_mismatch() {
+	local arch=$1 other
+	new_scenario pcr-mismatch
+	# Enrolled against the measurement of another rootfs.
+	other=$(sha256_str "some other rootfs")
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	enroll_into "$S/tpm" "$S/data.img" "sealinit:verity:$other" 2>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" pcr-mismatch ""; return; }
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	verdict "$arch" pcr-mismatch "'${FAILED_LINE}' (${DUR} s)"
+}
+
+sc_no_tpm() {
+	local arch=$1 t0 t1 dt
+	new_scenario no-tpm
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.device_timeout=$DEV_TIMEOUT_MS" notpm $(std_disks)
+	expect_failure 'no TPM'
+	chk "the FAILED line does not name /dev/tpmrm0" grep -q /dev/tpmrm0 <<<"$FAILED_LINE"
+	chk "the FAILED line does not say it waited $DEV_TIMEOUT_MS ms" grep -q "within $DEV_TIMEOUT_MS ms" <<<"$FAILED_LINE"
+	# Bounded by device_timeout: sealinit started -> power down.
+	t0=$(sealinit_start "$LOG") t1=$(powerdown_at "$LOG")
+	if [ -n "$t0" ] && [ -n "$t1" ]; then
+		dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+		chk "power down ${dt} s after sealinit started: did not wait the device_timeout" \
+			awk -v d="$dt" -v t="$DEV_TIMEOUT_MS" 'BEGIN { exit !(d >= t / 1000 - 0.1) }'
+		chk "power down ${dt} s after sealinit started: longer than device_timeout + 10 s" \
+			awk -v d="$dt" -v t="$DEV_TIMEOUT_MS" 'BEGIN { exit !(d <= t / 1000 + 10) }'
+	else
+		problem "no sealinit start or power-down timestamp in the log"
+	fi
+	verdict "$arch" no-tpm "'${FAILED_LINE}'; powered down ${dt:-?} s after sealinit started (${DUR} s)"
+}
+
+sc_no_data() {
+	local arch=$1
+	new_scenario no-data
+	# Without the data disk the verity disk becomes vdb, so both are named by
+	# UUID here (the tags scenario shows that this lookup works).
+	boot "$arch" "sealinit.device_timeout=$DEV_TIMEOUT_MS sealinit.data=UUID=$LUKS_UUID sealinit.hashdev=UUID=$VERITY_UUID" \
+		tpm "$IMG_ROOTFS:ro:rootfs" "$IMG_VERITY:ro:verity"
+	expect_failure "data device UUID=$LUKS_UUID did not appear within $DEV_TIMEOUT_MS ms"
+	chk "no progress lines while waiting for the data device" qemu_grep "$LOG" '^sealinit: waiting for data device'
+	verdict "$arch" no-data "'${FAILED_LINE}' (${DUR} s)"
+}
+
+sc_bad_token() {
+	local arch=$1 h0 h1 out
+	new_scenario bad-token
+	out=$( {
+		timeout 60 cryptsetup token export --token-id 0 "$S/data.img" >"$S/token0.json" &&
+		sed -E -i 's/("tpm2-pcr-bank"[[:space:]]*:[[:space:]]*)"sha256"/\1"md5"/' "$S/token0.json" &&
+		grep -qE '"tpm2-pcr-bank"[[:space:]]*:[[:space:]]*"md5"' "$S/token0.json" &&
+		timeout 60 cryptsetup token remove --token-id 0 "$S/data.img" &&
+		timeout 60 cryptsetup --disable-external-tokens token import --token-id 0 "$S/data.img" <"$S/token0.json"
+	} 2>&1)
+	if [ $? != 0 ]; then
+		problem "could not rewrite token 0: $out"
+		verdict "$arch" bad-token ""
+		return
+	fi
+	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_failure 'malformed token.*tpm2-pcr-bank'
+	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
+	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+# --- main ---------------------------------------------------------------------
+ran=0
+for ARCH in $ARCHES; do
+	if [ ${#WANT[@]} -gt 0 ]; then
+		list="${WANT[*]}"
+	else
+		v=DEFAULT_$ARCH
+		list=${!v}
+	fi
+	if ! qemu_need "$ARCH" >/dev/null 2>&1; then
+		for s in $list; do skip "$ARCH" "$s" "qemu-system for $ARCH cannot be installed"; done
+		continue
+	fi
+	PREP_ERR=""
+	if ! prepare_arch "$ARCH"; then
+		for s in $list; do PROBLEMS=("setup: $PREP_ERR"); verdict "$ARCH" "$s" ""; done
+		ran=$((ran + 1))
+		continue
+	fi
+	ran=$((ran + 1))
+	for s in $list; do
+		"sc_${s//-/_}" "$ARCH"
+	done
+done
+
+echo "info  total run time $(qemu_elapsed "$T_RUN0" "$EPOCHREALTIME") s"
+[ -n "${QEMU_KEEP:-}" ] && echo "info  logs kept in $W"
+echo "$NPASS passed, $NFAIL failed, $NSKIP skipped"
+[ "$ran" = 0 ] && exit 77
+[ "$NFAIL" = 0 ]
