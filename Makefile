@@ -67,8 +67,8 @@ ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 
 # Library-like core: never prints, returns codes.
-core-y                  := errors.o secret.o b64.o pcrs.o luks.o engine.o worker.o bootcfg.o boot.o
-core-$(CONFIG_TPM2)     += tpm.o policy.o token.o
+core-y                  := errors.o secret.o b64.o pcrs.o policy.o luks.o engine.o worker.o bootcfg.o boot.o
+core-$(CONFIG_TPM2)     += tpm.o token.o
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(BUILD)/src/main.o
 SEALINIT  := $(BUILD)/sealinit

@@ -28,7 +28,6 @@
 
 #include <blkid/blkid.h>
 #include <libcryptsetup.h>
-#include <mbedtls/sha256.h>
 
 #include "b64.h"
 #include "boot.h"
@@ -36,6 +35,7 @@
 #include "config.h"
 #include "engine.h"
 #include "errors.h"
+#include "policy.h"
 #include "secret.h"
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
@@ -440,47 +440,45 @@ static void measure_verity(const char *rootdev, const char *hashdev, char *mount
 	measure_event(event);
 }
 
+struct hash_progress {
+	const char *dev;
+	uint64_t size;
+	double last;
+};
+
+static void hash_progress(void *ctx, uint64_t done)
+{
+	struct hash_progress *p = ctx;
+
+	if (p->size && uptime_ms() - p->last > 1000) {
+		p->last = uptime_ms();
+		say(5, "hashing %s: %llu%%", p->dev, (unsigned long long)(done * 100 / p->size));
+	}
+}
+
 /* Image mode: SHA-256 of the whole root device, with progress. */
 static void measure_image(const char *rootdev)
 {
-	static uint8_t buf[1 << 20];
-	mbedtls_sha256_context ctx;
+	struct hash_progress prog = { rootdev, 0, uptime_ms() };
 	uint8_t digest[32];
 	char hex[65], event[100];
-	off_t size, done = 0;
-	double t0 = uptime_ms(), last = t0;
-	int fd;
+	uint64_t done = 0;
+	double t0 = uptime_ms();
+	off_t end;
+	int fd, r;
 
 	fd = open(rootdev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail("measuring %s: %s", rootdev, strerror(errno));
-	size = lseek(fd, 0, SEEK_END);
+	end = lseek(fd, 0, SEEK_END);
+	prog.size = end > 0 ? (uint64_t)end : 0;
 	lseek(fd, 0, SEEK_SET);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			fail("reading %s at %lld: %s", rootdev, (long long)done, strerror(errno));
-		}
-		if (n == 0)
-			break;
-		mbedtls_sha256_update_ret(&ctx, buf, (size_t)n);
-		done += n;
-		if (uptime_ms() - last > 1000 && size > 0) {
-			last = uptime_ms();
-			say(5, "hashing %s: %lld%%", rootdev, (long long)(done * 100 / size));
-		}
-	}
+	r = si_sha256_fd(fd, digest, &done, hash_progress, &prog);
 	close(fd);
-	mbedtls_sha256_finish_ret(&ctx, digest);
-	mbedtls_sha256_free(&ctx);
+	if (r < 0)
+		fail("reading %s at %llu: %s", rootdev, (unsigned long long)done, strerror(-r));
 	si_hex_encode(hex, digest, sizeof(digest));
-	say(6, "hashed %lld MiB in %.0f ms", (long long)(done >> 20), uptime_ms() - t0);
+	say(6, "hashed %llu MiB in %.0f ms", (unsigned long long)(done >> 20), uptime_ms() - t0);
 	snprintf(event, sizeof(event), "sealinit:image:%s", hex);
 	measure_event(event);
 }
@@ -489,28 +487,21 @@ static void measure_image(const char *rootdev)
  * tampered init fails here, not after unlock. */
 static void check_init(void)
 {
-	static char buf[65536];
-	char path[SI_PATH_MAX + 16];
-	int fd;
+	char path[SI_PATH_MAX + 16], hex[65];
+	uint8_t digest[32];
+	int fd, r;
 
 	snprintf(path, sizeof(path), NEWROOT "%s", cfg.init);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail("the real init %s is missing from the rootfs (%s)", cfg.init, strerror(errno));
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			fail("reading the real init %s: %s (rootfs fails verification)", cfg.init,
-			     strerror(errno));
-		}
-		if (n == 0)
-			break;
-	}
+	r = si_sha256_fd(fd, digest, NULL, NULL, NULL);
 	close(fd);
+	if (r < 0)
+		fail("reading the real init %s: %s (rootfs fails verification)", cfg.init,
+		     strerror(-r));
+	si_hex_encode(hex, digest, sizeof(digest));
+	say(7, "real init %s: sha256 %s", cfg.init, hex);
 }
 
 /* The PIN, when a token needs one: asked on the console without echo. */

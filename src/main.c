@@ -18,14 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-
 #include "boot.h"
 #include "bootcfg.h"
 #include "config.h"
 #include "engine.h"
 #include "errors.h"
 #include "pcrs.h"
+#include "policy.h"
 #include "secret.h"
 
 #define EXIT_USAGE   2
@@ -346,32 +345,12 @@ static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
 /* SHA-256 of a file, streamed, as the event data of a measurement. */
 static int hash_file(const char *path, uint8_t out[32])
 {
-	mbedtls_sha256_context ctx;
-	static uint8_t buf[1 << 16];
-	int fd, r = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		mbedtls_sha256_update_ret(&ctx, buf, (size_t)n);
-	}
+	r = si_sha256_fd(fd, out, NULL, NULL, NULL);
 	close(fd);
-	if (r == 0)
-		mbedtls_sha256_finish_ret(&ctx, out);
-	mbedtls_sha256_free(&ctx);
 	return r;
 }
 
