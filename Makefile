@@ -133,6 +133,7 @@ unit-tests: $(UNIT_BINS)
 
 check:
 	$(Q)scripts/deps.sh all
+	$(Q)scripts/prefetch.sh
 	$(Q)tests/run.sh
 
 demo:
