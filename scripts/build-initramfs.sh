@@ -3,8 +3,8 @@
 # `make initramfs`: the initramfs for the configured target, from the
 # values the Makefile reads out of .config.
 #   scripts/build-initramfs.sh ARCH SEALINIT OUT
-# Environment: MODULES, KERNEL_DIR (empty: Debian's cloud kernel, fetched),
-# BOOT_CONFIG, BUSYBOX (y/n).
+# Environment: MODULES, LATE_MODULES, EXTRA_FILES, KERNEL_DIR (empty:
+# Debian's cloud kernel, fetched), BOOT_CONFIG, BUSYBOX (y/n).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 arch=$1 sealinit=$2 out=$3
@@ -21,6 +21,9 @@ fi
 	echo "build-initramfs: CONFIG_BOOT_CONFIG \`$BOOT_CONFIG' does not exist" >&2
 	exit 1
 }
+extra=()
+for spec in ${EXTRA_FILES:-}; do extra+=(--add "$spec"); done
 exec "$REPO/initramfs/mkinitramfs" --arch "$arch" --sealinit "$sealinit" \
-	--kernel-dir "$kdir" --modules "$MODULES" --config "$BOOT_CONFIG" \
+	--kernel-dir "$kdir" --modules "$MODULES" --late-modules "${LATE_MODULES:-}" \
+	--config "$BOOT_CONFIG" "${extra[@]}" \
 	--busybox "$([ "${BUSYBOX:-n}" = y ] && echo yes || echo no)" --out "$out"

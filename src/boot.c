@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -40,6 +41,7 @@
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
 #define MODULES_FILE  "/etc/sealinit/modules"
+#define MODULES_LATE  "/etc/sealinit/modules.late"
 #define NEWROOT       "/newroot"
 #define EVENTLOG_DIR  "/run/sealinit"
 #define EVENTLOG      EVENTLOG_DIR "/eventlog"
@@ -48,6 +50,7 @@
 
 static struct si_bootcfg cfg;
 static int kmsg_fd = -1;
+static pid_t supplicant_pid = -1;
 static double t_start;
 
 static double uptime_ms(void)
@@ -258,13 +261,13 @@ static void load_config(void)
 		fail("configuration: %s", d.msg);
 }
 
-static void load_modules(void)
+static void load_modules(const char *file)
 {
 	static char list[16384];
 	char *save = NULL, *path;
 	int n = 0;
 
-	if (read_file(MODULES_FILE, list, sizeof(list)) < 0)
+	if (read_file(file, list, sizeof(list)) < 0)
 		return;
 	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
 		int fd;
@@ -282,7 +285,55 @@ static void load_modules(void)
 			n++;
 		close(fd);
 	}
-	say(6, "loaded %d modules", n);
+	say(6, "loaded %d modules from %s", n, file);
+}
+
+/*
+ * Jetson's firmware TPM lives in OP-TEE and keeps its state in RPMB, which
+ * OP-TEE reaches through tee-supplicant: the supplicant must run before
+ * the fTPM driver (listed in modules.late) loads. It is stopped again once
+ * the PCRs are capped; the real root starts its own.
+ */
+static void start_tee_supplicant(void)
+{
+	pid_t pid;
+
+	if (!cfg.tee_supplicant[0])
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { cfg.tee_supplicant, NULL };
+
+		setsid();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0) {
+		say(3, "starting %s: %s", cfg.tee_supplicant, strerror(errno));
+		return;
+	}
+	supplicant_pid = pid;
+	say(6, "started %s (pid %d)", cfg.tee_supplicant, (int)pid);
+}
+
+/* Bounded: TERM, up to a second, then KILL. */
+static void stop_tee_supplicant(void)
+{
+	int i;
+
+	if (supplicant_pid <= 0)
+		return;
+	kill(supplicant_pid, SIGTERM);
+	for (i = 0; i < 20; i++) {
+		if (waitpid(supplicant_pid, NULL, WNOHANG) == supplicant_pid) {
+			supplicant_pid = -1;
+			return;
+		}
+		sleep_ms(50);
+	}
+	kill(supplicant_pid, SIGKILL);
+	waitpid(supplicant_pid, NULL, 0);
+	supplicant_pid = -1;
 }
 
 /* Resolve a device spec (path or TAG=value) to a path; 0 once it exists. */
@@ -684,7 +735,7 @@ int si_boot_main(void)
 
 	t0 = uptime_ms();
 	load_config();
-	load_modules();
+	load_modules(MODULES_FILE);
 	step_done("config and modules", t0);
 
 	t0 = uptime_ms();
@@ -697,6 +748,9 @@ int si_boot_main(void)
 		     cfg.device_timeout_ms) < 0)
 		fail("verity hash device %s did not appear within %d ms", cfg.hashdev,
 		     cfg.device_timeout_ms);
+	/* The TPM's driver may need tee-supplicant first (Jetson fTPM). */
+	start_tee_supplicant();
+	load_modules(MODULES_LATE);
 	/* The measurement is the TPM's first use: wait for it here, not only
 	 * before unsealing, or a TPM that shows up late fails the boot. */
 	if (cfg.measure != SI_MEASURE_NONE) {
@@ -728,6 +782,7 @@ int si_boot_main(void)
 	unlock_data(datadev);
 	if (cap_pcrs() < 0)
 		fail("the data volume is unlocked but the PCRs could not be capped; refusing to continue");
+	stop_tee_supplicant();
 	step_done("unlock and cap", t0);
 
 	t0 = uptime_ms();

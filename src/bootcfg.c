@@ -166,6 +166,9 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "tcti")) {
 		r = strchr(v, ':') || !strcmp(v, "device") ? set_str(c->tcti, sizeof(c->tcti), v) : -EINVAL;
 		expect = "a TCTI spec such as device:/dev/tpmrm0";
+	} else if (!strcmp(key, "tee_supplicant")) {
+		r = !*v || v[0] == '/' ? set_str(c->tee_supplicant, sizeof(c->tee_supplicant), v) : -EINVAL;
+		expect = "an absolute path, or empty";
 	} else if (!strcmp(key, "pcrs")) {
 		struct si_diag pd;
 
@@ -329,11 +332,11 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	n = snprintf(buf, size,
 		     "root=%s\nrootfstype=%s\nro=%s\ninit=%s\nmeasure=%s\npcr=%u\n"
 		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
-		     "fstype=%s\ntcti=%s\npcrs=%s\ntpm_timeout=%d\ndevice_timeout=%d\n"
+		     "fstype=%s\ntcti=%s\ntee_supplicant=%s\npcrs=%s\ntpm_timeout=%d\ndevice_timeout=%d\n"
 		     "failure=%s\nfailure_delay=%d\nloglevel=%d\n",
 		     c->root, c->rootfstype, c->ro ? "yes" : "no", c->init, measures[c->measure], c->measure_pcr,
 		     c->roothash, c->hashdev, (unsigned long long)c->hashoffset, c->data,
-		     c->data_name, c->data_mount, c->data_fstype, c->tcti, pcrs,
+		     c->data_name, c->data_mount, c->data_fstype, c->tcti, c->tee_supplicant, pcrs,
 		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
 		     c->failure_delay_s, c->loglevel);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;

@@ -33,6 +33,7 @@ struct si_bootcfg {
 	char data_mount[SI_PATH_MAX];    /* mount point inside the new root */
 	char data_fstype[32];
 	char tcti[SI_PATH_MAX];
+	char tee_supplicant[SI_PATH_MAX]; /* started before the TPM wait; empty: none */
 	uint32_t cap_pcrs;
 	int tpm_timeout_ms;
 	int device_timeout_ms;

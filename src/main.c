@@ -638,12 +638,11 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct rlimit no_core = { 0, 0 };
-	const char *base = strrchr(argv[0], '/');
 	size_t i;
 
-	/* As PID 1 of the initramfs (or installed as /init), run the boot stage. */
-	base = base ? base + 1 : argv[0];
-	if (getpid() == 1 || (strcmp(base, "init") == 0 && argc == 1)) {
+	/* As PID 1 of the initramfs, run the boot stage; never otherwise: a
+	 * second boot stage would remount and re-measure under the first. */
+	if (getpid() == 1) {
 		setenv("TSS2_LOG", "all+NONE", 0);
 		return si_boot_main();
 	}
