@@ -23,6 +23,13 @@
 #   no-data       the data disk is not attached: the bounded device wait fails
 #   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
 #                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+#   systemd-plugin  a happy boot of its own image set, whose rootfs also holds
+#                 Debian 12's cryptsetup and systemd 254's LUKS2 token plugin
+#                 (bookworm-backports), plus a 4th disk enrolled by `sealinit
+#                 enroll` to PCRs the boot does not cap: in the booted guest
+#                 `cryptsetup open --test-passphrase --token-only` opens it
+#                 through systemd's plugin (exit 0), and fails after
+#                 `sealinit measure --pcr 16` (non-zero)
 # Every failure scenario checks that sealinit printed its FAILED line once
 # on the console and once in the kernel log (/dev/kmsg),
 # naming the cause, that no key was released, and that the failure policy
@@ -49,7 +56,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token systemd-plugin"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -58,6 +65,13 @@ QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
 DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
 HOST_SEALINIT=$REPO/build/x86_64/sealinit
 VERITY_UUID=5ea1b007-0000-4000-8000-000000000002   # fixed by mkimages.sh
+# systemd-plugin: the PCRs of the plugin disk's token. Zero at /init and
+# never extended by the boot stage (it caps 15 only): on aarch64 virt no
+# firmware measures anything, on x86 SeaBIOS extends PCRs 0-7.
+# shellcheck disable=SC2034 # read as PLUGIN_PCRS_$ARCH
+PLUGIN_PCRS_aarch64=7+16
+# shellcheck disable=SC2034
+PLUGIN_PCRS_x86_64=16+23
 
 usage() { awk 'NR > 2 && !/^#/ { exit } NR > 2' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -409,6 +423,133 @@ sc_bad_token() {
 	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+# systemd-plugin: stock cryptsetup and systemd 254's token plugin in the guest.
+# plugin_payload ARCH DIR: fetch what the rootfs needs and set PLUGIN_ADD,
+# PLUGIN_SYSROOT, PLUGIN_DLOPEN (mkimages.sh's ROOTFS_* variables) and
+# PLUGIN_TOKENS_DIR (libcryptsetup's compiled-in external tokens path).
+# Returns 1 with PLUGIN_ERR set.
+plugin_payload() {
+	local arch=$1 dir=$2 debarch ma bp dr="" cs lib shared x
+	case "$arch" in
+	aarch64) debarch=arm64 ma=aarch64-linux-gnu ;;
+	*)       debarch=amd64 ma=x86_64-linux-gnu ;;
+	esac
+	# systemd 254: the plugin and libsystemd-shared (Debian 12 has 252,
+	# which cannot use sealinit's noDA SRK; docs/token-format.md).
+	bp=$(timeout 600 "$REPO/scripts/fetch-backports.sh" "$debarch" systemd libsystemd-shared 2>"$dir/fetch.err") ||
+		{ PLUGIN_ERR="bookworm-backports systemd: $(tail -n 1 "$dir/fetch.err")"; return 1; }
+	if [ "$arch" = aarch64 ]; then
+		# Debian 12's arm64 cryptsetup, and the arm64 libraries that
+		# libsystemd-shared needs and the host's cross toolchain lacks.
+		dr=$(qemu_deb_root arm64 cryptsetup-bin libpopt0 libacl1 libcap2 libgcrypt20 libgpg-error0 \
+			libip4tc2 libkmod2 liblz4-1 libmount1 libpam0g libaudit1 libcap-ng0 libseccomp2 liblzma5 \
+			2>"$dir/debs.err") || { PLUGIN_ERR="arm64 .debs: $(tail -n 1 "$dir/debs.err")"; return 1; }
+		cs=$dr/sbin/cryptsetup
+	else
+		cs=/sbin/cryptsetup   # the host's own (cryptsetup-bin), with host libraries
+	fi
+	[ -f "$cs" ] || { PLUGIN_ERR="no $cs"; return 1; }
+	x=$bp/usr/lib/$ma/cryptsetup/libcryptsetup-token-systemd-tpm2.so
+	[ -f "$x" ] || { PLUGIN_ERR="no $x"; return 1; }
+	# The plugin's DT_NEEDED libsystemd-shared-254.so lives in its RUNPATH
+	# (/usr/lib/MA/systemd), which mkinitramfs does not search: a sysroot
+	# with it in /usr/lib/MA, where the guest's loader also finds it.
+	shared=$(find "$bp/usr/lib/$ma/systemd" -maxdepth 1 -name 'libsystemd-shared-*.so' 2>/dev/null | head -n1)
+	[ -n "$shared" ] || { PLUGIN_ERR="no libsystemd-shared in $bp"; return 1; }
+	rm -rf "$dir/sysroot"
+	mkdir -p "$dir/sysroot/usr/lib/$ma"
+	cp "$shared" "$dir/sysroot/usr/lib/$ma/"
+	# The directory libcryptsetup dlopens token plugins from: a compiled-in
+	# string (Debian 12: /lib/MA/cryptsetup; cryptsetup --help does not
+	# print it). The guest's /lib is a real directory, not a link to usr/lib.
+	lib=$(readlink -f "${dr:-/nonexistent}/usr/lib/$ma/libcryptsetup.so.12" 2>/dev/null)
+	[ -f "$lib" ] || lib=$(readlink -f "/usr/lib/$ma/libcryptsetup.so.12")
+	PLUGIN_TOKENS_DIR=$(strings "$lib" 2>/dev/null | grep -xE "(/usr)?/lib(64)?(/$ma)?/cryptsetup" | head -n1)
+	[ -n "$PLUGIN_TOKENS_DIR" ] || { PLUGIN_ERR="no external tokens path in $lib"; return 1; }
+	# Canonical paths: mkinitramfs refuses a library that resolves outside
+	# its sysroot, which a symlink in the sysroot's own path would look like.
+	bp=$(readlink -f "$bp")
+	[ -z "$dr" ] || dr=$(readlink -f "$dr")
+	PLUGIN_SYSROOT="$dir/sysroot $bp${dr:+ $dr}"
+	PLUGIN_ADD="$cs:/sbin/cryptsetup $bp/usr/lib/$ma/cryptsetup/libcryptsetup-token-systemd-tpm2.so:$PLUGIN_TOKENS_DIR/libcryptsetup-token-systemd-tpm2.so"
+	# What systemd's tpm2-util dlopens (not in any DT_NEEDED).
+	PLUGIN_DLOPEN="libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 libtss2-tcti-device.so.0"
+}
+
+sc_systemd_plugin() {
+	local arch=$1 v pcrs out rc t0=$EPOCHREALTIME
+	# Its own image set: the payload changes the rootfs (and its root
+	# hash), and the other scenarios keep theirs as it is. Local IMG_* so
+	# that boot, std_disks and expect_unlocked use this set only here.
+	# shellcheck disable=SC2034 # set by images.env, some unread here
+	local IMG_ARCH IMG_ROOTFS IMG_VERITY IMG_ROOTHASH IMG_DATA IMG_RECOVERY_KEY IMG_MARKER IMG_SEALINIT IMG_EXTRA
+	local P=$A/plugin-img
+	pcrs=PLUGIN_PCRS_$arch
+	pcrs=${!pcrs}
+	S=$A/systemd-plugin
+	rm -rf "$S"
+	mkdir -p "$S"
+	LOG=$S/serial.log
+	PLUGIN_ERR=""
+	if ! plugin_payload "$arch" "$S"; then
+		problem "payload: $PLUGIN_ERR"
+		verdict "$arch" systemd-plugin ""
+		return
+	fi
+	if ! ROOTFS_ADD=$PLUGIN_ADD ROOTFS_SYSROOT=$PLUGIN_SYSROOT ROOTFS_DLOPEN=$PLUGIN_DLOPEN \
+		SEALINIT=$REPO/build/$arch/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$P" "$arch" >"$S/mkimages.log" 2>&1; then
+		problem "mkimages with the plugin payload failed: $(tail -n 3 "$S/mkimages.log")"
+		verdict "$arch" systemd-plugin ""
+		return
+	fi
+	. "$P/images.env"
+	# data.img and the TPM state as in happy, for this rootfs's root hash.
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	enroll_into "$S/tpm" "$S/data.img" "sealinit:verity:$IMG_ROOTHASH" 2>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 2 "$S/enroll.log")"; verdict "$arch" systemd-plugin ""; return; }
+	# The plugin disk: a bare LUKS2 volume (header only; --test-passphrase
+	# needs no data), enrolled against the same TPM state, bound to PCRs
+	# that are still zero when guest-init runs.
+	# (qemu_swtpm_tcp runs in this shell, not in a $(...), so that
+	# qemu_swtpm_stop and the cleanup trap know its PID.)
+	rm -f "$S/plugin.img"
+	truncate -s 20M "$S/plugin.img"
+	out=$(timeout 60 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$IMG_RECOVERY_KEY" "$S/plugin.img" 2>&1) &&
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm-tcp.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/plugin.img" --key-file "$IMG_RECOVERY_KEY" --pcrs "$pcrs" 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	if [ $rc != 0 ]; then
+		problem "plugin disk enrollment failed: ${out:-$(cat "$S/swtpm-tcp.err")}"
+		verdict "$arch" systemd-plugin ""
+		return
+	fi
+	echo "info  $arch systemd-plugin: rootfs $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB with the payload (plugin at $PLUGIN_TOKENS_DIR), token PCRs $pcrs, prepared in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks) "$S/plugin.img:rw:plugin"
+	expect_unlocked
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-dev')
+	chk "guest-init did not find the plugin disk ('$v'), want /dev/vdd" [ "$v" = /dev/vdd ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-exit')
+	chk "systemd's token plugin: cryptsetup --token-only exited '$v', want 0" [ "$v" = 0 ]
+	chk "cryptsetup did not load systemd's tpm2 plugin" \
+		qemu_grep "$LOG" 'SEALINIT-TEST: systemd-plugin-output: .*libcryptsetup-token-systemd-tpm2\.so'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-extend-exit')
+	chk "sealinit measure --pcr 16 in the guest exited '$v', want 0" [ "$v" = 0 ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-after-extend-exit')
+	case "$v" in
+	[1-9]*) ;;
+	*) problem "after extending PCR 16 the plugin exited '$v', want non-zero" ;;
+	esac
+	grep -a 'SEALINIT-TEST: systemd-plugin-output: ' "$LOG" | grep -aiE 'unlocked|unseal|srk' | head -n 3 |
+		sed "s/^SEALINIT-TEST: systemd-plugin-output: /info  $arch systemd-plugin: /"
+	grep -a 'SEALINIT-TEST: systemd-plugin-after-extend-output: ' "$LOG" | head -n 2 |
+		sed "s/^SEALINIT-TEST: systemd-plugin-after-extend-output: /info  $arch systemd-plugin: after extend: /"
+	verdict "$arch" systemd-plugin "systemd 254's token plugin opened the sealinit-enrolled disk (PCRs $pcrs), exit $(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-exit'); after PCR 16 extend exit $v (${DUR} s)"
 }
 
 # --- main ---------------------------------------------------------------------

@@ -6,6 +6,12 @@
 #   tests/qemu/mkimages.sh OUTDIR aarch64|x86_64
 #   SEALINIT=PATH   target-arch sealinit for the rootfs (default
 #                   build/ARCH/sealinit if it exists; "none": leave it out)
+#   Opt-in extra payload for the rootfs (default: none; tests/qemu/boot.sh's
+#   systemd-plugin scenario uses them for stock cryptsetup and systemd 254's
+#   LUKS2 token plugin), passed on to mkinitramfs --closure-only:
+#   ROOTFS_ADD="SRC:DEST ..."      --add (ELF files bring their closure)
+#   ROOTFS_SYSROOT="DIR ..."       --sysroot (unpacked target .debs)
+#   ROOTFS_DLOPEN="a.so.N ..."     extra --dlopen libraries, with closure
 #
 # Debian packages: e2fsprogs (mke2fs -d), cryptsetup-bin (veritysetup,
 # cryptsetup reencrypt), binutils, plus what initramfs/mkinitramfs needs
@@ -68,6 +74,15 @@ VERITY_SALT=$(printf 'sealinit-test-rootfs' | sha256sum | cut -c1-64)
 R=$WORK/rootfs
 args=(--arch "$ARCH" --closure-only "$R" --busybox yes)
 [ "$SEALINIT" = none ] || args+=(--sealinit "$SEALINIT")
+for x in ${ROOTFS_SYSROOT:-}; do args+=(--sysroot "$x"); done
+for x in ${ROOTFS_ADD:-}; do args+=(--add "$x"); done
+if [ -n "${ROOTFS_DLOPEN:-}" ]; then
+	# --dlopen replaces mkinitramfs's default list (sealinit's device TCTI
+	# and libgcc_s), so name those again.
+	x=""
+	[ "$SEALINIT" = none ] || x="libtss2-tcti-device.so.0 libgcc_s.so.1"
+	args+=(--dlopen "$x $ROOTFS_DLOPEN")
+fi
 "$REPO/initramfs/mkinitramfs" "${args[@]}" --quiet
 for d in dev proc sys run tmp mnt root etc var/lib/sealdata sbin usr/bin usr/sbin; do
 	mkdir -p "$R/$d"
@@ -157,5 +172,6 @@ IMG_DATA=$OUT/data.img
 IMG_RECOVERY_KEY=$OUT/recovery.key
 IMG_MARKER=$MARKER
 IMG_SEALINIT=$([ "$SEALINIT" = none ] && echo no || echo yes)
+IMG_EXTRA=$([ -n "${ROOTFS_ADD:-}${ROOTFS_DLOPEN:-}" ] && echo yes || echo no)
 EOF
 log "$OUT: rootfs.img $(stat -c %s "$OUT/rootfs.img") bytes (root hash ${ROOTHASH:0:16}...), data.img LUKS2 $(stat -c %s "$OUT/data.img") bytes, sealinit: $([ "$SEALINIT" = none ] && echo no || echo yes)"
