@@ -23,6 +23,10 @@
 #   no-data       the data disk is not attached: the bounded device wait fails
 #   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
 #                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+#   late-tpm      (aarch64, where tpm_tis is a module) the Jetson ordering:
+#                 the TPM driver is a late module, loaded only after the
+#                 configured tee_supplicant= program started (a stand-in
+#                 here); the boot waits for the TPM and unlocks as in happy
 #   systemd-plugin  a happy boot of its own image set, whose rootfs also holds
 #                 Debian 12's cryptsetup and systemd 254's LUKS2 token plugin
 #                 (bookworm-backports), plus a 4th disk enrolled by `sealinit
@@ -56,11 +60,11 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token systemd-plugin"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token late-tpm systemd-plugin"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
-DEFAULT_x86_64=$ALL_SCENARIOS
+DEFAULT_x86_64=${ALL_SCENARIOS/late-tpm }  # tpm_tis is built into the amd64 kernel
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
 DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
 HOST_SEALINIT=$REPO/build/x86_64/sealinit
@@ -210,7 +214,7 @@ boot() {
 		qemu_disk "$f" "$([ "$mode" = ro ] && echo ro)" "$serial"
 	done
 	t0=$EPOCHREALTIME
-	qemu_start "$arch" "$KDIR/vmlinuz" "$A/initrd.cpio.gz" \
+	qemu_start "$arch" "$KDIR/vmlinuz" "${INITRD:-$A/initrd.cpio.gz}" \
 		"roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $append" "$LOG"
 	RC=0
 	qemu_wait || RC=$?
@@ -423,6 +427,37 @@ sc_bad_token() {
 	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+# The Jetson ordering, with tpm_tis standing in for tpm_ftpm_tee and
+# sealinit's own binary standing in for tee-supplicant (as a non-PID-1
+# process it prints its usage and exits): modules.late must load after the
+# supplicant starts, and the TPM wait must cover the late driver.
+sc_late_tpm() {
+	local arch=$1 aes n_sup n_late n_meas
+	new_scenario late-tpm
+	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; } >"$S/sealinit.conf"
+	if ! timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" \
+		--sealinit "$REPO/build/$arch/sealinit" --kernel-dir "$KDIR" \
+		--modules "virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" --late-modules "tpm_tis" \
+		--add "$REPO/build/$arch/sealinit:/usr/sbin/tee-supplicant" \
+		--config "$S/sealinit.conf" --busybox no --out "$S/initrd.cpio.gz" >"$S/mkinitramfs.log" 2>&1; then
+		problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"
+		verdict "$arch" late-tpm ""
+		return
+	fi
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	n_sup=$(grep -anE '^sealinit: started /usr/sbin/tee-supplicant' "$LOG" | head -n1 | cut -d: -f1)
+	n_late=$(grep -anE '^sealinit: loaded [1-9][0-9]* modules from /etc/sealinit/modules.late' "$LOG" | head -n1 | cut -d: -f1)
+	n_meas=$(grep -anE '^sealinit: measured sealinit:verity' "$LOG" | head -n1 | cut -d: -f1)
+	chk "the stand-in supplicant was not started" [ -n "$n_sup" ]
+	chk "modules.late was not loaded" [ -n "$n_late" ]
+	chk "modules.late loaded before the supplicant started" [ "${n_sup:-0}" -lt "${n_late:-0}" ]
+	chk "the TPM was used before modules.late was loaded" [ "${n_late:-0}" -lt "${n_meas:-0}" ]
+	verdict "$arch" late-tpm "tee_supplicant started, then tpm_tis from modules.late, then the TPM wait and a normal unlock (${DUR} s)"
 }
 
 # systemd-plugin: stock cryptsetup and systemd 254's token plugin in the guest.
