@@ -23,6 +23,10 @@
 #   no-data       the data disk is not attached: the bounded device wait fails
 #   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
 #                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+#   image-mode    measure=image: the whole root device hashed and measured,
+#                 the root mounted without verity, PCR 15 as predicted
+#   image-tampered  measure=image with one unused byte of the root changed:
+#                 it mounts, but the measurement differs: policy mismatch
 #   late-tpm      (aarch64, where tpm_tis is a module) the Jetson ordering:
 #                 the TPM driver is a late module, loaded only after the
 #                 configured tee_supplicant= program started (a stand-in
@@ -60,7 +64,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token late-tpm systemd-plugin"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -427,6 +431,50 @@ sc_bad_token() {
 	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+# measure=image: the whole root device is hashed and that hash is the
+# measurement; the root is mounted directly, without verity.
+sc_image_mode() {
+	local arch=$1 sha want pcr v
+	new_scenario image-mode
+	sha=$(sha256sum "$IMG_ROOTFS" | cut -d' ' -f1)
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	enroll_into "$S/tpm" "$S/data.img" "sealinit:image:$sha" 2>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" image-mode ""; return; }
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.measure=image" tpm $(std_disks)
+	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
+	chk "sealinit FAILED: $(failed_line "$LOG")" not qemu_grep "$LOG" '^sealinit: FAILED'
+	chk "the marker was not read in the new root" \
+		[ "$(qemu_value "$LOG" 'SEALINIT-TEST: marker')" = "$IMG_MARKER" ]
+	v="$(qemu_value "$LOG" 'SEALINIT-TEST: root') $(qemu_value "$LOG" 'SEALINIT-TEST: root-mode')"
+	chk "root is '$v', want /dev/vda read-only" [ "$v" = "/dev/vda ro" ]
+	chk "event log lacks the image measurement" \
+		qemu_grep "$LOG" "SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:image:$sha\$"
+	want=$(predict_pcr "sealinit:image:$sha" "sealinit:cap")
+	pcr=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr15' | tr 'A-F' 'a-f')
+	chk "PCR 15 is $pcr, want $want (image event, then cap)" [ "$pcr" = "$want" ]
+	chk "unsealing again did not fail with 4" [ "$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')" = 4 ]
+	verdict "$arch" image-mode "SHA-256 of the $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB root measured, unlocked, PCR 15 as predicted (${DUR} s)"
+}
+
+# measure=image with one byte of the root image changed where no file lives:
+# the root still mounts, but the measurement differs, so nothing unseals.
+sc_image_tampered() {
+	local arch=$1 sha size
+	new_scenario image-tampered
+	sha=$(sha256sum "$IMG_ROOTFS" | cut -d' ' -f1)
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	enroll_into "$S/tpm" "$S/data.img" "sealinit:image:$sha" 2>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" image-tampered ""; return; }
+	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs.img"
+	size=$(stat -c %s "$S/rootfs.img")
+	printf 'X' | dd of="$S/rootfs.img" bs=1 seek=$((size - 100)) conv=notrunc status=none
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.measure=image" tpm $(std_disks "$S/rootfs.img")
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	verdict "$arch" image-tampered "'${FAILED_LINE}' (${DUR} s)"
 }
 
 # The Jetson ordering, with tpm_tis standing in for tpm_ftpm_tee and
