@@ -69,11 +69,13 @@ LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 # Library-like core: never prints, returns codes.
 core-y                  := errors.o secret.o b64.o pcrs.o policy.o luks.o engine.o worker.o bootcfg.o boot.o
 core-$(CONFIG_TPM2)     += tpm.o token.o
+core-$(CONFIG_LEGACY_NET) += legacy_crypto.o
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(BUILD)/src/main.o
 SEALINIT  := $(BUILD)/sealinit
 
-UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg
+UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg \
+	$(if $(filter y,$(CONFIG_LEGACY_NET)),test_legacy)
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
