@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,10 @@
 #define VERITY_NAME   "sealroot"
 #define POLL_MS       50
 
+#define CAP_EVENT     "sealinit:cap"
+
 static struct si_bootcfg cfg;
+static bool capped;  /* the cap happened in the unlock worker already */
 static int kmsg_fd = -1;
 static pid_t supplicant_pid = -1;
 static double t_start;
@@ -111,25 +115,31 @@ static void event_log(unsigned int pcr, const char *event)
 	close(fd);
 }
 
+static void log_cap(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 24; i++)
+		if (cfg.cap_pcrs & (UINT32_C(1) << i))
+			event_log(i, CAP_EVENT);
+}
+
 static int cap_pcrs(void)
 {
-	static const char sep[] = "sealinit:cap";
 	struct si_pcr_opts o = { .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
 				 .pcr_mask = cfg.cap_pcrs };
 	struct si_diag d = { { 0 } };
-	unsigned int i;
 	int r;
 
-	if (!cfg.cap_pcrs)
+	if (!cfg.cap_pcrs || capped)
 		return 0;
-	r = si_pcr_event(&o, sep, sizeof(sep) - 1, &d);
+	r = si_pcr_event(&o, CAP_EVENT, strlen(CAP_EVENT), &d);
 	if (r < 0) {
 		say(3, "capping PCRs failed: %s: %s", si_strerror(r), d.msg);
 		return r;
 	}
-	for (i = 0; i < 24; i++)
-		if (cfg.cap_pcrs & (UINT32_C(1) << i))
-			event_log(i, sep);
+	capped = true;
+	log_cap();
 	return 0;
 }
 
@@ -602,6 +612,7 @@ static int tpm2_source(const char *datadev, struct si_diag *d)
 	struct si_unlock_opts o = {
 		.device = datadev, .name = cfg.data_name, .tcti = cfg.tcti,
 		.timeout_ms = cfg.tpm_timeout_ms, .get_pin = console_pin,
+		.cap_mask = cfg.cap_pcrs, .cap_event = CAP_EVENT,
 	};
 	struct si_unlock_result res;
 	int r;
@@ -610,6 +621,10 @@ static int tpm2_source(const char *datadev, struct si_diag *d)
 	if (r < 0)
 		return r;
 	r = si_unlock(&o, &res, d);
+	if (res.capped) {
+		capped = true;
+		log_cap();
+	}
 	if (r == 0)
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);

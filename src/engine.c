@@ -165,6 +165,22 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 	return si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
 }
 
+/* Extend the cap event into every PCR of the mask, opening the TPM if the
+ * unlock never got that far. Its own diag: the unlock's stays the answer. */
+static int cap(const struct si_unlock_opts *o, struct si_tpm **tpm)
+{
+	struct si_diag d;
+	unsigned int i;
+	int r = 0;
+
+	if (!*tpm)
+		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, &d);
+	for (i = 0; r == 0 && i < SI_PCR_COUNT; i++)
+		if (o->cap_mask & (UINT32_C(1) << i))
+			r = si_tpm_pcr_event(*tpm, i, o->cap_event, strlen(o->cap_event), &d);
+	return r;
+}
+
 static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
 			 struct si_diag *d)
 {
@@ -224,6 +240,8 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 out:
 	if (tpm)
 		res->tpm_commands = si_tpm_commands(tpm);
+	if (o->cap_mask && o->cap_event)
+		res->capped = cap(o, &tpm) == 0;
 	free(tok);
 	si_secret_free(s);
 	si_tpm_close(tpm);

@@ -45,12 +45,18 @@ struct si_unlock_opts {
 	int timeout_ms;
 	si_pin_fn get_pin;
 	void *pin_ctx;
+	/* After the attempt, success or not, extend cap_event into these PCRs
+	 * on the same TPM connection (the boot stage's cap, without a second
+	 * worker and TPM context). 0: no cap. */
+	uint32_t cap_mask;
+	const char *cap_event;
 };
 
 struct si_unlock_result {
 	int token;
 	int keyslot;
-	unsigned int tpm_commands;
+	unsigned int tpm_commands;  /* of the unlock, not counting the cap */
+	int capped;                 /* 1 when every PCR of cap_mask was capped */
 };
 
 /* Runs in a child process under o->timeout_ms (worker.h): a TPM that

@@ -203,67 +203,52 @@ static void make_selection(TPML_PCR_SELECTION *sel, uint16_t bank, uint32_t mask
 int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask, uint8_t *values,
 		    size_t cap, size_t *len, struct si_diag *d)
 {
-	size_t dsize = si_bank_digest_size(bank), off = 0;
+	size_t dsize = si_bank_digest_size(bank);
 	uint32_t todo = mask;
-	int r = 0;
 
 	if (!dsize)
 		return -EINVAL;
+	if ((size_t)__builtin_popcount(mask) * dsize > cap)
+		return -ENOSPC;
 	/* A TPM returns at most 8 digests per PCR_Read; ask until all came. */
 	while (todo) {
 		TPML_PCR_SELECTION sel, *got_sel = NULL;
 		TPML_DIGEST *got = NULL;
-		uint32_t got_mask;
-		TSS2_RC rc;
+		uint32_t got_mask = 0;
 		unsigned int i, k = 0;
+		TSS2_RC rc;
+		int r = 0;
 
 		make_selection(&sel, bank, todo);
 		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   &sel, NULL, &got_sel, &got);
 		if (rc)
 			return tpm_error(t, rc, "reading PCRs", d);
-		got_mask = 0;
 		if (got_sel->count == 1)
-			got_mask = (uint32_t)got_sel->pcrSelections[0].pcrSelect[0] |
-				   (uint32_t)got_sel->pcrSelections[0].pcrSelect[1] << 8 |
-				   (uint32_t)got_sel->pcrSelections[0].pcrSelect[2] << 16;
-		got_mask &= todo;
+			got_mask = ((uint32_t)got_sel->pcrSelections[0].pcrSelect[0] |
+				    (uint32_t)got_sel->pcrSelections[0].pcrSelect[1] << 8 |
+				    (uint32_t)got_sel->pcrSelections[0].pcrSelect[2] << 16) & todo;
 		if (!got_mask) {
 			si_diag_set(d, "reading PCRs: the TPM has no %s bank for PCRs %#x",
 				    si_bank_name(bank), todo);
 			r = -SI_EPOLICY;
+		} else if ((unsigned int)__builtin_popcount(got_mask) > got->count) {
+			si_diag_set(d, "reading PCRs: malformed answer from the TPM");
+			r = -SI_ETPM;
 		}
-		/* Digests come in ascending PCR order; place them in mask order. */
+		/* Digests come in ascending PCR order; each goes to its place
+		 * among all the PCRs asked for. */
 		for (i = 0; r == 0 && i < SI_PCR_COUNT; i++) {
+			size_t pos = (size_t)__builtin_popcount(mask & ((UINT32_C(1) << i) - 1));
+
 			if (!(got_mask & (UINT32_C(1) << i)))
 				continue;
-			if (k >= got->count || got->digests[k].size != dsize) {
+			if (got->digests[k].size != dsize) {
 				si_diag_set(d, "reading PCRs: malformed answer from the TPM");
 				r = -SI_ETPM;
 				break;
 			}
-			k++;
-		}
-		if (r == 0) {
-			/* Rebuild the full ascending order across calls. */
-			size_t pos;
-			unsigned int j;
-
-			k = 0;
-			for (i = 0; i < SI_PCR_COUNT; i++) {
-				if (!(got_mask & (UINT32_C(1) << i)))
-					continue;
-				pos = 0;
-				for (j = 0; j < i; j++)
-					if (mask & (UINT32_C(1) << j))
-						pos++;
-				if ((pos + 1) * dsize > cap) {
-					r = -ENOSPC;
-					break;
-				}
-				memcpy(values + pos * dsize, got->digests[k++].buffer, dsize);
-				off += dsize;
-			}
+			memcpy(values + pos * dsize, got->digests[k++].buffer, dsize);
 		}
 		Esys_Free(got_sel);
 		Esys_Free(got);
@@ -271,7 +256,7 @@ int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask, uint8_t *val
 			return r;
 		todo &= ~got_mask;
 	}
-	*len = off;
+	*len = (size_t)__builtin_popcount(mask) * dsize;
 	return 0;
 }
 

@@ -22,7 +22,6 @@ struct result_msg {
 	uint32_t type;
 	int32_t r;
 	struct si_diag diag;
-	uint32_t out_size;
 	uint8_t out[OUT_MAX] __attribute__((aligned(16))); /* fn writes a struct here */
 };
 
@@ -90,7 +89,7 @@ int si_worker_get_pin(void *worker, char *buf, size_t size)
 	return r;
 }
 
-static void child(int to_parent, int from_parent, si_work_fn fn, void *arg, size_t out_size)
+static void child(int to_parent, int from_parent, si_work_fn fn, void *arg)
 {
 	struct si_worker w = { to_parent, from_parent };
 	struct result_msg msg;
@@ -98,7 +97,6 @@ static void child(int to_parent, int from_parent, si_work_fn fn, void *arg, size
 	memset(&msg, 0, sizeof(msg));
 	msg.type = MSG_RESULT;
 	msg.r = fn(arg, &w, msg.out, &msg.diag);
-	msg.out_size = (uint32_t)out_size;
 	(void)write_all(to_parent, &msg, sizeof(msg));
 	_exit(0);
 }
@@ -147,7 +145,7 @@ int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int dead
 	if (pid == 0) {
 		close(up[0]);
 		close(down[1]);
-		child(up[1], down[0], fn, arg, out_size);
+		child(up[1], down[0], fn, arg);
 	}
 	close(up[1]);
 	close(down[0]);
