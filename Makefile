@@ -52,7 +52,8 @@ Q := @
 endif
 
 PKGS_TPM2 := tss2-esys tss2-mu tss2-rc tss2-tctildr
-PKGS      := libcryptsetup json-c blkid $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
+PKGS      := libcryptsetup json-c blkid $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2)) \
+	$(if $(filter y,$(CONFIG_LEGACY_NET)),libcurl)
 
 WARN     := -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 SEC      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -67,9 +68,10 @@ ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 
 # Library-like core: never prints, returns codes.
-core-y                  := errors.o secret.o b64.o pcrs.o policy.o luks.o engine.o worker.o bootcfg.o boot.o
+core-y                  := errors.o secret.o b64.o pcrs.o policy.o luks.o engine.o worker.o bootcfg.o boot.o \
+			   legacy_cfg.o net.o migrate.o
 core-$(CONFIG_TPM2)     += tpm.o token.o
-core-$(CONFIG_LEGACY_NET) += legacy_crypto.o
+core-$(CONFIG_LEGACY_NET) += legacy_crypto.o legacy.o
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(BUILD)/src/main.o
 SEALINIT  := $(BUILD)/sealinit

@@ -7,6 +7,7 @@
 #include "bootcfg.h"
 #include "config.h"
 #include "errors.h"
+#include "net.h"
 #include "pcrs.h"
 
 #define LINE_MAX_LEN 1024
@@ -33,6 +34,54 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	c->failure = ENABLE_RESCUE_SHELL ? SI_FAIL_SHELL : SI_FAIL_POWEROFF;
 	c->failure_delay_s = 10;
 	c->loglevel = CONFIG_LOG_LEVEL;
+	c->sources[0] = SI_SRC_TPM2;
+	c->sources[1] = SI_SRC_LEGACY;
+	c->nsources = 2;
+	snprintf(c->ip, sizeof(c->ip), "dhcp");
+	c->net_timeout_ms = 15000;
+	si_legacy_cfg_defaults(&c->legacy);
+}
+
+static int set_sources(struct si_bootcfg *c, const char *v)
+{
+	char buf[64], *save = NULL, *t;
+	enum si_keysource s[SI_MAX_SOURCES];
+	int n = 0, i;
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		enum si_keysource k;
+
+		if (!strcmp(t, "tpm2"))
+			k = SI_SRC_TPM2;
+		else if (!strcmp(t, "legacy"))
+			k = SI_SRC_LEGACY;
+		else
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			if (s[i] == k)
+				return -EINVAL;
+		if (n == SI_MAX_SOURCES)
+			return -EINVAL;
+		s[n++] = k;
+	}
+	if (!n)
+		return -EINVAL;
+	memcpy(c->sources, s, sizeof(s));
+	c->nsources = n;
+	return 0;
+}
+
+static int set_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 static int set_str(char *dst, size_t size, const char *v)
@@ -88,6 +137,56 @@ static int is_hex(const char *v)
 	return 1;
 }
 
+/* legacy_* keys; -ENOENT for an unknown one. */
+static int set_legacy(struct si_legacy_cfg *l, const char *key, const char *v, const char **expect)
+{
+	long n;
+	int r = -EINVAL;
+
+	if (!strcmp(key, "api")) {
+		r = !strncmp(v, "https://", 8) && v[8] ? set_str(l->api, sizeof(l->api), v) : -EINVAL;
+		*expect = "an https:// URL";
+	} else if (!strcmp(key, "resource")) {
+		r = set_str(l->resource, sizeof(l->resource), v);
+		*expect = "a resource id";
+	} else if (!strcmp(key, "ca")) {
+		r = !*v || v[0] == '/' ? set_str(l->ca, sizeof(l->ca), v) : -EINVAL;
+		*expect = "an absolute path to a PEM CA bundle, or empty";
+	} else if (!strcmp(key, "pin")) {
+		r = !*v || !strncmp(v, "sha256//", 8) ? set_str(l->pin, sizeof(l->pin), v) : -EINVAL;
+		*expect = "sha256//BASE64[;sha256//BASE64], or empty";
+	} else if (!strcmp(key, "fingerprint")) {
+		r = set_str(l->fingerprint, sizeof(l->fingerprint), v);
+		*expect = "sources joined by ',': dt-serial, dmi-uuid, mac:IFACE, file:/PATH";
+	} else if (!strcmp(key, "credentials")) {
+		r = v[0] == '/' ? set_str(l->credentials, sizeof(l->credentials), v) : -EINVAL;
+		*expect = "an absolute path";
+	} else if (!strcmp(key, "resolve")) {
+		r = set_str(l->resolve, sizeof(l->resolve), v);
+		*expect = "HOST:PORT:ADDR[,HOST:PORT:ADDR]";
+	} else if (!strcmp(key, "connect_timeout") || !strcmp(key, "timeout") ||
+		   !strcmp(key, "deadline")) {
+		r = set_num(v, 1, 600000, &n);
+		if (!r)
+			*(!strcmp(key, "deadline") ? &l->deadline_ms :
+			  !strcmp(key, "timeout") ? &l->timeout_ms : &l->connect_timeout_ms) = (int)n;
+		*expect = "milliseconds, 1-600000";
+	} else if (!strcmp(key, "retries")) {
+		r = set_num(v, 0, 10, &n);
+		if (!r)
+			l->retries = (int)n;
+		*expect = "0-10";
+	} else if (!strcmp(key, "big_max")) {
+		r = set_num(v, 1, 64L * 1024 * 1024, &n);
+		if (!r)
+			l->big_max = n;
+		*expect = "bytes, 1-67108864";
+	} else {
+		r = -ENOENT;
+	}
+	return r;
+}
+
 /* One key, from either source. `what` is how the user wrote the key, for
  * the message. */
 static int set_key(struct si_bootcfg *c, const char *key, const char *v, const char *what,
@@ -113,12 +212,7 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		r = set_str(c->rootfstype, sizeof(c->rootfstype), v);
 		expect = "a filesystem type";
 	} else if (!strcmp(key, "ro")) {
-		if (!strcmp(v, "yes") || !strcmp(v, "1"))
-			c->ro = true;
-		else if (!strcmp(v, "no") || !strcmp(v, "0"))
-			c->ro = false;
-		else
-			r = -EINVAL;
+		r = set_bool(v, &c->ro);
 		expect = "yes or no";
 	} else if (!strcmp(key, "init")) {
 		r = v[0] == '/' ? set_str(c->init, sizeof(c->init), v) : -EINVAL;
@@ -207,6 +301,37 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		if (!r)
 			c->loglevel = (int)n;
 		expect = "0-7";
+	} else if (!strcmp(key, "keysources")) {
+		r = set_sources(c, v);
+		expect = "tpm2,legacy, legacy,tpm2, tpm2 or legacy";
+	} else if (!strcmp(key, "ip")) {
+		struct si_net_cfg nc;
+		struct si_diag nd;
+
+		r = si_net_parse(v, &nc, &nd) ?: set_str(c->ip, sizeof(c->ip), v);
+		expect = "dhcp, off, or client:server:gw:netmask:host:dev:autoconf:dns0:dns1";
+	} else if (!strcmp(key, "net_timeout")) {
+		r = set_num(v, 1, 600000, &n);
+		if (!r)
+			c->net_timeout_ms = (int)n;
+		expect = "milliseconds, 1-600000";
+	} else if (!strcmp(key, "migrate")) {
+		r = set_bool(v, &c->migrate);
+		expect = "yes or no";
+	} else if (!strcmp(key, "migrate_finish")) {
+		r = set_bool(v, &c->migrate_finish);
+		expect = "yes or no";
+	} else if (!strcmp(key, "migrate_pcrs")) {
+		struct si_diag pd;
+
+		r = si_pcrs_parse(v, &c->migrate_pcrs, &pd);
+		expect = "PCR numbers joined by '+' or ','";
+	} else if (!strncmp(key, "legacy_", 7)) {
+		r = set_legacy(&c->legacy, key + 7, v, &expect);
+		if (r == -ENOENT) {
+			si_diag_set(d, "unknown key `%s'", what);
+			return -EINVAL;
+		}
 	} else {
 		si_diag_set(d, "unknown key `%s'", what);
 		return -EINVAL;
@@ -293,7 +418,7 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 			snprintf(what, sizeof(what), "%s", tok);
 			r = set_key(c, tok + 9, v, what, d);
 		} else if (!strcmp(tok, "root") || !strcmp(tok, "rootfstype") ||
-			   !strcmp(tok, "init") || !strcmp(tok, "roothash")) {
+			   !strcmp(tok, "init") || !strcmp(tok, "roothash") || !strcmp(tok, "ip")) {
 			/* Standard keys keep their meaning (roothash= as systemd's
 			 * veritysetup generator reads it). */
 			r = set_key(c, tok, v, tok, d);
@@ -306,6 +431,8 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 {
+	int i;
+
 	if (!c->root[0]) {
 		si_diag_set(d, "no root device: set root= on the kernel command line or in the config");
 		return -EINVAL;
@@ -318,6 +445,20 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 		si_diag_set(d, "measure=verity needs roothash= (the pinned dm-verity root hash)");
 		return -EINVAL;
 	}
+	for (i = 0; i < c->nsources; i++) {
+		if (c->sources[i] == SI_SRC_TPM2 && !ENABLE_TPM2) {
+			si_diag_set(d, "keysources: this build has no TPM2 support");
+			return -EINVAL;
+		}
+		if (c->sources[i] != SI_SRC_LEGACY)
+			continue;
+		if (!ENABLE_LEGACY_NET) {
+			si_diag_set(d, "keysources: this build has no legacy network fetch");
+			return -EINVAL;
+		}
+		if (c->legacy.api[0] || c->nsources == 1)
+			return si_legacy_cfg_validate(&c->legacy, d);
+	}
 	return 0;
 }
 
@@ -325,10 +466,13 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 {
 	static const char *const measures[] = { "verity", "image", "none" };
 	static const char *const failures[] = { "poweroff", "halt", "reboot", "shell" };
-	char pcrs[96];
+	static const char *const srcnames[] = { "", "tpm2", "legacy" };
+	const struct si_legacy_cfg *l = &c->legacy;
+	char pcrs[96], mpcrs[96];
 	int n;
 
 	si_pcrs_format(c->cap_pcrs, pcrs, sizeof(pcrs));
+	si_pcrs_format(c->migrate_pcrs, mpcrs, sizeof(mpcrs));
 	n = snprintf(buf, size,
 		     "root=%s\nrootfstype=%s\nro=%s\ninit=%s\nmeasure=%s\npcr=%u\n"
 		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
@@ -339,5 +483,19 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		     c->data_name, c->data_mount, c->data_fstype, c->tcti, c->tee_supplicant, pcrs,
 		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
 		     c->failure_delay_s, c->loglevel);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	n += snprintf(buf + n, size - (size_t)n,
+		      "keysources=%s%s%s\nip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\n"
+		      "migrate_pcrs=%s\nlegacy_api=%s\nlegacy_resource=%s\nlegacy_ca=%s\n"
+		      "legacy_pin=%s\nlegacy_fingerprint=%s\nlegacy_credentials=%s\n"
+		      "legacy_resolve=%s\nlegacy_connect_timeout=%d\nlegacy_timeout=%d\n"
+		      "legacy_retries=%d\nlegacy_deadline=%d\nlegacy_big_max=%ld\n",
+		      srcnames[c->sources[0]], c->nsources > 1 ? "," : "",
+		      c->nsources > 1 ? srcnames[c->sources[1]] : "", c->ip, c->net_timeout_ms,
+		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
+		      c->migrate_pcrs ? mpcrs : "", l->api, l->resource, l->ca, l->pin,
+		      l->fingerprint, l->credentials, l->resolve, l->connect_timeout_ms,
+		      l->timeout_ms, l->retries, l->deadline_ms, l->big_max);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }

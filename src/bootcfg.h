@@ -5,10 +5,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "legacy.h"
+
 struct si_diag;
 
 enum si_measure_mode { SI_MEASURE_VERITY, SI_MEASURE_IMAGE, SI_MEASURE_NONE };
 enum si_failure { SI_FAIL_POWEROFF, SI_FAIL_HALT, SI_FAIL_REBOOT, SI_FAIL_SHELL };
+enum si_keysource { SI_SRC_TPM2 = 1, SI_SRC_LEGACY = 2 };
+#define SI_MAX_SOURCES 2
 
 #define SI_PATH_MAX 256
 
@@ -40,6 +44,19 @@ struct si_bootcfg {
 	enum si_failure failure;
 	int failure_delay_s;
 	int loglevel;
+	/* Key sources, tried in this order (keysources=tpm2,legacy). */
+	enum si_keysource sources[SI_MAX_SOURCES];
+	int nsources;
+	/* The legacy fetch and its network (ip=, kernel syntax; net.h). */
+	char ip[256];
+	int net_timeout_ms;
+	struct si_legacy_cfg legacy;
+	/* Migration (docs/migration.md): after a legacy unlock, enroll the
+	 * TPM with migrate_pcrs; migrate_finish removes the legacy keyslot
+	 * once the TPM has unlocked the volume. */
+	bool migrate;
+	bool migrate_finish;
+	uint32_t migrate_pcrs;  /* 0: the measured PCR */
 };
 
 void si_bootcfg_defaults(struct si_bootcfg *c);

@@ -100,7 +100,7 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	/* The keyslot passphrase is base64 of the secret, as systemd does, so
 	 * systemd's token plugin opens what we enroll and the other way round. */
 	si_b64_encode(s->pass, s->key, s->key_len);
-	keyslot = si_luks_add_keyslot(luks, o->passphrase, o->passphrase_len, s->pass,
+	keyslot = si_luks_add_keyslot(luks, o->keyslot, o->passphrase, o->passphrase_len, s->pass,
 				      strlen(s->pass), d);
 	if (keyslot < 0) {
 		r = keyslot;
@@ -162,7 +162,8 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 		return r;
 	si_b64_encode(s->pass, s->key, s->key_len);
 	si_wipe(s->key, sizeof(s->key));
-	return si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
+	r = si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
+	return r < 0 ? r : 0;
 }
 
 /* Extend the cap event into every PCR of the mask, opening the TPM if the

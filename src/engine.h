@@ -26,6 +26,7 @@ struct si_enroll_opts {
 	size_t passphrase_len;
 	si_pin_fn get_pin;        /* NULL: no PIN */
 	void *pin_ctx;
+	int keyslot;              /* -1: the first free one */
 };
 
 struct si_enroll_result {

@@ -35,6 +35,19 @@ static const struct {
 	{ SI_EUNSUPPORTED, 12, "token uses a feature this build does not support" },
 	{ SI_ETPM,         13, "TPM error" },
 	{ SI_EACTIVATE,    14, "activation failed" },
+	{ SI_ENETDOWN,     16, "network unavailable" },
+	{ SI_EDNS,         17, "server name does not resolve" },
+	{ SI_ECONNECT,     18, "cannot connect to the server" },
+	{ SI_ETLS,         19, "TLS verification failed" },
+	{ SI_EAUTH,        20, "server refused the credentials (HTTP 401)" },
+	{ SI_EFORBIDDEN,   21, "server refused this device (HTTP 403)" },
+	{ SI_ESERVER,      22, "server error (HTTP 5xx)" },
+	{ SI_EBADRESPONSE, 23, "malformed server response" },
+	{ SI_EOVERSIZE,    24, "server response exceeds its size cap" },
+	{ SI_EVERIFY,      25, "key material failed verification" },
+	{ SI_ETIMEOUT,     26, "network deadline passed" },
+	{ SI_ECREDS,       27, "legacy credentials missing or unsafe" },
+	{ SI_EFINGERPRINT, 28, "hardware fingerprint unavailable" },
 };
 
 const char *si_strerror(int r)

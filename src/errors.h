@@ -25,6 +25,20 @@ enum si_error {
 	SI_EUNSUPPORTED, /* a token feature this build does not handle */
 	SI_ETPM,         /* any other TPM error */
 	SI_EACTIVATE,    /* device-mapper activation failed */
+	/* The legacy network fetch (legacy.h): one code per way it fails. */
+	SI_ENETDOWN,     /* no network: no interface, no address, no route */
+	SI_EDNS,         /* the server's name does not resolve */
+	SI_ECONNECT,     /* TCP connection refused or unreachable */
+	SI_ETLS,         /* TLS handshake or certificate verification failed */
+	SI_EAUTH,        /* HTTP 401: the credentials were refused */
+	SI_EFORBIDDEN,   /* HTTP 403: this device is not allowed the resource */
+	SI_ESERVER,      /* HTTP 5xx */
+	SI_EBADRESPONSE, /* malformed or unexpected response (field named) */
+	SI_EOVERSIZE,    /* a response exceeds its size cap */
+	SI_EVERIFY,      /* the resource failed its integrity check or padding */
+	SI_ETIMEOUT,     /* the fetch's deadline passed */
+	SI_ECREDS,       /* credentials file missing, malformed or not root-only */
+	SI_EFINGERPRINT, /* a hardware fingerprint source cannot be read */
 	SI_EMAX,
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libcryptsetup.h>
 
 #include "errors.h"
@@ -70,7 +71,7 @@ void si_luks_close(struct si_luks *l)
 	free(l);
 }
 
-int si_luks_add_keyslot(struct si_luks *l, const char *old_pass, size_t old_len,
+int si_luks_add_keyslot(struct si_luks *l, int keyslot, const char *old_pass, size_t old_len,
 			const char *new_pass, size_t new_len, struct si_diag *d)
 {
 	const struct crypt_pbkdf_type pbkdf = {
@@ -86,7 +87,7 @@ int si_luks_add_keyslot(struct si_luks *l, const char *old_pass, size_t old_len,
 		si_diag_set(d, "setting the keyslot KDF: %s", strerror(-r));
 		return r;
 	}
-	r = crypt_keyslot_add_by_passphrase(l->cd, CRYPT_ANY_SLOT, old_pass, old_len,
+	r = crypt_keyslot_add_by_passphrase(l->cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, old_pass, old_len,
 					    new_pass, new_len);
 	if (r == -EPERM) {
 		si_diag_set(d, "the existing passphrase opens no keyslot of `%s'", l->device);
@@ -105,12 +106,7 @@ int si_luks_destroy_keyslot(struct si_luks *l, int keyslot)
 
 int si_luks_add_token(struct si_luks *l, const char *json, struct si_diag *d)
 {
-	int r = crypt_token_json_set(l->cd, CRYPT_ANY_TOKEN, json);
-
-	if (r < 0)
-		si_diag_set(d, "storing the token in `%s': %s", l->device,
-			    last_error[0] ? last_error : strerror(-r));
-	return r;
+	return si_luks_set_token(l, -1, json, d);
 }
 
 int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json)
@@ -138,5 +134,54 @@ int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const cha
 			    last_error[0] ? last_error : strerror(-r));
 		return -SI_EACTIVATE;
 	}
-	return 0;
+	return r;
+}
+
+bool si_luks_keyslot_active(struct si_luks *l, int keyslot)
+{
+	crypt_keyslot_info st = crypt_keyslot_status(l->cd, keyslot);
+
+	return st == CRYPT_SLOT_ACTIVE || st == CRYPT_SLOT_ACTIVE_LAST ||
+	       st == CRYPT_SLOT_UNBOUND;
+}
+
+int si_luks_free_keyslot(struct si_luks *l, int avoid)
+{
+	int i, max = crypt_keyslot_max(CRYPT_LUKS2);
+
+	for (i = 0; i < max; i++)
+		if (i != avoid && crypt_keyslot_status(l->cd, i) == CRYPT_SLOT_INACTIVE)
+			return i;
+	return -ENOSPC;
+}
+
+int si_luks_keyslot_salt(struct si_luks *l, int keyslot, char *out, size_t size)
+{
+	struct json_object *root = NULL, *ks, *k, *kdf, *salt;
+	const char *json;
+	char id[16];
+	int r = -ENOENT;
+
+	if (crypt_dump_json(l->cd, &json, 0) < 0)
+		return -EIO;
+	root = json_tokener_parse(json);
+	snprintf(id, sizeof(id), "%d", keyslot);
+	if (root && json_object_object_get_ex(root, "keyslots", &ks) &&
+	    json_object_object_get_ex(ks, id, &k) && json_object_object_get_ex(k, "kdf", &kdf) &&
+	    json_object_object_get_ex(kdf, "salt", &salt) &&
+	    json_object_is_type(salt, json_type_string)) {
+		r = snprintf(out, size, "%s", json_object_get_string(salt)) < (int)size ? 0 : -ENOSPC;
+	}
+	json_object_put(root);
+	return r;
+}
+
+int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_diag *d)
+{
+	int r = crypt_token_json_set(l->cd, id < 0 ? CRYPT_ANY_TOKEN : id, json);
+
+	if (r < 0)
+		si_diag_set(d, "%s token %d of `%s': %s", json ? "writing" : "removing", id,
+			    l->device, last_error[0] ? last_error : strerror(-r));
+	return r;
 }

@@ -2,6 +2,7 @@
 #ifndef SEALINIT_LUKS_H
 #define SEALINIT_LUKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct si_diag;
@@ -17,20 +18,30 @@ void si_luks_close(struct si_luks *l);
 /* Add a keyslot for new_pass, authorized by old_pass. The new passphrase
  * already has full entropy, so PBKDF2-SHA512 at 1000 iterations with no
  * benchmark, as systemd and clevis do: Argon2id would cost 1 GiB of RAM
- * and seconds at every boot for nothing. Returns the keyslot. */
-int si_luks_add_keyslot(struct si_luks *l, const char *old_pass, size_t old_len,
+ * and seconds at every boot for nothing. keyslot -1: the first free one.
+ * Returns the keyslot. */
+int si_luks_add_keyslot(struct si_luks *l, int keyslot, const char *old_pass, size_t old_len,
 			const char *new_pass, size_t new_len, struct si_diag *diag);
+bool si_luks_keyslot_active(struct si_luks *l, int keyslot);
+/* The first inactive keyslot other than avoid, or -ENOSPC. */
+int si_luks_free_keyslot(struct si_luks *l, int avoid);
+/* The keyslot's KDF salt (base64): tells one keyslot from a later one that
+ * reuses its number. */
+int si_luks_keyslot_salt(struct si_luks *l, int keyslot, char *out, size_t size);
 int si_luks_destroy_keyslot(struct si_luks *l, int keyslot);
 
 /* Store a token; returns its id. */
 int si_luks_add_token(struct si_luks *l, const char *json, struct si_diag *diag);
+/* Write token id (-1: a new one) in one header update; json NULL removes it. */
+int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_diag *diag);
 
 /* The JSON of token id if it has the given type: 0, or -ENOENT. The string
  * belongs to the handle. */
 int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json);
 
 /* Check (name NULL) or activate the volume with a passphrase on a keyslot
- * (-1: any). -SI_EKEYSLOT when the passphrase opens no keyslot. */
+ * (-1: any). Returns the keyslot it opened, or -SI_EKEYSLOT when the
+ * passphrase opens none. */
 int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
 		     size_t len, struct si_diag *diag);
 

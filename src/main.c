@@ -23,6 +23,9 @@
 #include "config.h"
 #include "engine.h"
 #include "errors.h"
+#include "legacy.h"
+#include "luks.h"
+#include "migrate.h"
 #include "pcrs.h"
 #include "policy.h"
 #include "secret.h"
@@ -187,6 +190,280 @@ static int read_key_file(const char *path, char *buf, size_t size, size_t *len)
 	return r;
 }
 
+/* The boot configuration file, over the defaults. A missing file is
+ * fine unless required. */
+static int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c)
+{
+	static char text[16384];
+	struct si_diag d = { { 0 } };
+	ssize_t k;
+	int fd;
+
+	si_bootcfg_defaults(c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (!required && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
+		return -errno;
+	}
+	k = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[k > 0 ? k : 0] = '\0';
+	if (si_bootcfg_parse_file(c, text, &d) < 0) {
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, d.msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_progress(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s %s: %s\n", prog, (const char *)ctx, msg);
+}
+
+/* Write a key where --key-file says: `-' is standard output (never a
+ * terminal), anything else a new file of mode 0600. */
+static int write_key(const char *cmd, const char *path, const uint8_t *key, size_t len)
+{
+	int fd, r = 0;
+
+	if (!strcmp(path, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "%s %s: refusing to write a key to a terminal\n", prog, cmd);
+			return EXIT_USAGE;
+		}
+		fd = STDOUT_FILENO;
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
+			return 1;
+		}
+	}
+	while (len) {
+		ssize_t k = write(fd, key, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			r = 1;
+			fprintf(stderr, "%s %s: writing %s: %s\n", prog, cmd, path, strerror(errno));
+			break;
+		}
+		key += k;
+		len -= (size_t)k;
+	}
+	if (fd != STDOUT_FILENO && close(fd) < 0 && !r) {
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
+		r = 1;
+	}
+	return r;
+}
+
+/* The legacy key from the network, as the boot stage fetches it. */
+static int fetch_legacy(const char *cmd, const struct si_bootcfg *c, uint8_t **key, size_t *len)
+{
+	struct si_diag d = { { 0 } };
+	double t0 = now_ms();
+	int r;
+
+	if (!ENABLE_LEGACY_NET) {
+		fprintf(stderr, "%s %s: this build has no legacy network fetch\n", prog, cmd);
+		return si_exit_code(-SI_EUNSUPPORTED);
+	}
+	r = si_legacy_cfg_validate(&c->legacy, &d);
+	if (r < 0) {
+		fprintf(stderr, "%s %s: configuration: %s\n", prog, cmd, d.msg);
+		return EXIT_USAGE;
+	}
+	r = si_legacy_fetch(&c->legacy, print_progress, (void *)cmd, key, len, &d);
+	if (r < 0)
+		return fail(cmd, r, &d);
+	fprintf(stderr, "%s %s: key material verified (%zu bytes) in %.0f ms\n", prog, cmd, *len,
+		now_ms() - t0);
+	return 0;
+}
+
+static int cmd_legacy_fetch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "test", no_argument, NULL, 'n' },
+		{ 0 }
+	};
+	const char *config = "/etc/sealinit.conf", *key_file = NULL, *dev = NULL, *name = NULL;
+	struct si_bootcfg c;
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	uint8_t *key = NULL;
+	size_t len = 0;
+	int ch, r, test = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 'n': test = 1; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 2)
+		return usage_error("legacy-fetch", "%s", "expected [DEVICE [NAME]]");
+	dev = optind < argc ? argv[optind] : NULL;
+	name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!key_file && !dev)
+		return usage_error("legacy-fetch", "%s", "give DEVICE NAME, DEVICE --test, or --key-file");
+	if (dev && !name && !test)
+		return usage_error("legacy-fetch", "%s", "give a NAME to activate, or --test");
+	if (test && name)
+		return usage_error("legacy-fetch", "%s", "--test activates nothing; drop NAME");
+	if (load_config("legacy-fetch", config, true, &c) < 0)
+		return EXIT_USAGE;
+	r = fetch_legacy("legacy-fetch", &c, &key, &len);
+	if (r)
+		return r;
+	if (dev) {
+		r = si_luks_open(dev, &l, &d);
+		if (r == 0)
+			r = si_luks_activate(l, name, -1, (const char *)key, len, &d);
+		si_luks_close(l);
+		if (r < 0) {
+			si_secret_free(key);
+			return fail("legacy-fetch", r, &d);
+		}
+		if (name)
+			printf("Unlocked %s as /dev/mapper/%s (legacy keyslot %d)\n", dev, name, r);
+		else
+			printf("The legacy key opens keyslot %d of %s (test only, nothing activated)\n",
+			       r, dev);
+		r = 0;
+	}
+	if (key_file)
+		r = write_key("legacy-fetch", key_file, key, len);
+	si_secret_free(key);
+	return r;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "finish", no_argument, NULL, 'f' },
+		{ "status", no_argument, NULL, 's' },
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "tpm-timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	const char *config = "/etc/sealinit.conf", *key_file = NULL, *pcrs = NULL;
+	struct si_migrate_opts o = { .legacy_keyslot = -1 };
+	struct si_migrate_result res;
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	struct common cm;
+	uint8_t *key = NULL;
+	size_t len = 0;
+	int ch, r, finish = 0, status = 0;
+
+	common_init(&cm);
+	while ((ch = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 'p': pcrs = optarg; break;
+		case 'f': finish = 1; break;
+		case 's': status = 1; break;
+		case 'T': cm.tcti = optarg; break;
+		case 't':
+			if ((r = parse_timeout("migrate", optarg, &cm.timeout_ms)))
+				return r;
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("migrate", "%s", "expected DEVICE");
+	if (finish + status > 1 || ((finish || status) && (key_file || pcrs)))
+		return usage_error("migrate", "%s", "--finish and --status take only DEVICE and TPM options");
+	o.device = argv[optind];
+	if (status) {
+		struct si_migration_state st;
+
+		r = si_migration_read(o.device, &st, &d);
+		if (r < 0)
+			return fail("migrate", r, &d);
+		if (st.token < 0) {
+			printf("%s: no migration journal (not migrating, or finished)\n", o.device);
+			return 0;
+		}
+		printf("%s: migration journal in token %d\n  legacy keyslot: %d\n"
+		       "  TPM keyslot:    %d%s\n  pending:        %d%s\n",
+		       o.device, st.token, st.legacy_keyslot, st.tpm_keyslot,
+		       st.tpm_keyslot < 0 ? " (none yet)" : "", st.pending_keyslot,
+		       st.pending_keyslot < 0 ? " (none)" : " (an interrupted enrollment; rerun migrate)");
+		return 0;
+	}
+	if (finish) {
+		struct si_migrate_finish_opts fo = {
+			.device = o.device, .tcti = cm.tcti, .timeout_ms = cm.timeout_ms,
+			.verified_keyslot = -1,
+		};
+		int removed;
+
+		r = si_migrate_finish(&fo, &removed, &d);
+		if (r < 0)
+			return fail("migrate", r, &d);
+		if (removed >= 0)
+			printf("Removed legacy keyslot %d of %s; the TPM alone unlocks it now\n", removed,
+			       o.device);
+		else
+			printf("The legacy keyslot of %s was already removed; journal cleared\n", o.device);
+		return 0;
+	}
+	if (load_config("migrate", config, !!key_file ? false : true, &c) < 0)
+		return EXIT_USAGE;
+	if (!pcrs) {
+		o.pcr_mask = c.migrate_pcrs ? c.migrate_pcrs : UINT32_C(1) << c.measure_pcr;
+	} else if (si_pcrs_parse(pcrs, &o.pcr_mask, &d) < 0) {
+		return usage_error("migrate", "--pcrs: %s", d.msg);
+	}
+	if (key_file) {
+		key = si_secret_alloc(KEYFILE_MAX);
+		if (!key)
+			return fail("migrate", -ENOMEM, NULL);
+		r = !strcmp(key_file, "-") ? read_key_file("/dev/stdin", (char *)key, KEYFILE_MAX, &len)
+					   : read_key_file(key_file, (char *)key, KEYFILE_MAX, &len);
+		if (r < 0) {
+			si_secret_free(key);
+			fprintf(stderr, "%s migrate: --key-file %s: %s\n", prog, key_file, strerror(-r));
+			return EXIT_USAGE;
+		}
+	} else {
+		r = fetch_legacy("migrate", &c, &key, &len);
+		if (r)
+			return r;
+	}
+	o.tcti = cm.tcti;
+	o.timeout_ms = cm.timeout_ms;
+	o.passphrase = (const char *)key;
+	o.passphrase_len = len;
+	r = si_migrate(&o, &res, &d);
+	si_secret_free(key);
+	if (r < 0)
+		return fail("migrate", r, &d);
+	if (res.cleaned_keyslot >= 0)
+		printf("Removed keyslot %d, left half-written by an interrupted migration\n",
+		       res.cleaned_keyslot);
+	if (res.replaced_keyslot >= 0)
+		printf("Replaced the earlier TPM keyslot %d\n", res.replaced_keyslot);
+	printf("Enrolled TPM keyslot %d of %s; legacy keyslot %d stays until `sealinit migrate "
+	       "--finish'\n", res.tpm_keyslot, o.device, res.legacy_keyslot);
+	return 0;
+}
+
 static int cmd_enroll(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -198,7 +475,7 @@ static int cmd_enroll(int argc, char **argv)
 		{ 0 }
 	};
 	const char *key_file = NULL, *pcrs = CONFIG_TPM2_DEFAULT_PCRS;
-	struct si_enroll_opts o = { 0 };
+	struct si_enroll_opts o = { .keyslot = -1 };
 	struct si_enroll_result res;
 	struct si_diag d = { { 0 } };
 	struct common c;
@@ -529,7 +806,7 @@ static int cmd_boot_config(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'l' },
 		{ 0 }
 	};
-	static char text[16384], out[4096];
+	static char text[16384], out[8192];
 	const char *config = "/etc/sealinit.conf", *cmdline = NULL;
 	struct si_bootcfg c;
 	struct si_diag d = { { 0 } };
@@ -545,18 +822,8 @@ static int cmd_boot_config(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("boot-config", "unexpected argument `%s'", argv[optind]);
-	si_bootcfg_defaults(&c);
-	fd = open(config, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t k = read(fd, text, sizeof(text) - 1);
-
-		close(fd);
-		text[k > 0 ? k : 0] = '\0';
-		if (si_bootcfg_parse_file(&c, text, &d) < 0) {
-			fprintf(stderr, "%s boot-config: %s: %s\n", prog, config, d.msg);
-			return EXIT_USAGE;
-		}
-	}
+	if (load_config("boot-config", config, false, &c) < 0)
+		return EXIT_USAGE;
 	if (!cmdline) {
 		fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 		n = 0;
@@ -610,6 +877,10 @@ static const struct {
 	  "extend a separator into PCRs so sealed keys stay shut until reboot" },
 	{ "pcrread", cmd_pcrread, "[--pcrs LIST] [--bank sha256] [--tcti SPEC]",
 	  "print PCR values" },
+	{ "legacy-fetch", cmd_legacy_fetch, "[--config FILE] DEVICE NAME | DEVICE --test | --key-file FILE|-",
+	  "fetch the legacy split key over HTTPS; unlock, test, or write it" },
+	{ "migrate", cmd_migrate, "[--config FILE] [--key-file FILE|-] [--pcrs LIST] DEVICE | --finish DEVICE | --status DEVICE",
+	  "enroll the TPM next to the legacy keyslot; --finish removes the legacy keyslot" },
 	{ "boot-config", cmd_boot_config, "[--config FILE] [--cmdline TEXT]",
 	  "print the boot stage's configuration after the command line's overrides" },
 	{ "version", cmd_version, "", "print the version and the build's features" },
@@ -630,7 +901,10 @@ static int cmd_help(int argc, char **argv)
 	       "  5 TPM lockout, 6 wrong PIN, 7 no token, 8 malformed token,\n"
 	       "  9 bad LUKS2 header, 10 storage key mismatch, 11 key opens no keyslot,\n"
 	       "  12 unsupported token feature, 13 other TPM error, 14 activation failed,\n"
-	       "  15 PIN required. See docs/cli.md.\n",
+	       "  15 PIN required; legacy fetch: 16 network down, 17 DNS, 18 connect,\n"
+	       "  19 TLS, 20 HTTP 401, 21 HTTP 403, 22 HTTP 5xx, 23 malformed response,\n"
+	       "  24 oversize response, 25 verification, 26 deadline, 27 credentials,\n"
+	       "  28 fingerprint. See docs/cli.md.\n",
 	       CONFIG_TPM2_TCTI, CONFIG_TPM2_TIMEOUT_MS);
 	return 0;
 }
