@@ -37,8 +37,13 @@
 #include "config.h"
 #include "engine.h"
 #include "errors.h"
+#include "legacy.h"
+#include "luks.h"
+#include "migrate.h"
+#include "net.h"
 #include "policy.h"
 #include "secret.h"
+#include "worker.h"
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
 #define MODULES_FILE  "/etc/sealinit/modules"
@@ -50,9 +55,11 @@
 #define POLL_MS       50
 
 #define CAP_EVENT     "sealinit:cap"
+#define UDHCPC_SCRIPT EVENTLOG_DIR "/udhcpc.script"
 
 static struct si_bootcfg cfg;
 static bool capped;  /* the cap happened in the unlock worker already */
+static bool no_tpm;  /* no TPM, and the legacy source may still unlock */
 static int kmsg_fd = -1;
 static pid_t supplicant_pid = -1;
 static double t_start;
@@ -131,7 +138,7 @@ static int cap_pcrs(void)
 	struct si_diag d = { { 0 } };
 	int r;
 
-	if (!cfg.cap_pcrs || capped)
+	if (!cfg.cap_pcrs || capped || no_tpm)
 		return 0;
 	r = si_pcr_event(&o, CAP_EVENT, strlen(CAP_EVENT), &d);
 	if (r < 0) {
@@ -431,6 +438,10 @@ static void measure_event(const char *event)
 	struct si_diag d = { { 0 } };
 	int r;
 
+	if (no_tpm) {
+		say(5, "no TPM: %s is not measured", event);
+		return;
+	}
 	r = si_pcr_event(&o, event, strlen(event), &d);
 	if (r < 0)
 		fail("measuring the rootfs into PCR %u: %s: %s", cfg.measure_pcr, si_strerror(r), d.msg);
@@ -597,26 +608,66 @@ static int console_pin(void *ctx, char *buf, size_t size)
 }
 
 /*
- * The key sources, in order. Each returns 0 when the volume is active as
- * /dev/mapper/<name>, or a code; the boot flow tries the next one and
- * reports every attempt. A second source (the legacy network fetch) goes
- * here.
+ * The key sources, in the configured order (keysources=). Each returns 0
+ * when the volume is active as /dev/mapper/<name>, 1 when it is not
+ * configured and was skipped, or a code; the boot flow tries the next one
+ * and reports every attempt.
  */
-struct key_source {
-	const char *name;
-	int (*unlock)(const char *datadev, struct si_diag *d);
-};
-
-static int tpm2_source(const char *datadev, struct si_diag *d)
+static bool legacy_enabled(void)
 {
+	int i;
+
+	for (i = 0; i < cfg.nsources; i++)
+		if (cfg.sources[i] == SI_SRC_LEGACY)
+			return ENABLE_LEGACY_NET && cfg.legacy.api[0];
+	return false;
+}
+
+/* Is a configured legacy source still to come after position i? */
+static bool legacy_after(int i)
+{
+	for (i++; i < cfg.nsources; i++)
+		if (cfg.sources[i] == SI_SRC_LEGACY)
+			return legacy_enabled();
+	return false;
+}
+
+static int finish_migration(const char *datadev, int keyslot)
+{
+	struct si_migrate_finish_opts o = {
+		.device = datadev, .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
+		.verified_keyslot = keyslot,
+	};
+	struct si_diag d = { { 0 } };
+	int r, removed;
+
+	r = si_migrate_finish(&o, &removed, &d);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		say(4, "migrate_finish: %s: %s (the legacy keyslot stays)", si_strerror(r), d.msg);
+	else if (removed >= 0)
+		say(5, "migration finished: legacy keyslot %d removed", removed);
+	return r;
+}
+
+static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
+{
+	/* Cap on failure too, unless the legacy source follows: a migration
+	 * after it must seal to the PCRs as they are before the cap. */
 	struct si_unlock_opts o = {
 		.device = datadev, .name = cfg.data_name, .tcti = cfg.tcti,
 		.timeout_ms = cfg.tpm_timeout_ms, .get_pin = console_pin,
 		.cap_mask = cfg.cap_pcrs, .cap_event = CAP_EVENT,
+		.cap_only_on_success = legacy_after(pos),
 	};
 	struct si_unlock_result res;
 	int r;
 
+	if (no_tpm) {
+		si_diag_set(d, "no TPM");
+		return -SI_ENOTPM;
+	}
 	r = wait_tpm(d);
 	if (r < 0)
 		return r;
@@ -625,40 +676,180 @@ static int tpm2_source(const char *datadev, struct si_diag *d)
 		capped = true;
 		log_cap();
 	}
-	if (r == 0)
+	if (r == 0) {
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
+		if (cfg.migrate_finish)
+			(void)finish_migration(datadev, res.keyslot);
+	}
 	return r;
 }
 
-static const struct key_source sources[] = {
-	{ "tpm2", tpm2_source },
+struct legacy_job {
+	const char *datadev;
+	bool migrate;
+};
+
+struct legacy_result {
+	int keyslot;
+	int migrate_r;                /* 1: not attempted */
+	struct si_migrate_result mres;
+	struct si_diag mdiag;
+	char net[64];
+};
+
+static void legacy_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	say(6, "legacy: %s", msg);
+}
+
+/* In the worker: network, fetch, unlock, and the optional migration. The
+ * key never leaves this process. */
+static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	const struct legacy_job *j = arg;
+	struct legacy_result *res = out;
+	struct si_net_cfg net;
+	struct si_luks *l = NULL;
+	uint8_t *key = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)w;
+	res->keyslot = -1;
+	res->migrate_r = 1;
+	r = si_net_parse(cfg.ip, &net, d);
+	if (r == 0)
+		r = si_net_up(&net, cfg.net_timeout_ms, UDHCPC_SCRIPT, res->net, sizeof(res->net), d);
+	if (r < 0)
+		return r;
+	if (res->net[0])
+		say(6, "legacy: network up: %s", res->net);
+	r = si_legacy_fetch(&cfg.legacy, legacy_progress, NULL, &key, &len, d);
+	if (r < 0)
+		return r;
+	r = si_luks_open(j->datadev, &l, d);
+	if (r == 0)
+		r = si_luks_activate(l, cfg.data_name, -1, (const char *)key, len, d);
+	si_luks_close(l);
+	if (r < 0) {
+		si_secret_free(key);
+		return r;
+	}
+	res->keyslot = r;
+	if (j->migrate) {
+		struct si_migrate_opts mo = {
+			.device = j->datadev, .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
+			.pcr_mask = cfg.migrate_pcrs ? cfg.migrate_pcrs
+						     : UINT32_C(1) << cfg.measure_pcr,
+			.passphrase = (const char *)key, .passphrase_len = len,
+			.legacy_keyslot = res->keyslot,
+		};
+
+		say(5, "migrating: enrolling the TPM next to legacy keyslot %d", res->keyslot);
+		res->migrate_r = si_migrate(&mo, &res->mres, &res->mdiag);
+	}
+	si_secret_free(key);
+	return 0;
+}
+
+static int legacy_source(int pos, const char *datadev, struct si_diag *d)
+{
+	struct legacy_job j = { .datadev = datadev, .migrate = cfg.migrate && !no_tpm };
+	struct legacy_result res;
+	char mapped[SI_PATH_MAX + 16];
+	int r, budget;
+
+	(void)pos;
+	if (!ENABLE_LEGACY_NET || !cfg.legacy.api[0]) {
+		si_diag_set(d, "not configured (no legacy_api)");
+		return 1;
+	}
+	/* Symlink udhcpc's lease script to ourselves (main.c dispatches on
+	 * the name). */
+	{
+		char self[SI_PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n > 0) {
+			self[n] = '\0';
+			unlink(UDHCPC_SCRIPT);
+			if (symlink(self, UDHCPC_SCRIPT) < 0)
+				say(4, "udhcpc script: %s", strerror(errno));
+		}
+	}
+	/* The worker's hard bound: network bring-up, the fetch's own deadline,
+	 * then the keyslot's KDF and, when migrating, the TPM enrollment. */
+	budget = cfg.net_timeout_ms + cfg.legacy.deadline_ms + 30000 +
+		 (j.migrate ? 2 * cfg.tpm_timeout_ms : 0);
+	memset(&res, 0, sizeof(res));
+	r = si_worker_run(legacy_work, &j, &res, sizeof(res), budget, NULL, NULL, d);
+	snprintf(mapped, sizeof(mapped), "/dev/mapper/%s", cfg.data_name);
+	if (r < 0 && access(mapped, F_OK) == 0) {
+		/* The volume opened, then the migration overran: the journal
+		 * lets the next boot's migration clean up. */
+		say(4, "legacy: unlocked, but the worker did not finish: %s", d->msg);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	say(6, "legacy key opened keyslot %d", res.keyslot);
+	if (res.migrate_r == 0)
+		say(5, "migrated: TPM keyslot %d enrolled (%u TPM commands); legacy keyslot %d "
+		    "stays until migrate_finish", res.mres.tpm_keyslot, res.mres.tpm_commands,
+		    res.mres.legacy_keyslot);
+	else if (res.migrate_r < 0)
+		say(4, "migration failed, the legacy key still unlocks: %s: %s",
+		    si_strerror(res.migrate_r), res.mdiag.msg);
+	else if (cfg.migrate)
+		say(4, "migration skipped: no TPM");
+	return 0;
+}
+
+struct key_source {
+	enum si_keysource id;
+	const char *name;
+	int (*unlock)(int pos, const char *datadev, struct si_diag *d);
+};
+
+static const struct key_source all_sources[] = {
+	{ SI_SRC_TPM2, "tpm2", tpm2_source },
+	{ SI_SRC_LEGACY, "legacy", legacy_source },
 };
 
 static void unlock_data(const char *datadev)
 {
-	char tried[512] = "";
-	size_t i, len = 0;
-	int r = -SI_ENOTOKEN;
+	char tried[768] = "";
+	size_t len = 0, k;
+	int i, r = -SI_ENOTOKEN;
 
-	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+	for (i = 0; i < cfg.nsources; i++) {
+		const struct key_source *src = NULL;
 		struct si_diag d = { { 0 } };
 		double t0 = uptime_ms();
 
-		if (!ENABLE_TPM2 && !strcmp(sources[i].name, "tpm2"))
+		for (k = 0; k < sizeof(all_sources) / sizeof(all_sources[0]); k++)
+			if (all_sources[k].id == cfg.sources[i])
+				src = &all_sources[k];
+		if (!src || (!ENABLE_TPM2 && src->id == SI_SRC_TPM2))
 			continue;
-		r = sources[i].unlock(datadev, &d);
-		step_done(sources[i].name, t0);
+		r = src->unlock(i, datadev, &d);
+		step_done(src->name, t0);
 		if (r == 0) {
 			say(5, "unlocked %s as /dev/mapper/%s via %s", datadev, cfg.data_name,
-			    sources[i].name);
+			    src->name);
 			return;
 		}
+		if (r == 1) {
+			say(7, "%s: %s", src->name, d.msg);
+			continue;
+		}
 		len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%s%s: %s (%s)",
-					len ? "; " : "", sources[i].name, si_strerror(r), d.msg);
+					len ? "; " : "", src->name, si_strerror(r), d.msg);
 		if (len >= sizeof(tried))
 			len = sizeof(tried) - 1;
-		say(4, "%s: %s: %s", sources[i].name, si_strerror(r), d.msg);
+		say(4, "%s: %s: %s", src->name, si_strerror(r), d.msg);
 	}
 	fail("cannot unlock %s: %s", datadev, tried[0] ? tried : "no key source is enabled");
 }
@@ -772,9 +963,15 @@ int si_boot_main(void)
 		struct si_diag d = { { 0 } };
 		int r = wait_tpm(&d);
 
-		if (r < 0)
+		if (r < 0 && legacy_enabled()) {
+			/* A device without a TPM: the legacy fetch is its key source. */
+			no_tpm = true;
+			say(4, "no TPM (%s): the rootfs is not measured; only the legacy source "
+			    "can unlock", d.msg);
+		} else if (r < 0) {
 			fail("measuring the rootfs into PCR %u: %s: %s", cfg.measure_pcr,
 			     si_strerror(r), d.msg);
+		}
 	}
 	step_done("devices", t0);
 

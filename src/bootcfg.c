@@ -144,8 +144,9 @@ static int set_legacy(struct si_legacy_cfg *l, const char *key, const char *v, c
 	int r = -EINVAL;
 
 	if (!strcmp(key, "api")) {
-		r = !strncmp(v, "https://", 8) && v[8] ? set_str(l->api, sizeof(l->api), v) : -EINVAL;
-		*expect = "an https:// URL";
+		r = !*v || (!strncmp(v, "https://", 8) && v[8]) ? set_str(l->api, sizeof(l->api), v)
+							      : -EINVAL;
+		*expect = "an https:// URL, or empty";
 	} else if (!strcmp(key, "resource")) {
 		r = set_str(l->resource, sizeof(l->resource), v);
 		*expect = "a resource id";
@@ -324,8 +325,9 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "migrate_pcrs")) {
 		struct si_diag pd;
 
-		r = si_pcrs_parse(v, &c->migrate_pcrs, &pd);
-		expect = "PCR numbers joined by '+' or ','";
+		c->migrate_pcrs = 0;  /* empty: the measured PCR */
+		r = *v ? si_pcrs_parse(v, &c->migrate_pcrs, &pd) : 0;
+		expect = "PCR numbers joined by '+' or ',', or empty";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = set_legacy(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {

@@ -241,7 +241,7 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 out:
 	if (tpm)
 		res->tpm_commands = si_tpm_commands(tpm);
-	if (o->cap_mask && o->cap_event)
+	if (o->cap_mask && o->cap_event && (r == 0 || !o->cap_only_on_success))
 		res->capped = cap(o, &tpm) == 0;
 	free(tok);
 	si_secret_free(s);

@@ -2,6 +2,7 @@
 #ifndef SEALINIT_ENGINE_H
 #define SEALINIT_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ struct si_unlock_opts {
 	 * worker and TPM context). 0: no cap. */
 	uint32_t cap_mask;
 	const char *cap_event;
+	bool cap_only_on_success;  /* leave the PCRs alone when the unlock fails */
 };
 
 struct si_unlock_result {

@@ -567,9 +567,14 @@ static int request(struct fetch *f, const char *what, const char *url, const cha
 			return 0;
 		si_wipe(s->p, s->len);
 		s->len = 0;
+		left = f->deadline - now_ms();
+		if (transient && left < 1) {
+			si_diag_set(d, "deadline of %d ms passed; last: %.180s", f->c->deadline_ms,
+				    d->msg);
+			return -SI_ETIMEOUT;
+		}
 		if (!transient || attempt >= f->c->retries)
 			return r;
-		left = f->deadline - now_ms();
 		t = (long)BACKOFF_MS << attempt;
 		if (left <= t) {
 			si_diag_set(d, "deadline of %d ms passed; last: %.180s", f->c->deadline_ms,

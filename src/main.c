@@ -26,6 +26,7 @@
 #include "legacy.h"
 #include "luks.h"
 #include "migrate.h"
+#include "net.h"
 #include "pcrs.h"
 #include "policy.h"
 #include "secret.h"
@@ -919,6 +920,16 @@ int main(int argc, char **argv)
 	if (getpid() == 1) {
 		setenv("TSS2_LOG", "all+NONE", 0);
 		return si_boot_main();
+	}
+
+	/* udhcpc's lease script is a symlink to us (net.h). */
+	if (!strcmp(basename(argv[0]), "udhcpc.script")) {
+		struct si_diag d = { { 0 } };
+		int r = argc == 2 ? si_net_udhcpc_event(argv[1], &d) : -EINVAL;
+
+		if (r < 0)
+			fprintf(stderr, "sealinit udhcpc.script: %s\n", d.msg[0] ? d.msg : si_strerror(r));
+		return r < 0;
 	}
 
 	/* Secrets pass through this process: no core dumps, no ptrace by
