@@ -1,0 +1,109 @@
+#!/bin/bash
+# Migration from the legacy key to the TPM, and its power-cut safety.
+#  1. migrate enrolls a TPM keyslot next to the legacy one; both open;
+#     a second migrate replaces the TPM keyslot instead of adding one;
+#     --finish removes the legacy keyslot only once the TPM opens the volume.
+#  2. The process is killed (SIGKILL, injected by strace) at every write
+#     and every fsync it makes to the volume, during migrate and during
+#     --finish. After each kill the volume must open with the legacy key or
+#     the TPM, and a rerun must complete with exactly two keyslots.
+. "$(dirname "$0")/../lib/common.sh"
+command -v strace >/dev/null || skip "strace not installed"
+swtpm_start || fail "swtpm"
+TCTI="swtpm:host=127.0.0.1,port=$SWTPM_PORT"
+PCR=16
+KEY=$WORK/pass  # the "legacy" passphrase
+IMG=$WORK/img
+
+migrate() { "$SEALINIT" migrate --tcti "$TCTI" "$@"; }
+legacy_opens() { cryptsetup open --test-passphrase --key-file "$KEY" "$1" 2>/dev/null; }
+tpm_opens() { "$SEALINIT" unlock --test --tcti "$TCTI" "$1" >/dev/null 2>&1; }
+slots() { cryptsetup luksDump "$1" | grep -cE '^  [0-9]+: luks2'; }
+tokens() { cryptsetup luksDump "$1" | grep -cE '^  [0-9]+: (systemd-tpm2|sealinit-migration)'; }
+
+# --- 1. the sequence --------------------------------------------------------
+mkimg "$IMG"
+expect 0 "migrate" migrate --key-file "$KEY" --pcrs $PCR "$IMG"
+expect_msg "Enrolled TPM keyslot 1"
+legacy_opens "$IMG" || fail "legacy key no longer opens after migrate"
+tpm_opens "$IMG" || fail "TPM does not open after migrate"
+expect 0 "status" migrate --status "$IMG"
+expect_msg "legacy keyslot: 0"
+expect_msg "TPM keyslot:    1"
+expect 0 "migrate again" migrate --key-file "$KEY" --pcrs $PCR "$IMG"
+expect_msg "Replaced the earlier TPM keyslot 1"
+[ "$(slots "$IMG")" = 2 ] || fail "after a second migrate: $(slots "$IMG") keyslots, expected 2"
+[ "$(tokens "$IMG")" = 2 ] || fail "after a second migrate: $(tokens "$IMG") tokens, expected 2"
+tpm_opens "$IMG" || fail "TPM does not open after the second migrate"
+printf 'wrong' > "$WORK/wrong"
+expect 11 "migrate with a wrong legacy key" migrate --key-file "$WORK/wrong" --pcrs $PCR "$IMG"
+
+# --finish refuses while the TPM cannot open the volume.
+extend $PCR
+expect 4 "finish with a changed PCR" migrate --finish "$IMG"
+legacy_opens "$IMG" || fail "finish removed the legacy keyslot although the TPM failed"
+expect 0 "re-seal to the new PCR value" migrate --key-file "$KEY" --pcrs $PCR "$IMG"
+expect 0 "finish" migrate --finish "$IMG"
+expect_msg "Removed legacy keyslot 0"
+legacy_opens "$IMG" && fail "the legacy key still opens after --finish"
+tpm_opens "$IMG" || fail "TPM does not open after --finish"
+expect 1 "finish twice" migrate --finish "$IMG"
+expect_msg "no migration journal"
+echo "ok: migrate, re-migrate, finish"
+
+# --- 2. kills at every write and fsync ----------------------------------------
+# cut SYSCALL N CMD...: run CMD with a SIGKILL injected at the Nth SYSCALL
+# on the image. Sets KILLED=1 if the kill happened.
+cut() {
+	local sc=$1 n=$2
+	shift 2
+	# The subshell keeps bash's "Killed" notice off the log.
+	( strace -f -o /dev/null -P "$IMG" -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" \
+		>/dev/null 2>&1; echo $? > "$WORK/cut.rc" ) 2>/dev/null
+	case $(cat "$WORK/cut.rc") in 0) KILLED=0 ;; *) KILLED=1 ;; esac
+}
+
+# check WHAT: after a cut, one of the keys opens the volume.
+check_open() {
+	legacy_opens "$IMG" || tpm_opens "$IMG" || fail "$1: the volume opens with neither key"
+}
+
+cuts=0
+for sc in write fsync; do
+	for n in $(seq 1 60); do
+		mkimg "$IMG"
+		cut "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --key-file "$KEY" --pcrs $PCR "$IMG"
+		[ "$KILLED" = 1 ] || break
+		cuts=$((cuts + 1))
+		legacy_opens "$IMG" || fail "migrate killed at $sc #$n: the legacy key no longer opens"
+		expect 0 "rerun after migrate killed at $sc #$n" migrate --key-file "$KEY" --pcrs $PCR "$IMG"
+		[ "$(slots "$IMG")" = 2 ] || fail "migrate killed at $sc #$n, rerun: $(slots "$IMG") keyslots"
+		tpm_opens "$IMG" || fail "migrate killed at $sc #$n, rerun: the TPM does not open"
+	done
+	[ "$n" -gt 1 ] || fail "migrate made no $sc call on the image: the cut test tests nothing"
+	echo "ok: migrate killed at each of $((n - 1)) ${sc}s"
+done
+
+for sc in write fsync; do
+	for n in $(seq 1 60); do
+		mkimg "$IMG"
+		expect 0 "migrate" migrate --key-file "$KEY" --pcrs $PCR "$IMG"
+		cut "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --finish "$IMG"
+		[ "$KILLED" = 1 ] || break
+		cuts=$((cuts + 1))
+		check_open "finish killed at $sc #$n"
+		tpm_opens "$IMG" || fail "finish killed at $sc #$n: the TPM no longer opens"
+		# Killed after the journal's removal reached the first header copy:
+		# the finish had happened, and a rerun finds nothing to do.
+		run migrate --finish "$IMG"
+		case "$RC:$OUT" in
+		0:*|"1:"*"no migration journal"*) ;;
+		*) fail "rerun finish after a kill at $sc #$n: exit $RC: $OUT" ;;
+		esac
+		legacy_opens "$IMG" && fail "finish killed at $sc #$n, rerun: legacy key still opens"
+		[ "$(slots "$IMG")" = 1 ] || fail "finish killed at $sc #$n, rerun: $(slots "$IMG") keyslots"
+	done
+	[ "$n" -gt 1 ] || fail "finish made no $sc call on the image"
+	echo "ok: finish killed at each of $((n - 1)) ${sc}s"
+done
+echo "PASS ($cuts kills)"
