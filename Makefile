@@ -43,7 +43,9 @@ BUILD    ?= build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-san)
 ifneq ($(CROSS_COMPILE),)
 export PKG_CONFIG_LIBDIR := /usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig
 endif
-PKG_CONFIG ?= pkg-config
+# make 4.3 does not pass exported variables to $(shell): name it here, or a
+# cross build gets the host's include directories (libcurl's are per-arch).
+PKG_CONFIG ?= $(if $(CROSS_COMPILE),PKG_CONFIG_LIBDIR=$(PKG_CONFIG_LIBDIR) )pkg-config
 
 ifeq ($(V),1)
 Q :=

@@ -623,6 +623,17 @@ static bool legacy_enabled(void)
 	return false;
 }
 
+/* Will the TPM be used at all: as a key source, or to migrate to? */
+static bool tpm_used(void)
+{
+	int i;
+
+	for (i = 0; i < cfg.nsources; i++)
+		if (cfg.sources[i] == SI_SRC_TPM2)
+			return true;
+	return cfg.migrate;
+}
+
 /* Is a configured legacy source still to come after position i? */
 static bool legacy_after(int i)
 {
@@ -959,7 +970,12 @@ int si_boot_main(void)
 	load_modules(MODULES_LATE);
 	/* The measurement is the TPM's first use: wait for it here, not only
 	 * before unsealing, or a TPM that shows up late fails the boot. */
-	if (cfg.measure != SI_MEASURE_NONE) {
+	if (cfg.measure != SI_MEASURE_NONE && !tpm_used()) {
+		/* keysources=legacy without migration: nothing will be sealed
+		 * or unsealed, so no TPM is waited for. */
+		no_tpm = true;
+		say(5, "keysources=legacy: the TPM is not used and the rootfs is not measured");
+	} else if (cfg.measure != SI_MEASURE_NONE) {
 		struct si_diag d = { { 0 } };
 		int r = wait_tpm(&d);
 

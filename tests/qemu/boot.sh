@@ -38,6 +38,19 @@
 #                 `cryptsetup open --test-passphrase --token-only` opens it
 #                 through systemd's plugin (exit 0), and fails after
 #                 `sealinit measure --pcr 16` (non-zero)
+# The legacy network fetch, against tests/legacy-server/ on the host's
+# 127.0.0.1, which the guest reaches as 10.0.2.2 through QEMU user-mode
+# networking (the names are pinned with legacy_resolve, no DNS):
+#   legacy        no TPM, keysources=legacy, ip=dhcp (busybox udhcpc): the
+#                 fetch unlocks the data volume and the boot switches root
+#   legacy-stall  the server accepts and never answers: the boot fails within
+#                 the configured deadline, naming it
+#   legacy-nonet  no network interface at all: fails within net_timeout
+#   legacy-wrongca  the server's certificate is from another CA: TLS fails
+#   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
+#                 unlocked by the network, TPM keyslot enrolled; boot 2, with
+#                 no network device and migrate_finish=yes: unlocked by the TPM
+#                 alone, legacy keyslot removed (checked on the host)
 # Every failure scenario checks that sealinit printed its FAILED line once
 # on the console and once in the kernel log (/dev/kmsg),
 # naming the cause, that no key was released, and that the failure policy
@@ -64,7 +77,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -219,7 +232,7 @@ boot() {
 	done
 	t0=$EPOCHREALTIME
 	qemu_start "$arch" "$KDIR/vmlinuz" "${INITRD:-$A/initrd.cpio.gz}" \
-		"roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $append" "$LOG"
+		"roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $append" "$LOG" "${QEMU_EXTRA[@]}"
 	RC=0
 	qemu_wait || RC=$?
 	DUR=$(qemu_elapsed "$t0" "$EPOCHREALTIME")
@@ -633,6 +646,179 @@ sc_systemd_plugin() {
 	grep -a 'SEALINIT-TEST: systemd-plugin-after-extend-output: ' "$LOG" | head -n 2 |
 		sed "s/^SEALINIT-TEST: systemd-plugin-after-extend-output: /info  $arch systemd-plugin: after extend: /"
 	verdict "$arch" systemd-plugin "systemd 254's token plugin opened the sealinit-enrolled disk (PCRs $pcrs), exit $(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-exit'); after PCR 16 extend exit $v (${DUR} s)"
+}
+
+# --- the legacy network fetch -----------------------------------------------------
+QEMU_EXTRA=()
+LEGACY_MAC=52:54:00:5e:a1:01
+LEGACY_FOR=""
+# legacy_prepare: once per arch: certificates, the server state holding the
+# data volume's passphrase as the resource, a server with the right
+# certificate and one with a certificate from another CA, and the legacy
+# initramfs (busybox for udhcpc, virtio_net, the CA and the credentials).
+legacy_prepare() {
+	local arch=$1 L=$A/legacy-server name cert
+	[ "$LEGACY_FOR" = "$arch" ] && return 0
+	LEGACY_ERR=""
+	rm -rf "$L"
+	mkdir -p "$L"
+	bash "$REPO/tests/legacy-server/mkcerts.sh" "$L/pki" >"$L/mkcerts.log" 2>&1 ||
+		{ LEGACY_ERR="mkcerts: $(tail -n 2 "$L/mkcerts.log")"; return 1; }
+	printf 'boot test password\n' >"$L/password"
+	printf 'email=fleet-device@example.test\npassword=boot test password\n' >"$L/cred"
+	chmod 600 "$L/cred"
+	/usr/bin/python3 "$REPO/tests/legacy-server/provision.py" "$L/state" --email fleet-device@example.test \
+		--password-file "$L/password" --fingerprint "mac:eth0=$LEGACY_MAC" --salt qemu-salt \
+		--resource data --secret-file "$IMG_RECOVERY_KEY" >/dev/null 2>"$L/provision.err" ||
+		{ LEGACY_ERR="provision: $(tail -n 2 "$L/provision.err")"; return 1; }
+	: >"$L/mode"
+	for name in good rogue; do
+		cert=server
+		[ "$name" = rogue ] && cert=rogue
+		/usr/bin/python3 "$REPO/tests/legacy-server/server.py" --state "$L/state" \
+			--cert "$L/pki/$cert.pem" --key "$L/pki/$cert.key" --mode-file "$L/mode" \
+			--log "$L/$name.log" --ready-file "$L/$name.ready" 2>>"$L/server.err" &
+		QEMU_HELPER_PIDS+=($!)
+		for _ in $(seq 200); do [ -s "$L/$name.ready" ] && break; sleep 0.025; done
+		[ -s "$L/$name.ready" ] || { LEGACY_ERR="server $name did not start: $(tail -n 2 "$L/server.err")"; return 1; }
+	done
+	printf '%s\n' root=/dev/vda hashdev=/dev/vdc data=/dev/vdb mount=/var/lib/sealdata \
+		pcr=15 pcrs=15 failure=poweroff legacy_resource=data \
+		legacy_ca=/etc/sealinit/legacy-ca.pem legacy_fingerprint=mac:eth0 \
+		legacy_connect_timeout=3000 legacy_timeout=4000 legacy_retries=1 legacy_deadline=8000 \
+		net_timeout=8000 >"$L/sealinit.conf"
+	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$L/sealinit.conf" --busybox yes \
+		--add "$L/pki/ca.pem:/etc/sealinit/legacy-ca.pem" --add "$L/cred:/etc/sealinit/legacy.cred" \
+		--out "$L/initrd.cpio.gz" >"$L/mkinitramfs.log" 2>&1 ||
+		{ LEGACY_ERR="mkinitramfs: $(tail -n 3 "$L/mkinitramfs.log")"; return 1; }
+	echo "info  $arch legacy: server on 127.0.0.1 (guest: 10.0.2.2), initramfs with busybox + libcurl $(($(stat -c %s "$L/initrd.cpio.gz") >> 10)) KiB"
+	LEGACY_FOR=$arch
+}
+# legacy_append SERVER: the kernel command line naming SERVER's ports.
+legacy_append() {
+	local L=$A/legacy-server api cdn
+	api=$(sed -n 's/^api_port=//p' "$L/$1.ready")
+	cdn=$(sed -n 's/^cdn_port=//p' "$L/$1.ready")
+	echo "sealinit.legacy_api=https://api.legacy.test:$api sealinit.legacy_resolve=api.legacy.test:$api:10.0.2.2,cdn.legacy.test:$cdn:10.0.2.2"
+}
+net_on() { QEMU_EXTRA=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$LEGACY_MAC"); }
+net_off() { QEMU_EXTRA=(); }
+# legacy_scenario NAME: prepare, or fail the scenario; then new_scenario.
+legacy_scenario() {
+	if ! legacy_prepare "$ARCH"; then
+		problem "legacy setup: $LEGACY_ERR"
+		verdict "$ARCH" "$1" ""
+		return 1
+	fi
+	new_scenario "$1"
+	LEGACY_INITRD=$A/legacy-server/initrd.cpio.gz
+}
+# What an unlock by the network shows.
+expect_unlocked_legacy() {
+	local v
+	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
+	chk "sealinit FAILED: $(failed_line "$LOG")" not qemu_grep "$LOG" '^sealinit: FAILED'
+	chk "guest-init did not finish" qemu_grep "$LOG" 'SEALINIT-TEST: done'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
+	chk "marker '$v', want '$IMG_MARKER'" [ "$v" = "$IMG_MARKER" ]
+	chk "not unlocked via legacy" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via legacy'
+	chk "no verified key material" qemu_grep "$LOG" '^sealinit: legacy key opened keyslot 0'
+	v=$(grep -ac -- "$IMG_MARKER" "$S/data.img")
+	chk "data.img holds the marker in plaintext ($v hits)" [ "$v" = 0 ]
+}
+# Seconds from sealinit's start to power-down: SECONDS <= LIMIT.
+bounded_by() {
+	local t0 t1 dt
+	t0=$(sealinit_start "$LOG") t1=$(powerdown_at "$LOG")
+	if [ -z "$t0" ] || [ -z "$t1" ]; then
+		problem "no sealinit start or power-down timestamp in the log"
+		return
+	fi
+	dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	chk "power down ${dt} s after sealinit started, more than the configured $1 s + 15 s" \
+		awk -v d="$dt" -v t="$1" 'BEGIN { exit !(d <= t + 15) }'
+	BOUND_DT=$dt
+}
+
+sc_legacy() {
+	local arch=$1
+	legacy_scenario legacy || return
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=legacy ip=dhcp" notpm $(std_disks)
+	net_off
+	expect_unlocked_legacy
+	chk "no DHCP lease line" qemu_grep "$LOG" '^sealinit: legacy: network up: eth0 10\.0\.2\.15'
+	chk "the TPM was waited for" not qemu_grep "$LOG" 'waiting for TPM'
+	grep -aE '^sealinit: \[ *[0-9.]+\] legacy: ' "$LOG" | sed "s/^sealinit: /info  $arch legacy: /"
+	verdict "$arch" legacy "no TPM; DHCP, login, small part, CDN part, verified; marker read in the new root (${DUR} s)"
+}
+
+sc_legacy_stall() {
+	local arch=$1
+	legacy_scenario legacy-stall || return
+	echo stall-api >"$A/legacy-server/mode"
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.device_timeout=$DEV_TIMEOUT_MS ip=dhcp" notpm $(std_disks)
+	net_off
+	: >"$A/legacy-server/mode"
+	expect_failure 'legacy: network deadline passed \(.*deadline of 8000 ms'
+	# The TPM wait, the network, the fetch's deadline.
+	bounded_by $(( (DEV_TIMEOUT_MS + 8000 + 8000) / 1000 ))
+	verdict "$arch" legacy-stall "'${FAILED_LINE:0:160}'; powered down ${BOUND_DT:-?} s after sealinit started (${DUR} s)"
+}
+
+sc_legacy_nonet() {
+	local arch=$1
+	legacy_scenario legacy-nonet || return
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=legacy sealinit.net_timeout=3000 ip=dhcp" notpm $(std_disks)
+	expect_failure 'legacy: network unavailable \(no network interface'
+	bounded_by 3
+	verdict "$arch" legacy-nonet "'${FAILED_LINE}'; powered down ${BOUND_DT:-?} s after sealinit started (${DUR} s)"
+}
+
+sc_legacy_wrongca() {
+	local arch=$1
+	legacy_scenario legacy-wrongca || return
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append rogue) sealinit.keysources=legacy ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off" \
+		notpm $(std_disks)
+	net_off
+	expect_failure 'legacy: TLS verification failed'
+	verdict "$arch" legacy-wrongca "static ip=; '${FAILED_LINE:0:160}' (${DUR} s)"
+}
+
+sc_migrate() {
+	local arch=$1 v
+	legacy_scenario migrate || return
+	# A volume never enrolled, and a TPM that has never seen it.
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	rm -rf "$S/tpm"
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.migrate=yes ip=dhcp" tpm $(std_disks)
+	net_off
+	expect_unlocked_legacy
+	chk "boot 1: tpm2 did not report the missing token" qemu_grep "$LOG" '^sealinit: tpm2: no systemd-tpm2 token'
+	chk "boot 1: no migration line" qemu_grep "$LOG" '^sealinit: migrated: TPM keyslot 1 enrolled'
+	v=$(timeout 60 cryptsetup luksDump "$S/data.img" | grep -cE '^  [0-9]+: systemd-tpm2')
+	chk "boot 1: $v systemd-tpm2 tokens on the volume, want 1" [ "$v" = 1 ]
+	mv "$LOG" "$S/serial-boot1.log"
+	# Boot 2: no network device at all.
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.migrate_finish=yes" tpm $(std_disks)
+	expect_unlocked
+	chk "boot 2: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
+	chk "boot 2: no migration-finished line" qemu_grep "$LOG" '^sealinit: migration finished: legacy keyslot 0 removed'
+	chk "boot 2: the legacy key still opens the volume" \
+		not timeout 60 cryptsetup open --test-passphrase --key-file "$IMG_RECOVERY_KEY" "$S/data.img"
+	verdict "$arch" migrate "boot 1 legacy + TPM enrolled; boot 2 without network: TPM unlock, legacy keyslot removed (${DUR} s)"
 }
 
 # --- main ---------------------------------------------------------------------

@@ -284,13 +284,16 @@ qemu_grep() { grep -aqE -- "$2" "$1"; }
 # Kernel messages may share a serial line with ours, so match anywhere.
 qemu_value() { grep -aoE -- "$2=[^[:space:]]*" "$1" | tail -n1 | sed "s/^$2=//"; }
 
-# qemu_cleanup: end every QEMU and swtpm started here (by PID), remove temp
-# dirs. Safe to call twice.
+# qemu_cleanup: end every QEMU, swtpm and helper server started here (by
+# PID; a test adds its servers to QEMU_HELPER_PIDS), remove temp dirs. Safe
+# to call twice.
+QEMU_HELPER_PIDS=()
 qemu_cleanup() {
 	local pid d
 	for pid in "${QEMU_PIDS[@]}"; do _qemu_stop_pid "$pid"; done
 	for pid in "${QEMU_SWTPM_PIDS[@]}"; do _qemu_stop_pid "$pid"; done
-	QEMU_PIDS=() QEMU_SWTPM_PIDS=()
+	for pid in "${QEMU_HELPER_PIDS[@]}"; do _qemu_stop_pid "$pid"; done
+	QEMU_PIDS=() QEMU_SWTPM_PIDS=() QEMU_HELPER_PIDS=()
 	if [ -z "${QEMU_KEEP:-}" ]; then
 		for d in "${QEMU_TMPDIRS[@]}"; do rm -rf "$d"; done
 	else
