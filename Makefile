@@ -54,8 +54,9 @@ Q := @
 endif
 
 PKGS_TPM2 := tss2-esys tss2-mu tss2-rc tss2-tctildr
-PKGS      := libcryptsetup json-c blkid $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2)) \
-	$(if $(filter y,$(CONFIG_LEGACY_NET)),libcurl)
+PKGS      := libcryptsetup json-c blkid $(if $(filter y,$(CONFIG_TPM2)),$(PKGS_TPM2))
+# libcurl: headers only; legacy.c dlopen()s it.
+PKGS_CFLAGS := $(PKGS) $(if $(filter y,$(CONFIG_LEGACY_NET)),libcurl)
 
 WARN     := -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 SEC      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -63,7 +64,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SAN      := $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) -DSEALINIT_VERSION='"$(VERSION)"' $(WARN) $(SEC) $(SAN) -MMD -MP \
 	-I$(BUILD)/include -Isrc $(patsubst "%",%,$(CONFIG_EXTRA_CFLAGS)) \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS_CFLAGS) 2>/dev/null)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # mbedcrypto statically: only the SHA-256 and PBKDF2 code we use comes along,
 # instead of a 514 KiB shared library in every initramfs.

@@ -10,7 +10,9 @@
  *   resource     = AES-256-CBC-decrypt(small || big), after its SHA-256 matched
  */
 #include <ctype.h>
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -33,6 +35,55 @@
 #define CREDS_FILE_MAX 4096
 #define FP_VALUE_MAX   128
 #define BACKOFF_MS     250
+
+/* ---- libcurl, loaded on first use ---------------------------------------
+ * dlopen()ed rather than linked: a boot that unlocks by TPM never loads
+ * libcurl and its ~35 libraries (measured in bench/boot). */
+static struct {
+	void *h;
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+#define SYM(field, name) { (void **)&cu.field, name }
+
+static int curl_load(struct si_diag *d)
+{
+	static const struct { void **p; const char *name; } syms[] = {
+		SYM(global_init, "curl_global_init"), SYM(easy_init, "curl_easy_init"),
+		SYM(easy_cleanup, "curl_easy_cleanup"), SYM(easy_reset, "curl_easy_reset"),
+		SYM(easy_setopt, "curl_easy_setopt"), SYM(easy_perform, "curl_easy_perform"),
+		SYM(easy_getinfo, "curl_easy_getinfo"), SYM(easy_strerror, "curl_easy_strerror"),
+		SYM(slist_append, "curl_slist_append"), SYM(slist_free_all, "curl_slist_free_all"),
+	};
+	size_t i;
+
+	if (cu.h)
+		return 0;
+	cu.h = dlopen(SI_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	if (!cu.h) {
+		si_diag_set(d, "cannot load " SI_LIBCURL " (is it in the initramfs?): %.150s", dlerror());
+		return -SI_EUNSUPPORTED;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].p = dlsym(cu.h, syms[i].name);
+		if (!*syms[i].p) {
+			si_diag_set(d, SI_LIBCURL " lacks %s", syms[i].name);
+			dlclose(cu.h);
+			cu.h = NULL;
+			return -SI_EUNSUPPORTED;
+		}
+	}
+	return 0;
+}
 
 /* ---- the hardware fingerprint ---------------------------------------- */
 
@@ -417,7 +468,7 @@ static int classify(struct fetch *f, CURLcode cc, const struct sink *s, const ch
 	*transient = false;
 	switch (cc) {
 	case CURLE_OK:
-		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
+		cu.easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status == 200)
 			return 0;
 		if (status == 401) {
@@ -449,7 +500,7 @@ static int classify(struct fetch *f, CURLcode cc, const struct sink *s, const ch
 		return -SI_EDNS;
 	case CURLE_COULDNT_CONNECT:
 		*transient = true;
-		curl_easy_getinfo(f->curl, CURLINFO_OS_ERRNO, &oserr);
+		cu.easy_getinfo(f->curl, CURLINFO_OS_ERRNO, &oserr);
 		si_diag_set(d, "%s: %s: %s", what, host, f->errbuf);
 		if (oserr == ENETUNREACH || oserr == EHOSTUNREACH || oserr == EADDRNOTAVAIL)
 			return -SI_ENETDOWN;
@@ -479,7 +530,7 @@ static int classify(struct fetch *f, CURLcode cc, const struct sink *s, const ch
 	default:
 		break;
 	}
-	si_diag_set(d, "%s: %s: %s", what, host, f->errbuf[0] ? f->errbuf : curl_easy_strerror(cc));
+	si_diag_set(d, "%s: %s: %s", what, host, f->errbuf[0] ? f->errbuf : cu.easy_strerror(cc));
 	return -SI_ECONNECT;
 }
 
@@ -488,34 +539,43 @@ static void set_common(struct fetch *f, long timeout_ms)
 	CURL *h = f->curl;
 	long conn = f->c->connect_timeout_ms < timeout_ms ? f->c->connect_timeout_ms : timeout_ms;
 
-	curl_easy_reset(h);  /* keeps the connection and TLS session caches */
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, f->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");  /* no proxy from the environment */
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	cu.easy_reset(h);  /* keeps the connection and TLS session caches */
+	cu.easy_setopt(h, CURLOPT_ERRORBUFFER, f->errbuf);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	cu.easy_setopt(h, CURLOPT_PROXY, "");  /* no proxy from the environment */
+	cu.easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* Trust only what the initramfs carries: the bundle and/or the pin,
 	 * never a system store. The host name is always checked. */
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_setopt(h, CURLOPT_CAPATH, NULL);
 	if (f->c->ca[0]) {
-		curl_easy_setopt(h, CURLOPT_CAINFO, f->c->ca);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		cu.easy_setopt(h, CURLOPT_CAINFO, f->c->ca);
+		cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	} else {
 		/* Pin only: the server's key is the anchor (a self-signed
 		 * certificate is fine); the pin below is always enforced. */
-		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		cu.easy_setopt(h, CURLOPT_CAINFO, NULL);
+		cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 	}
 	if (f->c->pin[0])
-		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, f->c->pin);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, conn);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "sealinit/" SEALINIT_VERSION);
+		cu.easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, f->c->pin);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, conn);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "sealinit/" SEALINIT_VERSION);
 	if (f->resolve)
-		curl_easy_setopt(h, CURLOPT_RESOLVE, f->resolve);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+		cu.easy_setopt(h, CURLOPT_RESOLVE, f->resolve);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+}
+
+/* The deadline passed: say so, keeping the last attempt's error. */
+static void deadline_passed(struct fetch *f, struct si_diag *d)
+{
+	char last[sizeof(d->msg)];
+
+	memcpy(last, d->msg, sizeof(last));  /* not vsnprintf from itself */
+	si_diag_set(d, "deadline of %d ms passed; last: %.180s", f->c->deadline_ms, last);
 }
 
 /*
@@ -541,27 +601,26 @@ static int request(struct fetch *f, const char *what, const char *url, const cha
 				si_diag_set(d, "%s: the deadline of %d ms passed before %s was asked",
 					    what, f->c->deadline_ms, host);
 			else
-				si_diag_set(d, "deadline of %d ms passed; last: %.180s",
-					    f->c->deadline_ms, d->msg);
+				deadline_passed(f, d);
 			return -SI_ETIMEOUT;
 		}
 		if (left < t)
 			t = (long)left;
 		set_common(f, t);
-		curl_easy_setopt(f->curl, CURLOPT_URL, url);
+		cu.easy_setopt(f->curl, CURLOPT_URL, url);
 		if (post) {
-			curl_easy_setopt(f->curl, CURLOPT_POSTFIELDS, post);
-			curl_easy_setopt(f->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+			cu.easy_setopt(f->curl, CURLOPT_POSTFIELDS, post);
+			cu.easy_setopt(f->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
 		}
 		if (hdrs)
-			curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(f->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
-		curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, s);
+			cu.easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdrs);
+		cu.easy_setopt(f->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
+		cu.easy_setopt(f->curl, CURLOPT_WRITEDATA, s);
 		si_wipe(s->p, s->len);
 		s->len = 0;
 		s->over = false;
 		f->errbuf[0] = '\0';
-		cc = curl_easy_perform(f->curl);
+		cc = cu.easy_perform(f->curl);
 		r = classify(f, cc, s, what, host, &transient, d);
 		if (r == 0)
 			return 0;
@@ -569,16 +628,14 @@ static int request(struct fetch *f, const char *what, const char *url, const cha
 		s->len = 0;
 		left = f->deadline - now_ms();
 		if (transient && left < 1) {
-			si_diag_set(d, "deadline of %d ms passed; last: %.180s", f->c->deadline_ms,
-				    d->msg);
+			deadline_passed(f, d);
 			return -SI_ETIMEOUT;
 		}
 		if (!transient || attempt >= f->c->retries)
 			return r;
 		t = (long)BACKOFF_MS << attempt;
 		if (left <= t) {
-			si_diag_set(d, "deadline of %d ms passed; last: %.180s", f->c->deadline_ms,
-				    d->msg);
+			deadline_passed(f, d);
 			return -SI_ETIMEOUT;
 		}
 		flog(f, "%s failed (%s); retry %d of %d in %ld ms", what, d->msg, attempt + 1,
@@ -644,9 +701,9 @@ static struct curl_slist *parse_resolve(const char *spec, struct si_diag *d)
 
 	snprintf(buf, sizeof(buf), "%s", spec);
 	for (e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-		n = curl_slist_append(l, e);
+		n = cu.slist_append(l, e);
 		if (!n) {
-			curl_slist_free_all(l);
+			cu.slist_free_all(l);
 			si_diag_set(d, "out of memory");
 			return NULL;
 		}
@@ -697,7 +754,10 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 		goto out;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f.curl = curl_easy_init())) {
+	r = curl_load(d);
+	if (r < 0)
+		goto out;
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f.curl = cu.easy_init())) {
 		si_diag_set(d, "cannot initialise libcurl");
 		r = -ENOMEM;
 		goto out;
@@ -714,11 +774,11 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 	url_host(c->api, host, sizeof(host));
 	flog(&f, "logging in to %s", host);
 	snprintf(url, sizeof(url), "%.*s/v1/auth/login", (int)alen, c->api);
-	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
 	sink = (struct sink){ .p = s->json, .cap = SI_LEGACY_JSON_MAX };
 	r = hdrs ? request(&f, "login", url, s->body, hdrs, &sink, d) : -ENOMEM;
 	si_wipe(s->body, sizeof(s->body));
-	curl_slist_free_all(hdrs);
+	cu.slist_free_all(hdrs);
 	hdrs = NULL;
 	if (r < 0)
 		goto out;
@@ -731,9 +791,9 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 	flog(&f, "requesting resource %s for fingerprint %.16s...", c->resource, fphex);
 	snprintf(url, sizeof(url), "%.*s/v1/resources/%s/small", (int)alen, c->api, c->resource);
 	snprintf(s->auth, sizeof(s->auth), "Authorization: Bearer %s", s->login.token);
-	hdrs = curl_slist_append(NULL, s->auth);
+	hdrs = cu.slist_append(NULL, s->auth);
 	snprintf(s->body, sizeof(s->body), "X-Hardware-Fingerprint: %s", fphex);
-	h2 = hdrs ? curl_slist_append(hdrs, s->body) : NULL;
+	h2 = hdrs ? cu.slist_append(hdrs, s->body) : NULL;
 	si_wipe(s->auth, sizeof(s->auth));
 	if (!h2) {
 		r = -ENOMEM;
@@ -801,10 +861,12 @@ out:
 		si_wipe(ct, ct_len);
 		free(ct);
 	}
-	curl_slist_free_all(hdrs);
-	curl_slist_free_all(f.resolve);
+	if (cu.h) {
+		cu.slist_free_all(hdrs);
+		cu.slist_free_all(f.resolve);
+	}
 	if (f.curl)
-		curl_easy_cleanup(f.curl);
+		cu.easy_cleanup(f.curl);
 	if (s) {
 		si_secret_free(s->creds);
 		si_secret_free(s);

@@ -20,6 +20,7 @@ struct si_diag;
 #define SI_LEGACY_TOKEN_MAX   512
 #define SI_LEGACY_URL_MAX     512
 #define SI_LEGACY_FP_MAX      512           /* the fingerprint string */
+#define SI_LIBCURL            "libcurl.so.4" /* dlopen()ed by legacy.c */
 
 struct si_legacy_cfg {
 	char api[SI_LEGACY_URL_MAX];   /* https://host[:port][/prefix] */
