@@ -130,6 +130,27 @@ else
 	echo "note: unshare -n unavailable, DNS case not run"
 fi
 
+# --- unprivileged, as in the loader container ---------------------------------
+# No root, no CAP_IPC_LOCK (the default 8 MiB RLIMIT_MEMLOCK), the files
+# owned by that user: the fetch itself needs no privilege.
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	legacy_server_start
+	U=$(mktemp -d /tmp/sealinit-nobody.XXXXXX)
+	trap 'rm -rf "$U"; legacy_server_stop; cleanup' EXIT
+	cp "$WORK/pki/ca.pem" "$WORK/serial" "$U/"
+	cp "$WORK/cred" "$U/cred"
+	legacy_config "$U/conf" "legacy_ca=$U/ca.pem" "legacy_credentials=$U/cred" "legacy_fingerprint=file:$WORK/serial"
+	chown -R nobody "$U"
+	chmod 755 "$U" "$WORK"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		sh -c "ulimit -l 8192; '$SEALINIT' legacy-fetch --config '$U/conf' --key-file - > '$U/key'"
+	[ "$RC" = 0 ] || fail "as nobody: exit $RC: $OUT"
+	cmp -s "$U/key" "$WORK/legacy-key" || fail "as nobody: the key differs"
+	echo "ok: unprivileged user, key to stdout"
+	chmod 700 "$WORK"
+	legacy_server_stop
+fi
+
 # --- local checks: credentials, fingerprint, config ---------------------------
 legacy_server_start
 legacy_config "$CONF"
