@@ -80,7 +80,7 @@ MAIN_OBJS := $(BUILD)/src/main.o
 SEALINIT  := $(BUILD)/sealinit
 
 UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg \
-	$(if $(filter y,$(CONFIG_LEGACY_NET)),test_legacy)
+	$(if $(filter y,$(CONFIG_LEGACY_NET)),test_legacy test_legacy_parse)
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \

@@ -45,7 +45,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 static int set_sources(struct si_bootcfg *c, const char *v)
 {
 	char buf[64], *save = NULL, *t;
-	enum si_keysource s[SI_MAX_SOURCES];
+	enum si_keysource s[SI_MAX_SOURCES] = { 0 };
 	int n = 0, i;
 
 	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))

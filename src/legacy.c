@@ -87,18 +87,37 @@ static int curl_load(struct si_diag *d)
 
 /* ---- the hardware fingerprint ---------------------------------------- */
 
+/* The whole file, or -EFBIG when it does not fit: a fingerprint value is
+ * never silently cut. */
 static int read_small_file(const char *path, char *out, size_t size)
 {
-	ssize_t n;
+	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	n = read(fd, out, size - 1);
+	for (;;) {
+		ssize_t n = read(fd, out + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1) {
+			char c;
+
+			n = read(fd, &c, 1);
+			close(fd);
+			return n > 0 ? -EFBIG : (out[len] = '\0', 0);
+		}
+	}
 	close(fd);
-	if (n < 0)
-		return -errno;
-	out[n] = '\0';
+	out[len] = '\0';
 	return 0;
 }
 
@@ -122,7 +141,7 @@ int si_legacy_fingerprint(const char *sources, const char *root, char *out, size
 			n = snprintf(path, sizeof(path), "%s/proc/device-tree/serial-number", root);
 		else if (!strcmp(name, "dmi-uuid"))
 			n = snprintf(path, sizeof(path), "%s/sys/class/dmi/id/product_uuid", root);
-		else if (!strncmp(name, "mac:", 4) && name[4] && !strchr(name + 4, '/'))
+		else if (!strncmp(name, "mac:", 4) && name[4] && name[4] != '.' && !strchr(name + 4, '/'))
 			n = snprintf(path, sizeof(path), "%s/sys/class/net/%s/address", root, name + 4);
 		else if (!strncmp(name, "file:", 5) && name[5] == '/')
 			n = snprintf(path, sizeof(path), "%s%s", root, name + 5);
@@ -160,6 +179,10 @@ int si_legacy_fingerprint(const char *sources, const char *root, char *out, size
 			return -SI_EFINGERPRINT;
 		}
 		len += (size_t)n;
+	}
+	if (!len) {
+		si_diag_set(d, "legacy_fingerprint: no source in `%.40s'", sources);
+		return -SI_EFINGERPRINT;
 	}
 	return 0;
 }
@@ -289,10 +312,15 @@ static struct json_object *parse_object(const char *body, size_t len, const char
 static const char *get_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
+	const char *str;
 
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	str = json_object_get_string(v);
+	/* A \u0000 inside would cut the value short of what the checks see. */
+	if ((size_t)json_object_get_string_len(v) != strlen(str))
+		return NULL;
+	return str;
 }
 
 /* Printable ASCII without spaces: safe to put in a header or URL. */
