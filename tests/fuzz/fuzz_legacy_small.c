@@ -8,19 +8,10 @@
 
 #include "errors.h"
 #include "legacy.h"
+#include "../lib/testutil.h"
 
 #define BIG_MAX (1024L * 1024)
 
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

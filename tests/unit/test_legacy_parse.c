@@ -24,17 +24,8 @@
 #include "legacy_crypto.h"
 #include "net.h"
 #include "secret.h"
+#include "../lib/testutil.h"
 
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
 
 #define assert_diag(d, needle)                                                            \
 	do {                                                                              \
