@@ -47,6 +47,9 @@
 #                 the configured deadline, naming it
 #   legacy-nonet  no network interface at all: fails within net_timeout
 #   legacy-wrongca  the server's certificate is from another CA: TLS fails
+#   tpm-only      keysources=tpm2 with the legacy fetch configured and the
+#                 network up, and no TPM: fails naming the TPM, and no
+#                 request reaches the server
 #   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
 #                 unlocked by the network, TPM keyslot enrolled; boot 2, with
 #                 no network device and migrate_finish=yes: unlocked by the TPM
@@ -77,7 +80,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca migrate"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca tpm-only migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -792,6 +795,22 @@ sc_legacy_wrongca() {
 	net_off
 	expect_failure 'legacy: TLS verification failed'
 	verdict "$arch" legacy-wrongca "static ip=; '${FAILED_LINE:0:160}' (${DUR} s)"
+}
+
+sc_tpm_only() {
+	local arch=$1 before after
+	legacy_scenario tpm-only || return
+	before=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=tpm2 sealinit.device_timeout=$DEV_TIMEOUT_MS ip=dhcp" \
+		notpm $(std_disks)
+	net_off
+	after=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	expect_failure 'no TPM'
+	chk "the legacy source ran although keysources=tpm2" not qemu_grep "$LOG" '^sealinit: legacy'
+	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	verdict "$arch" tpm-only "'${FAILED_LINE}'; no request to the server (${DUR} s)"
 }
 
 sc_migrate() {
