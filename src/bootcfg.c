@@ -34,9 +34,11 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	c->failure = ENABLE_RESCUE_SHELL ? SI_FAIL_SHELL : SI_FAIL_POWEROFF;
 	c->failure_delay_s = 10;
 	c->loglevel = CONFIG_LOG_LEVEL;
-	c->sources[0] = SI_SRC_TPM2;
-	c->sources[1] = SI_SRC_LEGACY;
-	c->nsources = 2;
+	/* TPM first, the network as fallback: whichever this build has. */
+	if (ENABLE_TPM2)
+		c->sources[c->nsources++] = SI_SRC_TPM2;
+	if (ENABLE_LEGACY_NET)
+		c->sources[c->nsources++] = SI_SRC_LEGACY;
 	snprintf(c->ip, sizeof(c->ip), "dhcp");
 	c->net_timeout_ms = 15000;
 	si_legacy_cfg_defaults(&c->legacy);

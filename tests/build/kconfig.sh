@@ -34,6 +34,14 @@ sed -i 's/^CONFIG_LEGACY_NET=y/# CONFIG_LEGACY_NET is not set/' "$kc"
 KCONFIG_CONFIG=$kc make -s BUILD="$WORK/nolegacy" all >/dev/null 2>&1 || fail "no-legacy build"
 grep -q '^#define ENABLE_LEGACY_NET 0$' "$WORK/nolegacy/include/config.h" || fail "ENABLE_LEGACY_NET not 0"
 "$WORK/nolegacy/sealinit" version | grep -q 'legacy network off' || fail "version does not report legacy off"
+# Its default key sources are what it has: the board config validates, and
+# names only tpm2; an explicit legacy source is refused by name.
+out=$("$WORK/nolegacy/sealinit" boot-config --config board/qemu/sealinit.conf --cmdline "roothash=00ff" 2>&1) ||
+	fail "no-legacy build refuses the default configuration: $out"
+echo "$out" | grep -qx 'keysources=tpm2' || fail "no-legacy build: default keysources is not tpm2: $(echo "$out" | grep keysources)"
+out=$("$WORK/nolegacy/sealinit" boot-config --config board/qemu/sealinit.conf --cmdline "roothash=00ff sealinit.keysources=legacy" 2>&1) &&
+	fail "no-legacy build accepts keysources=legacy"
+echo "$out" | grep -q 'no legacy network fetch' || fail "no-legacy build: keysources=legacy message: $out"
 
 # menuconfig in a real terminal: it shows the menu, and saving writes the file.
 if command -v tmux >/dev/null; then
