@@ -4,7 +4,8 @@
 # values the Makefile reads out of .config.
 #   scripts/build-initramfs.sh ARCH SEALINIT OUT
 # Environment: MODULES, LATE_MODULES, EXTRA_FILES, KERNEL_DIR (empty:
-# Debian's cloud kernel, fetched), BOOT_CONFIG, BUSYBOX (y/n).
+# Debian's cloud kernel, fetched), BOOT_CONFIG, BUSYBOX (y/n), COMPRESSION
+# (gzip or zstd).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 arch=$1 sealinit=$2 out=$3
@@ -26,4 +27,5 @@ for spec in ${EXTRA_FILES:-}; do extra+=(--add "$spec"); done
 exec "$REPO/initramfs/mkinitramfs" --arch "$arch" --sealinit "$sealinit" \
 	--kernel-dir "$kdir" --modules "$MODULES" --late-modules "${LATE_MODULES:-}" \
 	--config "$BOOT_CONFIG" "${extra[@]}" \
-	--busybox "$([ "${BUSYBOX:-n}" = y ] && echo yes || echo no)" --out "$out"
+	--busybox "$([ "${BUSYBOX:-n}" = y ] && echo yes || echo no)" \
+	--compress "${COMPRESSION:-gzip}" --out "$out"

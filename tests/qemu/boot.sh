@@ -693,7 +693,7 @@ legacy_prepare() {
 	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
 	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
 		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
-		--config "$L/sealinit.conf" --busybox yes \
+		--config "$L/sealinit.conf" --busybox yes --compress zstd \
 		--add "$L/pki/ca.pem:/etc/sealinit/legacy-ca.pem" --add "$L/cred:/etc/sealinit/legacy.cred" \
 		--out "$L/initrd.cpio.gz" >"$L/mkinitramfs.log" 2>&1 ||
 		{ LEGACY_ERR="mkinitramfs: $(tail -n 3 "$L/mkinitramfs.log")"; return 1; }
