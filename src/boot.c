@@ -56,6 +56,7 @@
 
 #define CAP_EVENT     "sealinit:cap"
 #define UDHCPC_SCRIPT EVENTLOG_DIR "/udhcpc.script"
+#define CRED_MNT      EVENTLOG_DIR "/credentials"
 
 static struct si_bootcfg cfg;
 static bool capped;  /* the cap happened in the unlock worker already */
@@ -699,6 +700,7 @@ static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
 struct legacy_job {
 	const char *datadev;
 	bool migrate;
+	char credentials[sizeof(((struct si_legacy_cfg *)0)->credentials)]; /* after mounting */
 };
 
 struct legacy_result {
@@ -721,6 +723,7 @@ static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag
 {
 	const struct legacy_job *j = arg;
 	struct legacy_result *res = out;
+	struct si_legacy_cfg lc;
 	struct si_net_cfg net;
 	struct si_luks *l = NULL;
 	uint8_t *key = NULL;
@@ -737,7 +740,9 @@ static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag
 		return r;
 	if (res->net[0])
 		say(6, "legacy: network up: %s", res->net);
-	r = si_legacy_fetch(&cfg.legacy, legacy_progress, NULL, &key, &len, d);
+	lc = cfg.legacy;
+	memcpy(lc.credentials, j->credentials, sizeof(lc.credentials));
+	r = si_legacy_fetch(&lc, legacy_progress, NULL, &key, &len, d);
 	if (r < 0)
 		return r;
 	r = si_luks_open(j->datadev, &l, d);
@@ -770,6 +775,7 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 	struct legacy_job j = { .datadev = datadev, .migrate = cfg.migrate && !no_tpm };
 	struct legacy_result res;
 	char mapped[SI_PATH_MAX + 16];
+	bool cred_mounted = false;
 	int r, budget;
 
 	(void)pos;
@@ -790,12 +796,44 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 				say(4, "udhcpc script: %s", strerror(errno));
 		}
 	}
+	/* Credentials on a config partition: mounted read-only for the fetch,
+	 * and unmounted after it. */
+	snprintf(j.credentials, sizeof(j.credentials), "%s", cfg.legacy.credentials);
+	if (cfg.legacy_credentials_dev[0]) {
+		char dev[SI_PATH_MAX];
+		unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+		if (wait_for("credentials device", cfg.legacy_credentials_dev, dev, sizeof(dev),
+			     cfg.device_timeout_ms) < 0) {
+			si_diag_set(d, "credentials device %s did not appear within %d ms",
+				    cfg.legacy_credentials_dev, cfg.device_timeout_ms);
+			return -SI_ECREDS;
+		}
+		mkdir(CRED_MNT, 0700);
+		/* ext4 keeps the file's owner and mode; vfat gets them from the
+		 * mount options: root's, 0600. */
+		if (mount(dev, CRED_MNT, "ext4", fl, NULL) < 0 &&
+		    mount(dev, CRED_MNT, "vfat", fl, "uid=0,gid=0,fmask=0177,dmask=0077") < 0) {
+			si_diag_set(d, "mounting the credentials device %s (ext4 or vfat): %s", dev,
+				    strerror(errno));
+			return -SI_ECREDS;
+		}
+		cred_mounted = true;
+		if (snprintf(j.credentials, sizeof(j.credentials), CRED_MNT "%s",
+			     cfg.legacy.credentials) >= (int)sizeof(j.credentials)) {
+			umount2(CRED_MNT, MNT_DETACH);
+			si_diag_set(d, "legacy_credentials: path too long");
+			return -SI_ECREDS;
+		}
+	}
 	/* The worker's hard bound: network bring-up, the fetch's own deadline,
 	 * then the keyslot's KDF and, when migrating, the TPM enrollment. */
 	budget = cfg.net_timeout_ms + cfg.legacy.deadline_ms + 30000 +
 		 (j.migrate ? 2 * cfg.tpm_timeout_ms : 0);
 	memset(&res, 0, sizeof(res));
 	r = si_worker_run(legacy_work, &j, &res, sizeof(res), budget, NULL, NULL, d);
+	if (cred_mounted && umount2(CRED_MNT, MNT_DETACH) < 0)
+		say(4, "unmounting %s: %s", CRED_MNT, strerror(errno));
 	snprintf(mapped, sizeof(mapped), "/dev/mapper/%s", cfg.data_name);
 	if (r < 0 && access(mapped, F_OK) == 0) {
 		/* The volume opened, then the migration overran: the journal

@@ -330,6 +330,10 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		c->migrate_pcrs = 0;  /* empty: the measured PCR */
 		r = *v ? si_pcrs_parse(v, &c->migrate_pcrs, &pd) : 0;
 		expect = "PCR numbers joined by '+' or ',', or empty";
+	} else if (!strcmp(key, "legacy_credentials_dev")) {
+		r = (*v ? check_devspec(v) : 0) ?: set_str(c->legacy_credentials_dev,
+							  sizeof(c->legacy_credentials_dev), v);
+		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=, or empty";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = set_legacy(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
@@ -493,13 +497,14 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		      "keysources=%s%s%s\nip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\n"
 		      "migrate_pcrs=%s\nlegacy_api=%s\nlegacy_resource=%s\nlegacy_ca=%s\n"
 		      "legacy_pin=%s\nlegacy_fingerprint=%s\nlegacy_credentials=%s\n"
+		      "legacy_credentials_dev=%s\n"
 		      "legacy_resolve=%s\nlegacy_connect_timeout=%d\nlegacy_timeout=%d\n"
 		      "legacy_retries=%d\nlegacy_deadline=%d\nlegacy_big_max=%ld\n",
 		      srcnames[c->sources[0]], c->nsources > 1 ? "," : "",
 		      c->nsources > 1 ? srcnames[c->sources[1]] : "", c->ip, c->net_timeout_ms,
 		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
 		      c->migrate_pcrs ? mpcrs : "", l->api, l->resource, l->ca, l->pin,
-		      l->fingerprint, l->credentials, l->resolve, l->connect_timeout_ms,
+		      l->fingerprint, l->credentials, c->legacy_credentials_dev, l->resolve, l->connect_timeout_ms,
 		      l->timeout_ms, l->retries, l->deadline_ms, l->big_max);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }

@@ -47,6 +47,9 @@
 #                 the configured deadline, naming it
 #   legacy-nonet  no network interface at all: fails within net_timeout
 #   legacy-wrongca  the server's certificate is from another CA: TLS fails
+#   legacy-cfgpart  the credentials file on an ext4 config partition
+#                 (legacy_credentials_dev=) instead of the initramfs: unlocks;
+#                 then the same file with mode 0644: refused, naming the mode
 #   tpm-only      keysources=tpm2 with the legacy fetch configured and the
 #                 network up, and no TPM: fails naming the TPM, and no
 #                 request reaches the server
@@ -80,7 +83,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca tpm-only migrate"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -795,6 +798,31 @@ sc_legacy_wrongca() {
 	net_off
 	expect_failure 'legacy: TLS verification failed'
 	verdict "$arch" legacy-wrongca "static ip=; '${FAILED_LINE:0:160}' (${DUR} s)"
+}
+
+sc_legacy_cfgpart() {
+	local arch=$1 mode
+	legacy_scenario legacy-cfgpart || return
+	for mode in 600 644; do
+		rm -rf "$S/cfg" "$S/cfg.img"
+		mkdir -p "$S/cfg/creds"
+		cp "$A/legacy-server/cred" "$S/cfg/creds/device.cred"
+		chmod "$mode" "$S/cfg/creds/device.cred"
+		timeout 60 mke2fs -q -t ext4 -b 4096 -d "$S/cfg" "$S/cfg.img" 8M ||
+			{ problem "mke2fs of the config partition"; break; }
+		net_on
+		# shellcheck disable=SC2046
+		INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=legacy ip=dhcp sealinit.legacy_credentials_dev=/dev/vdd sealinit.legacy_credentials=/creds/device.cred" \
+			notpm $(std_disks) "$S/cfg.img:ro:config"
+		net_off
+		if [ "$mode" = 600 ]; then
+			expect_unlocked_legacy
+			mv "$LOG" "$S/serial-600.log"
+		else
+			expect_failure 'legacy credentials missing or unsafe \(.*mode 0644'
+		fi
+	done
+	verdict "$arch" legacy-cfgpart "credentials from /dev/vdd (ext4): 0600 unlocks, 0644 refused: '${FAILED_LINE:0:120}' (${DUR} s)"
 }
 
 sc_tpm_only() {

@@ -776,6 +776,7 @@ static void test_bootcfg_roundtrip(void **state)
 		"legacy_pin=sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=\n"
 		"legacy_fingerprint=dt-serial,mac:eth0,file:/etc/machine-id\n"
 		"legacy_credentials=/etc/sealinit/other.cred\n"
+		"legacy_credentials_dev=PARTLABEL=config\n"
 		"legacy_resolve=api.legacy.test:8443:10.0.2.2,cdn.legacy.test:443:10.0.2.3\n"
 		"legacy_connect_timeout=3000\n"
 		"legacy_timeout=9000\n"
@@ -793,6 +794,7 @@ static void test_bootcfg_roundtrip(void **state)
 	assert_int_equal(a.legacy.retries, 4);
 	assert_int_equal(a.legacy.big_max, 4194304);
 	assert_int_equal(a.migrate_pcrs, 1u << 7 | 1u << 15);
+	assert_string_equal(a.legacy_credentials_dev, "PARTLABEL=config");
 	roundtrip(&a);
 	/* Values back to empty also round-trip: empty api, no migrate PCRs. */
 	assert_int_equal(si_bootcfg_parse_file(&a, "legacy_api=\nmigrate_pcrs=\nlegacy_ca=\nip=off\n", &d), 0);
