@@ -644,7 +644,7 @@ static bool legacy_after(int i)
 	return false;
 }
 
-static int finish_migration(const char *datadev, int keyslot)
+static void finish_migration(const char *datadev, int keyslot)
 {
 	struct si_migrate_finish_opts o = {
 		.device = datadev, .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
@@ -654,24 +654,21 @@ static int finish_migration(const char *datadev, int keyslot)
 	int r, removed;
 
 	r = si_migrate_finish(&o, &removed, &d);
-	if (r == -ENOENT)
-		return 0;
 	if (r < 0)
 		say(4, "migrate_finish: %s: %s (the legacy keyslot stays)", si_strerror(r), d.msg);
 	else if (removed >= 0)
 		say(5, "migration finished: legacy keyslot %d removed", removed);
-	return r;
 }
 
 static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
 {
-	/* Cap on failure too, unless the legacy source follows: a migration
-	 * after it must seal to the PCRs as they are before the cap. */
+	/* Cap on failure too, unless a migration may follow through the
+	 * legacy source: it must seal to the PCRs as they are before the cap. */
 	struct si_unlock_opts o = {
 		.device = datadev, .name = cfg.data_name, .tcti = cfg.tcti,
 		.timeout_ms = cfg.tpm_timeout_ms, .get_pin = console_pin,
 		.cap_mask = cfg.cap_pcrs, .cap_event = CAP_EVENT,
-		.cap_only_on_success = legacy_after(pos),
+		.cap_only_on_success = cfg.migrate && legacy_after(pos),
 	};
 	struct si_unlock_result res;
 	int r;
@@ -691,8 +688,8 @@ static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
 	if (r == 0) {
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
-		if (cfg.migrate_finish)
-			(void)finish_migration(datadev, res.keyslot);
+		if (cfg.migrate_finish && res.journal)
+			finish_migration(datadev, res.keyslot);
 	}
 	return r;
 }
@@ -782,19 +779,6 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 	if (!ENABLE_LEGACY_NET || !cfg.legacy.api[0]) {
 		si_diag_set(d, "not configured (no legacy_api)");
 		return 1;
-	}
-	/* Symlink udhcpc's lease script to ourselves (main.c dispatches on
-	 * the name). */
-	{
-		char self[SI_PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (n > 0) {
-			self[n] = '\0';
-			unlink(UDHCPC_SCRIPT);
-			if (symlink(self, UDHCPC_SCRIPT) < 0)
-				say(4, "udhcpc script: %s", strerror(errno));
-		}
 	}
 	/* Credentials on a config partition: mounted read-only for the fetch,
 	 * and unmounted after it. */

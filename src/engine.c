@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "luks.h"
+#include "migrate.h"
 #include "pcrs.h"
 #include "secret.h"
 #include "token.h"
@@ -182,6 +183,17 @@ static int cap(const struct si_unlock_opts *o, struct si_tpm **tpm)
 	return r;
 }
 
+static int has_journal(struct si_luks *luks)
+{
+	const char *json;
+	int id;
+
+	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++)
+		if (si_luks_token_json(luks, id, SI_MIGRATION_TOKEN, &json) == 0)
+			return 1;
+	return 0;
+}
+
 static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
 			 struct si_diag *d)
 {
@@ -222,6 +234,9 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 		if (r == 0) {
 			res->token = id;
 			res->keyslot = tok->keyslot;
+			/* From the header already loaded: the boot stage's
+			 * migrate_finish reads the volume again only when needed. */
+			res->journal = has_journal(luks);
 			goto out;
 		}
 		/* Remember the first failure: with one token it is the answer. */

@@ -60,6 +60,7 @@ struct si_unlock_result {
 	int keyslot;
 	unsigned int tpm_commands;  /* of the unlock, not counting the cap */
 	int capped;                 /* 1 when every PCR of cap_mask was capped */
+	int journal;                /* the volume has a migration journal (migrate.h) */
 };
 
 /* Runs in a child process under o->timeout_ms (worker.h): a TPM that

@@ -153,20 +153,12 @@ static int ask_pin(void *ctx, char *buf, size_t size)
 	return r;
 }
 
-/* A key file: the whole content is the passphrase, as cryptsetup reads it. */
-static int read_key_file(const char *path, char *buf, size_t size, size_t *len)
+/* A key: all of fd's content is the passphrase, as cryptsetup reads it. */
+static int read_key_fd(int fd, char *buf, size_t size, size_t *len)
 {
-	struct stat st;
 	size_t n = 0;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
 	for (;;) {
 		ssize_t k = read(fd, buf + n, size - n);
 
@@ -184,10 +176,27 @@ static int read_key_file(const char *path, char *buf, size_t size, size_t *len)
 			break;
 		}
 	}
-	close(fd);
 	*len = n;
 	if (r == 0 && n == 0)
 		r = -ENODATA;
+	return r;
+}
+
+/* A key file: a regular file, not followed through a symlink. */
+static int read_key_file(const char *path, char *buf, size_t size, size_t *len)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	r = read_key_fd(fd, buf, size, len);
+	close(fd);
 	return r;
 }
 
@@ -424,7 +433,7 @@ static int cmd_migrate(int argc, char **argv)
 			printf("The legacy keyslot of %s was already removed; journal cleared\n", o.device);
 		return 0;
 	}
-	if (load_config("migrate", config, !!key_file ? false : true, &c) < 0)
+	if (load_config("migrate", config, !key_file, &c) < 0)
 		return EXIT_USAGE;
 	if (!pcrs) {
 		o.pcr_mask = c.migrate_pcrs ? c.migrate_pcrs : UINT32_C(1) << c.measure_pcr;
@@ -435,7 +444,7 @@ static int cmd_migrate(int argc, char **argv)
 		key = si_secret_alloc(KEYFILE_MAX);
 		if (!key)
 			return fail("migrate", -ENOMEM, NULL);
-		r = !strcmp(key_file, "-") ? read_key_file("/dev/stdin", (char *)key, KEYFILE_MAX, &len)
+		r = !strcmp(key_file, "-") ? read_key_fd(STDIN_FILENO, (char *)key, KEYFILE_MAX, &len)
 					   : read_key_file(key_file, (char *)key, KEYFILE_MAX, &len);
 		if (r < 0) {
 			si_secret_free(key);

@@ -273,7 +273,25 @@ static int run_udhcpc(const char *iface, const char *script, double deadline, st
 			    "(CONFIG_INITRAMFS_BUSYBOX), or a static ip=");
 		return -SI_ENETDOWN;
 	}
-	snprintf(tries, sizeof(tries), "%d", (int)(left / 1000 > 1 ? (left / 1000) % 1000 : 1));
+	/* udhcpc's lease script is sealinit itself, under that name (main.c
+	 * dispatches on it). */
+	{
+		char self[256];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n <= 0) {
+			si_diag_set(d, "cannot find our own executable for udhcpc's script");
+			return -SI_ENETDOWN;
+		}
+		self[n] = '\0';
+		unlink(script);
+		if (symlink(self, script) < 0) {
+			si_diag_set(d, "linking udhcpc's script %s: %s", script, strerror(errno));
+			return -SI_ENETDOWN;
+		}
+	}
+	/* One discover a second until the deadline, which bounds it anyway. */
+	snprintf(tries, sizeof(tries), "%d", left < 2000 ? 1 : left > 600000 ? 600 : (int)(left / 1000));
 	pid = fork();
 	if (pid < 0) {
 		si_diag_set(d, "fork: %s", strerror(errno));

@@ -30,8 +30,9 @@ struct si_net_cfg {
 int si_net_parse(const char *spec, struct si_net_cfg *n, struct si_diag *d);
 
 /* Bring the interface up and configure it, all within timeout_ms: waiting
- * for the interface to appear, DHCP included. udhcpc_script is the program
- * udhcpc runs with the lease (sealinit itself, under that name). */
+ * for the interface to appear, DHCP included. For DHCP, udhcpc_script is
+ * made a symlink to this executable, which udhcpc runs with the lease;
+ * its name must end in `udhcpc.script' (main.c dispatches on it). */
 int si_net_up(const struct si_net_cfg *n, int timeout_ms, const char *udhcpc_script,
 	      char *summary, size_t size, struct si_diag *d);
 
