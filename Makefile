@@ -70,18 +70,25 @@ ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # instead of a 514 KiB shared library in every initramfs.
 LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 
-# Library-like core: never prints, returns codes.
-core-y                  := errors.o secret.o b64.o pcrs.o policy.o luks.o engine.o worker.o bootcfg.o boot.o \
-			   legacy_cfg.o net.o migrate.o
-core-$(CONFIG_TPM2)     += tpm.o token.o
-core-$(CONFIG_LEGACY_NET) += legacy_crypto.o legacy.o
+# Three layers, dependencies one way: cli -> boot -> core (tests/build/layers.sh).
+# core/ never prints and returns codes; boot/ is PID 1; cli/ is the command line.
+core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o core/pcrs.o \
+			     core/worker.o core/luks.o core/kv.o core/bootcfg.o core/legacy/cfg.o \
+			     core/legacy/net.o
+core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o \
+			     core/tpm/tpm.o core/tpm/policy.o core/tpm/pcr.o
+core-$(CONFIG_LEGACY_NET) += core/legacy/crypto.o core/legacy/client.o core/legacy/unlock.o
+boot-y := $(patsubst src/%.c,%.o,$(wildcard src/boot/*.c))
+cli-y  := $(patsubst src/%.c,%.o,$(wildcard src/cli/*.c))
 CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
-MAIN_OBJS := $(BUILD)/src/main.o
+MAIN_OBJS := $(addprefix $(BUILD)/src/,$(boot-y) $(cli-y))
 SEALINIT  := $(BUILD)/sealinit
 
-UNIT_TESTS := test_token test_pcrs test_policy test_b64 test_bootcfg \
-	$(if $(filter y,$(CONFIG_LEGACY_NET)),test_legacy test_legacy_parse)
-UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+# Unit tests link the core only; each follows the features it tests.
+unit-y                    := test_pcrs test_b64 test_bootcfg test_hash
+unit-$(CONFIG_TPM2)       += test_token test_policy
+unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
+UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
 	check unit-tests demo demo-host bench fuzz deps help print-build initramfs
@@ -181,7 +188,7 @@ help:
 	@echo "Defconfigs:"; for f in configs/*_defconfig; do echo "  $$(basename $$f)"; done
 	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
+-include $(CORE_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 print-build:
 	@echo $(BUILD)

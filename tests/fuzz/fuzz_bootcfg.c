@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bootcfg.h"
-#include "errors.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

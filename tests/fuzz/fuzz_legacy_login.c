@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
-#include "legacy.h"
-#include "legacy_crypto.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/legacy/crypto.h"
 #include "../lib/testutil.h"
 
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
-#include "legacy.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
 #include "../lib/testutil.h"
 
 #define BIG_MAX (1024L * 1024)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
-#include "net.h"
+#include "core/errors.h"
+#include "core/legacy/net.h"
 
 #define SPEC_CAP 300
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "errors.h"
-#include "pcrs.h"
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
-#include "token.h"
+#include "core/errors.h"
+#include "core/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,14 +11,14 @@ mkdir -p "$out"
 make -s --no-print-directory "$(make -s --no-print-directory print-build)/include/config.h" >/dev/null
 inc="-I$(make -s --no-print-directory print-build)/include -Isrc"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE"
-# bootcfg.c calls into legacy_cfg.c (defaults) and net.c (ip=).
-core="src/token.c src/b64.c src/pcrs.c src/errors.c src/bootcfg.c src/legacy_cfg.c src/net.c"
+# bootcfg.c calls into kv.c (values), legacy/cfg.c (legacy_* keys) and legacy/net.c (ip=).
+core="src/core/token.c src/core/b64.c src/core/pcrs.c src/core/errors.c src/core/kv.c src/core/bootcfg.c src/core/legacy/cfg.c src/core/legacy/net.c"
 libs="$(pkg-config --cflags --libs json-c tss2-mu)"
-# The legacy parsers: legacy.c only includes curl's headers (it dlopen()s
+# The legacy parsers: legacy/client.c only includes curl's headers (it dlopen()s
 # libcurl, so no -lcurl); mbedcrypto statically, as the Makefile links it.
 # The quotes in SEALINIT_VERSION reach the compiler as they are (no shell
 # removes them after the expansion): a string literal, as the Makefile's.
-legacy_src="src/legacy.c src/legacy_crypto.c src/policy.c src/secret.c"
+legacy_src="src/core/legacy/client.c src/core/legacy/crypto.c src/core/hash.c src/core/secret.c"
 legacy_libs="-DSEALINIT_VERSION=\"fuzz\" $(pkg-config --cflags libcurl) -l:libmbedcrypto.a"
 rc=0
 for t in token pcrs bootcfg legacy_login legacy_small net_ip; do

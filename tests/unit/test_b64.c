@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "b64.h"
+#include "core/b64.h"
 
 /* RFC 4648 section 10 */
 static void test_rfc4648(void **state)

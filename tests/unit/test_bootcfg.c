@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bootcfg.h"
-#include "errors.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
 
 static const char file[] =
 	"# sealinit.conf\n"

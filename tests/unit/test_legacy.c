@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "b64.h"
-#include "legacy_crypto.h"
+#include "core/b64.h"
+#include "core/legacy/crypto.h"
 
 static const struct si_legacy_creds creds = {
 	"ops@example.com", "hunter2", "serial:1423021234567", "azaion-salt-v1"

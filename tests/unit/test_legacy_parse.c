@@ -17,13 +17,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "b64.h"
-#include "bootcfg.h"
-#include "errors.h"
-#include "legacy.h"
-#include "legacy_crypto.h"
-#include "net.h"
-#include "secret.h"
+#include "core/b64.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/legacy/crypto.h"
+#include "core/legacy/net.h"
+#include "core/secret.h"
 #include "../lib/testutil.h"
 
 
@@ -794,7 +794,7 @@ static void test_bootcfg_roundtrip(void **state)
 	assert_int_equal(a.legacy.retries, 4);
 	assert_int_equal(a.legacy.big_max, 4194304);
 	assert_int_equal(a.migrate_pcrs, 1u << 7 | 1u << 15);
-	assert_string_equal(a.legacy_credentials_dev, "PARTLABEL=config");
+	assert_string_equal(a.legacy.credentials_dev, "PARTLABEL=config");
 	roundtrip(&a);
 	/* Values back to empty also round-trip: empty api, no migrate PCRs. */
 	assert_int_equal(si_bootcfg_parse_file(&a, "legacy_api=\nmigrate_pcrs=\nlegacy_ca=\nip=off\n", &d), 0);

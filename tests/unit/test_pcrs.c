@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errors.h"
-#include "pcrs.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
 
 static void test_valid(void **state)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "b64.h"
-#include "policy.h"
+#include "core/b64.h"
+#include "core/tpm/policy.h"
 
 struct vec {
 	const char *what;

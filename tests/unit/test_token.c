@@ -11,9 +11,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "b64.h"
-#include "errors.h"
-#include "token.h"
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/token.h"
 
 /* systemd-cryptenroll 252 --tpm2-pcrs=7+16 against swtpm */
 static const char tok_systemd252[] =

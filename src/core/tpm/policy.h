@@ -33,12 +33,4 @@ void si_policy_marshal_selection(uint8_t out[10], uint16_t bank, uint32_t mask);
 int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,
 		   uint8_t auth[32]);
 
-int si_sha256(const void *data, size_t len, uint8_t out[32]);
-
-/* SHA-256 of everything readable from fd. *done (optional) counts the bytes
- * read, also on error; progress (optional) is called after each chunk.
- * Returns 0 or -errno of the failed read. */
-int si_sha256_fd(int fd, uint8_t out[32], uint64_t *done,
-		 void (*progress)(void *ctx, uint64_t done), void *ctx);
-
 #endif

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "engine.h"
-#include "errors.h"
-#include "luks.h"
-#include "migrate.h"
-#include "token.h"
+#include "core/enroll.h"
+#include "core/unlock.h"
+#include "core/errors.h"
+#include "core/luks.h"
+#include "core/migrate.h"
+#include "core/token.h"
 
 static int get_slot(struct json_object *o, const char *key, int *out)
 {
@@ -168,10 +168,6 @@ int si_migrate(const struct si_migrate_opts *o, struct si_migrate_result *res, s
 
 	memset(res, 0, sizeof(*res));
 	res->legacy_keyslot = res->tpm_keyslot = res->replaced_keyslot = res->cleaned_keyslot = -1;
-	if (!ENABLE_TPM2) {
-		si_diag_set(d, "this build has no TPM2 support");
-		return -SI_EUNSUPPORTED;
-	}
 	r = si_luks_open(o->device, &l, d);
 	if (r < 0)
 		return r;

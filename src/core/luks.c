@@ -7,8 +7,8 @@
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 
-#include "errors.h"
-#include "luks.h"
+#include "core/errors.h"
+#include "core/luks.h"
 
 struct si_luks {
 	struct crypt_device *cd;

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef SEALINIT_LEGACY_H
-#define SEALINIT_LEGACY_H
+#ifndef SEALINIT_LEGACY_CLIENT_H
+#define SEALINIT_LEGACY_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/legacy/cfg.h"
 
 struct si_diag;
 
 /*
  * The legacy split-key fetch (docs/legacy-protocol.md). Every wire detail
  * of the contract (paths, headers, JSON fields, how parts join) lives in
- * legacy.c; the rest of sealinit asks only "get me the key material" and
+ * client.c; the rest of sealinit asks only "get me the key material" and
  * gets the plaintext resource, in locked memory, or one code from
  * errors.h naming the way it failed.
  */
@@ -18,29 +20,8 @@ struct si_diag;
 #define SI_LEGACY_SMALL_MAX   3072          /* the contract's cap on the small part */
 #define SI_LEGACY_JSON_MAX    (16 * 1024)   /* any API response */
 #define SI_LEGACY_TOKEN_MAX   512
-#define SI_LEGACY_URL_MAX     512
 #define SI_LEGACY_FP_MAX      512           /* the fingerprint string */
-#define SI_LIBCURL            "libcurl.so.4" /* dlopen()ed by legacy.c */
-
-struct si_legacy_cfg {
-	char api[SI_LEGACY_URL_MAX];   /* https://host[:port][/prefix] */
-	char resource[64];             /* the resource id for this device */
-	char ca[256];                  /* PEM CA bundle; empty: pin only */
-	char pin[256];                 /* curl pinned key: sha256//BASE64[;sha256//...] */
-	char fingerprint[256];         /* source list: dt-serial,dmi-uuid,mac:IFACE,file:PATH */
-	char credentials[256];         /* root-only file: email= and password= lines */
-	char resolve[256];             /* HOST:PORT:ADDR[,...], as curl --resolve */
-	int connect_timeout_ms;        /* per request, TCP + TLS handshake */
-	int timeout_ms;                /* per request, whole transfer */
-	int retries;                   /* extra attempts per request on transient errors */
-	int deadline_ms;               /* the whole fetch */
-	long big_max;                  /* cap on the CDN part, bytes */
-};
-
-void si_legacy_cfg_defaults(struct si_legacy_cfg *c);
-
-/* Cross-field checks: an API URL, a resource, a trust anchor. */
-int si_legacy_cfg_validate(const struct si_legacy_cfg *c, struct si_diag *d);
+#define SI_LIBCURL            "libcurl.so.4" /* dlopen()ed by client.c */
 
 /* Progress for the one place that prints: a step starting or failing. */
 typedef void (*si_legacy_log_fn)(void *ctx, const char *msg);

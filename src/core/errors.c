@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "errors.h"
+#include "core/errors.h"
 
 void si_diag_set(struct si_diag *d, const char *fmt, ...)
 {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "errors.h"
-#include "pcrs.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
 
 int si_pcrs_parse(const char *s, uint32_t *mask, struct si_diag *diag)
 {

@@ -7,10 +7,10 @@
 #include <json-c/json.h>
 #include <tss2/tss2_mu.h>
 
-#include "b64.h"
-#include "errors.h"
-#include "pcrs.h"
-#include "token.h"
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
+#include "core/token.h"
 
 /* The first and only TPM2 alg ids the primary key may use. */
 #define ALG_RSA 0x0001

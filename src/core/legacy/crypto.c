@@ -5,9 +5,9 @@
 #include <mbedtls/aes.h>
 #include <mbedtls/sha512.h>
 
-#include "legacy_crypto.h"
-#include "policy.h"
-#include "secret.h"
+#include "core/legacy/crypto.h"
+#include "core/hash.h"
+#include "core/secret.h"
 
 int si_legacy_derive(const struct si_legacy_creds *c, uint8_t key[32], uint8_t iv[16])
 {

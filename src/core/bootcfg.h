@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "legacy.h"
+#include "core/legacy/cfg.h"
 
 struct si_diag;
 
@@ -51,9 +51,6 @@ struct si_bootcfg {
 	char ip[256];
 	int net_timeout_ms;
 	struct si_legacy_cfg legacy;
-	/* A config partition holding the credentials file; empty: the file is
-	 * in the initramfs. legacy.credentials is then a path inside it. */
-	char legacy_credentials_dev[SI_PATH_MAX];
 	/* Migration (docs/migration.md): after a legacy unlock, enroll the
 	 * TPM with migrate_pcrs; migrate_finish removes the legacy keyslot
 	 * once the TPM has unlocked the volume. */

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "b64.h"
+#include "core/b64.h"
 
 /* Branch-free 6-bit value to base64 character: no table indexed by secret
  * data, so the keyslot passphrase leaks nothing through the cache. */

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "secret.h"
-#include "worker.h"
+#include "core/errors.h"
+#include "core/secret.h"
+#include "core/worker.h"
 
 #define PIN_MAX 256
 #define OUT_MAX 2048
@@ -91,12 +91,12 @@ int si_worker_get_pin(void *worker, char *buf, size_t size)
 
 static void child(int to_parent, int from_parent, si_work_fn fn, void *arg)
 {
-	struct si_worker w = { to_parent, from_parent };
+	struct si_worker self = { to_parent, from_parent };
 	struct result_msg msg;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = MSG_RESULT;
-	msg.r = fn(arg, &w, msg.out, &msg.diag);
+	msg.r = fn(arg, &self, msg.out, &msg.diag);
 	(void)write_all(to_parent, &msg, sizeof(msg));
 	_exit(0);
 }
@@ -123,15 +123,14 @@ static int answer_pin(int fd, si_ask_fn ask, void *ctx)
 	return r;
 }
 
-int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int deadline_ms,
-		  si_ask_fn ask_pin, void *ask_ctx, struct si_diag *d)
+int si_worker_run(const struct si_work *w, struct si_diag *d)
 {
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, status, r;
-	long long budget = deadline_ms, start;
+	long long budget = w->deadline_ms, start;
 	struct result_msg msg;
 	pid_t pid;
 
-	if (out_size > OUT_MAX)
+	if (w->out_size > OUT_MAX || !w->noun || w->timeout_code >= 0)
 		return -EINVAL;
 	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		r = -errno;
@@ -145,7 +144,7 @@ int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int dead
 	if (pid == 0) {
 		close(up[0]);
 		close(down[1]);
-		child(up[1], down[0], fn, arg);
+		child(up[1], down[0], w->fn, w->arg);
 	}
 	close(up[1]);
 	close(down[0]);
@@ -165,8 +164,8 @@ int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int dead
 		if (n <= 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			si_diag_set(d, "TPM did not answer within %d ms", deadline_ms);
-			r = -SI_ENOTPM;
+			si_diag_set(d, "%s did not answer within %d ms", w->noun, w->deadline_ms);
+			r = w->timeout_code;
 			goto out;
 		}
 		budget -= now_ms() - start;
@@ -174,7 +173,7 @@ int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int dead
 			goto died;
 		if (type == MSG_PIN_REQUEST) {
 			/* The person at the console is not the TPM: stop the clock. */
-			if (answer_pin(down[1], ask_pin, ask_ctx) < 0)
+			if (answer_pin(down[1], w->ask_pin, w->ask_ctx) < 0)
 				goto died;
 			continue;
 		}
@@ -186,15 +185,15 @@ int si_worker_run(si_work_fn fn, void *arg, void *out, size_t out_size, int dead
 		waitpid(pid, &status, 0);
 		if (d)
 			*d = msg.diag;
-		if (out && out_size)
-			memcpy(out, msg.out, out_size);
+		if (w->out && w->out_size)
+			memcpy(w->out, msg.out, w->out_size);
 		r = msg.r;
 		goto out;
 	}
 died:
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	si_diag_set(d, "the TPM worker died (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+	si_diag_set(d, "the worker for %s died (%s %d)", w->noun, WIFSIGNALED(status) ? "signal" : "status",
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	r = -EIO;
 out:

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +20,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot.h"
-#include "bootcfg.h"
+#include "boot/boot.h"
+#include "core/bootcfg.h"
 #include "config.h"
-#include "engine.h"
-#include "errors.h"
-#include "legacy.h"
-#include "luks.h"
-#include "migrate.h"
-#include "net.h"
-#include "pcrs.h"
-#include "policy.h"
-#include "secret.h"
+#include "core/enroll.h"
+#include "core/legacy/unlock.h"
+#include "core/tpm/pcr.h"
+#include "core/unlock.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/luks.h"
+#include "core/migrate.h"
+#include "core/legacy/net.h"
+#include "core/pcrs.h"
+#include "core/hash.h"
+#include "core/secret.h"
 
 #define EXIT_USAGE   2
 #define KEYFILE_MAX  (64 * 1024)
@@ -232,47 +237,80 @@ static void print_progress(void *ctx, const char *msg)
 	fprintf(stderr, "%s %s: %s\n", prog, (const char *)ctx, msg);
 }
 
-/* Write a key where --key-file says: `-' is standard output (never a
- * terminal), anything else a new file of mode 0600. */
-static int write_key(const char *cmd, const char *path, const uint8_t *key, size_t len)
-{
-	int fd, r = 0;
+/*
+ * Where --key-file says the key goes: `-' is standard output (never a
+ * terminal); anything else a new file of mode 0600 that appears under its
+ * name only once the key in it is verified (O_TMPFILE, then linkat), or,
+ * where the filesystem has no O_TMPFILE, one made with O_EXCL and removed
+ * again on failure. Returns the fd, or -1 after printing why.
+ */
+struct key_out {
+	const char *path;
+	int fd;
+	bool tmpfile;   /* unnamed until key_out_commit() */
+};
 
+static int key_out_open(const char *cmd, const char *path, struct key_out *k)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	k->path = path;
+	k->tmpfile = false;
 	if (!strcmp(path, "-")) {
 		if (isatty(STDOUT_FILENO)) {
 			fprintf(stderr, "%s %s: refusing to write a key to a terminal\n", prog, cmd);
-			return EXIT_USAGE;
+			return -1;
 		}
-		fd = STDOUT_FILENO;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
-			return 1;
-		}
+		return k->fd = STDOUT_FILENO;
 	}
-	while (len) {
-		ssize_t k = write(fd, key, len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			r = 1;
-			fprintf(stderr, "%s %s: writing %s: %s\n", prog, cmd, path, strerror(errno));
-			break;
-		}
-		key += k;
-		len -= (size_t)k;
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(EEXIST));
+		return k->fd = -1;
 	}
-	if (fd != STDOUT_FILENO && close(fd) < 0 && !r) {
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	k->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (k->fd >= 0) {
+		k->tmpfile = true;
+		return k->fd;
+	}
+	k->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (k->fd < 0)
 		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
+	return k->fd;
+}
+
+/* ok: the key was written and verified; give it its name. Otherwise
+ * nothing stays behind. Returns 0, or 1 after printing why. */
+static int key_out_close(const char *cmd, struct key_out *k, bool ok)
+{
+	char proc[64];
+	int r = 0;
+
+	if (k->fd < 0 || k->fd == STDOUT_FILENO)
+		return 0;
+	if (ok && k->tmpfile) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", k->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, k->path, AT_SYMLINK_FOLLOW) < 0) {
+			fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, k->path, strerror(errno));
+			r = 1;
+		}
+	}
+	if (close(k->fd) < 0 && ok && !r) {
+		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, k->path, strerror(errno));
 		r = 1;
 	}
+	if ((!ok || r) && !k->tmpfile)
+		unlink(k->path);
+	k->fd = -1;
 	return r;
 }
 
-/* The legacy key from the network, as the boot stage fetches it. */
-static int fetch_legacy(const char *cmd, const struct si_bootcfg *c, uint8_t **key, size_t *len)
+/* The legacy key source (core/legacy/unlock.h), as the boot stage runs it
+ * but on a network that is already up. */
+static int legacy_unlock(const char *cmd, const struct si_bootcfg *c, struct si_legacy_unlock_opts *o,
+			 struct si_legacy_unlock_result *res)
 {
 	struct si_diag d = { { 0 } };
 	double t0 = now_ms();
@@ -287,11 +325,14 @@ static int fetch_legacy(const char *cmd, const struct si_bootcfg *c, uint8_t **k
 		fprintf(stderr, "%s %s: configuration: %s\n", prog, cmd, d.msg);
 		return EXIT_USAGE;
 	}
-	r = si_legacy_fetch(&c->legacy, print_progress, (void *)cmd, key, len, &d);
+	o->cfg = &c->legacy;
+	o->log = print_progress;
+	o->log_ctx = (void *)cmd;
+	r = si_legacy_unlock(o, res, &d);
 	if (r < 0)
 		return fail(cmd, r, &d);
-	fprintf(stderr, "%s %s: key material verified (%zu bytes) in %.0f ms\n", prog, cmd, *len,
-		now_ms() - t0);
+	fprintf(stderr, "%s %s: key material verified (%zu bytes) in %.0f ms\n", prog, cmd,
+		res->key_len, now_ms() - t0);
 	return 0;
 }
 
@@ -304,11 +345,10 @@ static int cmd_legacy_fetch(int argc, char **argv)
 		{ 0 }
 	};
 	const char *config = "/etc/sealinit.conf", *key_file = NULL, *dev = NULL, *name = NULL;
+	struct si_legacy_unlock_opts o = { .key_fd = -1 };
+	struct si_legacy_unlock_result res;
+	struct key_out ko = { .fd = -1 };
 	struct si_bootcfg c;
-	struct si_luks *l = NULL;
-	struct si_diag d = { { 0 } };
-	uint8_t *key = NULL;
-	size_t len = 0;
 	int ch, r, test = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -331,29 +371,21 @@ static int cmd_legacy_fetch(int argc, char **argv)
 		return usage_error("legacy-fetch", "%s", "--test activates nothing; drop NAME");
 	if (load_config("legacy-fetch", config, true, &c) < 0)
 		return EXIT_USAGE;
-	r = fetch_legacy("legacy-fetch", &c, &key, &len);
+	if (key_file && key_out_open("legacy-fetch", key_file, &ko) < 0)
+		return EXIT_USAGE;
+	o.device = dev;
+	o.name = name;
+	o.key_fd = ko.fd;
+	r = legacy_unlock("legacy-fetch", &c, &o, &res);
+	r = key_out_close("legacy-fetch", &ko, r == 0) ?: r;
 	if (r)
 		return r;
-	if (dev) {
-		r = si_luks_open(dev, &l, &d);
-		if (r == 0)
-			r = si_luks_activate(l, name, -1, (const char *)key, len, &d);
-		si_luks_close(l);
-		if (r < 0) {
-			si_secret_free(key);
-			return fail("legacy-fetch", r, &d);
-		}
-		if (name)
-			printf("Unlocked %s as /dev/mapper/%s (legacy keyslot %d)\n", dev, name, r);
-		else
-			printf("The legacy key opens keyslot %d of %s (test only, nothing activated)\n",
-			       r, dev);
-		r = 0;
-	}
-	if (key_file)
-		r = write_key("legacy-fetch", key_file, key, len);
-	si_secret_free(key);
-	return r;
+	if (dev && name)
+		printf("Unlocked %s as /dev/mapper/%s (legacy keyslot %d)\n", dev, name, res.keyslot);
+	else if (dev)
+		printf("The legacy key opens keyslot %d of %s (test only, nothing activated)\n",
+		       res.keyslot, dev);
+	return 0;
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -440,6 +472,8 @@ static int cmd_migrate(int argc, char **argv)
 	} else if (si_pcrs_parse(pcrs, &o.pcr_mask, &d) < 0) {
 		return usage_error("migrate", "--pcrs: %s", d.msg);
 	}
+	o.tcti = cm.tcti;
+	o.timeout_ms = cm.timeout_ms;
 	if (key_file) {
 		key = si_secret_alloc(KEYFILE_MAX);
 		if (!key)
@@ -451,17 +485,26 @@ static int cmd_migrate(int argc, char **argv)
 			fprintf(stderr, "%s migrate: --key-file %s: %s\n", prog, key_file, strerror(-r));
 			return EXIT_USAGE;
 		}
+		o.passphrase = (const char *)key;
+		o.passphrase_len = len;
+		r = si_migrate(&o, &res, &d);
+		si_secret_free(key);
 	} else {
-		r = fetch_legacy("migrate", &c, &key, &len);
+		/* From the network: the fetch, the check of which keyslot the
+		 * key opens and the enrollment, in one worker. */
+		struct si_legacy_unlock_opts lo = {
+			.device = o.device, .key_fd = -1, .migrate = true, .tcti = o.tcti,
+			.tpm_timeout_ms = o.timeout_ms, .migrate_pcrs = o.pcr_mask,
+		};
+		struct si_legacy_unlock_result lr;
+
+		r = legacy_unlock("migrate", &c, &lo, &lr);
 		if (r)
 			return r;
+		r = lr.migrate_r;
+		res = lr.mres;
+		d = lr.mdiag;
 	}
-	o.tcti = cm.tcti;
-	o.timeout_ms = cm.timeout_ms;
-	o.passphrase = (const char *)key;
-	o.passphrase_len = len;
-	r = si_migrate(&o, &res, &d);
-	si_secret_free(key);
 	if (r < 0)
 		return fail("migrate", r, &d);
 	if (res.cleaned_keyslot >= 0)

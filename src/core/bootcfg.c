@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bootcfg.h"
+#include "core/bootcfg.h"
 #include "config.h"
-#include "errors.h"
-#include "net.h"
-#include "pcrs.h"
+#include "core/errors.h"
+#include "core/kv.h"
+#include "core/legacy/net.h"
+#include "core/pcrs.h"
 
 #define LINE_MAX_LEN 1024
 #define CMDLINE_MAX  4096
@@ -75,57 +76,6 @@ static int set_sources(struct si_bootcfg *c, const char *v)
 	return 0;
 }
 
-static int set_bool(const char *v, bool *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int set_str(char *dst, size_t size, const char *v)
-{
-	if (strlen(v) >= size)
-		return -E2BIG;
-	/* Zero the tail too: one value, one representation. */
-	memset(dst, 0, size);
-	memcpy(dst, v, strlen(v));
-	return 0;
-}
-
-static int set_num(const char *v, long min, long max, long *out)
-{
-	char *end;
-	long n;
-
-	if (!*v || *v == '+' || *v == ' ')
-		return -EINVAL;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-/* A device spec: a /dev path, or TAG=value for the tags the boot stage
- * resolves (docs/boot.md). */
-static int check_devspec(const char *v)
-{
-	static const char *const tags[] = { "PARTLABEL=", "PARTUUID=", "UUID=", "LABEL=" };
-	size_t i;
-
-	if (v[0] == '/')
-		return 0;
-	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-		if (strncmp(v, tags[i], strlen(tags[i])) == 0 && v[strlen(tags[i])])
-			return 0;
-	return -EINVAL;
-}
-
 static int is_hex(const char *v)
 {
 	size_t n = strlen(v), i;
@@ -137,57 +87,6 @@ static int is_hex(const char *v)
 		      (v[i] >= 'A' && v[i] <= 'F')))
 			return 0;
 	return 1;
-}
-
-/* legacy_* keys; -ENOENT for an unknown one. */
-static int set_legacy(struct si_legacy_cfg *l, const char *key, const char *v, const char **expect)
-{
-	long n;
-	int r = -EINVAL;
-
-	if (!strcmp(key, "api")) {
-		r = !*v || (!strncmp(v, "https://", 8) && v[8]) ? set_str(l->api, sizeof(l->api), v)
-							      : -EINVAL;
-		*expect = "an https:// URL, or empty";
-	} else if (!strcmp(key, "resource")) {
-		r = set_str(l->resource, sizeof(l->resource), v);
-		*expect = "a resource id";
-	} else if (!strcmp(key, "ca")) {
-		r = !*v || v[0] == '/' ? set_str(l->ca, sizeof(l->ca), v) : -EINVAL;
-		*expect = "an absolute path to a PEM CA bundle, or empty";
-	} else if (!strcmp(key, "pin")) {
-		r = !*v || !strncmp(v, "sha256//", 8) ? set_str(l->pin, sizeof(l->pin), v) : -EINVAL;
-		*expect = "sha256//BASE64[;sha256//BASE64], or empty";
-	} else if (!strcmp(key, "fingerprint")) {
-		r = set_str(l->fingerprint, sizeof(l->fingerprint), v);
-		*expect = "sources joined by ',': dt-serial, dmi-uuid, mac:IFACE, file:/PATH";
-	} else if (!strcmp(key, "credentials")) {
-		r = v[0] == '/' ? set_str(l->credentials, sizeof(l->credentials), v) : -EINVAL;
-		*expect = "an absolute path";
-	} else if (!strcmp(key, "resolve")) {
-		r = set_str(l->resolve, sizeof(l->resolve), v);
-		*expect = "HOST:PORT:ADDR[,HOST:PORT:ADDR]";
-	} else if (!strcmp(key, "connect_timeout") || !strcmp(key, "timeout") ||
-		   !strcmp(key, "deadline")) {
-		r = set_num(v, 1, 600000, &n);
-		if (!r)
-			*(!strcmp(key, "deadline") ? &l->deadline_ms :
-			  !strcmp(key, "timeout") ? &l->timeout_ms : &l->connect_timeout_ms) = (int)n;
-		*expect = "milliseconds, 1-600000";
-	} else if (!strcmp(key, "retries")) {
-		r = set_num(v, 0, 10, &n);
-		if (!r)
-			l->retries = (int)n;
-		*expect = "0-10";
-	} else if (!strcmp(key, "big_max")) {
-		r = set_num(v, 1, 64L * 1024 * 1024, &n);
-		if (!r)
-			l->big_max = n;
-		*expect = "bytes, 1-67108864";
-	} else {
-		r = -ENOENT;
-	}
-	return r;
 }
 
 /* One key, from either source. `what` is how the user wrote the key, for
@@ -209,16 +108,16 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	}
 	if (!strcmp(key, "root")) {
 		/* empty: unset (validate says what is missing) */
-		r = (*v ? check_devspec(v) : 0) ?: set_str(c->root, sizeof(c->root), v);
-		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+		r = (*v ? si_kv_devspec(v) : 0) ?: si_kv_str(c->root, sizeof(c->root), v);
+		expect = SI_KV_DEVSPEC_EXPECT;
 	} else if (!strcmp(key, "rootfstype")) {
-		r = set_str(c->rootfstype, sizeof(c->rootfstype), v);
+		r = si_kv_str(c->rootfstype, sizeof(c->rootfstype), v);
 		expect = "a filesystem type";
 	} else if (!strcmp(key, "ro")) {
-		r = set_bool(v, &c->ro);
+		r = si_kv_bool(v, &c->ro);
 		expect = "yes or no";
 	} else if (!strcmp(key, "init")) {
-		r = v[0] == '/' ? set_str(c->init, sizeof(c->init), v) : -EINVAL;
+		r = v[0] == '/' ? si_kv_str(c->init, sizeof(c->init), v) : -EINVAL;
 		expect = "an absolute path";
 	} else if (!strcmp(key, "measure")) {
 		if (!strcmp(v, "verity"))
@@ -231,40 +130,40 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			r = -EINVAL;
 		expect = "verity, image or none";
 	} else if (!strcmp(key, "pcr")) {
-		r = set_num(v, 0, 23, &n);
+		r = si_kv_num(v, 0, 23, &n);
 		if (!r)
 			c->measure_pcr = (unsigned int)n;
 		expect = "a PCR number 0-23";
 	} else if (!strcmp(key, "roothash")) {
 		/* empty: unset */
-		r = !*v || is_hex(v) ? set_str(c->roothash, sizeof(c->roothash), v) : -EINVAL;
+		r = !*v || is_hex(v) ? si_kv_str(c->roothash, sizeof(c->roothash), v) : -EINVAL;
 		expect = "a hex root hash";
 	} else if (!strcmp(key, "hashdev")) {
 		/* empty: the hash tree follows the data on the root device */
-		r = (*v ? check_devspec(v) : 0) ?: set_str(c->hashdev, sizeof(c->hashdev), v);
-		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+		r = (*v ? si_kv_devspec(v) : 0) ?: si_kv_str(c->hashdev, sizeof(c->hashdev), v);
+		expect = SI_KV_DEVSPEC_EXPECT;
 	} else if (!strcmp(key, "hashoffset")) {
-		r = set_num(v, 0, 0x7fffffffL, &n);
+		r = si_kv_num(v, 0, 0x7fffffffL, &n);
 		if (!r)
 			c->hashoffset = (uint64_t)n;
 		expect = "a byte offset";
 	} else if (!strcmp(key, "data")) {
-		r = (*v ? check_devspec(v) : 0) ?: set_str(c->data, sizeof(c->data), v);
-		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=";
+		r = (*v ? si_kv_devspec(v) : 0) ?: si_kv_str(c->data, sizeof(c->data), v);
+		expect = SI_KV_DEVSPEC_EXPECT;
 	} else if (!strcmp(key, "name")) {
-		r = (v[0] && !strchr(v, '/')) ? set_str(c->data_name, sizeof(c->data_name), v) : -EINVAL;
+		r = (v[0] && !strchr(v, '/')) ? si_kv_str(c->data_name, sizeof(c->data_name), v) : -EINVAL;
 		expect = "a device-mapper name without '/'";
 	} else if (!strcmp(key, "mount")) {
-		r = v[0] == '/' ? set_str(c->data_mount, sizeof(c->data_mount), v) : -EINVAL;
+		r = v[0] == '/' ? si_kv_str(c->data_mount, sizeof(c->data_mount), v) : -EINVAL;
 		expect = "an absolute path inside the new root";
 	} else if (!strcmp(key, "fstype")) {
-		r = set_str(c->data_fstype, sizeof(c->data_fstype), v);
+		r = si_kv_str(c->data_fstype, sizeof(c->data_fstype), v);
 		expect = "a filesystem type";
 	} else if (!strcmp(key, "tcti")) {
-		r = strchr(v, ':') || !strcmp(v, "device") ? set_str(c->tcti, sizeof(c->tcti), v) : -EINVAL;
+		r = strchr(v, ':') || !strcmp(v, "device") ? si_kv_str(c->tcti, sizeof(c->tcti), v) : -EINVAL;
 		expect = "a TCTI spec such as device:/dev/tpmrm0";
 	} else if (!strcmp(key, "tee_supplicant")) {
-		r = !*v || v[0] == '/' ? set_str(c->tee_supplicant, sizeof(c->tee_supplicant), v) : -EINVAL;
+		r = !*v || v[0] == '/' ? si_kv_str(c->tee_supplicant, sizeof(c->tee_supplicant), v) : -EINVAL;
 		expect = "an absolute path, or empty";
 	} else if (!strcmp(key, "pcrs")) {
 		struct si_diag pd;
@@ -272,12 +171,12 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		r = si_pcrs_parse(v, &c->cap_pcrs, &pd);
 		expect = "PCR numbers joined by '+' or ','";
 	} else if (!strcmp(key, "tpm_timeout")) {
-		r = set_num(v, 1, 600000, &n);
+		r = si_kv_num(v, 1, 600000, &n);
 		if (!r)
 			c->tpm_timeout_ms = (int)n;
 		expect = "milliseconds, 1-600000";
 	} else if (!strcmp(key, "device_timeout")) {
-		r = set_num(v, 1, 600000, &n);
+		r = si_kv_num(v, 1, 600000, &n);
 		if (!r)
 			c->device_timeout_ms = (int)n;
 		expect = "milliseconds, 1-600000";
@@ -295,12 +194,12 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		expect = ENABLE_RESCUE_SHELL ? "poweroff, halt, reboot or shell"
 					     : "poweroff, halt or reboot (this build has no rescue shell)";
 	} else if (!strcmp(key, "failure_delay")) {
-		r = set_num(v, 0, 3600, &n);
+		r = si_kv_num(v, 0, 3600, &n);
 		if (!r)
 			c->failure_delay_s = (int)n;
 		expect = "seconds, 0-3600";
 	} else if (!strcmp(key, "loglevel")) {
-		r = set_num(v, 0, 7, &n);
+		r = si_kv_num(v, 0, 7, &n);
 		if (!r)
 			c->loglevel = (int)n;
 		expect = "0-7";
@@ -311,18 +210,18 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		struct si_net_cfg nc;
 		struct si_diag nd;
 
-		r = si_net_parse(v, &nc, &nd) ?: set_str(c->ip, sizeof(c->ip), v);
+		r = si_net_parse(v, &nc, &nd) ?: si_kv_str(c->ip, sizeof(c->ip), v);
 		expect = "dhcp, off, or client:server:gw:netmask:host:dev:autoconf:dns0:dns1";
 	} else if (!strcmp(key, "net_timeout")) {
-		r = set_num(v, 1, 600000, &n);
+		r = si_kv_num(v, 1, 600000, &n);
 		if (!r)
 			c->net_timeout_ms = (int)n;
 		expect = "milliseconds, 1-600000";
 	} else if (!strcmp(key, "migrate")) {
-		r = set_bool(v, &c->migrate);
+		r = si_kv_bool(v, &c->migrate);
 		expect = "yes or no";
 	} else if (!strcmp(key, "migrate_finish")) {
-		r = set_bool(v, &c->migrate_finish);
+		r = si_kv_bool(v, &c->migrate_finish);
 		expect = "yes or no";
 	} else if (!strcmp(key, "migrate_pcrs")) {
 		struct si_diag pd;
@@ -330,12 +229,8 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		c->migrate_pcrs = 0;  /* empty: the measured PCR */
 		r = *v ? si_pcrs_parse(v, &c->migrate_pcrs, &pd) : 0;
 		expect = "PCR numbers joined by '+' or ',', or empty";
-	} else if (!strcmp(key, "legacy_credentials_dev")) {
-		r = (*v ? check_devspec(v) : 0) ?: set_str(c->legacy_credentials_dev,
-							  sizeof(c->legacy_credentials_dev), v);
-		expect = "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL=, or empty";
 	} else if (!strncmp(key, "legacy_", 7)) {
-		r = set_legacy(&c->legacy, key + 7, v, &expect);
+		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
 			si_diag_set(d, "unknown key `%s'", what);
 			return -EINVAL;
@@ -475,9 +370,8 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	static const char *const measures[] = { "verity", "image", "none" };
 	static const char *const failures[] = { "poweroff", "halt", "reboot", "shell" };
 	static const char *const srcnames[] = { "", "tpm2", "legacy" };
-	const struct si_legacy_cfg *l = &c->legacy;
 	char pcrs[96], mpcrs[96];
-	int n;
+	int n, k;
 
 	si_pcrs_format(c->cap_pcrs, pcrs, sizeof(pcrs));
 	si_pcrs_format(c->migrate_pcrs, mpcrs, sizeof(mpcrs));
@@ -495,16 +389,13 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		return -ENOSPC;
 	n += snprintf(buf + n, size - (size_t)n,
 		      "keysources=%s%s%s\nip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\n"
-		      "migrate_pcrs=%s\nlegacy_api=%s\nlegacy_resource=%s\nlegacy_ca=%s\n"
-		      "legacy_pin=%s\nlegacy_fingerprint=%s\nlegacy_credentials=%s\n"
-		      "legacy_credentials_dev=%s\n"
-		      "legacy_resolve=%s\nlegacy_connect_timeout=%d\nlegacy_timeout=%d\n"
-		      "legacy_retries=%d\nlegacy_deadline=%d\nlegacy_big_max=%ld\n",
+		      "migrate_pcrs=%s\n",
 		      srcnames[c->sources[0]], c->nsources > 1 ? "," : "",
 		      c->nsources > 1 ? srcnames[c->sources[1]] : "", c->ip, c->net_timeout_ms,
 		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
-		      c->migrate_pcrs ? mpcrs : "", l->api, l->resource, l->ca, l->pin,
-		      l->fingerprint, l->credentials, c->legacy_credentials_dev, l->resolve, l->connect_timeout_ms,
-		      l->timeout_ms, l->retries, l->deadline_ms, l->big_max);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+		      c->migrate_pcrs ? mpcrs : "");
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);
+	return k < 0 ? k : 0;
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "secret.h"
+#include "core/secret.h"
 
 /* The mapping starts with this header; the caller's buffer follows it. */
 struct secret_hdr {

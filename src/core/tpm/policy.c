@@ -1,58 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/sha256.h>
 
-#include "b64.h"
-#include "policy.h"
-#include "secret.h"
+#include "core/b64.h"
+#include "core/hash.h"
+#include "core/tpm/policy.h"
+#include "core/secret.h"
 
 #define CC_POLICY_PCR        0x0000017Fu
 #define CC_POLICY_AUTH_VALUE 0x0000016Bu
 #define PIN_PBKDF2_ROUNDS    10000
-
-int si_sha256(const void *data, size_t len, uint8_t out[32])
-{
-	return mbedtls_sha256_ret(data, len, out, 0) ? -EIO : 0;
-}
-
-int si_sha256_fd(int fd, uint8_t out[32], uint64_t *done,
-		 void (*progress)(void *ctx, uint64_t done), void *ctx)
-{
-	static uint8_t buf[1 << 20];
-	mbedtls_sha256_context sha;
-	uint64_t total = 0;
-	int r = 0;
-
-	mbedtls_sha256_init(&sha);
-	mbedtls_sha256_starts_ret(&sha, 0);
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		mbedtls_sha256_update_ret(&sha, buf, (size_t)n);
-		total += (uint64_t)n;
-		if (progress)
-			progress(ctx, total);
-	}
-	if (r == 0)
-		mbedtls_sha256_finish_ret(&sha, out);
-	mbedtls_sha256_free(&sha);
-	if (done)
-		*done = total;
-	return r;
-}
 
 static void put_be32(uint8_t *p, uint32_t v)
 {

@@ -10,12 +10,12 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "config.h"
-#include "errors.h"
-#include "pcrs.h"
-#include "policy.h"
-#include "secret.h"
-#include "token.h"
-#include "tpm.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
+#include "core/tpm/policy.h"
+#include "core/secret.h"
+#include "core/token.h"
+#include "core/tpm/tpm.h"
 
 /*
  * A TCTI that wraps the real one. ESYS's synchronous calls wait for a

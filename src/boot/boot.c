@@ -31,19 +31,21 @@
 #include <blkid/blkid.h>
 #include <libcryptsetup.h>
 
-#include "b64.h"
-#include "boot.h"
-#include "bootcfg.h"
+#include "core/b64.h"
+#include "boot/boot.h"
+#include "core/bootcfg.h"
 #include "config.h"
-#include "engine.h"
-#include "errors.h"
-#include "legacy.h"
-#include "luks.h"
-#include "migrate.h"
-#include "net.h"
-#include "policy.h"
-#include "secret.h"
-#include "worker.h"
+#include "core/legacy/unlock.h"
+#include "core/tpm/pcr.h"
+#include "core/unlock.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/luks.h"
+#include "core/migrate.h"
+#include "core/legacy/net.h"
+#include "core/hash.h"
+#include "core/secret.h"
+#include "core/worker.h"
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
 #define MODULES_FILE  "/etc/sealinit/modules"
@@ -669,6 +671,7 @@ static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
 		.timeout_ms = cfg.tpm_timeout_ms, .get_pin = console_pin,
 		.cap_mask = cfg.cap_pcrs, .cap_event = CAP_EVENT,
 		.cap_only_on_success = cfg.migrate && legacy_after(pos),
+		.probe_token_type = cfg.migrate_finish ? SI_MIGRATION_TOKEN : NULL,
 	};
 	struct si_unlock_result res;
 	int r;
@@ -688,25 +691,11 @@ static int tpm2_source(int pos, const char *datadev, struct si_diag *d)
 	if (r == 0) {
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
-		if (cfg.migrate_finish && res.journal)
+		if (cfg.migrate_finish && res.probed)
 			finish_migration(datadev, res.keyslot);
 	}
 	return r;
 }
-
-struct legacy_job {
-	const char *datadev;
-	bool migrate;
-	char credentials[sizeof(((struct si_legacy_cfg *)0)->credentials)]; /* after mounting */
-};
-
-struct legacy_result {
-	int keyslot;
-	int migrate_r;                /* 1: not attempted */
-	struct si_migrate_result mres;
-	struct si_diag mdiag;
-	char net[64];
-};
 
 static void legacy_progress(void *ctx, const char *msg)
 {
@@ -714,66 +703,21 @@ static void legacy_progress(void *ctx, const char *msg)
 	say(6, "legacy: %s", msg);
 }
 
-/* In the worker: network, fetch, unlock, and the optional migration. The
- * key never leaves this process. */
-static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
-{
-	const struct legacy_job *j = arg;
-	struct legacy_result *res = out;
-	struct si_legacy_cfg lc;
-	struct si_net_cfg net;
-	struct si_luks *l = NULL;
-	uint8_t *key = NULL;
-	size_t len = 0;
-	int r;
-
-	(void)w;
-	res->keyslot = -1;
-	res->migrate_r = 1;
-	r = si_net_parse(cfg.ip, &net, d);
-	if (r == 0)
-		r = si_net_up(&net, cfg.net_timeout_ms, UDHCPC_SCRIPT, res->net, sizeof(res->net), d);
-	if (r < 0)
-		return r;
-	if (res->net[0])
-		say(6, "legacy: network up: %s", res->net);
-	lc = cfg.legacy;
-	memcpy(lc.credentials, j->credentials, sizeof(lc.credentials));
-	r = si_legacy_fetch(&lc, legacy_progress, NULL, &key, &len, d);
-	if (r < 0)
-		return r;
-	r = si_luks_open(j->datadev, &l, d);
-	if (r == 0)
-		r = si_luks_activate(l, cfg.data_name, -1, (const char *)key, len, d);
-	si_luks_close(l);
-	if (r < 0) {
-		si_secret_free(key);
-		return r;
-	}
-	res->keyslot = r;
-	if (j->migrate) {
-		struct si_migrate_opts mo = {
-			.device = j->datadev, .tcti = cfg.tcti, .timeout_ms = cfg.tpm_timeout_ms,
-			.pcr_mask = cfg.migrate_pcrs ? cfg.migrate_pcrs
-						     : UINT32_C(1) << cfg.measure_pcr,
-			.passphrase = (const char *)key, .passphrase_len = len,
-			.legacy_keyslot = res->keyslot,
-		};
-
-		say(5, "migrating: enrolling the TPM next to legacy keyslot %d", res->keyslot);
-		res->migrate_r = si_migrate(&mo, &res->mres, &res->mdiag);
-	}
-	si_secret_free(key);
-	return 0;
-}
-
 static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 {
-	struct legacy_job j = { .datadev = datadev, .migrate = cfg.migrate && !no_tpm };
-	struct legacy_result res;
+	struct si_legacy_cfg lc = cfg.legacy;
+	struct si_legacy_unlock_opts o = {
+		.cfg = &lc, .ip = cfg.ip, .net_timeout_ms = cfg.net_timeout_ms,
+		.udhcpc_script = UDHCPC_SCRIPT, .device = datadev, .name = cfg.data_name,
+		.key_fd = -1, .migrate = cfg.migrate && !no_tpm, .tcti = cfg.tcti,
+		.tpm_timeout_ms = cfg.tpm_timeout_ms,
+		.migrate_pcrs = cfg.migrate_pcrs ? cfg.migrate_pcrs : UINT32_C(1) << cfg.measure_pcr,
+		.log = legacy_progress,
+	};
+	struct si_legacy_unlock_result res;
 	char mapped[SI_PATH_MAX + 16];
 	bool cred_mounted = false;
-	int r, budget;
+	int r;
 
 	(void)pos;
 	if (!ENABLE_LEGACY_NET || !cfg.legacy.api[0]) {
@@ -782,15 +726,14 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 	}
 	/* Credentials on a config partition: mounted read-only for the fetch,
 	 * and unmounted after it. */
-	snprintf(j.credentials, sizeof(j.credentials), "%s", cfg.legacy.credentials);
-	if (cfg.legacy_credentials_dev[0]) {
+	if (cfg.legacy.credentials_dev[0]) {
 		char dev[SI_PATH_MAX];
 		unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-		if (wait_for("credentials device", cfg.legacy_credentials_dev, dev, sizeof(dev),
+		if (wait_for("credentials device", cfg.legacy.credentials_dev, dev, sizeof(dev),
 			     cfg.device_timeout_ms) < 0) {
 			si_diag_set(d, "credentials device %s did not appear within %d ms",
-				    cfg.legacy_credentials_dev, cfg.device_timeout_ms);
+				    cfg.legacy.credentials_dev, cfg.device_timeout_ms);
 			return -SI_ECREDS;
 		}
 		mkdir(CRED_MNT, 0700);
@@ -803,19 +746,14 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 			return -SI_ECREDS;
 		}
 		cred_mounted = true;
-		if (snprintf(j.credentials, sizeof(j.credentials), CRED_MNT "%s",
-			     cfg.legacy.credentials) >= (int)sizeof(j.credentials)) {
+		if (snprintf(lc.credentials, sizeof(lc.credentials), CRED_MNT "%s",
+			     cfg.legacy.credentials) >= (int)sizeof(lc.credentials)) {
 			umount2(CRED_MNT, MNT_DETACH);
 			si_diag_set(d, "legacy_credentials: path too long");
 			return -SI_ECREDS;
 		}
 	}
-	/* The worker's hard bound: network bring-up, the fetch's own deadline,
-	 * then the keyslot's KDF and, when migrating, the TPM enrollment. */
-	budget = cfg.net_timeout_ms + cfg.legacy.deadline_ms + 30000 +
-		 (j.migrate ? 2 * cfg.tpm_timeout_ms : 0);
-	memset(&res, 0, sizeof(res));
-	r = si_worker_run(legacy_work, &j, &res, sizeof(res), budget, NULL, NULL, d);
+	r = si_legacy_unlock(&o, &res, d);
 	if (cred_mounted && umount2(CRED_MNT, MNT_DETACH) < 0)
 		say(4, "unmounting %s: %s", CRED_MNT, strerror(errno));
 	snprintf(mapped, sizeof(mapped), "/dev/mapper/%s", cfg.data_name);
@@ -827,6 +765,8 @@ static int legacy_source(int pos, const char *datadev, struct si_diag *d)
 	}
 	if (r < 0)
 		return r;
+	if (res.net[0])
+		say(6, "legacy: network up: %s", res.net);
 	say(6, "legacy key opened keyslot %d", res.keyslot);
 	if (res.migrate_r == 0)
 		say(5, "migrated: TPM keyslot %d enrolled (%u TPM commands); legacy keyslot %d "

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errors.h"
-#include "net.h"
+#include "core/errors.h"
+#include "core/legacy/net.h"
 
 #define POLL_MS 20
 

@@ -25,12 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64.h"
-#include "errors.h"
-#include "legacy.h"
-#include "legacy_crypto.h"
-#include "policy.h"
-#include "secret.h"
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/legacy/crypto.h"
+#include "core/hash.h"
+#include "core/secret.h"
 
 #define CREDS_FILE_MAX 4096
 #define FP_VALUE_MAX   128

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/b64.h"
+#include "core/enroll.h"
+#include "core/errors.h"
+#include "core/luks.h"
+#include "core/secret.h"
+#include "core/token.h"
+#include "core/tpm/tpm.h"
+
+#define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
+
+static int fill_random(uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
+	      struct si_diag *d)
+{
+	struct si_luks *luks = NULL;
+	struct si_tpm *tpm = NULL;
+	struct si_token *tok = NULL;
+	struct si_unsealed *s = NULL;
+	struct si_seal_params sp = { 0 };
+	char *json = NULL;
+	int r, keyslot = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->keyslot = res->token = -1;
+
+	/* Read the header before touching the TPM: a bad device costs nothing. */
+	r = si_luks_open(o->device, &luks, d);
+	if (r < 0)
+		goto out;
+	s = si_secret_alloc(sizeof(*s));
+	tok = calloc(1, sizeof(*tok));
+	if (!s || !tok) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (o->get_pin) {
+		r = o->get_pin(o->pin_ctx, s->pin, sizeof(s->pin));
+		if (r < 0)
+			goto out;
+	}
+	r = fill_random(s->key, SECRET_SIZE);
+	if (r < 0) {
+		si_diag_set(d, "reading random bytes: %s", strerror(-r));
+		goto out;
+	}
+	s->key_len = SECRET_SIZE;
+
+	r = si_tpm_open(o->tcti, o->timeout_ms, &tpm, d);
+	if (r < 0)
+		goto out;
+	sp.pcr_mask = o->pcr_mask;
+	sp.pcr_bank = 0x000B; /* sha256 */
+	sp.pin = o->get_pin ? s->pin : NULL;
+	sp.secret = s->key;
+	sp.secret_len = s->key_len;
+	r = si_tpm_seal(tpm, &sp, tok, &res->srk_created, d);
+	res->tpm_commands = si_tpm_commands(tpm);
+	if (r < 0)
+		goto out;
+
+	/* The keyslot passphrase is base64 of the secret, as systemd does, so
+	 * systemd's token plugin opens what we enroll and the other way round. */
+	si_b64_encode(s->pass, s->key, s->key_len);
+	keyslot = si_luks_add_keyslot(luks, o->keyslot, o->passphrase, o->passphrase_len, s->pass,
+				      strlen(s->pass), d);
+	if (keyslot < 0) {
+		r = keyslot;
+		goto out;
+	}
+	tok->keyslot = keyslot;
+	r = si_token_format(tok, &json);
+	if (r < 0)
+		goto out;
+	r = si_luks_add_token(luks, json, d);
+	if (r < 0) {
+		/* A keyslot no token points at is dead weight: take it back. */
+		(void)si_luks_destroy_keyslot(luks, keyslot);
+		goto out;
+	}
+	res->token = r;
+	res->keyslot = keyslot;
+	r = 0;
+out:
+	free(json);
+	free(tok);
+	si_secret_free(s);
+	si_tpm_close(tpm);
+	si_luks_close(luks);
+	return r;
+}

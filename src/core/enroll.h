@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_ENROLL_H
+#define SEALINIT_ENROLL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/unlock.h"
+
+struct si_diag;
+
+/* Seal a new key to the TPM and add it as a keyslot plus a systemd-tpm2
+ * token. Built with CONFIG_TPM2 only. */
+struct si_enroll_opts {
+	const char *device;
+	const char *tcti;
+	int timeout_ms;
+	uint32_t pcr_mask;
+	const char *passphrase;   /* authorizes adding the keyslot */
+	size_t passphrase_len;
+	si_pin_fn get_pin;        /* NULL: no PIN */
+	void *pin_ctx;
+	int keyslot;              /* -1: the first free one */
+};
+
+struct si_enroll_result {
+	int keyslot;
+	int token;
+	int srk_created;
+	unsigned int tpm_commands;
+};
+
+int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
+	      struct si_diag *diag);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "core/hash.h"
+
+int si_sha256(const void *data, size_t len, uint8_t out[SI_SHA256_SIZE])
+{
+	return mbedtls_sha256_ret(data, len, out, 0) ? -EIO : 0;
+}
+
+int si_sha256_fd(int fd, uint8_t out[SI_SHA256_SIZE], uint64_t *done,
+		 void (*progress)(void *ctx, uint64_t done), void *ctx)
+{
+	/* 1 MiB reads: measured at the speed of `openssl dgst` (bench/). */
+	static uint8_t buf[1 << 20];
+	mbedtls_sha256_context sha;
+	uint64_t total = 0;
+	int r = 0;
+
+	mbedtls_sha256_init(&sha);
+	mbedtls_sha256_starts_ret(&sha, 0);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		mbedtls_sha256_update_ret(&sha, buf, (size_t)n);
+		total += (uint64_t)n;
+		if (progress)
+			progress(ctx, total);
+	}
+	if (r == 0)
+		mbedtls_sha256_finish_ret(&sha, out);
+	mbedtls_sha256_free(&sha);
+	if (done)
+		*done = total;
+	return r;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_TPM_PCR_H
+#define SEALINIT_TPM_PCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct si_diag;
+
+/* PCR operations for measure, cap and pcrread, each in a worker under the
+ * timeout (worker.h), so a silent TPM ends in -SI_ENOTPM. */
+struct si_pcr_opts {
+	const char *tcti;
+	int timeout_ms;
+	uint32_t pcr_mask;
+	uint16_t bank;            /* for reading */
+};
+
+struct si_pcr_values {
+	size_t len;
+	uint8_t values[24 * 64];  /* selected PCRs, ascending */
+};
+
+/* TPM2_PCR_Event of data into every PCR of the mask, in every bank. */
+int si_pcr_event(const struct si_pcr_opts *o, const void *data, size_t len,
+		 struct si_diag *diag);
+int si_pcr_read(const struct si_pcr_opts *o, struct si_pcr_values *v, struct si_diag *diag);
+
+#endif

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/luks.h"
+#include "core/pcrs.h"
+#include "core/secret.h"
+#include "core/token.h"
+#include "core/tpm/tpm.h"
+#include "core/unlock.h"
+#include "core/worker.h"
+
+/* Should the loop over tokens stop at this error? Errors about the TPM or
+ * the system as a whole would repeat on every token; errors about one token
+ * let the next one try. */
+static int stops_loop(int r)
+{
+	return r == -SI_ENOTPM || r == -SI_ELOCKOUT || r == -ENOMEM || r == -SI_EACTIVATE;
+}
+
+static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
+			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
+			struct si_diag *d)
+{
+	int r;
+
+	if (!*tpm) {
+		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
+		if (r < 0)
+			return r;
+	}
+	if (tok->pin && !s->pin[0]) {
+		if (!o->get_pin) {
+			si_diag_set(d, "the token needs a PIN and none can be asked for");
+			return -SI_ENOPIN;
+		}
+		r = o->get_pin(o->pin_ctx, s->pin, sizeof(s->pin));
+		if (r < 0)
+			return r;
+	}
+	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, s->key, sizeof(s->key),
+			  &s->key_len, d);
+	if (r < 0)
+		return r;
+	si_b64_encode(s->pass, s->key, s->key_len);
+	si_wipe(s->key, sizeof(s->key));
+	r = si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
+	return r < 0 ? r : 0;
+}
+
+/* Extend the cap event into every PCR of the mask, opening the TPM if the
+ * unlock never got that far. Its own diag: the unlock's stays the answer. */
+static int cap(const struct si_unlock_opts *o, struct si_tpm **tpm)
+{
+	struct si_diag d;
+	unsigned int i;
+	int r = 0;
+
+	if (!*tpm)
+		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, &d);
+	for (i = 0; r == 0 && i < SI_PCR_COUNT; i++)
+		if (o->cap_mask & (UINT32_C(1) << i))
+			r = si_tpm_pcr_event(*tpm, i, o->cap_event, strlen(o->cap_event), &d);
+	return r;
+}
+
+static bool has_token_type(struct si_luks *luks, const char *type)
+{
+	const char *json;
+	int id;
+
+	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++)
+		if (si_luks_token_json(luks, id, type, &json) == 0)
+			return true;
+	return false;
+}
+
+/* Try every token, in id order; the first failure is the answer unless a
+ * later one stops the loop. */
+static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, struct si_tpm **tpm,
+		      struct si_unlock_result *res, struct si_diag *d)
+{
+	struct si_token *tok = calloc(1, sizeof(*tok));
+	struct si_unsealed *s = si_secret_alloc(sizeof(*s));
+	struct si_diag td;
+	int r = -ENOMEM, id, first_err = 0, tried = 0;
+
+	if (!s || !tok)
+		goto out;
+	memset(s, 0, sizeof(*s));
+	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++) {
+		const char *json;
+
+		if (si_luks_token_json(luks, id, SI_TOKEN_TYPE, &json) < 0)
+			continue;
+		tried++;
+		td.msg[0] = '\0';
+		r = si_token_parse(json, tok, &td);
+		if (r == 0)
+			r = unlock_token(o, luks, tpm, tok, s, &td);
+		if (r == 0) {
+			res->token = id;
+			res->keyslot = tok->keyslot;
+			goto out;
+		}
+		/* Remember the first failure: with one token it is the answer. */
+		if (!first_err || stops_loop(r)) {
+			first_err = r;
+			si_diag_set(d, "token %d: %s", id, td.msg[0] ? td.msg : si_strerror(r));
+		}
+		if (stops_loop(r))
+			break;
+	}
+	if (!tried) {
+		si_diag_set(d, "`%s' has no " SI_TOKEN_TYPE " token", o->device);
+		r = -SI_ENOTOKEN;
+	} else {
+		r = first_err;
+	}
+out:
+	free(tok);
+	si_secret_free(s);
+	return r;
+}
+
+static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
+			 struct si_diag *d)
+{
+	struct si_luks *luks = NULL;
+	struct si_tpm *tpm = NULL;
+	int r;
+
+	r = si_luks_open(o->device, &luks, d);
+	if (r == 0)
+		r = try_tokens(o, luks, &tpm, res, d);
+	/* From the header already loaded: the caller reads the volume again
+	 * only when it has to. */
+	if (luks && o->probe_token_type)
+		res->probed = has_token_type(luks, o->probe_token_type);
+	if (tpm)
+		res->tpm_commands = si_tpm_commands(tpm);
+	/* Every path caps, a header that did not load included. */
+	if (o->cap_mask && o->cap_event && (r == 0 || !o->cap_only_on_success))
+		res->capped = cap(o, &tpm) == 0;
+	si_tpm_close(tpm);
+	si_luks_close(luks);
+	return r;
+}
+
+static int unlock_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	struct si_unlock_opts o = *(const struct si_unlock_opts *)arg;
+
+	o.get_pin = si_worker_get_pin;
+	o.pin_ctx = w;
+	return unlock_direct(&o, out, d);
+}
+
+int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
+	      struct si_diag *d)
+{
+	const struct si_work w = {
+		.fn = unlock_work, .arg = (void *)o, .out = res, .out_size = sizeof(*res),
+		.deadline_ms = o->timeout_ms, .timeout_code = -SI_ENOTPM, .noun = "the TPM",
+		.ask_pin = o->get_pin, .ask_ctx = o->pin_ctx,
+	};
+
+	memset(res, 0, sizeof(*res));
+	res->token = res->keyslot = -1;
+	return si_worker_run(&w, d);
+}

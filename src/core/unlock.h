@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_UNLOCK_H
+#define SEALINIT_UNLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct si_diag;
+
+/*
+ * Unlock by TPM: for each systemd-tpm2 token, unseal and try its keyslot.
+ * Never prints: returns 0 or a negative code (errors.h) and leaves the
+ * detail in the diag. Built with CONFIG_TPM2 only.
+ */
+
+/* Asked for a PIN only when a token needs one. Writes a NUL-terminated PIN
+ * into buf (locked memory of size bytes); returns 0 or a negative code. */
+typedef int (*si_pin_fn)(void *ctx, char *buf, size_t size);
+
+#define SI_PIN_MAX 256
+
+/* Everything secret of one unseal or seal, in one locked allocation
+ * (si_secret_alloc), wiped on free. */
+struct si_unsealed {
+	uint8_t key[128];
+	size_t key_len;
+	char pass[176];             /* base64 of key: the keyslot passphrase */
+	char pin[SI_PIN_MAX];
+};
+
+struct si_unlock_opts {
+	const char *device;
+	const char *name;         /* NULL: only check that the key opens a keyslot */
+	const char *tcti;
+	int timeout_ms;
+	si_pin_fn get_pin;
+	void *pin_ctx;
+	/* After the attempt, success or not, extend cap_event into these PCRs
+	 * on the same TPM connection (the boot stage's cap, without a second
+	 * worker and TPM context). 0: no cap. Every path that returns caps,
+	 * even one that never reached the TPM. */
+	uint32_t cap_mask;
+	const char *cap_event;
+	bool cap_only_on_success;  /* leave the PCRs alone when the unlock fails */
+	/* Report whether the header holds a token of this type (the caller
+	 * knows what it wants found: the boot stage, a migration journal),
+	 * from the header already loaded. NULL: do not look. */
+	const char *probe_token_type;
+};
+
+struct si_unlock_result {
+	int token;
+	int keyslot;
+	unsigned int tpm_commands;  /* of the unlock, not counting the cap */
+	int capped;                 /* 1 when every PCR of cap_mask was capped */
+	int probed;                 /* a token of probe_token_type is on the volume */
+};
+
+/* Runs in a child process under o->timeout_ms (worker.h): a TPM that
+ * hangs ends in -SI_ENOTPM, never in a hung boot. */
+int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
+	      struct si_diag *diag);
+
+#endif
