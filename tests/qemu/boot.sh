@@ -710,7 +710,7 @@ legacy_append() {
 	cdn=$(sed -n 's/^cdn_port=//p' "$L/$1.ready")
 	echo "sealinit.legacy_api=https://api.legacy.test:$api sealinit.legacy_resolve=api.legacy.test:$api:10.0.2.2,cdn.legacy.test:$cdn:10.0.2.2"
 }
-net_on() { QEMU_EXTRA=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$LEGACY_MAC"); }
+net_on() { QEMU_EXTRA=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$LEGACY_MAC,romfile="); }
 net_off() { QEMU_EXTRA=(); }
 # legacy_scenario NAME: prepare, or fail the scenario; then new_scenario.
 legacy_scenario() {

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "boot/keysources.h"
+#include "boot/measure.h"
+#include "boot/pid1.h"
+#include "config.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
+#include "core/legacy/unlock.h"
+#include "core/migrate.h"
+#include "core/unlock.h"
+
+#define UDHCPC_SCRIPT "/run/sealinit/udhcpc.script"
+#define CRED_MNT      "/run/sealinit/credentials"
+
+bool keysources_legacy_enabled(const struct si_bootcfg *c)
+{
+	int i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i] == SI_SRC_LEGACY)
+			return ENABLE_LEGACY_NET && c->legacy.api[0];
+	return false;
+}
+
+bool keysources_tpm_used(const struct si_bootcfg *c)
+{
+	int i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i] == SI_SRC_TPM2)
+			return true;
+	return c->migrate;
+}
+
+/* Is a configured legacy source still to come after position i? */
+static bool legacy_after(const struct si_bootcfg *c, int i)
+{
+	for (i++; i < c->nsources; i++)
+		if (c->sources[i] == SI_SRC_LEGACY)
+			return keysources_legacy_enabled(c);
+	return false;
+}
+
+/* The PIN, when a token needs one: asked on the console without echo. */
+static int console_pin(void *ctx, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	int have_tty = tcgetattr(0, &old) == 0;
+
+	(void)ctx;
+	fprintf(stderr, "sealinit: TPM PIN for the data volume: ");
+	if (have_tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	while (n + 1 < size) {
+		char ch;
+		ssize_t k = read(0, &ch, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || ch == '\n' || ch == '\r')
+			break;
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	if (have_tty)
+		tcsetattr(0, TCSAFLUSH, &old);
+	fprintf(stderr, "\n");
+	return n ? 0 : -SI_ENOPIN;
+}
+
+/* migrate_finish at boot: in PID 1, not a worker. It only writes the
+ * LUKS2 header, after the TPM has opened the volume (verified_keyslot), so
+ * no TPM wait is involved. */
+static void finish_migration(const struct si_bootcfg *c, const char *datadev, int keyslot)
+{
+	struct si_migrate_finish_opts o = {
+		.device = datadev, .tcti = c->tcti, .timeout_ms = c->tpm_timeout_ms,
+		.verified_keyslot = keyslot,
+	};
+	struct si_diag d = { { 0 } };
+	int r, removed;
+
+	r = si_migrate_finish(&o, &removed, &d);
+	if (r < 0)
+		say(4, "migrate_finish: %s: %s (the legacy keyslot stays)", si_strerror(r), d.msg);
+	else if (removed >= 0)
+		say(5, "migration finished: legacy keyslot %d removed", removed);
+}
+
+static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
+		       struct si_diag *d)
+{
+	struct si_unlock_opts o = {
+		.device = datadev, .name = c->data_name, .tcti = c->tcti,
+		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin,
+		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
+	};
+	struct si_unlock_result res;
+	int r;
+
+	if (!ENABLE_TPM2) {
+		si_diag_set(d, "this build has no TPM2 support");
+		return -SI_EUNSUPPORTED;
+	}
+	if (measure_no_tpm()) {
+		si_diag_set(d, "no TPM");
+		return -SI_ENOTPM;
+	}
+	r = measure_wait_tpm(c, d);
+	if (r < 0)
+		return r;
+	/* Cap on failure too, unless a migration may follow through the
+	 * legacy source: it must seal to the PCRs as they are before the cap. */
+	measure_cap_plan(&o, c->migrate && legacy_after(c, pos));
+	r = si_unlock(&o, &res, d);
+	measure_cap_result(&res);
+	if (r == 0) {
+		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
+		    res.keyslot, res.tpm_commands);
+		if (c->migrate_finish && res.probed)
+			finish_migration(c, datadev, res.keyslot);
+	}
+	return r;
+}
+
+static void legacy_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	say(6, "legacy: %s", msg);
+}
+
+/* Credentials on a config partition: mounted read-only for the fetch, and
+ * unmounted after it. path becomes the file's path inside the mount. */
+static int mount_credentials(const struct si_bootcfg *c, char *path, size_t size,
+			     struct si_diag *d)
+{
+	unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char dev[SI_PATH_MAX];
+
+	if (pid1_wait_for("credentials device", c->legacy.credentials_dev, dev, sizeof(dev),
+			  c->device_timeout_ms) < 0) {
+		si_diag_set(d, "credentials device %s did not appear within %d ms",
+			    c->legacy.credentials_dev, c->device_timeout_ms);
+		return -SI_ECREDS;
+	}
+	mkdir(CRED_MNT, 0700);
+	/* ext4 keeps the file's owner and mode; vfat gets them from the
+	 * mount options: root's, 0600. */
+	if (mount(dev, CRED_MNT, "ext4", fl, NULL) < 0 &&
+	    mount(dev, CRED_MNT, "vfat", fl, "uid=0,gid=0,fmask=0177,dmask=0077") < 0) {
+		si_diag_set(d, "mounting the credentials device %s (ext4 or vfat): %s", dev,
+			    strerror(errno));
+		return -SI_ECREDS;
+	}
+	if (snprintf(path, size, CRED_MNT "%s", c->legacy.credentials) >= (int)size) {
+		umount2(CRED_MNT, MNT_DETACH);
+		si_diag_set(d, "legacy_credentials: path too long");
+		return -SI_ECREDS;
+	}
+	return 0;
+}
+
+static int legacy_source(const struct si_bootcfg *c, int pos, const char *datadev,
+			 struct si_diag *d)
+{
+	struct si_legacy_cfg lc = c->legacy;
+	struct si_legacy_unlock_opts o = {
+		.cfg = &lc, .ip = c->ip, .net_timeout_ms = c->net_timeout_ms,
+		.udhcpc_script = UDHCPC_SCRIPT, .device = datadev, .name = c->data_name,
+		.key_fd = -1, .migrate = c->migrate && !measure_no_tpm(), .tcti = c->tcti,
+		.tpm_timeout_ms = c->tpm_timeout_ms,
+		.migrate_pcrs = c->migrate_pcrs ? c->migrate_pcrs : UINT32_C(1) << c->measure_pcr,
+		.log = legacy_progress,
+	};
+	struct si_legacy_unlock_result res;
+	char mapped[SI_PATH_MAX + 16];
+	int r;
+
+	(void)pos;
+	if (!keysources_legacy_enabled(c)) {
+		si_diag_set(d, "not configured (no legacy_api)");
+		return 1;
+	}
+	if (c->legacy.credentials_dev[0]) {
+		r = mount_credentials(c, lc.credentials, sizeof(lc.credentials), d);
+		if (r < 0)
+			return r;
+	}
+	r = si_legacy_unlock(&o, &res, d);
+	if (c->legacy.credentials_dev[0] && umount2(CRED_MNT, MNT_DETACH) < 0)
+		say(4, "unmounting %s: %s", CRED_MNT, strerror(errno));
+	snprintf(mapped, sizeof(mapped), "/dev/mapper/%s", c->data_name);
+	if (r < 0 && access(mapped, F_OK) == 0) {
+		/* The volume opened, then the migration overran: the journal
+		 * lets the next boot's migration clean up. */
+		say(4, "legacy: unlocked, but the worker did not finish: %s", d->msg);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (res.net[0])
+		say(6, "legacy: network up: %s", res.net);
+	say(6, "legacy key opened keyslot %d", res.keyslot);
+	if (res.migrate_r == 0)
+		say(5, "migrated: TPM keyslot %d enrolled (%u TPM commands); legacy keyslot %d "
+		    "stays until migrate_finish", res.mres.tpm_keyslot, res.mres.tpm_commands,
+		    res.mres.legacy_keyslot);
+	else if (res.migrate_r < 0)
+		say(4, "migration failed, the legacy key still unlocks: %s: %s",
+		    si_strerror(res.migrate_r), res.mdiag.msg);
+	else if (c->migrate)
+		say(4, "migration skipped: no TPM");
+	return 0;
+}
+
+struct key_source {
+	enum si_keysource id;
+	const char *name;
+	int (*unlock)(const struct si_bootcfg *c, int pos, const char *datadev, struct si_diag *d);
+};
+
+static const struct key_source all_sources[] = {
+	{ SI_SRC_TPM2, "tpm2", tpm2_source },
+	{ SI_SRC_LEGACY, "legacy", legacy_source },
+};
+
+int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
+{
+	char tried[768] = "";
+	size_t len = 0, k;
+	int i, r = -SI_ENOTOKEN;
+
+	for (i = 0; i < c->nsources; i++) {
+		const struct key_source *src = NULL;
+		struct si_diag sd = { { 0 } };
+		double t0 = uptime_ms();
+
+		for (k = 0; k < sizeof(all_sources) / sizeof(all_sources[0]); k++)
+			if (all_sources[k].id == c->sources[i])
+				src = &all_sources[k];
+		if (!src)
+			continue;
+		r = src->unlock(c, i, datadev, &sd);
+		step_done(src->name, t0);
+		if (r == 0) {
+			say(5, "unlocked %s as /dev/mapper/%s via %s", datadev, c->data_name,
+			    src->name);
+			return 0;
+		}
+		if (r == 1) {
+			say(7, "%s: %s", src->name, sd.msg);
+			continue;
+		}
+		len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%s%s: %s (%s)",
+					len ? "; " : "", src->name, si_strerror(r), sd.msg);
+		if (len >= sizeof(tried))
+			len = sizeof(tried) - 1;
+		say(4, "%s: %s: %s", src->name, si_strerror(r), sd.msg);
+	}
+	si_diag_set(d, "cannot unlock %s: %s", datadev, tried[0] ? tried : "no key source is enabled");
+	return r < 0 ? r : -SI_ENOTOKEN;
+}

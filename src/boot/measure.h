@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_BOOT_MEASURE_H
+#define SEALINIT_BOOT_MEASURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct si_bootcfg;
+struct si_diag;
+struct si_unlock_opts;
+struct si_unlock_result;
+
+/*
+ * Everything the boot stage extends into a PCR (the rootfs measurement and
+ * the cap), the event log at /run/sealinit/eventlog, and the one state
+ * that says whether the PCRs still have to be capped. Every decision to
+ * cap is made here.
+ */
+
+/* Find the TPM, bounded by device_timeout. A device without one may still
+ * boot from the legacy source (legacy_possible): then nothing is measured
+ * or capped. tpm_used false (keysources=legacy, no migration): the TPM is
+ * not waited for at all. */
+int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possible,
+		  struct si_diag *d);
+/* The TPM is known to be absent (measure_begin found none). */
+bool measure_no_tpm(void);
+/* The TPM's device node, when the TCTI names one: bounded like the disks. */
+int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d);
+
+/* Verify and measure the rootfs by the configured mode. verity: opens the
+ * root through dm-verity and puts the device to mount in mountdev. */
+int measure_rootfs(const struct si_bootcfg *c, const char *rootdev, const char *hashdev,
+		   char *mountdev, size_t size, struct si_diag *d);
+/* Read the real init under newroot in full before any key is released:
+ * on a verity root, a tampered init fails here. */
+int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag *d);
+
+/* The cap. measure_cap_plan fills the unlock's cap fields so the unlock
+ * worker caps on its own TPM connection; keep_on_failure leaves the PCRs
+ * uncapped after a failed unlock (a migration that follows must seal to
+ * them). measure_cap_result records what the worker did. measure_cap caps
+ * whatever is still pending: after the unlock, and on every failure. */
+void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure);
+void measure_cap_result(const struct si_unlock_result *res);
+int measure_cap(struct si_diag *d);
+
+#endif

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PID 1 mechanics. Rules: nothing here exits or aborts; every wait has a
+ * timeout; failures return a code and a message for the failure policy.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <blkid/blkid.h>
+
+#include "boot/pid1.h"
+#include "config.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
+
+#define POLL_MS 50
+
+static int loglevel = CONFIG_LOG_LEVEL;
+static int kmsg_fd = -1;
+static pid_t helper_pid = -1;
+
+double uptime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void pid1_set_loglevel(int level)
+{
+	loglevel = level;
+}
+
+void say(int level, const char *fmt, ...)
+{
+	char msg[768], rec[800];
+	va_list ap;
+	int n;
+
+	if (level > loglevel)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sealinit: %s\n", msg);
+	/* One write() per record. Not dprintf(): glibc first does
+	 * lseek(fd, 0, SEEK_CUR), which /dev/kmsg refuses with EINVAL, and
+	 * then writes nothing at all. */
+	n = snprintf(rec, sizeof(rec), "<%d>sealinit: %s\n", level, msg);
+	if (kmsg_fd >= 0 && n > 0) {
+		ssize_t w = write(kmsg_fd, rec, (size_t)n < sizeof(rec) ? (size_t)n : sizeof(rec) - 1);
+
+		(void)w; /* the console has the line already */
+	}
+}
+
+/* Debug-level timing of a step, from the kernel's clock so it lines up
+ * with dmesg and the kernel's own "Run /init" timestamp. */
+void step_done(const char *step, double t0)
+{
+	say(7, "[%8.3f] %s: %.1f ms", uptime_ms() / 1e3, step, uptime_ms() - t0);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int pid1_read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total + 1 < size) {
+		n = read(fd, buf + total, size - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return (int)total;
+}
+
+void pid1_early_mounts(void)
+{
+	int fd;
+
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mkdir("/run", 0755);
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mkdir("/run/cryptsetup", 0700);  /* libcryptsetup's lock directory */
+	mkdir("/run/sealinit", 0755);
+	/* The initramfs may carry no /dev/console node: use devtmpfs's. No
+	 * O_CLOEXEC: if it lands on fd 0 it is the real init's stdin too. */
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+void pid1_load_modules(const char *file)
+{
+	static char list[16384];
+	char *save = NULL, *path;
+	int n = 0;
+
+	if (pid1_read_file(file, list, sizeof(list)) < 0)
+		return;
+	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
+		int fd;
+
+		if (!*path || *path == '#')
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			say(4, "module %s: %s", path, strerror(errno));
+			continue;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+			say(4, "module %s: %s", path, strerror(errno));
+		else
+			n++;
+		close(fd);
+	}
+	say(6, "loaded %d modules from %s", n, file);
+}
+
+/*
+ * Jetson's firmware TPM lives in OP-TEE, which reaches its storage through
+ * tee-supplicant: the supplicant must run before the fTPM driver (listed
+ * in modules.late) loads. It is stopped again once the PCRs are capped;
+ * the real root starts its own.
+ */
+void pid1_start_helper(const char *path)
+{
+	pid_t pid;
+
+	if (!path[0])
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { (char *)path, NULL };
+
+		setsid();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0) {
+		say(3, "starting %s: %s", path, strerror(errno));
+		return;
+	}
+	helper_pid = pid;
+	say(6, "started %s (pid %d)", path, (int)pid);
+}
+
+/* Bounded: TERM, up to a second, then KILL. */
+void pid1_stop_helper(void)
+{
+	int i;
+
+	if (helper_pid <= 0)
+		return;
+	kill(helper_pid, SIGTERM);
+	for (i = 0; i < 20; i++) {
+		if (waitpid(helper_pid, NULL, WNOHANG) == helper_pid) {
+			helper_pid = -1;
+			return;
+		}
+		sleep_ms(50);
+	}
+	kill(helper_pid, SIGKILL);
+	waitpid(helper_pid, NULL, 0);
+	helper_pid = -1;
+}
+
+/* Resolve a device spec (path or TAG=value) to a path; 0 once it exists. */
+static int resolve(const char *spec, char *out, size_t size)
+{
+	struct stat st;
+	char tag[16], *dev;
+	const char *eq = strchr(spec, '=');
+	size_t tl = eq ? (size_t)(eq - spec) : 0;
+
+	if (spec[0] == '/') {
+		if (stat(spec, &st) < 0)
+			return -ENOENT;
+		snprintf(out, size, "%s", spec);
+		return 0;
+	}
+	if (!eq || tl >= sizeof(tag))
+		return -EINVAL;
+	memcpy(tag, spec, tl);
+	tag[tl] = '\0';
+	/* libblkid probes /proc/partitions itself: no udev needed. */
+	dev = blkid_evaluate_tag(tag, eq + 1, NULL);
+	if (!dev)
+		return -ENOENT;
+	snprintf(out, size, "%s", dev);
+	free(dev);
+	return stat(out, &st) < 0 ? -ENOENT : 0;
+}
+
+int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms)
+{
+	double t0 = uptime_ms();
+	int last = 0;
+
+	for (;;) {
+		int waited = (int)(uptime_ms() - t0);
+
+		if (resolve(spec, out, size) == 0) {
+			if (waited > 100)
+				say(6, "%s %s is %s (after %d ms)", what, spec, out, waited);
+			return 0;
+		}
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		if (waited / 1000 > last) {
+			last = waited / 1000;
+			say(5, "waiting for %s %s (%d/%d s)", what, spec, last, timeout_ms / 1000);
+		}
+		sleep_ms(POLL_MS);
+	}
+}
+
+int pid1_mount(const char *src, const char *dst, const char *type, unsigned long flags,
+	       const char *what, struct si_diag *d)
+{
+	mkdir(dst, 0755);
+	if (mount(src, dst, type, flags, NULL) < 0) {
+		int r = -errno;
+
+		si_diag_set(d, "mounting %s %s on %s (%s): %s", what, src, dst, type, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Remove the initramfs' files (they are RAM) without crossing into other
+ * mounts, as switch_root does. */
+static void delete_tree(int dfd, dev_t rootdev)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *e;
+
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != rootdev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub >= 0)
+				delete_tree(sub, rootdev);
+			unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd(dir), e->d_name, 0);
+		}
+	}
+	closedir(dir);
+}
+
+/*
+ * Deleting the initramfs is only right for the initramfs: busybox's
+ * switch_root makes the same three checks before it deletes anything. On
+ * any other root (sealinit started by mistake on a real system, or a new
+ * root that is the same filesystem) it would delete real files.
+ */
+static int switch_root_ok(const char *newroot, struct stat *root, struct si_diag *d)
+{
+	struct statfs fs;
+	struct stat nr;
+
+	if (getpid() != 1) {
+		si_diag_set(d, "switch_root: not PID 1 (pid %d); refusing to delete the root's files",
+			    (int)getpid());
+		return -EPERM;
+	}
+	if (stat("/", root) < 0 || statfs("/", &fs) < 0) {
+		si_diag_set(d, "switch_root: cannot stat /: %s", strerror(errno));
+		return -errno;
+	}
+	if ((unsigned long)fs.f_type != RAMFS_MAGIC && (unsigned long)fs.f_type != TMPFS_MAGIC) {
+		si_diag_set(d, "switch_root: / is not the initramfs (filesystem magic 0x%lx, "
+			    "expected ramfs or tmpfs); refusing to delete its files",
+			    (unsigned long)fs.f_type);
+		return -EINVAL;
+	}
+	if (stat(newroot, &nr) < 0) {
+		si_diag_set(d, "switch_root: %s: %s", newroot, strerror(errno));
+		return -errno;
+	}
+	if (nr.st_dev == root->st_dev) {
+		si_diag_set(d, "switch_root: %s is not a mount of its own (same device as /)",
+			    newroot);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pid1_switch_root(const char *newroot, const char *init, double t_start, struct si_diag *d)
+{
+	static const char *const moves[] = { "/dev", "/proc", "/sys", "/run" };
+	char *const argv[] = { (char *)init, NULL };
+	struct stat root;
+	size_t i;
+	int fd, r;
+
+	r = switch_root_ok(newroot, &root, d);
+	if (r < 0)
+		return r;
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		char dst[SI_PATH_MAX + 8];
+
+		snprintf(dst, sizeof(dst), "%s%s", newroot, moves[i]);
+		if (mount(moves[i], dst, NULL, MS_MOVE, NULL) < 0) {
+			say(4, "moving %s into the new root: %s; detaching it", moves[i], strerror(errno));
+			umount2(moves[i], MNT_DETACH);
+		}
+	}
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		delete_tree(fd, root.st_dev);
+	if (chdir(newroot) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0) {
+		si_diag_set(d, "switching to the new root: %s", strerror(errno));
+		return -errno;
+	}
+	say(5, "[%8.3f] switch_root to %s (%.0f ms in sealinit)", uptime_ms() / 1e3, init,
+	    uptime_ms() - t_start);
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	execv(init, argv);
+	r = -errno;
+	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	si_diag_set(d, "starting the real init %s: %s", init, strerror(-r));
+	return r;
+}
+
+static void rescue_shell(void)
+{
+	pid_t pid;
+
+	if (!ENABLE_RESCUE_SHELL)
+		return;
+	say(2, "starting a rescue shell on the console; leaving it reboots");
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { "/bin/sh", NULL };
+
+		setsid();
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+void pid1_fail(const struct si_bootcfg *c, const struct si_diag *d)
+{
+	int i;
+
+	/* /dev/kmsg passes 10 records per 5 s per open file (the kernel's
+	 * default printk.devkmsg=ratelimit), and a boot at loglevel 7 has used
+	 * them up by here: a fresh file, so that the verdict reaches the kernel
+	 * log. */
+	if (kmsg_fd >= 0) {
+		close(kmsg_fd);
+		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	}
+	loglevel = loglevel < 2 ? 2 : loglevel;
+	say(2, "FAILED: %s", d->msg[0] ? d->msg : "unknown cause");
+	say(2, "the data volume stays locked; failure policy: %s",
+	    c->failure == SI_FAIL_REBOOT ? "reboot" : c->failure == SI_FAIL_HALT ? "halt" :
+	    c->failure == SI_FAIL_SHELL ? "rescue shell" : "power off");
+	if (c->failure == SI_FAIL_SHELL)
+		rescue_shell();
+	for (i = c->failure_delay_s; i > 0 && c->failure == SI_FAIL_REBOOT; i--) {
+		if (i % 5 == 0 || i <= 3)
+			say(2, "rebooting in %d s", i);
+		sleep_ms(1000);
+	}
+	sync();
+	if (c->failure == SI_FAIL_HALT)
+		reboot(RB_HALT_SYSTEM);
+	else if (c->failure == SI_FAIL_POWEROFF)
+		reboot(RB_POWER_OFF);
+	reboot(RB_AUTOBOOT);
+	/* PID 1 must not return; if the kernel refused to stop, stay here. */
+	for (;;)
+		pause();
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_BOOT_PID1_H
+#define SEALINIT_BOOT_PID1_H
+
+#include <stddef.h>
+
+struct si_bootcfg;
+struct si_diag;
+
+/*
+ * The mechanics of being PID 1 in the initramfs: early mounts, the console
+ * and kernel log, modules, bounded device waits, helper processes,
+ * switch_root and the failure policy. Nothing here decides what is
+ * measured or which key source runs.
+ */
+
+/* Mount /proc, /sys, /dev, /run; open the console and /dev/kmsg. */
+void pid1_early_mounts(void);
+
+/* One line to the console and the kernel log, at a syslog level. */
+void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pid1_set_loglevel(int level);
+double uptime_ms(void);
+/* Debug-level timing of a step that started at t0 (uptime_ms()). */
+void step_done(const char *step, double t0);
+
+/* A whole small file into buf (NUL-terminated); its length or -errno. */
+int pid1_read_file(const char *path, char *buf, size_t size);
+/* finit_module every path listed in file; a missing list is no error. */
+void pid1_load_modules(const char *file);
+
+/* Wait, bounded, for a device spec (path or TAG=value) to resolve to an
+ * existing node, with progress once a second: 0 and the path, or
+ * -ETIMEDOUT. */
+int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms);
+
+/* A helper daemon for the boot stage only (Jetson's tee-supplicant):
+ * started in its own session, stopped (TERM, then KILL after 1 s). */
+void pid1_start_helper(const char *path);
+void pid1_stop_helper(void);
+
+/* mkdir + mount, with a message naming what, source, target and type. */
+int pid1_mount(const char *src, const char *dst, const char *type, unsigned long flags,
+	       const char *what, struct si_diag *d);
+
+/* Move /dev, /proc, /sys, /run into newroot, empty the initramfs, make
+ * newroot / and exec init. Refuses, by name, unless this is PID 1 on a
+ * ramfs or tmpfs root and newroot is another mount. Returns only on
+ * failure. */
+int pid1_switch_root(const char *newroot, const char *init, double t_start, struct si_diag *d);
+
+/* The failure policy: one FAILED line naming the cause, then power off,
+ * halt, reboot after a delay, or a rescue shell. Never returns. The
+ * caller has capped the PCRs. */
+void pid1_fail(const struct si_bootcfg *c, const struct si_diag *d) __attribute__((noreturn));
+
+#endif

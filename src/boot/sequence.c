@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot stage: sealinit as PID 1 of the initramfs, top to bottom.
+ *
+ *   mount /proc /sys /dev /run → config + cmdline → modules → wait for the
+ *   devices and the TPM → measure the rootfs → mount it → check the init →
+ *   unlock the data volume → cap → mount data → switch_root
+ *
+ * Rules: nothing here exits or aborts; every wait has a timeout (pid1.c,
+ * the workers of core/); every step returns a code and a message, and
+ * every failure reaches the one failure policy below, after the cap.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "boot/boot.h"
+#include "boot/keysources.h"
+#include "boot/measure.h"
+#include "boot/pid1.h"
+#include "config.h"
+#include "core/bootcfg.h"
+#include "core/errors.h"
+
+#define CONFIG_FILE   "/etc/sealinit.conf"
+#define MODULES_FILE  "/etc/sealinit/modules"
+#define MODULES_LATE  "/etc/sealinit/modules.late"
+#define NEWROOT       "/newroot"
+
+/* /etc/sealinit.conf, then the kernel command line over it. */
+static int load_config(struct si_bootcfg *c, struct si_diag *d)
+{
+	static char text[16384];
+	struct si_diag pd = { { 0 } };
+
+	si_bootcfg_defaults(c);
+	if (pid1_read_file(CONFIG_FILE, text, sizeof(text)) >= 0 &&
+	    si_bootcfg_parse_file(c, text, &pd) < 0) {
+		si_diag_set(d, "config " CONFIG_FILE ": %.400s", pd.msg);
+		return -EINVAL;
+	}
+	if (pid1_read_file("/proc/cmdline", text, sizeof(text)) >= 0 &&
+	    si_bootcfg_parse_cmdline(c, text, &pd) < 0) {
+		si_diag_set(d, "kernel command line: %.400s", pd.msg);
+		return -EINVAL;
+	}
+	if (si_bootcfg_validate(c, &pd) < 0) {
+		si_diag_set(d, "configuration: %.400s", pd.msg);
+		return -EINVAL;
+	}
+	pid1_set_loglevel(c->loglevel);
+	return 0;
+}
+
+static int wait_device(const struct si_bootcfg *c, const char *what, const char *spec, char *out,
+		       size_t size, struct si_diag *d)
+{
+	if (pid1_wait_for(what, spec, out, size, c->device_timeout_ms) == 0)
+		return 0;
+	si_diag_set(d, "%s %s did not appear within %d ms", what, spec, c->device_timeout_ms);
+	return -ETIMEDOUT;
+}
+
+int si_boot_main(void)
+{
+	static struct si_bootcfg cfg;
+	char rootdev[SI_PATH_MAX], datadev[SI_PATH_MAX], hashdev[SI_PATH_MAX];
+	char mountdev[SI_PATH_MAX], datamnt[SI_PATH_MAX + 16];
+	struct si_diag d = { { 0 } }, cd = { { 0 } };
+	double t_start = uptime_ms(), t0;
+	int r;
+
+	si_bootcfg_defaults(&cfg);
+	pid1_early_mounts();
+	say(5, "[%8.3f] sealinit %s starting as PID 1", t_start / 1e3, SEALINIT_VERSION);
+
+	t0 = uptime_ms();
+	r = load_config(&cfg, &d);
+	if (r < 0)
+		goto failed;
+	pid1_load_modules(MODULES_FILE);
+	step_done("config and modules", t0);
+
+	t0 = uptime_ms();
+	r = wait_device(&cfg, "root device", cfg.root, rootdev, sizeof(rootdev), &d);
+	if (r == 0)
+		r = wait_device(&cfg, "data device", cfg.data, datadev, sizeof(datadev), &d);
+	if (r == 0 && cfg.measure == SI_MEASURE_VERITY && cfg.hashdev[0])
+		r = wait_device(&cfg, "verity hash device", cfg.hashdev, hashdev, sizeof(hashdev), &d);
+	if (r < 0)
+		goto failed;
+	/* The TPM's driver may need tee-supplicant first (Jetson fTPM). */
+	pid1_start_helper(cfg.tee_supplicant);
+	pid1_load_modules(MODULES_LATE);
+	r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
+	if (r < 0)
+		goto failed;
+	step_done("devices", t0);
+
+	t0 = uptime_ms();
+	r = measure_rootfs(&cfg, rootdev, cfg.hashdev[0] ? hashdev : rootdev, mountdev,
+			   sizeof(mountdev), &d);
+	if (r < 0)
+		goto failed;
+	step_done("measure", t0);
+
+	t0 = uptime_ms();
+	r = pid1_mount(mountdev, NEWROOT, cfg.rootfstype, cfg.ro ? MS_RDONLY : 0, "root", &d);
+	if (r == 0)
+		r = measure_init(&cfg, NEWROOT, &d);
+	if (r < 0)
+		goto failed;
+	step_done("mount root", t0);
+
+	t0 = uptime_ms();
+	r = keysources_unlock(&cfg, datadev, &d);
+	if (r < 0)
+		goto failed;
+	r = measure_cap(&d);
+	if (r < 0) {
+		char why[sizeof(d.msg)];
+
+		memcpy(why, d.msg, sizeof(why));
+		si_diag_set(&d, "the data volume is unlocked but %.300s; refusing to continue", why);
+		goto failed;
+	}
+	pid1_stop_helper();
+	step_done("unlock and cap", t0);
+
+	t0 = uptime_ms();
+	snprintf(datamnt, sizeof(datamnt), NEWROOT "%s", cfg.data_mount);
+	snprintf(mountdev, sizeof(mountdev), "/dev/mapper/%s", cfg.data_name);
+	r = pid1_mount(mountdev, datamnt, cfg.data_fstype, MS_NOSUID | MS_NODEV, "the data volume",
+		       &d);
+	if (r < 0)
+		goto failed;
+	step_done("mount data", t0);
+
+	r = pid1_switch_root(NEWROOT, cfg.init, t_start, &d);
+
+failed:
+	/* Fail closed: whatever happened, nothing later in this boot unseals. */
+	if (measure_cap(&cd) < 0)
+		say(3, "%s", cd.msg);
+	pid1_fail(&cfg, &d);
+}
