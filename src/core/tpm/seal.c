@@ -7,276 +7,15 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
 
 #include "config.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
-#include "core/tpm/policy.h"
 #include "core/secret.h"
 #include "core/token.h"
+#include "core/tpm/internal.h"
+#include "core/tpm/policy.h"
 #include "core/tpm/tpm.h"
-
-/*
- * A TCTI that wraps the real one. ESYS's synchronous calls wait for a
- * response forever; this bounds every wait so that a TPM that stops
- * answering ends in -SI_ENOTPM instead of a hung boot. It also counts
- * commands, which the benchmarks and the debug log report.
- */
-struct bounded_tcti {
-	TSS2_TCTI_CONTEXT_COMMON_V2 common;
-	TSS2_TCTI_CONTEXT *inner;
-	int32_t timeout_ms;
-	unsigned int commands;
-	int timed_out;
-};
-
-struct si_tpm {
-	struct bounded_tcti tcti;
-	ESYS_CONTEXT *esys;
-};
-
-static TSS2_RC bt_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *cmd)
-{
-	struct bounded_tcti *b = (struct bounded_tcti *)ctx;
-
-	b->commands++;
-	return Tss2_Tcti_Transmit(b->inner, size, cmd);
-}
-
-static TSS2_RC bt_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *rsp, int32_t timeout)
-{
-	struct bounded_tcti *b = (struct bounded_tcti *)ctx;
-	TSS2_RC rc;
-
-	if (timeout < 0 || timeout > b->timeout_ms) {
-		rc = Tss2_Tcti_Receive(b->inner, size, rsp, b->timeout_ms);
-		/* The caller asked to block: our bound expired, so give up for good. */
-		if ((rc & 0xFFFF) == TSS2_BASE_RC_TRY_AGAIN) {
-			b->timed_out = 1;
-			return TSS2_TCTI_RC_IO_ERROR;
-		}
-		return rc;
-	}
-	return Tss2_Tcti_Receive(b->inner, size, rsp, timeout);
-}
-
-static void bt_finalize(TSS2_TCTI_CONTEXT *ctx)
-{
-	(void)ctx; /* the inner TCTI is finalized by si_tpm_close() */
-}
-
-static TSS2_RC bt_cancel(TSS2_TCTI_CONTEXT *ctx)
-{
-	return Tss2_Tcti_Cancel(((struct bounded_tcti *)ctx)->inner);
-}
-
-static TSS2_RC bt_get_poll_handles(TSS2_TCTI_CONTEXT *ctx, TSS2_TCTI_POLL_HANDLE *h, size_t *n)
-{
-	return Tss2_Tcti_GetPollHandles(((struct bounded_tcti *)ctx)->inner, h, n);
-}
-
-static TSS2_RC bt_set_locality(TSS2_TCTI_CONTEXT *ctx, uint8_t locality)
-{
-	return Tss2_Tcti_SetLocality(((struct bounded_tcti *)ctx)->inner, locality);
-}
-
-static TSS2_RC bt_make_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, uint8_t sticky)
-{
-	return Tss2_Tcti_MakeSticky(((struct bounded_tcti *)ctx)->inner, handle, sticky);
-}
-
-/* Fold a TSS2_RC to the TPM's error number (Part 2, 6.6), keeping other
- * layers' codes whole. */
-static uint32_t rc_base(TSS2_RC rc)
-{
-	if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
-		return rc;
-	if (rc & TPM2_RC_FMT1)
-		return rc & (TPM2_RC_FMT1 | 0x3F);
-	return rc & 0x97F;
-}
-
-static int tcti_failed(struct si_tpm *t, TSS2_RC rc)
-{
-	uint32_t layer = rc & TSS2_RC_LAYER_MASK;
-
-	return t->tcti.timed_out || layer == TSS2_TCTI_RC_LAYER ||
-	       (rc & 0xFFFF) == TSS2_BASE_RC_NO_CONNECTION ||
-	       (rc & 0xFFFF) == TSS2_BASE_RC_IO_ERROR;
-}
-
-/* Turn a TPM/TSS error into our code and a message naming the step. */
-static int tpm_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si_diag *d)
-{
-	uint32_t base = rc_base(rc);
-
-	if (tcti_failed(t, rc)) {
-		if (t->tcti.timed_out)
-			si_diag_set(d, "%s: TPM did not answer within %d ms", step,
-				    (int)t->tcti.timeout_ms);
-		else
-			si_diag_set(d, "%s: lost the connection to the TPM (%s)", step,
-				    Tss2_RC_Decode(rc));
-		return -SI_ENOTPM;
-	}
-	si_diag_set(d, "%s: %s", step, Tss2_RC_Decode(rc));
-	switch (base) {
-	case TPM2_RC_LOCKOUT:
-		return -SI_ELOCKOUT;
-	case TPM2_RC_POLICY_FAIL:
-	case TPM2_RC_PCR_CHANGED:
-		return -SI_EPOLICY;
-	}
-	return -SI_ETPM;
-}
-
-int si_tpm_open(const char *tcti, int timeout_ms, struct si_tpm **ret, struct si_diag *d)
-{
-	struct si_tpm *t;
-	TSS2_RC rc;
-
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti.inner);
-	if (rc) {
-		si_diag_set(d, "cannot open TPM `%s' (%s)", tcti, Tss2_RC_Decode(rc));
-		free(t);
-		return -SI_ENOTPM;
-	}
-	t->tcti.common.v1.magic = TSS2_TCTI_MAGIC(t->tcti.inner);
-	t->tcti.common.v1.version = 2;
-	t->tcti.common.v1.transmit = bt_transmit;
-	t->tcti.common.v1.receive = bt_receive;
-	t->tcti.common.v1.finalize = bt_finalize;
-	t->tcti.common.v1.cancel = bt_cancel;
-	t->tcti.common.v1.getPollHandles = bt_get_poll_handles;
-	t->tcti.common.v1.setLocality = bt_set_locality;
-	t->tcti.common.makeSticky = bt_make_sticky;
-	t->tcti.timeout_ms = timeout_ms > 0 ? timeout_ms : CONFIG_TPM2_TIMEOUT_MS;
-
-	rc = Esys_Initialize(&t->esys, (TSS2_TCTI_CONTEXT *)&t->tcti, NULL);
-	if (rc) {
-		si_diag_set(d, "cannot initialize the TPM stack for `%s' (%s)", tcti,
-			    Tss2_RC_Decode(rc));
-		Tss2_TctiLdr_Finalize(&t->tcti.inner);
-		free(t);
-		return -SI_ENOTPM;
-	}
-	*ret = t;
-	return 0;
-}
-
-void si_tpm_close(struct si_tpm *t)
-{
-	if (!t)
-		return;
-	Esys_Finalize(&t->esys);
-	Tss2_TctiLdr_Finalize(&t->tcti.inner);
-	free(t);
-}
-
-unsigned int si_tpm_commands(const struct si_tpm *t)
-{
-	return t->tcti.commands;
-}
-
-static void flush(struct si_tpm *t, ESYS_TR *h)
-{
-	if (*h != ESYS_TR_NONE)
-		(void)Esys_FlushContext(t->esys, *h);
-	*h = ESYS_TR_NONE;
-}
-
-static void make_selection(TPML_PCR_SELECTION *sel, uint16_t bank, uint32_t mask)
-{
-	memset(sel, 0, sizeof(*sel));
-	sel->count = 1;
-	sel->pcrSelections[0].hash = bank;
-	sel->pcrSelections[0].sizeofSelect = 3;
-	sel->pcrSelections[0].pcrSelect[0] = (uint8_t)mask;
-	sel->pcrSelections[0].pcrSelect[1] = (uint8_t)(mask >> 8);
-	sel->pcrSelections[0].pcrSelect[2] = (uint8_t)(mask >> 16);
-}
-
-int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask, uint8_t *values,
-		    size_t cap, size_t *len, struct si_diag *d)
-{
-	size_t dsize = si_bank_digest_size(bank);
-	uint32_t todo = mask;
-
-	if (!dsize)
-		return -EINVAL;
-	if ((size_t)__builtin_popcount(mask) * dsize > cap)
-		return -ENOSPC;
-	/* A TPM returns at most 8 digests per PCR_Read; ask until all came. */
-	while (todo) {
-		TPML_PCR_SELECTION sel, *got_sel = NULL;
-		TPML_DIGEST *got = NULL;
-		uint32_t got_mask = 0;
-		unsigned int i, k = 0;
-		TSS2_RC rc;
-		int r = 0;
-
-		make_selection(&sel, bank, todo);
-		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   &sel, NULL, &got_sel, &got);
-		if (rc)
-			return tpm_error(t, rc, "reading PCRs", d);
-		if (got_sel->count == 1)
-			got_mask = ((uint32_t)got_sel->pcrSelections[0].pcrSelect[0] |
-				    (uint32_t)got_sel->pcrSelections[0].pcrSelect[1] << 8 |
-				    (uint32_t)got_sel->pcrSelections[0].pcrSelect[2] << 16) & todo;
-		if (!got_mask) {
-			si_diag_set(d, "reading PCRs: the TPM has no %s bank for PCRs %#x",
-				    si_bank_name(bank), todo);
-			r = -SI_EPOLICY;
-		} else if ((unsigned int)__builtin_popcount(got_mask) > got->count) {
-			si_diag_set(d, "reading PCRs: malformed answer from the TPM");
-			r = -SI_ETPM;
-		}
-		/* Digests come in ascending PCR order; each goes to its place
-		 * among all the PCRs asked for. */
-		for (i = 0; r == 0 && i < SI_PCR_COUNT; i++) {
-			size_t pos = (size_t)__builtin_popcount(mask & ((UINT32_C(1) << i) - 1));
-
-			if (!(got_mask & (UINT32_C(1) << i)))
-				continue;
-			if (got->digests[k].size != dsize) {
-				si_diag_set(d, "reading PCRs: malformed answer from the TPM");
-				r = -SI_ETPM;
-				break;
-			}
-			memcpy(values + pos * dsize, got->digests[k++].buffer, dsize);
-		}
-		Esys_Free(got_sel);
-		Esys_Free(got);
-		if (r < 0)
-			return r;
-		todo &= ~got_mask;
-	}
-	*len = (size_t)__builtin_popcount(mask) * dsize;
-	return 0;
-}
-
-int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data, size_t len,
-		     struct si_diag *d)
-{
-	TPM2B_EVENT ev = { .size = (uint16_t)len };
-	TPML_DIGEST_VALUES *out = NULL;
-	TSS2_RC rc;
-
-	if (pcr >= SI_PCR_COUNT || len > sizeof(ev.buffer))
-		return -EINVAL;
-	memcpy(ev.buffer, data, len);
-	rc = Esys_PCR_Event(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			    ESYS_TR_NONE, &ev, &out);
-	Esys_Free(out);
-	if (rc)
-		return tpm_error(t, rc, "extending PCR", d);
-	return 0;
-}
 
 /*
  * Primary key templates: ECC NIST P-256 (or RSA 2048), AES-128-CFB,
@@ -331,9 +70,9 @@ static int create_primary(struct si_tpm *t, uint16_t alg, int legacy, ESYS_TR *o
 				ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr, out,
 				NULL, NULL, NULL, NULL);
 	if (rc) {
-		int r = tpm_error(t, rc, "creating the storage key", d);
+		int r = si_tpm_error(t, rc, "creating the storage key", d);
 
-		if (rc_base(rc) == TPM2_RC_BAD_AUTH || rc_base(rc) == TPM2_RC_AUTH_FAIL)
+		if (si_tpm_rc_base(rc) == TPM2_RC_BAD_AUTH || si_tpm_rc_base(rc) == TPM2_RC_AUTH_FAIL)
 			si_diag_set(d, "creating the storage key: the owner hierarchy has a "
 				    "password; create the SRK at 0x%08x beforehand", SI_SRK_HANDLE);
 		return r;
@@ -350,14 +89,14 @@ static int read_srk(struct si_tpm *t, ESYS_TR *srk, TPM2B_NAME **name, struct si
 
 	rc = Esys_TR_FromTPMPublic(t->esys, SI_SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, srk);
-	if (rc_base(rc) == TPM2_RC_HANDLE || rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1))
+	if (si_tpm_rc_base(rc) == TPM2_RC_HANDLE || si_tpm_rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1))
 		return 1;
 	if (rc)
-		return tpm_error(t, rc, "looking up the storage key", d);
+		return si_tpm_error(t, rc, "looking up the storage key", d);
 	rc = Esys_ReadPublic(t->esys, *srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 			     &pub, name, NULL);
 	if (rc)
-		return tpm_error(t, rc, "reading the storage key", d);
+		return si_tpm_error(t, rc, "reading the storage key", d);
 	r = 0;
 	if (!(pub->publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) ||
 	    !(pub->publicArea.objectAttributes & TPMA_OBJECT_DECRYPT)) {
@@ -385,9 +124,9 @@ static int get_or_create_srk(struct si_tpm *t, ESYS_TR *srk, int *created, struc
 		return r;
 	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, prim, ESYS_TR_PASSWORD,
 			       ESYS_TR_NONE, ESYS_TR_NONE, SI_SRK_HANDLE, srk);
-	flush(t, &prim);
+	si_tpm_flush(t, &prim);
 	if (rc)
-		return tpm_error(t, rc, "persisting the storage key", d);
+		return si_tpm_error(t, rc, "persisting the storage key", d);
 	*created = 1;
 	return 0;
 }
@@ -408,7 +147,7 @@ static int start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_
 				   ESYS_TR_NONE, ESYS_TR_NONE, NULL, type, &sym,
 				   TPM2_ALG_SHA256, out);
 	if (rc)
-		return tpm_error(t, rc, "starting a salted session", d);
+		return si_tpm_error(t, rc, "starting a salted session", d);
 	return 0;
 }
 
@@ -476,13 +215,13 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 	rc = Esys_TRSess_SetAttributes(t->esys, session,
 				       TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, 0xff);
 	if (rc) {
-		r = tpm_error(t, rc, "setting session attributes", d);
+		r = si_tpm_error(t, rc, "setting session attributes", d);
 		goto out;
 	}
 	rc = Esys_Create(t->esys, srk, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, sens, &tmpl,
 			 &outside, &creation_pcr, &out_priv, &out_pub, NULL, NULL, NULL);
 	if (rc) {
-		r = tpm_error(t, rc, "sealing the key", d);
+		r = si_tpm_error(t, rc, "sealing the key", d);
 		goto out;
 	}
 	if (out_pub->publicArea.authPolicy.size != SI_POLICY_SIZE ||
@@ -505,7 +244,7 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 
 	rc = Esys_TR_Serialize(t->esys, srk, &ser, &ser_len);
 	if (rc || ser_len > sizeof(tok->srk)) {
-		r = rc ? tpm_error(t, rc, "recording the storage key", d) : -ENOSPC;
+		r = rc ? si_tpm_error(t, rc, "recording the storage key", d) : -ENOSPC;
 		goto out;
 	}
 	memcpy(tok->srk, ser, ser_len);
@@ -520,7 +259,7 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 	tok->salt_len = 0;
 	r = 0;
 out:
-	flush(t, &session);
+	si_tpm_flush(t, &session);
 	if (srk != ESYS_TR_NONE)
 		(void)Esys_TR_Close(t->esys, &srk);
 	si_secret_free(sens);
@@ -558,21 +297,21 @@ static int token_parent(struct si_tpm *t, const struct si_token *tok, ESYS_TR *p
 	}
 	rc = Esys_TR_GetName(t->esys, saved, &want);
 	if (rc) {
-		r = tpm_error(t, rc, "reading the recorded storage key name", d);
+		r = si_tpm_error(t, rc, "reading the recorded storage key name", d);
 		goto out;
 	}
 	/* ReadPublic through the recorded handle: one command, and the answer
 	 * carries the name of whatever the TPM holds there now. */
 	rc = Esys_ReadPublic(t->esys, saved, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 			     &pub, &have, NULL);
-	if (rc_base(rc) == TPM2_RC_HANDLE || rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1)) {
+	if (si_tpm_rc_base(rc) == TPM2_RC_HANDLE || si_tpm_rc_base(rc) == (TPM2_RC_HANDLE | TPM2_RC_1)) {
 		si_diag_set(d, "no storage key at the handle the token recorded "
 			    "(TPM cleared or replaced?)");
 		r = -SI_ESRK;
 		goto out;
 	}
 	if (rc) {
-		r = tpm_error(t, rc, "reading the storage key", d);
+		r = si_tpm_error(t, rc, "reading the storage key", d);
 		goto out;
 	}
 	if (want->size != have->size || memcmp(want->name, have->name, want->size)) {
@@ -606,20 +345,20 @@ static int unseal_once(struct si_tpm *t, const struct si_token *tok, ESYS_TR par
 	r = start_session(t, parent, TPM2_SE_POLICY, &session, d);
 	if (r < 0)
 		return r;
-	make_selection(&sel, tok->pcr_bank, tok->pcr_mask);
+	si_tpm_selection(&sel, tok->pcr_bank, tok->pcr_mask);
 	/* An empty pcrDigest: the TPM uses its current values, and a mismatch
 	 * shows up as POLICY_FAIL at Unseal. Saves a PCR_Read. */
 	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 			    &empty, &sel);
 	if (rc) {
-		r = tpm_error(t, rc, "applying the PCR policy", d);
+		r = si_tpm_error(t, rc, "applying the PCR policy", d);
 		goto out;
 	}
 	if (tok->pin) {
 		rc = Esys_PolicyAuthValue(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
 					  ESYS_TR_NONE);
 		if (rc) {
-			r = tpm_error(t, rc, "applying the PIN policy", d);
+			r = si_tpm_error(t, rc, "applying the PIN policy", d);
 			goto out;
 		}
 	}
@@ -627,14 +366,14 @@ static int unseal_once(struct si_tpm *t, const struct si_token *tok, ESYS_TR par
 	 * session itself after a successful Unseal. */
 	rc = Esys_TRSess_SetAttributes(t->esys, session, TPMA_SESSION_ENCRYPT, 0xff);
 	if (rc) {
-		r = tpm_error(t, rc, "setting session attributes", d);
+		r = si_tpm_error(t, rc, "setting session attributes", d);
 		goto out;
 	}
 	rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &data);
 	if (rc) {
-		uint32_t base = rc_base(rc);
+		uint32_t base = si_tpm_rc_base(rc);
 
-		r = tpm_error(t, rc, "unsealing", d);
+		r = si_tpm_error(t, rc, "unsealing", d);
 		if (base == TPM2_RC_PCR_CHANGED) {
 			r = -EAGAIN;
 		} else if (r == -SI_EPOLICY) {
@@ -659,7 +398,7 @@ out:
 		si_wipe(data, sizeof(*data));
 		Esys_Free(data);
 	}
-	flush(t, &session);
+	si_tpm_flush(t, &session);
 	return r;
 }
 
@@ -695,7 +434,7 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 	rc = Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 		       &priv, &pub, &obj);
 	if (rc) {
-		r = tpm_error(t, rc, "loading the sealed object", d);
+		r = si_tpm_error(t, rc, "loading the sealed object", d);
 		if (r == -SI_ETPM) {
 			si_diag_set(d, "loading the sealed object: it does not belong to this "
 				    "TPM's storage key (%s)", Tss2_RC_Decode(rc));
@@ -715,7 +454,7 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 		auth->size = 32;
 		rc = Esys_TR_SetAuth(t->esys, obj, auth);
 		if (rc) {
-			r = tpm_error(t, rc, "setting the PIN", d);
+			r = si_tpm_error(t, rc, "setting the PIN", d);
 			goto out;
 		}
 	}
@@ -733,9 +472,9 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 		}
 	}
 out:
-	flush(t, &obj);
+	si_tpm_flush(t, &obj);
 	if (transient)
-		flush(t, &parent);
+		si_tpm_flush(t, &parent);
 	else if (parent != ESYS_TR_NONE)
 		(void)Esys_TR_Close(t->esys, &parent);
 	si_secret_free(auth);
