@@ -17,16 +17,12 @@ void si_diag_set(struct si_diag *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const struct {
-	int code;
-	int exit_code;
-	const char *msg;
-} table[] = {
+/* In ascending exit-code order: si_error_at() lists them so. */
+static const struct si_error_info table[] = {
 	{ SI_ENOTPM,       3,  "no TPM reachable" },
 	{ SI_EPOLICY,      4,  "system state changed since enrollment (PCR policy mismatch)" },
 	{ SI_ELOCKOUT,     5,  "TPM is in dictionary-attack lockout" },
 	{ SI_EBADPIN,      6,  "wrong PIN" },
-	{ SI_ENOPIN,       15, "a PIN is required and none was given" },
 	{ SI_ENOTOKEN,     7,  "no systemd-tpm2 token on the volume" },
 	{ SI_EBADTOKEN,    8,  "malformed token" },
 	{ SI_EBADHEADER,   9,  "not a LUKS2 volume or damaged header" },
@@ -35,6 +31,7 @@ static const struct {
 	{ SI_EUNSUPPORTED, 12, "token uses a feature this build does not support" },
 	{ SI_ETPM,         13, "TPM error" },
 	{ SI_EACTIVATE,    14, "activation failed" },
+	{ SI_ENOPIN,       15, "a PIN is required and none was given" },
 	{ SI_ENETDOWN,     16, "network unavailable" },
 	{ SI_EDNS,         17, "server name does not resolve" },
 	{ SI_ECONNECT,     18, "cannot connect to the server" },
@@ -50,15 +47,28 @@ static const struct {
 	{ SI_EFINGERPRINT, 28, "hardware fingerprint unavailable" },
 };
 
-const char *si_strerror(int r)
+#define TABLE_LEN (sizeof(table) / sizeof(table[0]))
+
+static const struct si_error_info *find(int r)
 {
 	size_t i;
 
 	if (r < 0)
 		r = -r;
-	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (i = 0; i < TABLE_LEN; i++)
 		if (table[i].code == r)
-			return table[i].msg;
+			return &table[i];
+	return NULL;
+}
+
+const char *si_strerror(int r)
+{
+	const struct si_error_info *e = find(r);
+
+	if (e)
+		return e->msg;
+	if (r < 0)
+		r = -r;
 	if (r > 0 && r < SI_EBASE)
 		return strerror(r);
 	return "unknown error";
@@ -66,14 +76,14 @@ const char *si_strerror(int r)
 
 int si_exit_code(int r)
 {
-	size_t i;
+	const struct si_error_info *e = find(r);
 
 	if (r == 0)
 		return 0;
-	if (r < 0)
-		r = -r;
-	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].code == r)
-			return table[i].exit_code;
-	return 1;
+	return e ? e->exit_code : 1;
+}
+
+const struct si_error_info *si_error_at(size_t i)
+{
+	return i < TABLE_LEN ? &table[i] : NULL;
 }

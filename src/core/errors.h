@@ -44,7 +44,7 @@ enum si_error {
 
 /* Detail that the core fills for the one place that prints. */
 struct si_diag {
-	char msg[256];
+	char msg[512];  /* room for two device paths and a root hash */
 };
 
 void si_diag_set(struct si_diag *d, const char *fmt, ...)
@@ -55,5 +55,16 @@ const char *si_strerror(int r);
 
 /* Process exit code for a code; see docs/cli.md. */
 int si_exit_code(int r);
+
+/* One row of the table behind si_strerror() and si_exit_code(). */
+struct si_error_info {
+	int code;        /* an SI_E* value, positive */
+	int exit_code;
+	const char *msg;
+};
+
+/* The i-th row, in ascending exit-code order, or NULL past the last: for
+ * listing the codes (`sealinit help', tests) without copying the table. */
+const struct si_error_info *si_error_at(size_t i);
 
 #endif
