@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_CLI_H
+#define SEALINIT_CLI_H
+
+/*
+ * The subcommands, one file each. main() parses the options a command's
+ * table entry allows (options.h) and hands over the result; each returns
+ * the process exit code.
+ */
+struct cli_args;
+
+int enroll_main(const struct cli_args *a);
+int unlock_main(const struct cli_args *a);
+int measure_main(const struct cli_args *a);
+int cap_main(const struct cli_args *a);
+int pcrread_main(const struct cli_args *a);
+int legacy_fetch_main(const struct cli_args *a);
+int migrate_main(const struct cli_args *a);
+int boot_config_main(const struct cli_args *a);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_CLI_COMMON_H
+#define SEALINIT_CLI_COMMON_H
+
+/*
+ * What the subcommands share: turning codes into one message and one exit
+ * code, reading secrets, the configuration file, and where a fetched key
+ * goes. Only src/cli and src/boot print.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EXIT_USAGE   2
+#define KEYFILE_MAX  (64 * 1024)
+#define PASS_MAX     512
+
+struct cli_args;
+struct si_bootcfg;
+struct si_diag;
+struct si_legacy_unlock_opts;
+struct si_legacy_unlock_result;
+struct si_pcr_opts;
+
+extern const char *const prog;
+extern int verbose;             /* -v count, set by main() */
+
+/* "sealinit CMD: <what happened>: <detail>"; returns the exit code of r. */
+int fail(const char *cmd, int r, const struct si_diag *d);
+
+/* A bad command line: the message, a pointer to `help'; returns 2. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "this build has no WHAT"; returns the exit code of -SI_EUNSUPPORTED. */
+int unsupported(const char *cmd, const char *what);
+
+double now_ms(void);
+
+int read_secret_line(const char *prompt, char *buf, size_t size);
+int ask_pin(void *ctx, char *buf, size_t size);
+int read_key_fd(int fd, char *buf, size_t size, size_t *len);
+int read_key_file(const char *path, char *buf, size_t size, size_t *len);
+
+int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c);
+
+struct key_out {
+	const char *path;
+	int fd;
+	bool tmpfile;   /* unnamed until key_out_close(ok) */
+};
+
+int key_out_open(const char *cmd, const char *path, struct key_out *k);
+int key_out_close(const char *cmd, struct key_out *k, bool ok);
+
+int legacy_unlock(const char *cmd, const struct si_bootcfg *c, struct si_legacy_unlock_opts *o,
+		  struct si_legacy_unlock_result *res);
+
+int pcr_opts_from_args(const char *cmd, const struct cli_args *a, struct si_pcr_opts *po);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* sealinit enroll: seal a new key to the TPM, add it as keyslot + token. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/options.h"
+#include "config.h"
+#include "core/enroll.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
+#include "core/secret.h"
+
+int enroll_main(const struct cli_args *a)
+{
+	struct si_enroll_opts o = { .keyslot = -1 };
+	struct si_enroll_result res;
+	struct si_diag d = { { 0 } };
+	char *pass = NULL, pcrbuf[96];
+	size_t pass_len = 0;
+	double t0;
+	int r;
+
+	if (!ENABLE_TPM2)
+		return unsupported("enroll", "TPM2 support");
+	if (a->argc != 1)
+		return usage_error("enroll", "%s", "expected exactly one DEVICE");
+	o.device = a->argv[0];
+	if (si_pcrs_parse(a->pcrs ? a->pcrs : CONFIG_TPM2_DEFAULT_PCRS, &o.pcr_mask, &d) < 0)
+		return usage_error("enroll", "%s", d.msg);
+	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
+		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
+
+	pass = si_secret_alloc(KEYFILE_MAX);
+	if (!pass)
+		return fail("enroll", -ENOMEM, NULL);
+	if (a->key_file) {
+		r = read_key_file(a->key_file, pass, KEYFILE_MAX, &pass_len);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: cannot read --key-file `%s': %s\n", prog,
+				a->key_file, r == -ENODATA ? "empty file" : strerror(-r));
+			si_secret_free(pass);
+			return 1;
+		}
+	} else {
+		char prompt[300];
+
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", o.device);
+		r = read_secret_line(prompt, pass, PASS_MAX);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: no passphrase: give --key-file or run on a terminal\n",
+				prog);
+			si_secret_free(pass);
+			return EXIT_USAGE;
+		}
+		pass_len = strlen(pass);
+	}
+	o.passphrase = pass;
+	o.passphrase_len = pass_len;
+	o.tcti = a->tcti;
+	o.timeout_ms = a->timeout_ms;
+	o.get_pin = a->pin ? ask_pin : NULL;
+
+	t0 = now_ms();
+	r = si_enroll(&o, &res, &d);
+	si_secret_free(pass);
+	if (verbose)
+		fprintf(stderr, "enroll: %.1f ms, %u TPM commands\n", now_ms() - t0,
+			res.tpm_commands);
+	if (r < 0)
+		return fail("enroll", r, &d);
+	si_pcrs_format(o.pcr_mask, pcrbuf, sizeof(pcrbuf));
+	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s\n", o.device, res.token,
+	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", a->pin ? ", with PIN" : "",
+	       res.srk_created ? "; created the storage key at 0x81000001" : "");
+	return 0;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The options of every subcommand, parsed in one place. A command takes
+ * the options its table entry names; getopt_long sees only those, so an
+ * option of another command is refused (and abbreviated as before) exactly
+ * as if the command had its own getopt loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/common.h"
+#include "cli/options.h"
+#include "config.h"
+#include "core/pcrs.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+/* getopt_long's value for the i-th long option, above every short one. */
+#define LONG_VAL 256
+
+/*
+ * In the order the commands used to list them: getopt_long names the
+ * candidates of an ambiguous abbreviation (`--t') in this order.
+ */
+static const struct cli_option {
+	const char *name;
+	int has_arg;
+	int short_name;         /* 0: none; taken only with OPT_SHORT */
+	unsigned int bit;
+	const char *arg;        /* the argument's name in help */
+	const char *help;
+} options[] = {
+	{ "config", required_argument, 0, OPT_CONFIG, "FILE",
+	  "the configuration file (default /etc/sealinit.conf)" },
+	{ "cmdline", required_argument, 0, OPT_CMDLINE, "TEXT",
+	  "a kernel command line to apply instead of /proc/cmdline" },
+	{ "key-file", required_argument, 'k', OPT_KEY_FILE, "FILE",
+	  "a key or passphrase file, `-' for standard input or output (-k in enroll, migrate)" },
+	{ "pcrs", required_argument, 0, OPT_PCRS, "LIST",
+	  "PCRs 0-23 joined by '+' or ',' (default " CONFIG_TPM2_DEFAULT_PCRS ")" },
+	{ "pin", no_argument, 0, OPT_PIN, NULL,
+	  "also require a PIN to unlock" },
+	{ "pcr", required_argument, 0, OPT_PCR, "N",
+	  "the PCR to extend, 0-23 (default 15)" },
+	{ "string", required_argument, 0, OPT_STRING, "S",
+	  "measure the string S (at most 1024 bytes)" },
+	{ "file", required_argument, 0, OPT_FILE, "F",
+	  "measure the SHA-256 of file F" },
+	{ "bank", required_argument, 0, OPT_BANK, "ALG",
+	  "sha1, sha256 (default), sha384 or sha512" },
+	{ "finish", no_argument, 0, OPT_FINISH, NULL,
+	  "remove the legacy keyslot, once the TPM unlocks" },
+	{ "status", no_argument, 0, OPT_STATUS, NULL,
+	  "print the migration journal" },
+	{ "test", no_argument, 0, OPT_TEST, NULL,
+	  "only check which keyslot the key opens; activate nothing" },
+	{ "tcti", required_argument, 0, OPT_TCTI, "SPEC",
+	  "where the TPM is (default $SEALINIT_TCTI, else " CONFIG_TPM2_TCTI ")" },
+	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
+	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static int parse_timeout(const char *cmd, const char *arg, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > 600000)
+		return usage_error(cmd, "Invalid --tpm-timeout: `%s' (expected 1-600000 ms)", arg);
+	*ms = (int)v;
+	return 0;
+}
+
+static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || v >= SI_PCR_COUNT || arg[0] == '-')
+		return usage_error(cmd, "Invalid --pcr: `%s' (expected 0-23)", arg);
+	*pcr = (unsigned int)v;
+	return 0;
+}
+
+/* The table entry getopt_long's return value stands for, or NULL. */
+static const struct cli_option *lookup(int ch)
+{
+	size_t i;
+
+	if (ch >= LONG_VAL && (size_t)(ch - LONG_VAL) < N_OPTIONS)
+		return &options[ch - LONG_VAL];
+	for (i = 0; i < N_OPTIONS; i++)
+		if (options[i].short_name && options[i].short_name == ch)
+			return &options[i];
+	return NULL;
+}
+
+int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct cli_args *a)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 1];
+	const char *env = getenv("SEALINIT_TCTI");
+	const struct cli_option *o;
+	size_t i, n = 0, s = 0;
+	int ch, r;
+
+	*a = (struct cli_args){
+		.tcti = env && *env ? env : CONFIG_TPM2_TCTI,
+		.timeout_ms = CONFIG_TPM2_TIMEOUT_MS,
+		.config = "/etc/sealinit.conf",
+		.bank = "sha256",
+		.pcr = 15,
+		.argc = argc - 1,
+		.argv = argv + 1,
+	};
+	if (mask & OPT_RAW)
+		return 0;
+	for (i = 0; i < N_OPTIONS; i++) {
+		if (!(mask & options[i].bit))
+			continue;
+		longopts[n++] = (struct option){ options[i].name, options[i].has_arg, NULL,
+						 LONG_VAL + (int)i };
+		if ((mask & OPT_SHORT) && options[i].short_name) {
+			shortopts[s++] = (char)options[i].short_name;
+			if (options[i].has_arg == required_argument)
+				shortopts[s++] = ':';
+		}
+	}
+	longopts[n] = (struct option){ 0 };
+	shortopts[s] = '\0';
+
+	/* getopt_long has already said what is wrong (as "CMD: ..."). */
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		o = lookup(ch);
+		if (!o)
+			return EXIT_USAGE;
+		switch (o->bit) {
+		case OPT_CONFIG:   a->config = optarg; break;
+		case OPT_CMDLINE:  a->cmdline = optarg; break;
+		case OPT_KEY_FILE: a->key_file = optarg; break;
+		case OPT_PCRS:     a->pcrs = optarg; break;
+		case OPT_PIN:      a->pin = 1; break;
+		case OPT_STRING:   a->string = optarg; break;
+		case OPT_FILE:     a->file = optarg; break;
+		case OPT_BANK:     a->bank = optarg; break;
+		case OPT_FINISH:   a->finish = 1; break;
+		case OPT_STATUS:   a->status = 1; break;
+		case OPT_TEST:     a->test = 1; break;
+		case OPT_TCTI:     a->tcti = optarg; break;
+		case OPT_PCR:
+			if ((r = parse_pcr_index(cmd, optarg, &a->pcr)))
+				return r;
+			break;
+		case OPT_TPM_TIMEOUT:
+			if ((r = parse_timeout(cmd, optarg, &a->timeout_ms)))
+				return r;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	if ((mask & OPT_NO_ARGS) && a->argc)
+		return usage_error(cmd, "unexpected argument `%s'", a->argv[0]);
+	return 0;
+}
+
+void cli_options_help(FILE *f, unsigned int mask)
+{
+	char name[40];
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		if (!(mask & options[i].bit))
+			continue;
+		snprintf(name, sizeof(name), "--%s%s%s", options[i].name, options[i].arg ? " " : "",
+			 options[i].arg ? options[i].arg : "");
+		fprintf(f, "  %-18s %s\n", name, options[i].help);
+	}
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* sealinit unlock: unseal a token's key; activate, or only test it. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/options.h"
+#include "config.h"
+#include "core/errors.h"
+#include "core/unlock.h"
+
+int unlock_main(const struct cli_args *a)
+{
+	struct si_unlock_opts o = { 0 };
+	struct si_unlock_result res;
+	struct si_diag d = { { 0 } };
+	double t0;
+	int r;
+
+	if (!ENABLE_TPM2)
+		return unsupported("unlock", "TPM2 support");
+	if (a->argc < 1 || a->argc > 2)
+		return usage_error("unlock", "%s", "expected DEVICE [NAME]");
+	o.device = a->argv[0];
+	o.name = a->argc > 1 ? a->argv[1] : NULL;
+	if (!o.name && !a->test)
+		return usage_error("unlock", "%s", "give a NAME to activate, or --test");
+	if (a->test && o.name)
+		return usage_error("unlock", "%s", "--test activates nothing; drop NAME");
+	o.tcti = a->tcti;
+	o.timeout_ms = a->timeout_ms;
+	o.get_pin = ask_pin;
+
+	t0 = now_ms();
+	r = si_unlock(&o, &res, &d);
+	if (verbose)
+		fprintf(stderr, "unlock: %.1f ms, %u TPM commands\n", now_ms() - t0,
+			res.tpm_commands);
+	if (r < 0)
+		return fail("unlock", r, &d);
+	if (o.name)
+		printf("Unlocked %s as /dev/mapper/%s (token %d, keyslot %d)\n", o.device, o.name,
+		       res.token, res.keyslot);
+	else
+		printf("Token %d opens keyslot %d of %s (test only, nothing activated)\n",
+		       res.token, res.keyslot, o.device);
+	return 0;
+}
