@@ -85,7 +85,7 @@ MAIN_OBJS := $(addprefix $(BUILD)/src/,$(boot-y) $(cli-y))
 SEALINIT  := $(BUILD)/sealinit
 
 # Unit tests link the core only; each follows the features it tests.
-unit-y                    := test_pcrs test_b64 test_bootcfg test_hash
+unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks
 unit-$(CONFIG_TPM2)       += test_token test_policy
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))

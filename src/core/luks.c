@@ -13,23 +13,36 @@
 struct si_luks {
 	struct crypt_device *cd;
 	const char *device;
+	char last_error[160];
 };
 
-/* libcryptsetup logs to stderr by default; the core never prints, so keep
- * its last error to quote it in the diag instead. */
-static char last_error[160];
-
+/* libcryptsetup logs to stderr by default; the core never prints, so each
+ * handle keeps the error libcryptsetup logged during its current operation
+ * to quote it in the diag. Cleared before every operation (begin()), so a
+ * message never quotes an older, unrelated error. */
 static void log_cb(int level, const char *msg, void *usrptr)
 {
+	struct si_luks *l = usrptr;
 	size_t n;
 
-	(void)usrptr;
-	if (level != CRYPT_LOG_ERROR)
+	if (!l || level != CRYPT_LOG_ERROR)
 		return;
-	snprintf(last_error, sizeof(last_error), "%s", msg);
-	n = strlen(last_error);
-	while (n && last_error[n - 1] == '\n')
-		last_error[--n] = '\0';
+	snprintf(l->last_error, sizeof(l->last_error), "%s", msg);
+	n = strlen(l->last_error);
+	while (n && l->last_error[n - 1] == '\n')
+		l->last_error[--n] = '\0';
+}
+
+static struct crypt_device *begin(struct si_luks *l)
+{
+	l->last_error[0] = '\0';
+	return l->cd;
+}
+
+/* What libcryptsetup said about the failed operation, or errno's text. */
+static const char *cause(const struct si_luks *l, int r)
+{
+	return l->last_error[0] ? l->last_error : strerror(-r);
 }
 
 int si_luks_open(const char *device, struct si_luks **ret, struct si_diag *d)
@@ -37,24 +50,29 @@ int si_luks_open(const char *device, struct si_luks **ret, struct si_diag *d)
 	struct si_luks *l;
 	int r;
 
-	crypt_set_log_callback(NULL, log_cb, NULL);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->device = device;
+	/* crypt_init logs before the handle exists: through the default
+	 * callback, pointed at this handle until it has its own. */
+	crypt_set_log_callback(NULL, log_cb, l);
 	r = crypt_init(&l->cd, device);
+	if (r == 0)
+		crypt_set_log_callback(l->cd, log_cb, l);
+	crypt_set_log_callback(NULL, log_cb, NULL);
 	if (r < 0) {
 		si_diag_set(d, "cannot open `%s': %s", device, strerror(-r));
 		free(l);
 		return r;
 	}
-	r = crypt_load(l->cd, CRYPT_LUKS2, NULL);
+	r = crypt_load(begin(l), CRYPT_LUKS2, NULL);
 	if (r < 0) {
 		if (r == -ENOENT || r == -ENOTBLK || r == -EACCES)
 			si_diag_set(d, "cannot read `%s': %s", device, strerror(-r));
 		else
 			si_diag_set(d, "`%s' is not a LUKS2 volume or its header is damaged%s%s",
-				    device, last_error[0] ? ": " : "", last_error);
+				    device, l->last_error[0] ? ": " : "", l->last_error);
 		crypt_free(l->cd);
 		free(l);
 		return (r == -ENOENT || r == -EACCES) ? r : -SI_EBADHEADER;
@@ -82,12 +100,12 @@ int si_luks_add_keyslot(struct si_luks *l, int keyslot, const char *old_pass, si
 	};
 	int r;
 
-	r = crypt_set_pbkdf_type(l->cd, &pbkdf);
+	r = crypt_set_pbkdf_type(begin(l), &pbkdf);
 	if (r < 0) {
 		si_diag_set(d, "setting the keyslot KDF: %s", strerror(-r));
 		return r;
 	}
-	r = crypt_keyslot_add_by_passphrase(l->cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, old_pass, old_len,
+	r = crypt_keyslot_add_by_passphrase(begin(l), keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, old_pass, old_len,
 					    new_pass, new_len);
 	if (r == -EPERM) {
 		si_diag_set(d, "the existing passphrase opens no keyslot of `%s'", l->device);
@@ -95,7 +113,7 @@ int si_luks_add_keyslot(struct si_luks *l, int keyslot, const char *old_pass, si
 	}
 	if (r < 0)
 		si_diag_set(d, "adding a keyslot to `%s': %s", l->device,
-			    last_error[0] ? last_error : strerror(-r));
+			    cause(l, r));
 	return r;
 }
 
@@ -122,7 +140,7 @@ int si_luks_token_json(struct si_luks *l, int id, const char *type, const char *
 int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
 		     size_t len, struct si_diag *d)
 {
-	int r = crypt_activate_by_passphrase(l->cd, name, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot,
+	int r = crypt_activate_by_passphrase(begin(l), name, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot,
 					     pass, len, 0);
 
 	if (r == -EPERM || r == -ENOENT) {
@@ -131,7 +149,7 @@ int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const cha
 	}
 	if (r < 0) {
 		si_diag_set(d, "activating `%s' as `%s': %s", l->device, name ? name : "(test)",
-			    last_error[0] ? last_error : strerror(-r));
+			    cause(l, r));
 		return -SI_EACTIVATE;
 	}
 	return r;
@@ -178,10 +196,10 @@ int si_luks_keyslot_salt(struct si_luks *l, int keyslot, char *out, size_t size)
 
 int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_diag *d)
 {
-	int r = crypt_token_json_set(l->cd, id < 0 ? CRYPT_ANY_TOKEN : id, json);
+	int r = crypt_token_json_set(begin(l), id < 0 ? CRYPT_ANY_TOKEN : id, json);
 
 	if (r < 0)
 		si_diag_set(d, "%s token %d of `%s': %s", json ? "writing" : "removing", id,
-			    l->device, last_error[0] ? last_error : strerror(-r));
+			    l->device, cause(l, r));
 	return r;
 }

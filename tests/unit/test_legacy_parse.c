@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
+
 #include "core/b64.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
@@ -837,6 +839,25 @@ static void test_bootcfg_roundtrip_one_source(void **state)
 	}
 }
 
+/* The header list's copies of the bearer token are wiped before they are
+ * freed: every byte of every header, and the list itself stays walkable. */
+static void test_wipe_headers(void **state)
+{
+	struct curl_slist b = { strdup("X-Hardware-Fingerprint: 00ff"), NULL };
+	struct curl_slist a = { strdup("Authorization: Bearer s3cr3t-token"), &b };
+	size_t la = strlen(a.data), lb = strlen(b.data);
+
+	(void)state;
+	assert_non_null(a.data);
+	assert_non_null(b.data);
+	si_legacy_wipe_headers(&a);
+	assert_true(all_zero(a.data, la));
+	assert_true(all_zero(b.data, lb));
+	si_legacy_wipe_headers(NULL);
+	free(a.data);
+	free(b.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -855,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_bootcfg_keys),
 		cmocka_unit_test(test_bootcfg_roundtrip),
 		cmocka_unit_test(test_bootcfg_roundtrip_one_source),
+		cmocka_unit_test(test_wipe_headers),
 	};
 	return cmocka_run_group_tests_name("legacy_parse", tests, NULL, NULL);
 }

@@ -722,6 +722,21 @@ static int build_login_body(struct fetch_secrets *s)
 	return r;
 }
 
+void si_legacy_wipe_headers(struct curl_slist *l)
+{
+	for (; l; l = l->next)
+		if (l->data)
+			si_wipe(l->data, strlen(l->data));
+}
+
+/* curl_slist_append copied each header, the bearer token among them, into
+ * memory of ours that curl_slist_free_all frees as it is: wipe it first. */
+static void free_headers(struct curl_slist *l)
+{
+	si_legacy_wipe_headers(l);
+	cu.slist_free_all(l);
+}
+
 static struct curl_slist *parse_resolve(const char *spec, struct si_diag *d)
 {
 	struct curl_slist *l = NULL, *n;
@@ -806,7 +821,7 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 	sink = (struct sink){ .p = s->json, .cap = SI_LEGACY_JSON_MAX };
 	r = hdrs ? request(&f, "login", url, s->body, hdrs, &sink, d) : -ENOMEM;
 	si_wipe(s->body, sizeof(s->body));
-	cu.slist_free_all(hdrs);
+	free_headers(hdrs);
 	hdrs = NULL;
 	if (r < 0)
 		goto out;
@@ -890,7 +905,7 @@ out:
 		free(ct);
 	}
 	if (cu.h) {
-		cu.slist_free_all(hdrs);
+		free_headers(hdrs);
 		cu.slist_free_all(f.resolve);
 	}
 	if (f.curl)

@@ -7,6 +7,7 @@
 
 #include "core/legacy/cfg.h"
 
+struct curl_slist;
 struct si_diag;
 
 /*
@@ -40,6 +41,10 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
  */
 int si_legacy_fingerprint(const char *sources, const char *root, char *out, size_t size,
 			  struct si_diag *d);
+
+/* Wipe the text of every header of a curl_slist in place (before
+ * curl_slist_free_all), exposed for the unit tests. */
+void si_legacy_wipe_headers(struct curl_slist *l);
 
 /* Response parsers, exposed for the unit tests and fuzzers. */
 struct si_legacy_login {
