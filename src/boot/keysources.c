@@ -92,6 +92,8 @@ static void finish_migration(const struct si_bootcfg *c, const char *datadev, in
 	struct si_diag d = { { 0 } };
 	int r, removed;
 
+	if (!ENABLE_TPM2)
+		return;
 	r = si_migrate_finish(&o, &removed, &d);
 	if (r < 0)
 		say(4, "migrate_finish: %s: %s (the legacy keyslot stays)", si_strerror(r), d.msg);
@@ -189,7 +191,7 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 	int r;
 
 	(void)pos;
-	if (!keysources_legacy_enabled(c)) {
+	if (!ENABLE_LEGACY_NET || !keysources_legacy_enabled(c)) {
 		si_diag_set(d, "not configured (no legacy_api)");
 		return 1;
 	}

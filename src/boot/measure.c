@@ -84,7 +84,8 @@ int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possibl
 		 * or unsealed, so no TPM is waited for. */
 		st.tpm = TPM_ABSENT;
 		st.cap = CAP_NONE;
-		say(5, "keysources=legacy: the TPM is not used and the rootfs is not measured");
+		say(5, "%s: the TPM is not used and the rootfs is not measured",
+		    ENABLE_TPM2 ? "keysources=legacy" : "this build has no TPM2 support");
 		return 0;
 	}
 	if (c->measure == SI_MEASURE_NONE)
@@ -122,7 +123,7 @@ static int extend(const char *event, struct si_diag *d)
 				 .pcr_mask = UINT32_C(1) << st.pcr };
 	int r;
 
-	if (st.tpm == TPM_ABSENT) {
+	if (!ENABLE_TPM2 || st.tpm == TPM_ABSENT) {
 		say(5, "no TPM: %s is not measured", event);
 		return 0;
 	}

@@ -41,6 +41,8 @@ static void migrate(const struct si_legacy_unlock_opts *o, const uint8_t *key, s
 		.passphrase_len = len, .legacy_keyslot = res->keyslot,
 	};
 
+	if (!ENABLE_TPM2)
+		return;
 	if (o->log) {
 		char msg[96];
 
