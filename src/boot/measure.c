@@ -20,7 +20,6 @@
 
 #define EVENTLOG    "/run/sealinit/eventlog"
 #define VERITY_NAME "sealroot"
-#define CAP_EVENT   "sealinit:cap"
 
 /* The one state of this module: where the TPM is, and whether the PCRs
  * still need their cap. */
@@ -50,7 +49,7 @@ static void capped(void)
 	st.cap = CAP_DONE;
 	for (i = 0; i < SI_PCR_COUNT; i++)
 		if (st.cap_mask & (UINT32_C(1) << i))
-			event_log(i, CAP_EVENT);
+			event_log(i, SI_CAP_EVENT);
 }
 
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
@@ -303,7 +302,7 @@ int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag
 void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure)
 {
 	o->cap_mask = st.cap == CAP_PENDING ? st.cap_mask : 0;
-	o->cap_event = CAP_EVENT;
+	o->cap_event = SI_CAP_EVENT;
 	o->cap_only_on_success = keep_on_failure;
 }
 
@@ -321,7 +320,7 @@ int measure_cap(struct si_diag *d)
 
 	if (!ENABLE_TPM2 || st.cap != CAP_PENDING || st.tpm == TPM_ABSENT)
 		return 0;
-	r = si_pcr_event(&o, CAP_EVENT, strlen(CAP_EVENT), d);
+	r = si_pcr_event(&o, SI_CAP_EVENT, strlen(SI_CAP_EVENT), d);
 	if (r < 0) {
 		char why[sizeof(d->msg)];
 

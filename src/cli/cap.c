@@ -13,9 +13,6 @@
 
 int cap_main(const struct cli_args *a)
 {
-	/* The separator the boot stage extends after unlock (and on failure), so
-	 * the policy cannot be satisfied again until the next boot. */
-	static const char separator[] = "sealinit:cap";
 	struct si_diag d = { { 0 } };
 	struct si_pcr_opts po;
 	char buf[96];
@@ -26,7 +23,7 @@ int cap_main(const struct cli_args *a)
 	r = pcr_opts_from_args("cap", a, &po);
 	if (r)
 		return r;
-	r = si_pcr_event(&po, separator, sizeof(separator) - 1, &d);
+	r = si_pcr_event(&po, SI_CAP_EVENT, sizeof(SI_CAP_EVENT) - 1, &d);
 	if (r < 0)
 		return fail("cap", r, &d);
 	si_pcrs_format(po.pcr_mask, buf, sizeof(buf));

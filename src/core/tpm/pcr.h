@@ -7,6 +7,11 @@
 
 struct si_diag;
 
+/* The separator extended into the policy PCRs after the unlock, and on
+ * failure, so that the policy cannot be satisfied again until the next
+ * boot (boot/measure.c, `sealinit cap'). */
+#define SI_CAP_EVENT "sealinit:cap"
+
 /* PCR operations for measure, cap and pcrread, each in a worker under the
  * timeout (worker.h), so a silent TPM ends in -SI_ENOTPM. */
 struct si_pcr_opts {
