@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/bootcfg.h"
 #include "config.h"
+#include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/kv.h"
 #include "core/legacy/net.h"

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "core/enroll.h"
-#include "core/unlock.h"
 #include "core/errors.h"
 #include "core/luks.h"
 #include "core/migrate.h"
 #include "core/token.h"
+#include "core/unlock.h"
 
 static int get_slot(struct json_object *o, const char *key, int *out)
 {

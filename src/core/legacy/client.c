@@ -27,9 +27,9 @@
 
 #include "core/b64.h"
 #include "core/errors.h"
+#include "core/hash.h"
 #include "core/legacy/client.h"
 #include "core/legacy/crypto.h"
-#include "core/hash.h"
 #include "core/secret.h"
 
 #define CREDS_FILE_MAX 4096

@@ -5,8 +5,8 @@
 #include <mbedtls/aes.h>
 #include <mbedtls/sha512.h>
 
-#include "core/legacy/crypto.h"
 #include "core/hash.h"
+#include "core/legacy/crypto.h"
 #include "core/secret.h"
 
 int si_legacy_derive(const struct si_legacy_creds *c, uint8_t key[32], uint8_t iv[16])

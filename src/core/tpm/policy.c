@@ -8,8 +8,8 @@
 
 #include "core/b64.h"
 #include "core/hash.h"
-#include "core/tpm/policy.h"
 #include "core/secret.h"
+#include "core/tpm/policy.h"
 
 #define CC_POLICY_PCR        0x0000017Fu
 #define CC_POLICY_AUTH_VALUE 0x0000016Bu
