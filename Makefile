@@ -84,8 +84,9 @@ CORE_OBJS := $(addprefix $(BUILD)/src/,$(core-y))
 MAIN_OBJS := $(addprefix $(BUILD)/src/,$(boot-y) $(cli-y))
 SEALINIT  := $(BUILD)/sealinit
 
-# Unit tests link the core only; each follows the features it tests.
-unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks
+# Unit tests link the core (and test_pid1 the boot file it tests); each
+# follows the features it tests.
+unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1
 unit-$(CONFIG_TPM2)       += test_token test_policy
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
@@ -109,6 +110,7 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/include/config.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

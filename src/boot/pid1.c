@@ -310,36 +310,45 @@ static void delete_tree(int dfd, dev_t rootdev)
  * any other root (sealinit started by mistake on a real system, or a new
  * root that is the same filesystem) it would delete real files.
  */
-static int switch_root_ok(const char *newroot, struct stat *root, struct si_diag *d)
+int pid1_switch_root_verdict(const struct pid1_root_facts *f, const char *newroot,
+			     struct si_diag *d)
 {
-	struct statfs fs;
-	struct stat nr;
-
-	if (getpid() != 1) {
+	if (f->pid != 1) {
 		si_diag_set(d, "switch_root: not PID 1 (pid %d); refusing to delete the root's files",
-			    (int)getpid());
+			    (int)f->pid);
 		return -EPERM;
 	}
-	if (stat("/", root) < 0 || statfs("/", &fs) < 0) {
-		si_diag_set(d, "switch_root: cannot stat /: %s", strerror(errno));
-		return -errno;
-	}
-	if ((unsigned long)fs.f_type != RAMFS_MAGIC && (unsigned long)fs.f_type != TMPFS_MAGIC) {
+	if (f->root_fstype != RAMFS_MAGIC && f->root_fstype != TMPFS_MAGIC) {
 		si_diag_set(d, "switch_root: / is not the initramfs (filesystem magic 0x%lx, "
-			    "expected ramfs or tmpfs); refusing to delete its files",
-			    (unsigned long)fs.f_type);
+			    "expected ramfs or tmpfs); refusing to delete its files", f->root_fstype);
 		return -EINVAL;
 	}
-	if (stat(newroot, &nr) < 0) {
-		si_diag_set(d, "switch_root: %s: %s", newroot, strerror(errno));
-		return -errno;
-	}
-	if (nr.st_dev == root->st_dev) {
+	if (f->newroot_dev == f->root_dev) {
 		si_diag_set(d, "switch_root: %s is not a mount of its own (same device as /)",
 			    newroot);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int switch_root_ok(const char *newroot, struct stat *root, struct si_diag *d)
+{
+	struct pid1_root_facts f = { .pid = getpid() };
+	struct statfs fs;
+	struct stat nr;
+
+	if (stat("/", root) < 0 || statfs("/", &fs) < 0) {
+		si_diag_set(d, "switch_root: cannot stat /: %s", strerror(errno));
+		return -errno;
+	}
+	if (stat(newroot, &nr) < 0) {
+		si_diag_set(d, "switch_root: %s: %s", newroot, strerror(errno));
+		return -errno;
+	}
+	f.root_fstype = (unsigned long)fs.f_type;
+	f.root_dev = root->st_dev;
+	f.newroot_dev = nr.st_dev;
+	return pid1_switch_root_verdict(&f, newroot, d);
 }
 
 int pid1_switch_root(const char *newroot, const char *init, double t_start, struct si_diag *d)

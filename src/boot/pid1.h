@@ -3,6 +3,7 @@
 #define SEALINIT_BOOT_PID1_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct si_bootcfg;
 struct si_diag;
@@ -42,6 +43,17 @@ void pid1_stop_helper(void);
 /* mkdir + mount, with a message naming what, source, target and type. */
 int pid1_mount(const char *src, const char *dst, const char *type, unsigned long flags,
 	       const char *what, struct si_diag *d);
+
+/* What switch_root checks before it deletes anything, and the check
+ * itself: PID 1, / on ramfs or tmpfs, newroot on another device. */
+struct pid1_root_facts {
+	pid_t pid;
+	unsigned long root_fstype;     /* statfs f_type of / */
+	dev_t root_dev, newroot_dev;
+};
+
+int pid1_switch_root_verdict(const struct pid1_root_facts *f, const char *newroot,
+			     struct si_diag *d);
 
 /* Move /dev, /proc, /sys, /run into newroot, empty the initramfs, make
  * newroot / and exec init. Refuses, by name, unless this is PID 1 on a
