@@ -64,7 +64,7 @@ for i in "${!syms[@]}"; do
 	[ "${settable[$i]}" = 1 ] && configs+=("allyes-${syms[$i]}")
 done
 
-ok=0 bad=0 skipped=0 failed_names=()
+ok=0 bad=0 skipped=0 failed_names=() failed_why=()
 t_all=$EPOCHREALTIME
 
 # line VERDICT NAME DETAIL: the one line of a config.
@@ -90,14 +90,14 @@ make_config() {
 # check_config NAME: build, unit tests, config.h, version; one line.
 check_config() {
 	local name=$1 kc=$WORK/$1.config b=$WORK/build-$1 t0=$EPOCHREALTIME state problems=() why rc
-	local log=$WORK/$1.log bin tname tests=0 checks=0 n out v sym want words got cross
+	local log=$WORK/$1.log bin tname tests=0 checks=0 n out v sym want words got cross summary=""
 	why=$(make_config "$name" "$kc")
 	rc=$?
 	if [ $rc = 2 ]; then
 		# A symbol with dependencies cannot be turned on alone.
 		skipped=$((skipped + 1)); line skip "$name" "$why"; return
 	elif [ $rc != 0 ]; then
-		bad=$((bad + 1)); failed_names+=("$name"); line FAIL "$name" "$why"; return
+		bad=$((bad + 1)); failed_names+=("$name"); failed_why+=("$name: $why"); line FAIL "$name" "$why"; return
 	fi
 	state=$(kc_state "$kc")
 	cross=$(sed -n 's/^CONFIG_CROSS_COMPILE="\(.*\)"$/\1/p' "$kc")
@@ -108,6 +108,7 @@ check_config() {
 		# make -k: the targets that failed, then the first errors.
 		out=$(sed -nE 's|^make: \*\*\* \[[^]]*: ([^]]*)\] Error.*|\1|p' "$log" | sed "s|^$b/||" | paste -sd ' ' -)
 		problems+=("build failed (${out:-make failed}); first errors:")
+		summary="build failed (${out:-make failed}): $(grep -m1 -E 'undefined reference|multiple definition|error:' "$log" | sed "s|$WORK/||g; s|$REPO/||g")"
 		while IFS= read -r out; do problems+=("  $out"); done < <(
 			{ grep -E 'undefined reference|multiple definition|ld(\.bfd)?: |collect2|error:' "$log" || tail -6 "$log"; } |
 			head -6 | sed "s|$WORK/||g")
@@ -160,6 +161,7 @@ check_config() {
 		rm -rf "$b"   # ~10 MiB each
 	else
 		bad=$((bad + 1)); failed_names+=("$name")
+		failed_why+=("$name: ${summary:-${problems[0]%:}}")
 		line FAIL "$name" "[$state] ${secs} s, $tests unit tests run"
 		printf '    %s\n' "${problems[@]}"
 		rm -rf "$b"
@@ -172,5 +174,7 @@ for c in "${configs[@]}"; do
 done
 total=$(awk -v a="$t_all" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 echo "matrix: $((ok + bad + skipped)) configs: $ok ok, $bad failed, $skipped skipped, in $total s"
+# The failures again, one line each, last: what a runner's tail shows.
+[ "$bad" = 0 ] || printf 'failed: %s\n' "${failed_why[@]}"
 [ "$bad" = 0 ] || fail "$bad of $((ok + bad + skipped)) configs failed: ${failed_names[*]}"
 echo ok
