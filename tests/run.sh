@@ -5,6 +5,7 @@
 #   N passed, N failed, N skipped
 # Exit status is non-zero when anything failed.
 #   tests/run.sh [-k PATTERN]     only tests whose name contains PATTERN
+#                                 (-k build: every tests/build/*.sh)
 # Each host, build, fuzz and QEMU test runs with a TMPDIR of its own (under
 # the log directory) and fails if it leaves anything there (tests/lib/
 # leftovers.sh). With QEMU_KEEP set, the QEMU tests keep their scratch
@@ -163,7 +164,8 @@ done
 echo "== build system"
 for script in tests/build/*.sh; do
 	name=$(basename "$script" .sh)
-	case "$name" in *"$pattern"*) ;; *) continue ;; esac
+	# "build/NAME", so that -k build runs them all (as -k fuzz does).
+	case "build/$name" in *"$pattern"*) ;; *) continue ;; esac
 	run_host "$script" "build/$name" "$($MAKE --no-print-directory -s print-build)/sealinit"
 done
 
