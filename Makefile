@@ -133,6 +133,11 @@ $(BUILD)/include/config.h: $(KCONFIG_CONFIG) Kconfig scripts/kconfig-header.py
 menuconfig:
 	$(Q)$(KCONFIGLIB) menuconfig Kconfig
 
+# Every bool off / on (tests/build/matrix.sh starts from these).
+.PHONY: allnoconfig allyesconfig
+allnoconfig allyesconfig:
+	$(Q)$(KCONFIGLIB) $@ Kconfig
+
 olddefconfig: $(KCONFIG_CONFIG)
 	$(Q)$(KCONFIGLIB) olddefconfig Kconfig
 
@@ -186,7 +191,7 @@ distclean: clean
 	rm -f $(KCONFIG_CONFIG) $(KCONFIG_CONFIG).old defconfig
 
 help:
-	@echo "Targets: all initramfs check demo bench fuzz menuconfig savedefconfig olddefconfig clean distclean"
+	@echo "Targets: all initramfs check demo bench fuzz menuconfig savedefconfig olddefconfig allnoconfig allyesconfig clean distclean"
 	@echo "Defconfigs:"; for f in configs/*_defconfig; do echo "  $$(basename $$f)"; done
 	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
 

@@ -7,8 +7,8 @@ set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SEALINIT=${SEALINIT:-$REPO/build/$(uname -m)/sealinit}
 . "$REPO/tests/lib/swtpm.sh"
-WORK=$(mktemp -d /tmp/sealinit-demo.XXXXXX)
-trap 'swtpm_stop; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sealinit-demo.XXXXXX")
+at_exit rm -rf "$WORK"     # swtpm_start pushes swtpm_stop, which runs first
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }

@@ -5,15 +5,25 @@
 #   N passed, N failed, N skipped
 # Exit status is non-zero when anything failed.
 #   tests/run.sh [-k PATTERN]     only tests whose name contains PATTERN
+#                                 (-k build: every tests/build/*.sh)
+# Each host, build, fuzz and QEMU test runs with a TMPDIR of its own (under
+# the log directory) and fails if it leaves anything there (tests/lib/
+# leftovers.sh). With QEMU_KEEP set, the QEMU tests keep their scratch
+# directories on purpose, so they run without that check.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib/leftovers.sh
 MAKE=${MAKE:-make}
 pattern=""
 [ "${1:-}" = "-k" ] && pattern=${2:-}
 
 passed=0 failed=0 skipped=0
 failures=()
-logdir=$(mktemp -d /tmp/sealinit-check.XXXXXX)
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/sealinit-check.XXXXXX") || exit 1
+tmproot=$logdir/tmp   # each test's TMPDIR is a directory in here
+# Traversable (not listable) by others: legacy_fetch.sh runs the client as
+# nobody on files in its WORK, which is now under $tmproot.
+chmod 711 "$logdir"
 
 note() { printf '%-52s %s\n' "$1" "$2"; }
 
@@ -36,11 +46,41 @@ run_unit() {
 	fi
 }
 
-# A host test script is one test: 0 pass, 77 skip, anything else fail.
+# run_test LABEL CMD...: run a test script in a TMPDIR of its own; sets
+# LEFTOVERS to what it left there (empty when nothing).
+run_test() {
+	local label=$1
+	shift
+	LEFTOVERS=""
+	case $label in
+	qemu/*) if [ -n "${QEMU_KEEP:-}" ]; then "$@"; return; fi ;;
+	esac
+	run_isolated "$tmproot" "$label" "$@"
+}
+
+# leftover_fail LABEL LOG RC: count a test that left files behind as failed,
+# naming them (the first three) on its line and all of them in its log.
+leftover_fail() {
+	local label=$1 log=$2 rc=$3 n what
+	{ echo "== left in its TMPDIR (now removed):"; echo "$LEFTOVERS"; } >> "$log"
+	n=$(echo "$LEFTOVERS" | wc -l)
+	what=$(echo "$LEFTOVERS" | head -3 | paste -sd ',' - | sed 's/,/, /g')
+	[ "$n" -le 3 ] || what="$what and $((n - 3)) more"
+	failed=$((failed + 1)); failures+=("$label")
+	note "$label" "FAIL (exit $rc, left in its TMPDIR: $what; log: $log)"
+}
+
+# A host test script is one test: 0 pass, 77 skip, anything else fail; and
+# one that leaves files in its TMPDIR fails whatever its status.
 run_host() {
 	local script=$1 label=$2 sealinit=$3 rc
-	SEALINIT=$sealinit timeout 600 bash "$script" > "$logdir/${label//\//-}.log" 2>&1
+	run_test "$label" env SEALINIT="$sealinit" timeout 600 bash "$script" > "$logdir/${label//\//-}.log" 2>&1
 	rc=$?
+	if [ -n "$LEFTOVERS" ]; then
+		leftover_fail "$label" "$logdir/${label//\//-}.log" $rc
+		[ $rc = 0 ] || [ $rc = 77 ] || tail -5 "$logdir/${label//\//-}.log" | sed 's/^/    /'
+		return
+	fi
 	case $rc in
 	0) passed=$((passed + 1)); note "$label" "ok" ;;
 	77) skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")" ;;
@@ -55,9 +95,20 @@ run_host() {
 run_suite() {
 	local script=$1 label=$2 rc line p f k
 	shift 2
-	timeout 3000 bash "$script" "$@" > "$logdir/${label//\//-}.log" 2>&1
+	run_test "$label" timeout 3000 bash "$script" "$@" > "$logdir/${label//\//-}.log" 2>&1
 	rc=$?
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/${label//\//-}.log" | tail -1)
+	if [ -n "$LEFTOVERS" ]; then
+		# Its scenarios still count; the leftovers are one failure more.
+		if [ -n "$line" ]; then
+			p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+			f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+			k=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${k:-0}))
+		fi
+		leftover_fail "$label" "$logdir/${label//\//-}.log" $rc
+		return
+	fi
 	if [ -z "$line" ]; then
 		if [ $rc = 77 ]; then
 			skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")"
@@ -113,7 +164,8 @@ done
 echo "== build system"
 for script in tests/build/*.sh; do
 	name=$(basename "$script" .sh)
-	case "$name" in *"$pattern"*) ;; *) continue ;; esac
+	# "build/NAME", so that -k build runs them all (as -k fuzz does).
+	case "build/$name" in *"$pattern"*) ;; *) continue ;; esac
 	run_host "$script" "build/$name" "$($MAKE --no-print-directory -s print-build)/sealinit"
 done
 

@@ -135,8 +135,8 @@ fi
 # owned by that user: the fetch itself needs no privilege.
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	legacy_server_start
-	U=$(mktemp -d /tmp/sealinit-nobody.XXXXXX)
-	trap 'rm -rf "$U"; legacy_server_stop; cleanup' EXIT
+	U=$(mktemp -d "${TMPDIR:-/tmp}/sealinit-nobody.XXXXXX") || fail "mktemp"
+	at_exit rm -rf "$U"
 	cp "$WORK/pki/ca.pem" "$WORK/serial" "$U/"
 	cp "$WORK/cred" "$U/cred"
 	legacy_config "$U/conf" "legacy_ca=$U/ca.pem" "legacy_credentials=$U/cred" "legacy_fingerprint=file:$WORK/serial"

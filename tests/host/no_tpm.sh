@@ -51,7 +51,8 @@ while time.time() < end:
             pass
 PY
 silent=$!
-trap 'kill $silent 2>/dev/null; cleanup' EXIT
+stop_silent() { kill "$silent" 2>/dev/null; wait "$silent" 2>/dev/null; }
+at_exit stop_silent
 for i in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || fail "silent server did not start"
 timed "$SEALINIT" unlock "$WORK/img" --test --tpm-timeout 1500 \
@@ -61,5 +62,5 @@ case "$OUT" in *"did not answer within 1500 ms"*) ;; *) fail "silent TPM: messag
 # Functional bound, not a timing assertion: it ended well before the outer
 # 60 s limit, so it was our timeout, not timeout(1), that ended it.
 [ "$MS" -lt 30000 ] || fail "silent TPM: took ${MS} ms"
-kill $silent 2>/dev/null
+stop_silent
 echo ok

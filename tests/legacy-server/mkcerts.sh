@@ -37,8 +37,9 @@ complete() {
 }
 complete && exit 0
 
+. "$(dirname "$0")/../lib/atexit.sh"
 tmp=$(mktemp -d "$out/.mkcerts.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+at_exit rm -rf "$tmp"
 log=$tmp/log
 
 day() { date -u -d "$1" +%Y%m%d%H%M%SZ; }

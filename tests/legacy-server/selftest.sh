@@ -8,7 +8,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-work=$(mktemp -d /tmp/legacy-selftest.XXXXXX)
+. "$here/../lib/atexit.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/legacy-selftest.XXXXXX")
 pids=()
 
 cleanup() {
@@ -19,7 +20,7 @@ cleanup() {
 	done
 	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 passed=0 failed=0
 check() { # check NAME COMMAND...

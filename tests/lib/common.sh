@@ -6,17 +6,15 @@ set -u
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$TESTS_DIR/.." && pwd)
 SEALINIT=${SEALINIT:-$REPO/build/$(uname -m)/sealinit}
+. "$TESTS_DIR/lib/atexit.sh"
 . "$TESTS_DIR/lib/swtpm.sh"
 
-WORK=$(mktemp -d /tmp/sealinit-test.XXXXXX)
+# The work directory goes under $TMPDIR (tests/run.sh gives each test its
+# own, and fails a test that leaves anything in it).
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sealinit-test.XXXXXX") || { echo "FAIL: mktemp" >&2; exit 1; }
+at_exit rm -rf "$WORK"
 PASSPHRASE="correct horse battery staple"
 printf '%s' "$PASSPHRASE" > "$WORK/pass"
-
-cleanup() {
-	swtpm_stop
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -71,17 +69,18 @@ extend() {
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
 # proxy_start LOG: put the command-recording proxy between us and swtpm;
-# sets PROXY_TCTI. Stopped by the EXIT trap through proxy_stop.
+# sets PROXY_TCTI. Stopped at exit (at_exit proxy_stop), before swtpm.
 PROXY_PID=""
+PROXY_AT_EXIT=""
 proxy_start() {
 	local log=$1 port
 	: > "$log"
+	[ "$PROXY_AT_EXIT" = "$BASHPID" ] || { at_exit proxy_stop; PROXY_AT_EXIT=$BASHPID; }
 	coproc PROXY { exec /usr/bin/python3 "$TESTS_DIR/lib/tpmproxy.py" \
 		--target-port "$SWTPM_PORT" --log "$log"; }
 	PROXY_PID=$PROXY_PID
 	read -r -t 10 port <&"${PROXY[0]}" || fail "tpmproxy did not start"
 	PROXY_TCTI="swtpm:host=127.0.0.1,port=$port"
-	trap 'proxy_stop; cleanup' EXIT
 }
 proxy_stop() {
 	if [ -n "$PROXY_PID" ]; then

@@ -10,6 +10,7 @@ LEGACY_PASSWORD='pa55 w0rd "quoted" \ back'
 LEGACY_SALT=salt-of-the-contract
 LEGACY_SERIAL=SN-1423021234567
 LEGACY_PID=""
+LEGACY_AT_EXIT=""
 
 # legacy_setup: certificates, the device's fingerprint source and
 # credentials, a LUKS2 image whose keyslot 0 opens with the resource, and
@@ -32,16 +33,17 @@ legacy_setup() {
 	: > "$WORK/mode"
 }
 
-# legacy_server_start [server.py options]: sets LEGACY_API_PORT, LEGACY_CDN_PORT
+# legacy_server_start [server.py options]: sets LEGACY_API_PORT,
+# LEGACY_CDN_PORT. The server is stopped at exit (at_exit legacy_server_stop).
 legacy_server_start() {
 	local i ready=$WORK/ready
+	[ "$LEGACY_AT_EXIT" = "$BASHPID" ] || { at_exit legacy_server_stop; LEGACY_AT_EXIT=$BASHPID; }
 	rm -f "$ready"
 	/usr/bin/python3 "$LEGACY_SRV/server.py" --state "$WORK/state" \
 		--cert "$WORK/pki/server.pem" --key "$WORK/pki/server.key" \
 		--mode-file "$WORK/mode" --log "$WORK/server.log" --ready-file "$ready" "$@" \
 		2>>"$WORK/server.err" &
 	LEGACY_PID=$!
-	trap 'legacy_server_stop; cleanup' EXIT
 	for i in $(seq 200); do
 		[ -s "$ready" ] && break
 		kill -0 "$LEGACY_PID" 2>/dev/null || break

@@ -1,17 +1,25 @@
 # SPDX-License-Identifier: MIT
 # Shell helpers for host tests: a fresh swtpm per test on 127.0.0.1.
-# Source this file, then call swtpm_start; swtpm_stop runs from the EXIT trap
-# that swtpm_start installs (callers that set their own trap call it too).
+# Source this file, then call swtpm_start; it pushes swtpm_stop on the
+# cleanup stack (tests/lib/atexit.sh), so swtpm is stopped and its state
+# directory removed when the shell exits, before anything pushed earlier.
+
+. "$(dirname "${BASH_SOURCE[0]}")/atexit.sh"
 
 SWTPM_PID=""
 SWTPM_DIR=""
 SWTPM_PORT=""
+SWTPM_AT_EXIT=""
 
 # swtpm_start [STATEDIR]: start swtpm with a fresh (or the given) state
 # directory on a free port pair; exports SEALINIT_TCTI and TPM2TOOLS_TCTI.
+# The fresh directory is made under $TMPDIR.
 swtpm_start() {
 	local tries port
-	SWTPM_DIR=${1:-$(mktemp -d /tmp/sealinit-swtpm.XXXXXX)}
+	# Pushed before anything is started, once per (sub)shell (swtpm_restart
+	# calls this again).
+	[ "$SWTPM_AT_EXIT" = "$BASHPID" ] || { at_exit swtpm_stop; SWTPM_AT_EXIT=$BASHPID; }
+	SWTPM_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/sealinit-swtpm.XXXXXX")} || return 1
 	mkdir -p "$SWTPM_DIR"
 	for tries in 1 2 3 4 5 6 7 8 9 10; do
 		port=$(( 20000 + (RANDOM % 20000) * 2 ))
@@ -29,7 +37,6 @@ swtpm_start() {
 				SWTPM_PORT=$port
 				export SEALINIT_TCTI="swtpm:host=127.0.0.1,port=$port"
 				export TPM2TOOLS_TCTI="$SEALINIT_TCTI"
-				trap swtpm_stop EXIT
 				return 0
 			fi
 			sleep 0.1

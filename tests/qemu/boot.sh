@@ -615,7 +615,7 @@ sc_systemd_plugin() {
 	# needs no data), enrolled against the same TPM state, bound to PCRs
 	# that are still zero when guest-init runs.
 	# (qemu_swtpm_tcp runs in this shell, not in a $(...), so that
-	# qemu_swtpm_stop and the cleanup trap know its PID.)
+	# qemu_swtpm_stop and qemu_cleanup know its PID.)
 	rm -f "$S/plugin.img"
 	truncate -s 20M "$S/plugin.img"
 	out=$(timeout 60 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \

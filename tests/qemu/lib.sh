@@ -7,8 +7,9 @@
 # cryptsetup-bin, plus everything `scripts/deps.sh test` installs.
 #
 # Every swtpm and qemu started here is recorded by PID and ended by
-# qemu_cleanup, which an EXIT/INT/TERM trap runs. A test that sets its own
-# trap must call qemu_cleanup from it.
+# qemu_cleanup, which is on the cleanup stack of tests/lib/atexit.sh (run at
+# exit, and on INT/TERM). A test never sets a trap: it pushes its own
+# cleanup with at_exit, which then runs before qemu_cleanup.
 #
 # Facts this is built on (docs/DESIGN, measured): no KVM here, TCG only;
 # aarch64 `-M virt -cpu cortex-a57` boots in ~1 s; x86_64 needs `-cpu max`
@@ -18,6 +19,7 @@
 
 QEMU_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=${REPO:-$(cd "$QEMU_LIB_DIR/../.." && pwd)}
+. "$QEMU_LIB_DIR/../lib/atexit.sh"
 
 QEMU_PIDS=()         # qemu (really: the `timeout` wrapping it) PIDs
 QEMU_SWTPM_PIDS=()   # swtpm PIDs
@@ -59,10 +61,12 @@ _qemu_pkgs() {
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; }
 }
 
-# QEMU_WORK: this test's scratch directory, made when lib.sh is sourced (in
-# the main shell, so that cleanup knows it) and removed by qemu_cleanup
-# unless QEMU_KEEP is set.
-QEMU_WORK=$(mktemp -d /tmp/sealinit-qemu.XXXXXX)
+# QEMU_WORK: this test's scratch directory under $TMPDIR, made when lib.sh
+# is sourced (in the main shell, so that cleanup knows it) and removed by
+# qemu_cleanup unless QEMU_KEEP is set. qemu_cleanup (defined below) is
+# pushed first, so it runs after every cleanup the test pushes.
+at_exit qemu_cleanup
+QEMU_WORK=$(mktemp -d "${TMPDIR:-/tmp}/sealinit-qemu.XXXXXX") || { qemu_log "mktemp failed"; exit 1; }
 QEMU_TMPDIRS+=("$QEMU_WORK")
 
 # qemu_deb_root DEBARCH PKG...: unpack target-arch .debs (not installed) into
@@ -255,7 +259,7 @@ qemu_run() {
 # (grep -E) while the last QEMU runs. Sets QEMU_EXPECT_T to the seconds since
 # qemu_start at which it was seen (50 ms resolution). Returns 1 if QEMU ended
 # or TIMEOUT passed first. Call it directly, not in $(...): in the main shell
-# an INT/TERM trap runs within 50 ms instead of after the wait.
+# INT/TERM (the cleanup stack) act within 50 ms instead of after the wait.
 QEMU_EXPECT_T=""
 qemu_expect() {
 	local log=$1 re=$2 limit=${3:-$QEMU_TIMEOUT} t0=${QEMU_START_TIME:-$EPOCHREALTIME}
@@ -301,6 +305,3 @@ qemu_cleanup() {
 	fi
 	QEMU_TMPDIRS=()
 }
-trap qemu_cleanup EXIT
-trap 'qemu_cleanup; exit 130' INT
-trap 'qemu_cleanup; exit 143' TERM

@@ -58,8 +58,9 @@ fi
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d /tmp/mkimages.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$REPO/tests/lib/atexit.sh"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mkimages.XXXXXX")
+at_exit rm -rf "$WORK"
 
 # Fixed inputs where the tools would pick random ones, so the same inputs
 # give the same root hash (what `predict` will need). Test images only.
