@@ -6,6 +6,16 @@
 import sys
 import kconfiglib
 
+def value(sym):
+    """The symbol's value; for one whose dependencies are off (TPM2_TIMEOUT_MS
+    without TPM2), its first default, so that every build still parses and
+    prints the keys that name it (tpm_timeout=, tcti=) the same way."""
+    if sym.str_value:
+        return sym.str_value
+    for default, _cond in sym.defaults:
+        return default.str_value
+    return ""
+
 def main():
     kconfig, config, out = sys.argv[1:4]
     kconf = kconfiglib.Kconfig(kconfig, warn_to_stderr=False)
@@ -16,10 +26,9 @@ def main():
         if sym.type == kconfiglib.BOOL:
             lines.append("#define ENABLE_%s %d" % (sym.name, 1 if sym.str_value == "y" else 0))
         elif sym.type == kconfiglib.STRING:
-            val = sym.str_value if sym.visibility or sym.str_value else ""
-            lines.append('#define CONFIG_%s "%s"' % (sym.name, kconfiglib.escape(val)))
+            lines.append('#define CONFIG_%s "%s"' % (sym.name, kconfiglib.escape(value(sym))))
         elif sym.type in (kconfiglib.INT, kconfiglib.HEX):
-            lines.append("#define CONFIG_%s %s" % (sym.name, sym.str_value or "0"))
+            lines.append("#define CONFIG_%s %s" % (sym.name, value(sym) or "0"))
     lines += ["", "#endif", ""]
     text = "\n".join(lines)
     try:

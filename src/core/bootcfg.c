@@ -348,6 +348,11 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 		si_diag_set(d, "measure=verity needs roothash= (the pinned dm-verity root hash)");
 		return -EINVAL;
 	}
+	if (!c->nsources) {
+		si_diag_set(d, "no key source: this build has neither TPM2 support nor the legacy "
+			    "network fetch (CONFIG_TPM2, CONFIG_LEGACY_NET)");
+		return -EINVAL;
+	}
 	for (i = 0; i < c->nsources; i++) {
 		if (c->sources[i] == SI_SRC_TPM2 && !ENABLE_TPM2) {
 			si_diag_set(d, "keysources: this build has no TPM2 support");
@@ -387,11 +392,17 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		     c->failure_delay_s, c->loglevel);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
+	/* A build with no key source at all has none to print (and
+	 * validation refuses it): no line, so the output still parses. */
+	if (c->nsources)
+		n += snprintf(buf + n, size - (size_t)n, "keysources=%s%s%s\n",
+			      srcnames[c->sources[0]], c->nsources > 1 ? "," : "",
+			      c->nsources > 1 ? srcnames[c->sources[1]] : "");
+	if ((size_t)n >= size)
+		return -ENOSPC;
 	n += snprintf(buf + n, size - (size_t)n,
-		      "keysources=%s%s%s\nip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\n"
-		      "migrate_pcrs=%s\n",
-		      srcnames[c->sources[0]], c->nsources > 1 ? "," : "",
-		      c->nsources > 1 ? srcnames[c->sources[1]] : "", c->ip, c->net_timeout_ms,
+		      "ip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\nmigrate_pcrs=%s\n",
+		      c->ip, c->net_timeout_ms,
 		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
 		      c->migrate_pcrs ? mpcrs : "");
 	if (n < 0 || (size_t)n >= size)

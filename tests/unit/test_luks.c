@@ -17,7 +17,7 @@
 #include "core/errors.h"
 #include "core/luks.h"
 
-static char img[64], junk[64];
+static char img[4096], junk[4096];
 
 /* A 20 MiB LUKS2 image with one PBKDF2 keyslot for "pw", made in process. */
 static int setup(void **state)
