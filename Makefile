@@ -86,7 +86,7 @@ SEALINIT  := $(BUILD)/sealinit
 
 # Unit tests link the core (and test_pid1 the boot file it tests); each
 # follows the features it tests.
-unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1
+unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker
 unit-$(CONFIG_TPM2)       += test_token test_policy
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
