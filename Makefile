@@ -90,6 +90,9 @@ unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks
 unit-$(CONFIG_TPM2)       += test_token test_policy
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
+# Small drivers that host tests run against swtpm (tests/host/drivers/).
+host-$(CONFIG_TPM2)       += host_unlock_cap
+HOST_BINS  := $(addprefix $(BUILD)/tests/,$(host-y))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \
 	check unit-tests demo demo-host bench fuzz deps help print-build initramfs
@@ -109,6 +112,15 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/include/config.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/host_%.o: tests/host/drivers/%.c $(BUILD)/include/config.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/host_%: $(BUILD)/tests/host_%.o $(CORE_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
@@ -150,7 +162,7 @@ savedefconfig: $(KCONFIG_CONFIG)
 deps:
 	$(Q)scripts/deps.sh all
 
-unit-tests: $(UNIT_BINS)
+unit-tests: $(UNIT_BINS) $(HOST_BINS)
 
 check:
 	$(Q)scripts/deps.sh all
@@ -195,7 +207,7 @@ help:
 	@echo "Defconfigs:"; for f in configs/*_defconfig; do echo "  $$(basename $$f)"; done
 	@echo "Knobs: CROSS_COMPILE= V=1 SANITIZE=1 BUILD=dir KCONFIG_CONFIG=file"
 
--include $(CORE_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(CORE_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_BINS:=.d) $(HOST_BINS:=.d)
 
 print-build:
 	@echo $(BUILD)

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Driver for tests/host/unlock_cap.sh: si_unlock on DEVICE with a cap of
+ * PCR 15, the way the boot stage asks for it, against $SEALINIT_TCTI.
+ * Prints "r=CODE capped=0|1" and exits 0; the script judges.
+ *
+ *   unlock_cap DEVICE [keep-on-failure]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/tpm/pcr.h"
+#include "core/unlock.h"
+
+int main(int argc, char **argv)
+{
+	struct si_unlock_opts o = {
+		.tcti = getenv("SEALINIT_TCTI"), .timeout_ms = 5000,
+		.cap_mask = UINT32_C(1) << 15, .cap_event = SI_CAP_EVENT,
+	};
+	struct si_unlock_result res;
+	struct si_diag d = { { 0 } };
+	int r;
+
+	if (argc < 2 || !o.tcti)
+		return 2;
+	o.device = argv[1];
+	o.cap_only_on_success = argc > 2 && !strcmp(argv[2], "keep-on-failure");
+	r = si_unlock(&o, &res, &d);
+	printf("r=%d capped=%d (%s)\n", r < 0 ? si_exit_code(r) : 0, res.capped, d.msg);
+	return 0;
+}
