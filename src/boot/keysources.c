@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -15,6 +16,7 @@
 #include "core/errors.h"
 #include "core/legacy/unlock.h"
 #include "core/migrate.h"
+#include "core/secret.h"
 #include "core/unlock.h"
 
 #define UDHCPC_SCRIPT "/run/sealinit/udhcpc.script"
@@ -49,25 +51,36 @@ static bool legacy_after(const struct si_bootcfg *c, int i)
 	return false;
 }
 
-/* The PIN, when a token needs one: asked on the console without echo. */
+/* The PIN, when a token needs one: asked on the console without echo, and
+ * bounded by pin_timeout. A headless device, or a header edited to ask for
+ * a PIN, must reach the failure policy, not wait for a person forever (the
+ * worker does not count this time against the TPM's deadline). */
 static int console_pin(void *ctx, char *buf, size_t size)
 {
+	const struct si_bootcfg *c = ctx;
 	struct termios old, quiet;
+	double deadline = uptime_ms() + 1000.0 * c->pin_timeout_s;
 	size_t n = 0;
-	int have_tty = tcgetattr(0, &old) == 0;
+	int have_tty = tcgetattr(0, &old) == 0, r = 0;
 
-	(void)ctx;
-	fprintf(stderr, "sealinit: TPM PIN for the data volume: ");
+	fprintf(stderr, "sealinit: TPM PIN for the data volume (%d s): ", c->pin_timeout_s);
 	if (have_tty) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(0, TCSAFLUSH, &quiet);
 	}
 	while (n + 1 < size) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		double left = deadline - uptime_ms();
+		ssize_t k;
 		char ch;
-		ssize_t k = read(0, &ch, 1);
 
-		if (k < 0 && errno == EINTR)
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		k = read(0, &ch, 1);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (k <= 0 || ch == '\n' || ch == '\r')
 			break;
@@ -77,6 +90,11 @@ static int console_pin(void *ctx, char *buf, size_t size)
 	if (have_tty)
 		tcsetattr(0, TCSAFLUSH, &old);
 	fprintf(stderr, "\n");
+	if (r == -ETIMEDOUT) {
+		si_wipe(buf, size);
+		say(3, "no PIN was typed within %d s (pin_timeout)", c->pin_timeout_s);
+		return -SI_ENOPIN;
+	}
 	return n ? 0 : -SI_ENOPIN;
 }
 
@@ -106,7 +124,7 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 {
 	struct si_unlock_opts o = {
 		.device = datadev, .name = c->data_name, .tcti = c->tcti,
-		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin,
+		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
 	};
 	struct si_unlock_result res;

@@ -34,6 +34,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	c->device_timeout_ms = 10000;
 	c->failure = ENABLE_RESCUE_SHELL ? SI_FAIL_SHELL : SI_FAIL_POWEROFF;
 	c->failure_delay_s = 10;
+	c->pin_timeout_s = 60;
 	c->loglevel = CONFIG_LOG_LEVEL;
 	/* TPM first, the network as fallback: whichever this build has. */
 	if (ENABLE_TPM2)
@@ -193,6 +194,11 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			r = -EINVAL;
 		expect = ENABLE_RESCUE_SHELL ? "poweroff, halt, reboot or shell"
 					     : "poweroff, halt or reboot (this build has no rescue shell)";
+	} else if (!strcmp(key, "pin_timeout")) {
+		r = si_kv_num(v, 1, 3600, &n);
+		if (!r)
+			c->pin_timeout_s = (int)n;
+		expect = "seconds, 1-3600";
 	} else if (!strcmp(key, "failure_delay")) {
 		r = si_kv_num(v, 0, 3600, &n);
 		if (!r)
@@ -384,12 +390,12 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		     "root=%s\nrootfstype=%s\nro=%s\ninit=%s\nmeasure=%s\npcr=%u\n"
 		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
 		     "fstype=%s\ntcti=%s\ntee_supplicant=%s\npcrs=%s\ntpm_timeout=%d\ndevice_timeout=%d\n"
-		     "failure=%s\nfailure_delay=%d\nloglevel=%d\n",
+		     "failure=%s\nfailure_delay=%d\npin_timeout=%d\nloglevel=%d\n",
 		     c->root, c->rootfstype, c->ro ? "yes" : "no", c->init, measures[c->measure], c->measure_pcr,
 		     c->roothash, c->hashdev, (unsigned long long)c->hashoffset, c->data,
 		     c->data_name, c->data_mount, c->data_fstype, c->tcti, c->tee_supplicant, pcrs,
 		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
-		     c->failure_delay_s, c->loglevel);
+		     c->failure_delay_s, c->pin_timeout_s, c->loglevel);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	/* A build with no key source at all has none to print (and

@@ -43,6 +43,7 @@ struct si_bootcfg {
 	int device_timeout_ms;
 	enum si_failure failure;
 	int failure_delay_s;
+	int pin_timeout_s;                /* the console PIN prompt's bound */
 	int loglevel;
 	/* Key sources, tried in this order (keysources=tpm2,legacy). */
 	enum si_keysource sources[SI_MAX_SOURCES];

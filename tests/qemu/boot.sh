@@ -23,6 +23,10 @@
 #   no-data       the data disk is not attached: the bounded device wait fails
 #   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
 #                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+#   pin-timeout   token 0's tpm2-pin rewritten to true (a header edit): the
+#                 boot asks for a PIN on the console, gives up after
+#                 pin_timeout (2 s here) and fails closed, instead of
+#                 waiting for a person forever
 #   image-mode    measure=image: the whole root device hashed and measured,
 #                 the root mounted without verity, PCR 15 as predicted
 #   image-tampered  measure=image with one unused byte of the root changed:
@@ -83,7 +87,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only migrate"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -450,6 +454,29 @@ sc_bad_token() {
 	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+sc_pin_timeout() {
+	local arch=$1 out
+	new_scenario pin-timeout
+	out=$( {
+		timeout 60 cryptsetup token export --token-id 0 "$S/data.img" >"$S/token0.json" &&
+		sed -E -i 's/("tpm2-pin"[[:space:]]*:[[:space:]]*)false/\1true/' "$S/token0.json" &&
+		grep -qE '"tpm2-pin"[[:space:]]*:[[:space:]]*true' "$S/token0.json" &&
+		timeout 60 cryptsetup token remove --token-id 0 "$S/data.img" &&
+		timeout 60 cryptsetup --disable-external-tokens token import --token-id 0 "$S/data.img" <"$S/token0.json"
+	} 2>&1)
+	if [ $? != 0 ]; then
+		problem "could not rewrite token 0: $out"
+		verdict "$arch" pin-timeout ""
+		return
+	fi
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.pin_timeout=2" tpm $(std_disks)
+	expect_failure 'a PIN is required and none was given'
+	chk "no prompt naming the bound" qemu_grep "$LOG" 'sealinit: TPM PIN for the data volume \(2 s\)'
+	chk "no line naming pin_timeout" qemu_grep "$LOG" '^sealinit: no PIN was typed within 2 s \(pin_timeout\)'
+	verdict "$arch" pin-timeout "'${FAILED_LINE}' (${DUR} s)"
 }
 
 # measure=image: the whole root device is hashed and that hash is the

@@ -142,9 +142,16 @@ for ARCH in $ARCHES; do
 		--add "$IMG_RECOVERY_KEY:/etc/smoke/recovery.key" "${extra[@]}")
 	"${mk[@]}" --out "$D/initrd.cpio.gz" 2>"$D/mkinitramfs.log" || { cat "$D/mkinitramfs.log"; fail "mkinitramfs"; continue; }
 	sed -n '/wrote/,$p' "$D/mkinitramfs.log"
+	# Written 0600: it may carry credentials. The second build replaces a
+	# world-readable file already there, under a permissive umask.
+	mode=$(stat -c %a "$D/initrd.cpio.gz")
+	[ "$mode" = 600 ] && ok "initramfs written with mode 0600" || fail "initramfs mode $mode, want 600"
+	install -m 0644 /dev/null "$D/initrd2.cpio.gz"
 	# Reproducible: a second build (new staging dir, new copy times) must
 	# give the same bytes.
-	"${mk[@]}" --quiet --out "$D/initrd2.cpio.gz" || { fail "mkinitramfs (second build)"; continue; }
+	(umask 022; "${mk[@]}" --quiet --out "$D/initrd2.cpio.gz") || { fail "mkinitramfs (second build)"; continue; }
+	mode=$(stat -c %a "$D/initrd2.cpio.gz")
+	[ "$mode" = 600 ] && ok "a 0644 initramfs rebuilt under umask 022 is 0600" || fail "rebuilt initramfs mode $mode, want 600"
 	if cmp -s "$D/initrd.cpio.gz" "$D/initrd2.cpio.gz"; then
 		ok "mkinitramfs twice: identical ($(sha256sum <"$D/initrd.cpio.gz" | cut -c1-16)...)"
 	else
