@@ -6,7 +6,6 @@
 #include "core/b64.h"
 #include "core/errors.h"
 #include "core/luks.h"
-#include "core/pcrs.h"
 #include "core/secret.h"
 #include "core/token.h"
 #include "core/tpm/tpm.h"
@@ -51,19 +50,20 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 	return r < 0 ? r : 0;
 }
 
-/* Extend the cap event into every PCR of the mask, opening the TPM if the
- * unlock never got that far. Its own diag: the unlock's stays the answer. */
+/* Extend the cap event into every PCR of the mask, and check it took,
+ * opening the TPM if the unlock never got that far. Its own diag: the
+ * unlock's stays the answer; a cap that did not happen is capped = 0, and
+ * the caller caps again or stops. */
 static int cap(const struct si_unlock_opts *o, struct si_tpm **tpm)
 {
 	struct si_diag d;
-	unsigned int i;
 	int r = 0;
 
 	if (!*tpm)
 		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, &d);
-	for (i = 0; r == 0 && i < SI_PCR_COUNT; i++)
-		if (o->cap_mask & (UINT32_C(1) << i))
-			r = si_tpm_pcr_event(*tpm, i, o->cap_event, strlen(o->cap_event), &d);
+	if (r == 0)
+		r = si_tpm_pcr_extend_verified(*tpm, o->cap_mask, o->cap_event,
+					       strlen(o->cap_event), &d);
 	return r;
 }
 

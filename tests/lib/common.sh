@@ -68,16 +68,17 @@ extend() {
 
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
-# proxy_start LOG: put the command-recording proxy between us and swtpm;
+# proxy_start LOG [PROXY-OPTION...]: put the command-recording proxy between us and swtpm;
 # sets PROXY_TCTI. Stopped at exit (at_exit proxy_stop), before swtpm.
 PROXY_PID=""
 PROXY_AT_EXIT=""
 proxy_start() {
 	local log=$1 port
+	shift
 	: > "$log"
 	[ "$PROXY_AT_EXIT" = "$BASHPID" ] || { at_exit proxy_stop; PROXY_AT_EXIT=$BASHPID; }
 	coproc PROXY { exec /usr/bin/python3 "$TESTS_DIR/lib/tpmproxy.py" \
-		--target-port "$SWTPM_PORT" --log "$log"; }
+		--target-port "$SWTPM_PORT" --log "$log" "$@"; }
 	PROXY_PID=$PROXY_PID
 	read -r -t 10 port <&"${PROXY[0]}" || fail "tpmproxy did not start"
 	PROXY_TCTI="swtpm:host=127.0.0.1,port=$port"

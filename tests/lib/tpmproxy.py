@@ -30,6 +30,8 @@ Usage:
   tpmproxy.py [serve] --target-port P [--listen-port Q] [--log FILE]
                       [--pidfile FILE] [--target-host H]
       Prints the data port Q on stdout line 1 once both ports listen.
+      --drop-pcr-event answers every PCR_Event with success and never
+      forwards it: the bus interposer that the cap's read-back must catch.
       --listen-port 0 (the default) picks a free pair Q, Q+1.
   tpmproxy.py summarize [LOG|-] [--from-line N]
       Prints the number of commands, a per-command histogram and the span
@@ -49,6 +51,7 @@ import threading
 import time
 
 BIND_HOST = "127.0.0.1"          # never listen beyond loopback
+CC_PCR_EVENT = 0x13C              # TPM2_CC_PCR_Event
 HDR = struct.Struct(">HII")       # tag, size, command code / response code
 MAX_BUF = 1 << 20                 # far above any TPM's max command size
 
@@ -345,6 +348,7 @@ class Proxy:
         self.log_lock = threading.Lock()
         self.log = open(args.log, "a", buffering=1) if args.log else None
         self.conn_ids = itertools.count(1)
+        self.drop_pcr_event = args.drop_pcr_event
         self.live = set()                # sockets to shut down on exit
         self.live_lock = threading.Lock()
 
@@ -482,6 +486,14 @@ class Proxy:
                 self.write_log("# conn=%d: short command %s" % (conn, cc_name(cc)))
                 return
             cmd = hdr + body
+            if self.drop_pcr_event and cc == CC_PCR_EVENT:
+                # An interposer that swallows the extend and says it worked:
+                # success, a password-session response area, no digests.
+                rbody = struct.pack(">II", 4, 0) + struct.pack(">HBH", 0, 1, 0)
+                rhdr = HDR.pack(0x8002, 10 + len(rbody), 0)
+                self.write_log("PCR_Event 0x0 conn=%d dropped=1 t=%.6f" % (conn, time.time()))
+                client.sendall(rhdr + rbody)
+                continue
             wall = time.time()
             t0 = time.monotonic()
             upstream.sendall(cmd)
@@ -599,6 +611,9 @@ def main(argv):
     s.add_argument("--target-host", default="127.0.0.1")
     s.add_argument("--log", help="append one line per TPM command here")
     s.add_argument("--pidfile", help="write the proxy's PID here")
+    s.add_argument("--drop-pcr-event", action="store_true",
+                   help="answer PCR_Event with success without forwarding it "
+                        "(an interposer that drops extends)")
     m = sub.add_parser("summarize", help="count the commands in a log")
     m.add_argument("log", help="log file, or - for stdin")
     m.add_argument("--from-line", type=int, default=1,

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "core/errors.h"
+#include "core/hash.h"
 #include "core/pcrs.h"
 #include "core/tpm/internal.h"
 #include "core/tpm/tpm.h"
@@ -256,3 +257,36 @@ int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data, size_
 	return 0;
 }
 
+
+int si_tpm_pcr_extend_verified(struct si_tpm *t, uint32_t mask, const void *data, size_t len,
+			       struct si_diag *d)
+{
+	uint8_t before[SI_PCR_COUNT * SI_SHA256_SIZE], after[SI_PCR_COUNT * SI_SHA256_SIZE];
+	uint8_t ev[SI_SHA256_SIZE], want[2 * SI_SHA256_SIZE];
+	size_t n = 0, k = 0;
+	unsigned int i;
+	int r;
+
+	r = si_tpm_pcr_read(t, TPM2_ALG_SHA256, mask, before, sizeof(before), &n, d);
+	for (i = 0; r == 0 && i < SI_PCR_COUNT; i++)
+		if (mask & (UINT32_C(1) << i))
+			r = si_tpm_pcr_event(t, i, data, len, d);
+	if (r == 0)
+		r = si_tpm_pcr_read(t, TPM2_ALG_SHA256, mask, after, sizeof(after), &n, d);
+	if (r == 0)
+		r = si_sha256(data, len, ev);
+	for (i = 0; r == 0 && i < SI_PCR_COUNT; i++) {
+		if (!(mask & (UINT32_C(1) << i)))
+			continue;
+		memcpy(want, before + k * SI_SHA256_SIZE, SI_SHA256_SIZE);
+		memcpy(want + SI_SHA256_SIZE, ev, SI_SHA256_SIZE);
+		r = si_sha256(want, sizeof(want), want);
+		if (r == 0 && memcmp(want, after + k * SI_SHA256_SIZE, SI_SHA256_SIZE)) {
+			si_diag_set(d, "PCR %u did not change as extended: the TPM, its driver or its "
+				    "bus dropped the event", i);
+			r = -SI_ETPM;
+		}
+		k++;
+	}
+	return r;
+}

@@ -33,6 +33,16 @@ int si_tpm_pcr_read(struct si_tpm *t, uint16_t bank, uint32_t mask,
 int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data,
 		     size_t len, struct si_diag *diag);
 
+/*
+ * TPM2_PCR_Event into every PCR of the mask, then read the sha256 bank back
+ * and check each PCR moved to exactly H(old || H(data)). A TPM, driver or
+ * bus interposer that answers PCR_Event with success and drops it would
+ * otherwise leave a PCR that still unseals: that is -SI_ETPM, naming the
+ * PCR. Two PCR_Reads more than the events alone.
+ */
+int si_tpm_pcr_extend_verified(struct si_tpm *t, uint32_t mask, const void *data, size_t len,
+			       struct si_diag *diag);
+
 struct si_seal_params {
 	uint32_t pcr_mask;
 	uint16_t pcr_bank;
