@@ -119,6 +119,13 @@ static void finish_migration(const struct si_bootcfg *c, const char *datadev, in
 		say(5, "migration finished: legacy keyslot %d removed", removed);
 }
 
+/* Why the TPM did not unlock decides whether the network may: only a TPM
+ * that is not there, or a volume with no TPM token. After a policy
+ * mismatch, a substituted SRK, a malformed token, a missing PIN or a TPM
+ * that stopped answering, the network would hand the key to exactly the
+ * boot the TPM refused (a tampered root). Set by tpm2_source. */
+static bool tpm_allows_fallback = true;
+
 static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		       struct si_diag *d)
 {
@@ -141,11 +148,13 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	r = measure_wait_tpm(c, d);
 	if (r < 0)
 		return r;
+	tpm_allows_fallback = false;
 	/* Cap on failure too, unless a migration may follow through the
 	 * legacy source: it must seal to the PCRs as they are before the cap. */
 	measure_cap_plan(&o, c->migrate && legacy_after(c, pos));
 	r = si_unlock(&o, &res, d);
 	measure_cap_result(&res);
+	tpm_allows_fallback = r == -SI_ENOTOKEN;
 	if (r == 0) {
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
@@ -272,6 +281,11 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 				src = &all_sources[k];
 		if (!src)
 			continue;
+		if (src->id == SI_SRC_LEGACY && !tpm_allows_fallback) {
+			say(4, "legacy: not tried: the TPM refused this boot, and a device with a "
+			    "TPM and a TPM token never falls back to the network");
+			continue;
+		}
 		r = src->unlock(c, i, datadev, &sd);
 		step_done(src->name, t0);
 		if (r == 0) {

@@ -338,6 +338,17 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 	return 0;
 }
 
+/* The TPM is used: as a key source, or to migrate to. */
+static bool uses_tpm(const struct si_bootcfg *c)
+{
+	int i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i] == SI_SRC_TPM2)
+			return ENABLE_TPM2;
+	return ENABLE_TPM2 && c->migrate;
+}
+
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 {
 	int i;
@@ -352,6 +363,20 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 	}
 	if (c->measure == SI_MEASURE_VERITY && !c->roothash[0]) {
 		si_diag_set(d, "measure=verity needs roothash= (the pinned dm-verity root hash)");
+		return -EINVAL;
+	}
+	if (uses_tpm(c) && !c->cap_pcrs) {
+		si_diag_set(d, "pcrs= is empty: nothing would be capped, and the booted system "
+			    "could unseal the key again");
+		return -EINVAL;
+	}
+	if (uses_tpm(c) && c->measure != SI_MEASURE_NONE &&
+	    !(c->cap_pcrs & (UINT32_C(1) << c->measure_pcr))) {
+		char buf[96];
+
+		si_pcrs_format(c->cap_pcrs, buf, sizeof(buf));
+		si_diag_set(d, "pcrs=%s does not cover pcr=%u, where the rootfs is measured: every "
+			    "PCR the boot measures into is capped", buf, c->measure_pcr);
 		return -EINVAL;
 	}
 	if (!c->nsources) {

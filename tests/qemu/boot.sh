@@ -57,6 +57,11 @@
 #   tpm-only      keysources=tpm2 with the legacy fetch configured and the
 #                 network up, and no TPM: fails naming the TPM, and no
 #                 request reaches the server
+#   legacy-after-mismatch  a TPM, a token sealed to another root, the
+#                 legacy fetch configured and the network up: the boot fails
+#                 on the policy mismatch, the legacy source is not tried, and
+#                 the server sees no request (the network must never unlock
+#                 what the TPM refused)
 #   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
 #                 unlocked by the network, TPM keyslot enrolled; boot 2, with
 #                 no network device and migrate_finish=yes: unlocked by the TPM
@@ -87,7 +92,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only migrate"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -866,6 +871,29 @@ sc_tpm_only() {
 	chk "the legacy source ran although keysources=tpm2" not qemu_grep "$LOG" '^sealinit: legacy'
 	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
 	verdict "$arch" tpm-only "'${FAILED_LINE}'; no request to the server (${DUR} s)"
+}
+
+sc_legacy_after_mismatch() {
+	local arch=$1 before after other
+	legacy_scenario legacy-after-mismatch || return
+	# The volume opens with the legacy key (keyslot 0) and has a TPM token
+	# sealed to another rootfs: the TPM refuses this boot.
+	other=$(sha256_str "some other rootfs")
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	enroll_into "$S/tpm" "$S/data.img" "sealinit:verity:$other" 2>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" legacy-after-mismatch ""; return; }
+	before=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) ip=dhcp" tpm $(std_disks)
+	net_off
+	after=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	chk "no line saying the legacy source was not tried" \
+		qemu_grep "$LOG" '^sealinit: legacy: not tried: the TPM refused this boot'
+	chk "the legacy source ran after the TPM refused" not qemu_grep "$LOG" '^sealinit: legacy: (logging|network)'
+	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	verdict "$arch" legacy-after-mismatch "'${FAILED_LINE}'; no request to the server (${DUR} s)"
 }
 
 sc_migrate() {

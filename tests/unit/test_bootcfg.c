@@ -140,6 +140,20 @@ static void test_validate(void **state)
 	assert_non_null(strstr(d.msg, "roothash"));
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "roothash=abcd", &d), 0);
 	assert_valid_as_built(&c);
+	if (!ENABLE_TPM2)
+		return;
+	/* The cap must cover the measured PCR, and must not be empty. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcrs=7", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "pcrs=7 does not cover pcr=15"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcrs=", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "pcrs= is empty"));
+	/* Positive control: measured elsewhere and capped there, or not measured. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcrs=7 sealinit.pcr=7", &d), 0);
+	assert_valid_as_built(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcrs=14 sealinit.measure=none", &d), 0);
+	assert_valid_as_built(&c);
 }
 
 /* The printed form parses back to the same configuration. */
