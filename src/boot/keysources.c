@@ -15,6 +15,7 @@
 #include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/legacy/unlock.h"
+#include "core/luks.h"
 #include "core/migrate.h"
 #include "core/secret.h"
 #include "core/unlock.h"
@@ -129,10 +130,12 @@ static bool tpm_allows_fallback = true;
 static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		       struct si_diag *d)
 {
+	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
 	struct si_unlock_opts o = {
 		.device = datadev, .name = c->data_name, .tcti = c->tcti,
 		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
+		.expect = &expect,
 	};
 	struct si_unlock_result res;
 	int r;
@@ -204,11 +207,13 @@ static int mount_credentials(const struct si_bootcfg *c, char *path, size_t size
 static int legacy_source(const struct si_bootcfg *c, int pos, const char *datadev,
 			 struct si_diag *d)
 {
+	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
 	struct si_legacy_cfg lc = c->legacy;
 	struct si_legacy_unlock_opts o = {
 		.cfg = &lc, .ip = c->ip, .net_timeout_ms = c->net_timeout_ms,
 		.udhcpc_script = UDHCPC_SCRIPT, .device = datadev, .name = c->data_name,
-		.key_fd = -1, .migrate = c->migrate && !measure_no_tpm(), .tcti = c->tcti,
+		.key_fd = -1, .expect = &expect, .migrate = c->migrate && !measure_no_tpm(),
+		.tcti = c->tcti,
 		.tpm_timeout_ms = c->tpm_timeout_ms,
 		.migrate_pcrs = c->migrate_pcrs ? c->migrate_pcrs : UINT32_C(1) << c->measure_pcr,
 		.log = legacy_progress,

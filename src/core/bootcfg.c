@@ -27,6 +27,10 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	snprintf(c->data_name, sizeof(c->data_name), "sealdata");
 	snprintf(c->data_mount, sizeof(c->data_mount), "/var/lib/sealdata");
 	snprintf(c->data_fstype, sizeof(c->data_fstype), "ext4");
+	/* cryptsetup's LUKS2 default, and what systemd-repart and the test
+	 * images use. */
+	snprintf(c->data_cipher, sizeof(c->data_cipher), "aes-xts-plain64");
+	c->data_key_bits = 512;
 	snprintf(c->tcti, sizeof(c->tcti), "%s", CONFIG_TPM2_TCTI);
 	if (si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &c->cap_pcrs, &d) < 0)
 		c->cap_pcrs = UINT32_C(1) << 15;
@@ -160,6 +164,17 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "fstype")) {
 		r = si_kv_str(c->data_fstype, sizeof(c->data_fstype), v);
 		expect = "a filesystem type";
+	} else if (!strcmp(key, "cipher")) {
+		r = strchr(v, '-') && strncmp(v, "cipher_null", 11) ?
+			si_kv_str(c->data_cipher, sizeof(c->data_cipher), v) : -EINVAL;
+		expect = "a dm-crypt cipher spec such as aes-xts-plain64 (never cipher_null)";
+	} else if (!strcmp(key, "key_size")) {
+		r = si_kv_num(v, 128, 1024, &n);
+		if (!r && n % 8)
+			r = -EINVAL;
+		if (!r)
+			c->data_key_bits = (int)n;
+		expect = "bits, a multiple of 8 from 128 to 1024";
 	} else if (!strcmp(key, "tcti")) {
 		r = strchr(v, ':') || !strcmp(v, "device") ? si_kv_str(c->tcti, sizeof(c->tcti), v) : -EINVAL;
 		expect = "a TCTI spec such as device:/dev/tpmrm0";
@@ -414,11 +429,13 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	n = snprintf(buf, size,
 		     "root=%s\nrootfstype=%s\nro=%s\ninit=%s\nmeasure=%s\npcr=%u\n"
 		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
-		     "fstype=%s\ntcti=%s\ntee_supplicant=%s\npcrs=%s\ntpm_timeout=%d\ndevice_timeout=%d\n"
+		     "fstype=%s\ncipher=%s\nkey_size=%d\ntcti=%s\ntee_supplicant=%s\npcrs=%s\n"
+		     "tpm_timeout=%d\ndevice_timeout=%d\n"
 		     "failure=%s\nfailure_delay=%d\npin_timeout=%d\nloglevel=%d\n",
 		     c->root, c->rootfstype, c->ro ? "yes" : "no", c->init, measures[c->measure], c->measure_pcr,
 		     c->roothash, c->hashdev, (unsigned long long)c->hashoffset, c->data,
-		     c->data_name, c->data_mount, c->data_fstype, c->tcti, c->tee_supplicant, pcrs,
+		     c->data_name, c->data_mount, c->data_fstype, c->data_cipher, c->data_key_bits,
+		     c->tcti, c->tee_supplicant, pcrs,
 		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
 		     c->failure_delay_s, c->pin_timeout_s, c->loglevel);
 	if (n < 0 || (size_t)n >= size)

@@ -36,6 +36,8 @@ struct si_bootcfg {
 	char data_name[64];              /* /dev/mapper name */
 	char data_mount[SI_PATH_MAX];    /* mount point inside the new root */
 	char data_fstype[32];
+	char data_cipher[64];            /* the only segment cipher accepted */
+	int data_key_bits;               /* the only volume key size accepted */
 	char tcti[SI_PATH_MAX];
 	char tee_supplicant[SI_PATH_MAX]; /* started before the TPM wait; empty: none */
 	uint32_t cap_pcrs;

@@ -203,3 +203,90 @@ int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_dia
 			    l->device, cause(l, r));
 	return r;
 }
+
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *member_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = member(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int check_json(struct si_luks *l, const struct si_luks_expect *e, struct json_object *root,
+		      struct si_diag *d)
+{
+	struct json_object *segs = member(root, "segments"), *slots = member(root, "keyslots");
+	int n = segs && json_object_is_type(segs, json_type_object) ?
+		json_object_object_length(segs) : -1;
+
+	if (n != 1) {
+		si_diag_set(d, "`%s' has %d data segments, expected exactly 1", l->device, n);
+		return -SI_EBADHEADER;
+	}
+	json_object_object_foreach(segs, id, seg) {
+		const char *type = member_str(seg, "type"), *enc = member_str(seg, "encryption");
+
+		if (!type || strcmp(type, "crypt")) {
+			si_diag_set(d, "`%s': segment %s is of type `%.32s', expected crypt", l->device,
+				    id, type ? type : "(none)");
+			return -SI_EBADHEADER;
+		}
+		if (!enc || strcmp(enc, e->cipher)) {
+			si_diag_set(d, "`%s': segment %s is encrypted with `%.64s', expected %s "
+				    "(cipher=)", l->device, id, enc ? enc : "(none)", e->cipher);
+			return -SI_EBADHEADER;
+		}
+	}
+	if (!slots || !json_object_is_type(slots, json_type_object)) {
+		si_diag_set(d, "`%s' has no keyslots object", l->device);
+		return -SI_EBADHEADER;
+	}
+	json_object_object_foreach(slots, ks, slot) {
+		const char *enc = member_str(member(slot, "area"), "encryption");
+
+		if (!enc || !strncmp(enc, "cipher_null", 11)) {
+			si_diag_set(d, "`%s': keyslot %s's area is encrypted with `%.64s'", l->device, ks,
+				    enc ? enc : "(none)");
+			return -SI_EBADHEADER;
+		}
+	}
+	return 0;
+}
+
+int si_luks_check(struct si_luks *l, const struct si_luks_expect *e, struct si_diag *d)
+{
+	struct json_object *root;
+	const char *json;
+	uint32_t req = 0;
+	int r, bits;
+
+	r = crypt_persistent_flags_get(begin(l), CRYPT_FLAGS_REQUIREMENTS, &req);
+	if (r < 0 || req) {
+		si_diag_set(d, "`%s' carries LUKS2 requirements 0x%x (%s): not opened until they are "
+			    "resolved with cryptsetup", l->device, req,
+			    req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT ? "a reencryption in progress" :
+			    r < 0 ? cause(l, r) : "unknown to this build");
+		return -SI_EBADHEADER;
+	}
+	if (crypt_dump_json(begin(l), &json, 0) < 0 || !(root = json_tokener_parse(json))) {
+		si_diag_set(d, "`%s': cannot read the LUKS2 metadata: %s", l->device, cause(l, -EIO));
+		return -SI_EBADHEADER;
+	}
+	r = check_json(l, e, root, d);
+	json_object_put(root);
+	if (r < 0)
+		return r;
+	bits = crypt_get_volume_key_size(l->cd) * 8;
+	if (bits != e->key_bits) {
+		si_diag_set(d, "`%s' has a %d-bit volume key, expected %d (key_size=)", l->device,
+			    bits, e->key_bits);
+		return -SI_EBADHEADER;
+	}
+	return 0;
+}

@@ -39,6 +39,22 @@ int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_dia
  * belongs to the handle. */
 int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json);
 
+/*
+ * What the volume must look like before any key goes near it. The header
+ * is the attacker's to write: the real header with its segment switched
+ * to cipher_null still opens with the real key and maps whatever plaintext
+ * the attacker put on the disk. Refused, by name: a requirement flag
+ * (reencryption, an unknown one), other than exactly one segment, a
+ * segment of another type or cipher, a keyslot area in cipher_null, a
+ * volume key of another size. -SI_EBADHEADER.
+ */
+struct si_luks_expect {
+	const char *cipher;   /* "aes-xts-plain64" */
+	int key_bits;         /* 512 */
+};
+
+int si_luks_check(struct si_luks *l, const struct si_luks_expect *e, struct si_diag *diag);
+
 /* Check (name NULL) or activate the volume with a passphrase on a keyslot
  * (-1: any). Returns the keyslot it opened, or -SI_EKEYSLOT when the
  * passphrase opens none. */

@@ -134,6 +134,8 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 	int r;
 
 	r = si_luks_open(o->device, &luks, d);
+	if (r == 0 && o->expect)
+		r = si_luks_check(luks, o->expect, d);
 	if (r == 0)
 		r = try_tokens(o, luks, &tpm, res, d);
 	/* From the header already loaded: the caller reads the volume again

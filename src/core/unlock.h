@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct si_diag;
+struct si_luks_expect;
 
 /*
  * Unlock by TPM: for each systemd-tpm2 token, unseal and try its keyslot.
@@ -47,6 +48,9 @@ struct si_unlock_opts {
 	 * knows what it wants found: the boot stage, a migration journal),
 	 * from the header already loaded. NULL: do not look. */
 	const char *probe_token_type;
+	/* What the volume must look like before any token is tried
+	 * (si_luks_check); NULL: no check (the CLI). */
+	const struct si_luks_expect *expect;
 };
 
 struct si_unlock_result {

@@ -23,6 +23,10 @@
 #   no-data       the data disk is not attached: the bounded device wait fails
 #   bad-token     token 0's tpm2-pcr-bank rewritten to "md5": malformed token,
 #                 and the LUKS2 header (first 16 MiB) is unchanged by the boot
+#   cipher-null   the LUKS2 header's data segment rewritten to cipher_null
+#                 (checksums recomputed: libcryptsetup loads it, and the real
+#                 key still opens it): refused before any unseal, naming the
+#                 segment, and the header is unchanged by the boot
 #   pin-timeout   token 0's tpm2-pin rewritten to true (a header edit): the
 #                 boot asks for a PIN on the console, gives up after
 #                 pin_timeout (2 s here) and fails closed, instead of
@@ -92,7 +96,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
+ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -459,6 +463,26 @@ sc_bad_token() {
 	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
+}
+
+sc_cipher_null() {
+	local arch=$1 h0 h1 out
+	new_scenario cipher-null
+	out=$(/usr/bin/python3 "$REPO/tests/lib/luks2-edit.py" "$S/data.img" segment-encryption cipher_null-ecb 2>&1 &&
+	      timeout 60 cryptsetup luksDump "$S/data.img" | grep -q 'cipher: cipher_null-ecb' &&
+	      timeout 60 cryptsetup open --test-passphrase --key-file "$IMG_RECOVERY_KEY" "$S/data.img" 2>&1)
+	if [ $? != 0 ]; then
+		problem "could not make the cipher_null header (or it does not open with the key): $out"
+		verdict "$arch" cipher-null ""
+		return
+	fi
+	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_failure "segment 0 is encrypted with \`cipher_null-ecb', expected aes-xts-plain64"
+	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
+	verdict "$arch" cipher-null "'${FAILED_LINE}'; header unchanged (${DUR} s)"
 }
 
 sc_pin_timeout() {

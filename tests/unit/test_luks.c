@@ -17,38 +17,49 @@
 #include "core/errors.h"
 #include "core/luks.h"
 
-static char img[4096], junk[4096];
+static char img[4096], junk[4096], cbc[4096], xts256[4096];
 
 /* A 20 MiB LUKS2 image with one PBKDF2 keyslot for "pw", made in process. */
-static int setup(void **state)
+static int mkluks(char *path, size_t size, const char *tmp, const char *cipher, const char *mode,
+		  size_t key_bytes)
 {
 	const struct crypt_pbkdf_type pbkdf = {
 		.type = CRYPT_KDF_PBKDF2, .hash = "sha256", .iterations = 1000,
 		.flags = CRYPT_PBKDF_NO_BENCHMARK,
 	};
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	struct crypt_device *cd = NULL;
+	int fd, r;
+
+	snprintf(path, size, "%s/sealinit-luks.XXXXXX", tmp);
+	fd = mkstemp(path);
+	if (fd < 0 || ftruncate(fd, 20 << 20) < 0)
+		return -1;
+	close(fd);
+	r = crypt_init(&cd, path) < 0 || crypt_set_pbkdf_type(cd, &pbkdf) < 0 ||
+	    crypt_format(cd, CRYPT_LUKS2, cipher, mode, NULL, NULL, key_bytes, NULL) < 0 ||
+	    crypt_keyslot_add_by_volume_key(cd, 0, NULL, 0, "pw", 2) < 0 ? -1 : 0;
+	crypt_free(cd);
+	return r;
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char block[4096];
 	int fd, i;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/sealinit-luks.XXXXXX", tmp);
 	snprintf(junk, sizeof(junk), "%s/sealinit-junk.XXXXXX", tmp);
-	fd = mkstemp(img);
-	if (fd < 0 || ftruncate(fd, 20 << 20) < 0)
-		return -1;
-	close(fd);
 	fd = mkstemp(junk);
 	memset(block, 0x5a, sizeof(block));
 	for (i = 0; fd >= 0 && i < 1024; i++)
 		if (write(fd, block, sizeof(block)) != sizeof(block))
 			return -1;
 	close(fd);
-	if (crypt_init(&cd, img) < 0 || crypt_set_pbkdf_type(cd, &pbkdf) < 0 ||
-	    crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, NULL) < 0 ||
-	    crypt_keyslot_add_by_volume_key(cd, 0, NULL, 0, "pw", 2) < 0)
+	if (mkluks(img, sizeof(img), tmp, "aes", "xts-plain64", 64) < 0 ||
+	    mkluks(cbc, sizeof(cbc), tmp, "aes", "cbc-essiv:sha256", 32) < 0 ||
+	    mkluks(xts256, sizeof(xts256), tmp, "aes", "xts-plain64", 32) < 0)
 		return -1;
-	crypt_free(cd);
 	return 0;
 }
 
@@ -57,7 +68,41 @@ static int teardown(void **state)
 	(void)state;
 	unlink(img);
 	unlink(junk);
+	unlink(cbc);
+	unlink(xts256);
 	return 0;
+}
+
+static int check(const char *path, const char *cipher, int bits, struct si_diag *d)
+{
+	const struct si_luks_expect e = { cipher, bits };
+	struct si_luks *l = NULL;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(si_luks_open(path, &l, d), 0);
+	r = si_luks_check(l, &e, d);
+	si_luks_close(l);
+	return r;
+}
+
+/* The volume's shape, before any key goes near it. */
+static void test_check_shape(void **state)
+{
+	struct si_diag d;
+
+	(void)state;
+	/* Positive controls: each volume passes with what it really is. */
+	assert_int_equal(check(img, "aes-xts-plain64", 512, &d), 0);
+	assert_int_equal(check(cbc, "aes-cbc-essiv:sha256", 256, &d), 0);
+	assert_int_equal(check(xts256, "aes-xts-plain64", 256, &d), 0);
+	/* Another cipher than configured. */
+	assert_int_equal(check(cbc, "aes-xts-plain64", 512, &d), -SI_EBADHEADER);
+	assert_non_null(strstr(d.msg, "segment 0 is encrypted with `aes-cbc-essiv:sha256', "
+				      "expected aes-xts-plain64"));
+	/* The configured cipher with a shorter key. */
+	assert_int_equal(check(xts256, "aes-xts-plain64", 512, &d), -SI_EBADHEADER);
+	assert_non_null(strstr(d.msg, "256-bit volume key, expected 512"));
 }
 
 /* Positive control first: the error of this operation is quoted. */
@@ -121,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_quotes_own_error),
 		cmocka_unit_test(test_no_stale_error),
 		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_check_shape),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -75,23 +75,31 @@ static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag
 		if (r < 0)
 			return r;
 	}
-	r = si_legacy_fetch(o->cfg, o->log, o->log_ctx, &key, &len, d);
-	if (r < 0)
-		return r;
-	res->key_len = len;
+	/* The header first: a volume that fails its check costs no request. */
 	if (o->device) {
 		r = si_luks_open(o->device, &l, d);
-		if (r == 0)
-			r = si_luks_activate(l, o->name, -1, (const char *)key, len, d);
-		si_luks_close(l);
+		if (r == 0 && o->expect)
+			r = si_luks_check(l, o->expect, d);
+		if (r < 0)
+			goto out;
+	}
+	r = si_legacy_fetch(o->cfg, o->log, o->log_ctx, &key, &len, d);
+	if (r < 0)
+		goto out;
+	res->key_len = len;
+	if (l) {
+		r = si_luks_activate(l, o->name, -1, (const char *)key, len, d);
 		if (r < 0)
 			goto out;
 		res->keyslot = r;
+		si_luks_close(l);
+		l = NULL;
 	}
 	r = o->key_fd >= 0 ? write_all(o->key_fd, key, len, d) : 0;
 	if (r == 0 && ENABLE_TPM2 && o->migrate && o->device)
 		migrate(o, key, len, res);
 out:
+	si_luks_close(l);
 	si_secret_free(key);
 	return r < 0 ? r : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/errors.h"
+#include "core/luks.h"
 #include "core/legacy/client.h"
 #include "core/migrate.h"
 
@@ -25,6 +26,9 @@ struct si_legacy_unlock_opts {
 	const char *device;               /* NULL: fetch only */
 	const char *name;                 /* NULL: find the keyslot, activate nothing */
 	int key_fd;                       /* >= 0: the worker writes the key here */
+	/* What the volume must look like, checked before the fetch
+	 * (si_luks_check); NULL: no check. */
+	const struct si_luks_expect *expect;
 	/* After the unlock, enroll the TPM next to the legacy keyslot
 	 * (si_migrate). Needs CONFIG_TPM2. */
 	bool migrate;
