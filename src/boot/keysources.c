@@ -182,11 +182,8 @@ static int mount_credentials(const struct si_bootcfg *c, char *path, size_t size
 	char dev[SI_PATH_MAX];
 
 	if (pid1_wait_for("credentials device", c->legacy.credentials_dev, dev, sizeof(dev),
-			  c->device_timeout_ms) < 0) {
-		si_diag_set(d, "credentials device %s did not appear within %d ms",
-			    c->legacy.credentials_dev, c->device_timeout_ms);
+			  c->device_timeout_ms, d) < 0)
 		return -SI_ECREDS;
-	}
 	mkdir(CRED_MNT, 0700);
 	/* ext4 keeps the file's owner and mode; vfat gets them from the
 	 * mount options: root's, 0600. */

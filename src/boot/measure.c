@@ -61,7 +61,7 @@ int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
 		tpmdev = c->tcti + 7;
 	else if (!strcmp(c->tcti, "device"))
 		tpmdev = "/dev/tpmrm0";
-	if (tpmdev && pid1_wait_for("TPM", tpmdev, path, sizeof(path), c->device_timeout_ms) < 0) {
+	if (tpmdev && pid1_wait_for("TPM", tpmdev, path, sizeof(path), c->device_timeout_ms, d) < 0) {
 		si_diag_set(d, "%s did not appear within %d ms", tpmdev, c->device_timeout_ms);
 		return -SI_ENOTPM;
 	}

@@ -209,13 +209,23 @@ void pid1_stop_helper(void)
 	helper_pid = -1;
 }
 
-/* Resolve a device spec (path or TAG=value) to a path; 0 once it exists. */
-static int resolve(const char *spec, char *out, size_t size)
+/*
+ * Resolve a device spec to a path: 0 once exactly one device answers to it,
+ * -ENOENT while none does, -ENOTUNIQ when several do (their names in
+ * dups). A TAG=value is matched against every block device libblkid can
+ * probe, not the first it finds: a second disk with the same PARTLABEL or
+ * UUID (a USB stick, a copied image) must not decide which one is opened.
+ */
+static int resolve(const char *spec, char *out, size_t size, char *dups, size_t dsize)
 {
-	struct stat st;
-	char tag[16], *dev;
+	char tag[16], value[SI_PATH_MAX];
 	const char *eq = strchr(spec, '=');
-	size_t tl = eq ? (size_t)(eq - spec) : 0;
+	size_t tl = eq ? (size_t)(eq - spec) : 0, dl = 0;
+	blkid_cache cache = NULL;
+	blkid_dev_iterate it;
+	blkid_dev dev;
+	struct stat st;
+	int n = 0;
 
 	if (spec[0] == '/') {
 		if (stat(spec, &st) < 0)
@@ -223,40 +233,82 @@ static int resolve(const char *spec, char *out, size_t size)
 		snprintf(out, size, "%s", spec);
 		return 0;
 	}
-	if (!eq || tl >= sizeof(tag))
+	if (!eq || tl >= sizeof(tag) || strlen(eq + 1) >= sizeof(value))
 		return -EINVAL;
 	memcpy(tag, spec, tl);
 	tag[tl] = '\0';
+	snprintf(value, sizeof(value), "%s", eq + 1);
 	/* libblkid probes /proc/partitions itself: no udev needed. */
-	dev = blkid_evaluate_tag(tag, eq + 1, NULL);
-	if (!dev)
-		return -ENOENT;
-	snprintf(out, size, "%s", dev);
-	free(dev);
-	return stat(out, &st) < 0 ? -ENOENT : 0;
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
+		return -ENOMEM;
+	blkid_probe_all(cache);
+	it = blkid_dev_iterate_begin(cache);
+	if (it && blkid_dev_set_search(it, tag, value) == 0) {
+		while (blkid_dev_next(it, &dev) == 0) {
+			const char *name;
+
+			dev = blkid_verify(cache, dev);
+			if (!dev || !(name = blkid_dev_devname(dev)) || stat(name, &st) < 0)
+				continue;
+			if (!n)
+				snprintf(out, size, "%s", name);
+			if (dl < dsize)
+				dl += (size_t)snprintf(dups + dl, dsize - dl, "%s%s", n ? ", " : "", name);
+			n++;
+		}
+	}
+	blkid_dev_iterate_end(it);
+	blkid_put_cache(cache);
+	return n == 1 ? 0 : n ? -ENOTUNIQ : -ENOENT;
 }
 
-int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms)
+int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms,
+		  struct si_diag *d)
 {
 	double t0 = uptime_ms();
+	char dups[256] = "";
 	int last = 0;
 
 	for (;;) {
-		int waited = (int)(uptime_ms() - t0);
+		int waited = (int)(uptime_ms() - t0), r = resolve(spec, out, size, dups, sizeof(dups));
 
-		if (resolve(spec, out, size) == 0) {
+		if (r == 0) {
 			if (waited > 100)
 				say(6, "%s %s is %s (after %d ms)", what, spec, out, waited);
 			return 0;
 		}
-		if (waited >= timeout_ms)
+		if (r == -ENOTUNIQ) {
+			si_diag_set(d, "%s %s matches more than one device (%s): refusing to guess which "
+				    "one to trust", what, spec, dups);
+			return r;
+		}
+		if (waited >= timeout_ms) {
+			si_diag_set(d, "%s %s did not appear within %d ms", what, spec, timeout_ms);
 			return -ETIMEDOUT;
+		}
 		if (waited / 1000 > last) {
 			last = waited / 1000;
 			say(5, "waiting for %s %s (%d/%d s)", what, spec, last, timeout_ms / 1000);
 		}
 		sleep_ms(POLL_MS);
 	}
+}
+
+int pid1_still_unique(const char *what, const char *spec, const char *path, struct si_diag *d)
+{
+	char now[SI_PATH_MAX], dups[256] = "";
+	int r = resolve(spec, now, sizeof(now), dups, sizeof(dups));
+
+	if (r == -ENOTUNIQ) {
+		si_diag_set(d, "%s %s matches more than one device now (%s): refusing to guess which "
+			    "one to trust", what, spec, dups);
+		return r;
+	}
+	if (r < 0 || strcmp(now, path)) {
+		si_diag_set(d, "%s %s is no longer %s", what, spec, path);
+		return r < 0 ? r : -ENODEV;
+	}
+	return 0;
 }
 
 int pid1_mount(const char *src, const char *dst, const char *type, unsigned long flags,

@@ -30,10 +30,15 @@ int pid1_read_file(const char *path, char *buf, size_t size);
 /* finit_module every path listed in file; a missing list is no error. */
 void pid1_load_modules(const char *file);
 
-/* Wait, bounded, for a device spec (path or TAG=value) to resolve to an
- * existing node, with progress once a second: 0 and the path, or
- * -ETIMEDOUT. */
-int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms);
+/* Wait, bounded, for a device spec (path or TAG=value) to resolve to
+ * exactly one existing node, with progress once a second: 0 and the path;
+ * -ETIMEDOUT; or -ENOTUNIQ at once when several devices answer to it. The
+ * diag names what, the spec and, for duplicates, every device. */
+int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, int timeout_ms,
+		  struct si_diag *d);
+/* Just before the device is used: the spec still resolves to path alone
+ * (a second device may have appeared since the wait). */
+int pid1_still_unique(const char *what, const char *spec, const char *path, struct si_diag *d);
 
 /* A helper daemon for the boot stage only (Jetson's tee-supplicant):
  * started in its own session, stopped (TERM, then KILL after 1 s). */

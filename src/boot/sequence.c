@@ -53,15 +53,6 @@ static int load_config(struct si_bootcfg *c, struct si_diag *d)
 	return 0;
 }
 
-static int wait_device(const struct si_bootcfg *c, const char *what, const char *spec, char *out,
-		       size_t size, struct si_diag *d)
-{
-	if (pid1_wait_for(what, spec, out, size, c->device_timeout_ms) == 0)
-		return 0;
-	si_diag_set(d, "%s %s did not appear within %d ms", what, spec, c->device_timeout_ms);
-	return -ETIMEDOUT;
-}
-
 int si_boot_main(void)
 {
 	static struct si_bootcfg cfg;
@@ -83,11 +74,13 @@ int si_boot_main(void)
 	step_done("config and modules", t0);
 
 	t0 = uptime_ms();
-	r = wait_device(&cfg, "root device", cfg.root, rootdev, sizeof(rootdev), &d);
+	r = pid1_wait_for("root device", cfg.root, rootdev, sizeof(rootdev), cfg.device_timeout_ms, &d);
 	if (r == 0)
-		r = wait_device(&cfg, "data device", cfg.data, datadev, sizeof(datadev), &d);
+		r = pid1_wait_for("data device", cfg.data, datadev, sizeof(datadev),
+				  cfg.device_timeout_ms, &d);
 	if (r == 0 && cfg.measure == SI_MEASURE_VERITY && cfg.hashdev[0])
-		r = wait_device(&cfg, "verity hash device", cfg.hashdev, hashdev, sizeof(hashdev), &d);
+		r = pid1_wait_for("verity hash device", cfg.hashdev, hashdev, sizeof(hashdev),
+				  cfg.device_timeout_ms, &d);
 	if (r < 0)
 		goto failed;
 	/* The TPM's driver may need tee-supplicant first (Jetson fTPM). */
@@ -114,7 +107,9 @@ int si_boot_main(void)
 	step_done("mount root", t0);
 
 	t0 = uptime_ms();
-	r = keysources_unlock(&cfg, datadev, &d);
+	r = pid1_still_unique("data device", cfg.data, datadev, &d);
+	if (r == 0)
+		r = keysources_unlock(&cfg, datadev, &d);
 	if (r < 0)
 		goto failed;
 	r = measure_cap(&d);

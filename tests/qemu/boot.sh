@@ -14,6 +14,9 @@
 #                 and data.img holds no plaintext marker
 #   tags          the same boot, with data= and hashdev= given as UUID=: the
 #                 positive control of no-data, and libblkid lookup without udev
+#   duplicate-label  the tags boot with a second disk that answers to the
+#                 same UUID= (a copy of the data volume, as a USB stick would
+#                 carry): refused before any unseal, naming both devices
 #   tampered      one byte of /sbin/init's data changed in rootfs.img: dm-verity
 #                 fails the read of init, before any key is released
 #   bad-roothash  the kernel command line pins another root hash: the boot
@@ -96,7 +99,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -354,6 +357,17 @@ sc_tags() {
 	expect_unlocked
 	chk "the data device was not found by UUID" qemu_grep "$LOG" 'SEALINIT-TEST: data-mounted=yes'
 	verdict "$arch" tags "data=UUID=${LUKS_UUID:0:8}... and hashdev=UUID=... resolved by libblkid without udev (${DUR} s)"
+}
+
+sc_duplicate_label() {
+	local arch=$1
+	new_scenario duplicate-label
+	cp --sparse=always "$S/data.img" "$S/copy.img"
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.data=UUID=$LUKS_UUID sealinit.hashdev=UUID=$VERITY_UUID" tpm $(std_disks) \
+		"$S/copy.img:ro:copy"
+	expect_failure "data device UUID=$LUKS_UUID matches more than one device \(/dev/vd[bd], /dev/vd[bd]\)"
+	verdict "$arch" duplicate-label "'${FAILED_LINE}' (${DUR} s)"
 }
 
 sc_tampered() {
