@@ -135,7 +135,7 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		.device = datadev, .name = c->data_name, .tcti = c->tcti,
 		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
-		.expect = &expect,
+		.expect = &expect, .refuse_unsafe_pcrs = true,
 	};
 	struct si_unlock_result res;
 	int r;

@@ -31,6 +31,9 @@ int enroll_main(const struct cli_args *a)
 	o.device = a->argv[0];
 	if (si_pcrs_parse(a->pcrs ? a->pcrs : CONFIG_TPM2_DEFAULT_PCRS, &o.pcr_mask, &d) < 0)
 		return usage_error("enroll", "%s", d.msg);
+	o.unsafe_pcrs = a->unsafe_pcrs;
+	if (!o.unsafe_pcrs && si_pcrs_check_sealable(o.pcr_mask, &d) < 0)
+		return usage_error("enroll", "--pcrs: %s (--unsafe-pcrs forces it, for tests)", d.msg);
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
 		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
 

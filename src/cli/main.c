@@ -38,8 +38,9 @@ static const struct command {
 	const char *usage;
 	const char *help;
 } commands[] = {
-	{ "enroll", enroll_main, OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_TPM,
-	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin]",
+	{ "enroll", enroll_main,
+	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_TPM,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin] [--unsafe-pcrs]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main, OPT_TEST | OPT_TPM,
 	  "DEVICE [NAME] [--test] [--tcti SPEC]",

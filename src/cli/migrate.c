@@ -73,7 +73,8 @@ int migrate_main(const struct cli_args *a)
 		return EXIT_USAGE;
 	if (!a->pcrs) {
 		o.pcr_mask = c.migrate_pcrs ? c.migrate_pcrs : UINT32_C(1) << c.measure_pcr;
-	} else if (si_pcrs_parse(a->pcrs, &o.pcr_mask, &d) < 0) {
+	} else if (si_pcrs_parse(a->pcrs, &o.pcr_mask, &d) < 0 ||
+		   si_pcrs_check_sealable(o.pcr_mask, &d) < 0) {
 		return usage_error("migrate", "--pcrs: %s", d.msg);
 	}
 	o.tcti = a->tcti;

@@ -59,6 +59,8 @@ static const struct cli_option {
 	  "only check which keyslot the key opens; activate nothing" },
 	{ "tcti", required_argument, 0, OPT_TCTI, "SPEC",
 	  "where the TPM is (default $SEALINIT_TCTI, else " CONFIG_TPM2_TCTI ")" },
+	{ "unsafe-pcrs", no_argument, 0, OPT_UNSAFE_PCRS, NULL,
+	  "seal to no PCR, or to resettable PCR 16 or 23 (tests only)" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 };
@@ -155,6 +157,7 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		case OPT_FINISH:   a->finish = 1; break;
 		case OPT_STATUS:   a->status = 1; break;
 		case OPT_TEST:     a->test = 1; break;
+		case OPT_UNSAFE_PCRS: a->unsafe_pcrs = 1; break;
 		case OPT_TCTI:     a->tcti = optarg; break;
 		case OPT_PCR:
 			if ((r = parse_pcr_index(cmd, optarg, &a->pcr)))

@@ -30,6 +30,7 @@ enum {
 	OPT_RAW         = 1 << 15,
 	/* Not an option: refuse positional arguments. */
 	OPT_NO_ARGS     = 1 << 16,
+	OPT_UNSAFE_PCRS = 1 << 17,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -45,7 +46,7 @@ struct cli_args {
 	const char *bank;       /* pcrread --bank, default sha256 */
 	const char *cmdline;    /* boot-config --cmdline */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
-	int test, pin, finish, status;
+	int test, pin, finish, status, unsafe_pcrs;
 	int argc;               /* the positional arguments */
 	char **argv;
 };

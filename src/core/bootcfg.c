@@ -366,6 +366,7 @@ static bool uses_tpm(const struct si_bootcfg *c)
 
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 {
+	struct si_diag pd;
 	int i;
 
 	if (!c->root[0]) {
@@ -378,6 +379,17 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 	}
 	if (c->measure == SI_MEASURE_VERITY && !c->roothash[0]) {
 		si_diag_set(d, "measure=verity needs roothash= (the pinned dm-verity root hash)");
+		return -EINVAL;
+	}
+	if (uses_tpm(c) && c->measure != SI_MEASURE_NONE &&
+	    (UINT32_C(1) << c->measure_pcr) & SI_PCRS_RESETTABLE) {
+		si_diag_set(d, "pcr=%u: the rootfs is never measured into a PCR that any process "
+			    "with the TPM can reset (16, 23)", c->measure_pcr);
+		return -EINVAL;
+	}
+	if (uses_tpm(c) && c->migrate && c->migrate_pcrs &&
+	    si_pcrs_check_sealable(c->migrate_pcrs, &pd) < 0) {
+		si_diag_set(d, "migrate_pcrs: %.400s", pd.msg);
 		return -EINVAL;
 	}
 	if (uses_tpm(c) && !c->cap_pcrs) {

@@ -8,6 +8,7 @@
 #include "core/enroll.h"
 #include "core/errors.h"
 #include "core/luks.h"
+#include "core/pcrs.h"
 #include "core/secret.h"
 #include "core/token.h"
 #include "core/tpm/tpm.h"
@@ -44,6 +45,11 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 
 	memset(res, 0, sizeof(*res));
 	res->keyslot = res->token = -1;
+	if (!o->unsafe_pcrs) {
+		r = si_pcrs_check_sealable(o->pcr_mask, d);
+		if (r < 0)
+			return r;
+	}
 
 	/* Read the header before touching the TPM: a bad device costs nothing. */
 	r = si_luks_open(o->device, &luks, d);

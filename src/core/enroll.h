@@ -2,6 +2,7 @@
 #ifndef SEALINIT_ENROLL_H
 #define SEALINIT_ENROLL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct si_enroll_opts {
 	si_pin_fn get_pin;        /* NULL: no PIN */
 	void *pin_ctx;
 	int keyslot;              /* -1: the first free one */
+	/* Seal to an empty PCR set or to PCR 16/23 (si_pcrs_check_sealable):
+	 * tests only. */
+	bool unsafe_pcrs;
 };
 
 struct si_enroll_result {

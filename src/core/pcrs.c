@@ -105,3 +105,18 @@ size_t si_bank_digest_size(uint16_t alg)
 			return banks[i].size;
 	return 0;
 }
+
+int si_pcrs_check_sealable(uint32_t mask, struct si_diag *d)
+{
+	if (!mask) {
+		si_diag_set(d, "no PCR: a key sealed to nothing unseals in any state");
+		return -EINVAL;
+	}
+	if (mask & SI_PCRS_RESETTABLE) {
+		si_diag_set(d, "PCR %d can be reset by any process with the TPM, and its "
+			    "measurements replayed: never seal to 16 or 23",
+			    mask & (UINT32_C(1) << 16) ? 16 : 23);
+		return -EINVAL;
+	}
+	return 0;
+}

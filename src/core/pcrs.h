@@ -17,6 +17,15 @@ struct si_diag;
  */
 int si_pcrs_parse(const char *s, uint32_t *mask, struct si_diag *diag);
 
+/*
+ * A PCR set a key may be sealed to: not empty (the key would unseal in any
+ * state), and without PCR 16 (debug) or 23 (application), which any
+ * process with the TPM can reset to zero and replay. 0, or -EINVAL with
+ * the reason in diag. Tests seal to them on purpose, with an explicit flag.
+ */
+#define SI_PCRS_RESETTABLE ((UINT32_C(1) << 16) | (UINT32_C(1) << 23))
+int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
+
 /* "7+16" for the mask; "" when empty. Returns the length written. */
 size_t si_pcrs_format(uint32_t mask, char *buf, size_t size);
 

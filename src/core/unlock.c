@@ -6,6 +6,7 @@
 #include "core/b64.h"
 #include "core/errors.h"
 #include "core/luks.h"
+#include "core/pcrs.h"
 #include "core/secret.h"
 #include "core/token.h"
 #include "core/tpm/tpm.h"
@@ -99,6 +100,13 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 		tried++;
 		td.msg[0] = '\0';
 		r = si_token_parse(json, tok, &td);
+		if (r == 0 && o->refuse_unsafe_pcrs && si_pcrs_check_sealable(tok->pcr_mask, &td) < 0) {
+			char why[sizeof(td.msg)];
+
+			memcpy(why, td.msg, sizeof(why));
+			si_diag_set(&td, "`tpm2-pcrs': %.400s; refused at boot", why);
+			r = -SI_EBADTOKEN;
+		}
 		if (r == 0)
 			r = unlock_token(o, luks, tpm, tok, s, &td);
 		if (r == 0) {

@@ -51,6 +51,9 @@ struct si_unlock_opts {
 	/* What the volume must look like before any token is tried
 	 * (si_luks_check); NULL: no check (the CLI). */
 	const struct si_luks_expect *expect;
+	/* Refuse tokens bound to no PCR or to PCR 16/23 (the boot stage);
+	 * the CLI opens them, for recovery and for systemd's tokens. */
+	bool refuse_unsafe_pcrs;
 };
 
 struct si_unlock_result {

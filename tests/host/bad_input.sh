@@ -7,7 +7,7 @@ mkimg "$WORK/img"
 before=$(digest "$WORK/img")
 
 printf 'wrong' > "$WORK/wrong"
-expect 11 "enroll with a wrong passphrase" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/wrong" --pcrs 16
+expect 11 "enroll with a wrong passphrase" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/wrong" --pcrs 16 --unsafe-pcrs
 expect_msg "existing passphrase opens no keyslot"
 expect 2 "enroll with a bad PCR list" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 7+99
 expect_msg "Invalid PCR list: \`7+99'"
@@ -33,7 +33,7 @@ expect_msg "missing"
 # A damaged header: both binary headers' magic wiped. Exit 9, and the
 # failed unlock writes nothing.
 cp "$WORK/img" "$WORK/dmg"
-expect 0 "enroll" "$SEALINIT" enroll "$WORK/dmg" --key-file "$WORK/pass" --pcrs 16
+expect 0 "enroll" "$SEALINIT" enroll "$WORK/dmg" --key-file "$WORK/pass" --pcrs 16 --unsafe-pcrs
 printf 'XXXXXX' | dd of="$WORK/dmg" bs=1 seek=0 conv=notrunc status=none
 printf 'XXXXXX' | dd of="$WORK/dmg" bs=1 seek=16384 conv=notrunc status=none
 b=$(digest "$WORK/dmg")

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 swtpm_start || fail "swtpm"
 mkimg "$WORK/img"
-expect 0 "enroll" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 16
+expect 0 "enroll" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 16 --unsafe-pcrs
 good=$(cryptsetup token export --token-id 0 "$WORK/img")
 blob=$(echo "$good" | jq -r '."tpm2-blob"')
 
@@ -39,7 +39,7 @@ expect 0 "unlock intact image" "$SEALINIT" unlock "$WORK/img" --test
 
 # A second, good token still unlocks when the first is corrupted.
 cp "$WORK/img" "$WORK/two"
-expect 0 "enroll second token" "$SEALINIT" enroll "$WORK/two" --key-file "$WORK/pass" --pcrs 16
+expect 0 "enroll second token" "$SEALINIT" enroll "$WORK/two" --key-file "$WORK/pass" --pcrs 16 --unsafe-pcrs
 echo "$good" | jq -c '."tpm2-pcr-bank" = "md5"' > "$WORK/tok.json"
 cryptsetup token remove --token-id 0 "$WORK/two" || fail "token remove"
 cryptsetup --disable-external-tokens token import --token-id 0 --json-file "$WORK/tok.json" "$WORK/two" || fail "import"

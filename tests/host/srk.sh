@@ -8,7 +8,7 @@ mkimg "$WORK/a"
 mkimg "$WORK/b"
 proxy_start "$WORK/tpm.log"
 
-expect 0 "first enroll" "$SEALINIT" enroll "$WORK/a" --key-file "$WORK/pass" --pcrs 16 --tcti "$PROXY_TCTI"
+expect 0 "first enroll" "$SEALINIT" enroll "$WORK/a" --key-file "$WORK/pass" --pcrs 16 --unsafe-pcrs --tcti "$PROXY_TCTI"
 expect_msg "created the storage key"
 [ "$(commands "$WORK/tpm.log" | grep -c '^CreatePrimary$')" = 1 ] || fail "first enroll: CreatePrimary count"
 [ "$(commands "$WORK/tpm.log" | grep -c '^EvictControl$')" = 1 ] || fail "first enroll: EvictControl count"
@@ -18,7 +18,7 @@ name1=$(tpm2_readpublic -c 0x81000001 2>/dev/null | sed -n 's/^name: //p')
 [ -n "$name1" ] || fail "no SRK at 0x81000001"
 
 : > "$WORK/tpm.log"
-expect 0 "second enroll" "$SEALINIT" enroll "$WORK/b" --key-file "$WORK/pass" --pcrs 16 --tcti "$PROXY_TCTI"
+expect 0 "second enroll" "$SEALINIT" enroll "$WORK/b" --key-file "$WORK/pass" --pcrs 16 --unsafe-pcrs --tcti "$PROXY_TCTI"
 case "$OUT" in *"created the storage key"*) fail "second enroll created another SRK" ;; esac
 commands "$WORK/tpm.log" | grep -qE '^(CreatePrimary|EvictControl)$' && fail "second enroll re-created the SRK"
 [ "$(tpm2_getcap handles-persistent | grep -c 0x)" = 1 ] || fail "persistent handles: $(tpm2_getcap handles-persistent)"

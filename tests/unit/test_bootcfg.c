@@ -154,6 +154,17 @@ static void test_validate(void **state)
 	assert_valid_as_built(&c);
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcrs=14 sealinit.measure=none", &d), 0);
 	assert_valid_as_built(&c);
+	/* Never measure into, or migrate to, a resettable PCR. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.measure=verity sealinit.pcr=16 "
+						  "sealinit.pcrs=16", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "pcr=16"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.pcr=15 sealinit.pcrs=15 "
+						  "sealinit.migrate=yes sealinit.migrate_pcrs=7+23", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "migrate_pcrs: PCR 23"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.migrate_pcrs=7+15", &d), 0);
+	assert_valid_as_built(&c);
 }
 
 /* The printed form parses back to the same configuration. */

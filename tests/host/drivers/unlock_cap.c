@@ -3,6 +3,8 @@
  * Driver for tests/host/unlock_cap.sh: si_unlock on DEVICE with a cap of
  * PCR 15, the way the boot stage asks for it, against $SEALINIT_TCTI.
  * Prints "r=CODE capped=0|1" and exits 0; the script judges.
+ * BOOT_RULES=1 in the environment adds the boot's other rules (tokens on no
+ * PCR or on PCR 16/23 refused).
  *
  *   unlock_cap DEVICE [keep-on-failure]
  */
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
 		return 2;
 	o.device = argv[1];
 	o.cap_only_on_success = argc > 2 && !strcmp(argv[2], "keep-on-failure");
+	o.refuse_unsafe_pcrs = getenv("BOOT_RULES") != NULL;
 	r = si_unlock(&o, &res, &d);
 	printf("r=%d capped=%d (%s)\n", r < 0 ? si_exit_code(r) : 0, res.capped, d.msg);
 	return 0;
