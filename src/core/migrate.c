@@ -12,47 +12,24 @@
 #include "core/token.h"
 #include "core/unlock.h"
 
-static int get_slot(struct json_object *o, const char *key, int *out)
-{
-	struct json_object *v;
-	int64_t n;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	n = json_object_get_int64(v);
-	if (n < -1 || n >= 32)
-		return -EINVAL;
-	*out = (int)n;
-	return 0;
-}
-
 static int read_state(struct si_luks *l, const char *device, struct si_migration_state *st,
 		      struct si_diag *d)
 {
-	struct json_object *o, *salt;
+	struct si_diag pd;
 	const char *json;
-	int id;
+	int id, r;
 
 	memset(st, 0, sizeof(*st));
 	st->token = st->legacy_keyslot = st->pending_keyslot = st->tpm_keyslot = -1;
 	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++) {
 		if (si_luks_token_json(l, id, SI_MIGRATION_TOKEN, &json) < 0)
 			continue;
-		o = json_tokener_parse(json);
-		if (!o || get_slot(o, "legacy_keyslot", &st->legacy_keyslot) ||
-		    get_slot(o, "pending_keyslot", &st->pending_keyslot) ||
-		    get_slot(o, "tpm2_keyslot", &st->tpm_keyslot) ||
-		    !json_object_object_get_ex(o, "legacy_salt", &salt) ||
-		    !json_object_is_type(salt, json_type_string) ||
-		    snprintf(st->legacy_salt, sizeof(st->legacy_salt), "%s",
-			     json_object_get_string(salt)) >= (int)sizeof(st->legacy_salt) ||
-		    st->legacy_keyslot < 0) {
-			json_object_put(o);
-			si_diag_set(d, "token %d (" SI_MIGRATION_TOKEN ") of `%s' is malformed", id,
-				    device);
-			return -SI_EBADTOKEN;
+		r = si_migration_parse(json, st, &pd);
+		if (r < 0) {
+			si_diag_set(d, "token %d (" SI_MIGRATION_TOKEN ") of `%s' is malformed: %.300s",
+				    id, device, pd.msg);
+			return r;
 		}
-		json_object_put(o);
 		st->token = id;
 		return 0;
 	}
@@ -64,10 +41,11 @@ static int write_state(struct si_luks *l, struct si_migration_state *st, struct 
 	char json[320];
 	int r;
 
-	snprintf(json, sizeof(json),
-		 "{\"type\":\"" SI_MIGRATION_TOKEN "\",\"keyslots\":[],\"legacy_keyslot\":%d,"
-		 "\"legacy_salt\":\"%s\",\"pending_keyslot\":%d,\"tpm2_keyslot\":%d}",
-		 st->legacy_keyslot, st->legacy_salt, st->pending_keyslot, st->tpm_keyslot);
+	r = si_migration_format(st, json, sizeof(json));
+	if (r < 0) {
+		si_diag_set(d, "the migration journal does not fit its token");
+		return r;
+	}
 	r = si_luks_set_token(l, st->token, json, d);
 	if (r >= 0)
 		st->token = r;

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/journal.h"
+
 struct si_diag;
 
 /*
@@ -18,7 +20,6 @@ struct si_diag;
  * unlockable by the legacy key, and by the TPM once an enrollment
  * completed. A rerun after a cut removes the half-written keyslot first.
  */
-#define SI_MIGRATION_TOKEN "sealinit-migration"
 
 struct si_migrate_opts {
 	const char *device;
@@ -57,13 +58,6 @@ struct si_migrate_finish_opts {
  * without a migration journal. */
 int si_migrate_finish(const struct si_migrate_finish_opts *o, int *removed_keyslot,
 		      struct si_diag *diag);
-
-/* State for `sealinit migrate --status'. */
-struct si_migration_state {
-	int token;               /* the journal's token id; -1: none */
-	int legacy_keyslot, pending_keyslot, tpm_keyslot;
-	char legacy_salt[128];
-};
 
 int si_migration_read(const char *device, struct si_migration_state *st, struct si_diag *diag);
 

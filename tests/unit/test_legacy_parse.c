@@ -538,6 +538,8 @@ static void test_creds_content(void **state)
 		{ "email=ops@example.com\npassword hunter2\n", "line 2: expected email= or password=" },
 		{ " email=ops@example.com\npassword=p\n", "line 1: unknown key" },
 		{ "", "needs both" },
+		{ "email=ops@example.com\r\r\npassword=p\n", "line 1: email contains a control character (byte 16)" },
+		{ "email=ops@example.com\npassword=hun\tter2\n", "line 2: password contains a control character (byte 4)" },
 	};
 	struct tmp *t = *state;
 	struct si_legacy_creds_buf *c;
@@ -554,6 +556,20 @@ static void test_creds_content(void **state)
 		if (!strstr(d.msg, bad[i].diag))
 			fail_msg("`%s': diag `%s' lacks `%s'", bad[i].text, d.msg, bad[i].diag);
 	}
+	/* A NUL would have ended the file early: refused, not truncated. */
+	{
+		static const char nul[] = "email=e\npassword=p\0tail\n";
+
+		put(t->dir, "c", nul, sizeof(nul) - 1);
+	}
+	assert_int_equal(creds(path, &c, &d), -SI_ECREDS);
+	assert_diag(&d, "contains a NUL byte");
+	/* Positive control: CRLF line ends are fine, the CR is not kept. */
+	put(t->dir, "c", "email=e\r\npassword=p w\r\n", 23);
+	assert_int_equal(creds(path, &c, &d), 0);
+	assert_string_equal(c->email, "e");
+	assert_string_equal(c->password, "p w");
+	si_secret_free(c);
 	/* 512 bytes is the most a field holds. */
 	memcpy(big, "password=", 9);
 	memset(big + 9, 'p', SI_LEGACY_TOKEN_MAX);

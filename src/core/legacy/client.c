@@ -189,13 +189,73 @@ int si_legacy_fingerprint(const char *sources, const char *root, char *out, size
 
 /* ---- credentials ------------------------------------------------------- */
 
+int si_legacy_parse_creds(char *text, size_t n, const char *path, struct si_legacy_creds_buf *c,
+			  struct si_diag *d)
+{
+	char *p, *line;
+	int lineno = 0;
+
+	/* A NUL would end the text early and silently drop what follows. */
+	if (memchr(text, '\0', n)) {
+		si_diag_set(d, "credentials file %s: contains a NUL byte", path);
+		return -SI_ECREDS;
+	}
+	text[n] = '\0';
+	for (p = text; (line = strsep(&p, "\n"));) {
+		char *v = strchr(line, '='), *dst, *q;
+		size_t len;
+
+		lineno++;
+		if (!*line || *line == '#')
+			continue;
+		if (!v) {
+			si_diag_set(d, "credentials file %s, line %d: expected email= or password=",
+				    path, lineno);
+			return -SI_ECREDS;
+		}
+		*v++ = '\0';
+		len = strlen(v);
+		if (len && v[len - 1] == '\r')
+			v[--len] = '\0';
+		if (!strcmp(line, "email"))
+			dst = c->email;
+		else if (!strcmp(line, "password"))
+			dst = c->password;
+		else {
+			si_diag_set(d, "credentials file %s, line %d: unknown key (expected email or "
+				    "password)", path, lineno);
+			return -SI_ECREDS;
+		}
+		if (!len || len > SI_LEGACY_TOKEN_MAX) {
+			si_diag_set(d, "credentials file %s, line %d: %s must be 1-%d bytes", path,
+				    lineno, line, SI_LEGACY_TOKEN_MAX);
+			return -SI_ECREDS;
+		}
+		/* A stray CR or tab is an editing accident, never part of a
+		 * credential: say so instead of sending it to the server. */
+		for (q = v; *q; q++) {
+			if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+				si_diag_set(d, "credentials file %s, line %d: %s contains a control "
+					    "character (byte %d)", path, lineno, line, (int)(q - v) + 1);
+				return -SI_ECREDS;
+			}
+		}
+		memcpy(dst, v, len + 1);
+	}
+	if (!c->email[0] || !c->password[0]) {
+		si_diag_set(d, "credentials file %s: needs both email= and password=", path);
+		return -SI_ECREDS;
+	}
+	return 0;
+}
+
 int si_legacy_read_creds(const char *path, struct si_legacy_creds_buf **out, struct si_diag *d)
 {
 	struct si_legacy_creds_buf *c;
-	char *text, *p, *line;
 	struct stat st;
+	char *text;
 	ssize_t n;
-	int fd, r = -SI_ECREDS, lineno = 0;
+	int fd, r = -SI_ECREDS;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -229,43 +289,9 @@ int si_legacy_read_creds(const char *path, struct si_legacy_creds_buf **out, str
 			    n < 0 ? strerror(errno) : "larger than 4096 bytes");
 		goto out;
 	}
-	text[n] = '\0';
-	for (p = text; (line = strsep(&p, "\n"));) {
-		char *v = strchr(line, '='), *dst;
-		size_t len;
-
-		lineno++;
-		if (!*line || *line == '#')
-			continue;
-		if (!v) {
-			si_diag_set(d, "credentials file %s, line %d: expected email= or password=",
-				    path, lineno);
-			goto out;
-		}
-		*v++ = '\0';
-		len = strlen(v);
-		if (len && v[len - 1] == '\r')
-			v[--len] = '\0';
-		if (!strcmp(line, "email"))
-			dst = c->email;
-		else if (!strcmp(line, "password"))
-			dst = c->password;
-		else {
-			si_diag_set(d, "credentials file %s, line %d: unknown key (expected email or "
-				    "password)", path, lineno);
-			goto out;
-		}
-		if (!len || len > SI_LEGACY_TOKEN_MAX) {
-			si_diag_set(d, "credentials file %s, line %d: %s must be 1-%d bytes", path,
-				    lineno, line, SI_LEGACY_TOKEN_MAX);
-			goto out;
-		}
-		memcpy(dst, v, len + 1);
-	}
-	if (!c->email[0] || !c->password[0]) {
-		si_diag_set(d, "credentials file %s: needs both email= and password=", path);
+	r = si_legacy_parse_creds(text, (size_t)n, path, c, d);
+	if (r < 0)
 		goto out;
-	}
 	r = 0;
 out:
 	si_wipe(text, CREDS_FILE_MAX + 1);

@@ -75,4 +75,9 @@ struct si_legacy_creds_buf {
 
 int si_legacy_read_creds(const char *path, struct si_legacy_creds_buf **out, struct si_diag *d);
 
+/* The file's text: n bytes at text, which has room for n + 1 and is
+ * changed in place. Exposed for the unit tests and fuzzers. */
+int si_legacy_parse_creds(char *text, size_t n, const char *path, struct si_legacy_creds_buf *c,
+			  struct si_diag *d);
+
 #endif
