@@ -455,16 +455,24 @@ sc_no_data() {
 	verdict "$arch" no-data "'${FAILED_LINE}' (${DUR} s)"
 }
 
+# rewrite_token0 ERE REPLACEMENT: edit token 0 of $S/data.img with sed -E,
+# as a header edit would; fails unless the edit changed something. Output:
+# what went wrong.
+rewrite_token0() {
+	{
+		timeout 60 cryptsetup token export --token-id 0 "$S/data.img" >"$S/token0.json" &&
+		cp "$S/token0.json" "$S/token0.orig" &&
+		sed -E -i "s/$1/$2/" "$S/token0.json" &&
+		! cmp -s "$S/token0.json" "$S/token0.orig" &&
+		timeout 60 cryptsetup token remove --token-id 0 "$S/data.img" &&
+		timeout 60 cryptsetup --disable-external-tokens token import --token-id 0 "$S/data.img" <"$S/token0.json"
+	} 2>&1
+}
+
 sc_bad_token() {
 	local arch=$1 h0 h1 out
 	new_scenario bad-token
-	out=$( {
-		timeout 60 cryptsetup token export --token-id 0 "$S/data.img" >"$S/token0.json" &&
-		sed -E -i 's/("tpm2-pcr-bank"[[:space:]]*:[[:space:]]*)"sha256"/\1"md5"/' "$S/token0.json" &&
-		grep -qE '"tpm2-pcr-bank"[[:space:]]*:[[:space:]]*"md5"' "$S/token0.json" &&
-		timeout 60 cryptsetup token remove --token-id 0 "$S/data.img" &&
-		timeout 60 cryptsetup --disable-external-tokens token import --token-id 0 "$S/data.img" <"$S/token0.json"
-	} 2>&1)
+	out=$(rewrite_token0 '("tpm2-pcr-bank"[[:space:]]*:[[:space:]]*)"sha256"' '\1"md5"')
 	if [ $? != 0 ]; then
 		problem "could not rewrite token 0: $out"
 		verdict "$arch" bad-token ""
@@ -502,13 +510,7 @@ sc_cipher_null() {
 sc_pin_timeout() {
 	local arch=$1 out
 	new_scenario pin-timeout
-	out=$( {
-		timeout 60 cryptsetup token export --token-id 0 "$S/data.img" >"$S/token0.json" &&
-		sed -E -i 's/("tpm2-pin"[[:space:]]*:[[:space:]]*)false/\1true/' "$S/token0.json" &&
-		grep -qE '"tpm2-pin"[[:space:]]*:[[:space:]]*true' "$S/token0.json" &&
-		timeout 60 cryptsetup token remove --token-id 0 "$S/data.img" &&
-		timeout 60 cryptsetup --disable-external-tokens token import --token-id 0 "$S/data.img" <"$S/token0.json"
-	} 2>&1)
+	out=$(rewrite_token0 '("tpm2-pin"[[:space:]]*:[[:space:]]*)false' '\1true')
 	if [ $? != 0 ]; then
 		problem "could not rewrite token 0: $out"
 		verdict "$arch" pin-timeout ""
