@@ -315,7 +315,7 @@ void measure_cap_result(const struct si_unlock_result *res)
 int measure_cap(struct si_diag *d)
 {
 	struct si_pcr_opts o = { .tcti = st.tcti, .timeout_ms = st.timeout_ms,
-				 .pcr_mask = st.cap_mask };
+				 .pcr_mask = st.cap_mask, .verify = true };
 	int r;
 
 	if (!ENABLE_TPM2 || st.cap != CAP_PENDING || st.tpm == TPM_ABSENT)

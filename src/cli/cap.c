@@ -23,6 +23,7 @@ int cap_main(const struct cli_args *a)
 	r = pcr_opts_from_args("cap", a, &po);
 	if (r)
 		return r;
+	po.verify = true;
 	r = si_pcr_event(&po, SI_CAP_EVENT, sizeof(SI_CAP_EVENT) - 1, &d);
 	if (r < 0)
 		return fail("cap", r, &d);

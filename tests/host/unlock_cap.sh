@@ -4,8 +4,7 @@
 # positive control caps after a good unlock; keep-on-failure shows the cap
 # comes from the unlock and from nothing else.
 . "$(dirname "$0")/../lib/common.sh"
-DRIVER=$(dirname "$SEALINIT")/tests/host_unlock_cap
-[ -x "$DRIVER" ] || fail "no driver at $DRIVER (make unit-tests builds it)"
+need_driver unlock_cap
 swtpm_start || fail "swtpm"
 mkimg "$WORK/img"
 expect 0 "enroll" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15

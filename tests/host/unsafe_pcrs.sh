@@ -6,8 +6,7 @@
 # (recovery, systemd's tokens), and a token on PCR 15 opens under the boot's
 # rules.
 . "$(dirname "$0")/../lib/common.sh"
-DRIVER=$(dirname "$SEALINIT")/tests/host_unlock_cap
-[ -x "$DRIVER" ] || fail "no driver at $DRIVER (make unit-tests builds it)"
+need_driver unlock_cap
 swtpm_start || fail "swtpm"
 mkimg "$WORK/img"
 

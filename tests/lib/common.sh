@@ -68,6 +68,13 @@ extend() {
 
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
+# need_driver NAME: sets DRIVER to the host-test driver NAME that
+# `make unit-tests` builds beside $SEALINIT (tests/host/drivers/NAME.c).
+need_driver() {
+	DRIVER=$(dirname "$SEALINIT")/tests/host_$1
+	[ -x "$DRIVER" ] || fail "no driver at $DRIVER (make unit-tests builds it)"
+}
+
 # proxy_start LOG [PROXY-OPTION...]: put the command-recording proxy between us and swtpm;
 # sets PROXY_TCTI. Stopped at exit (at_exit proxy_stop), before swtpm.
 PROXY_PID=""

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/pcrs.h"
 #include "core/tpm/pcr.h"
 #include "core/tpm/tpm.h"
 #include "core/worker.h"
@@ -20,6 +21,7 @@ static int pcr_work(void *arg, struct si_worker *w, void *out, struct si_diag *d
 	const struct pcr_job *j = arg;
 	struct si_pcr_values *v = out;
 	struct si_tpm *tpm = NULL;
+	unsigned int i;
 	int r;
 
 	(void)w;
@@ -30,7 +32,11 @@ static int pcr_work(void *arg, struct si_worker *w, void *out, struct si_diag *d
 		r = si_tpm_pcr_read(tpm, j->o->bank, j->o->pcr_mask, v->values, sizeof(v->values),
 				    &v->len, d);
 	} else {
-		r = si_tpm_pcr_extend_verified(tpm, j->o->pcr_mask, j->data, j->len, d);
+		if (j->o->verify)
+			r = si_tpm_pcr_extend_verified(tpm, j->o->pcr_mask, j->data, j->len, d);
+		for (i = 0; !j->o->verify && r == 0 && i < SI_PCR_COUNT; i++)
+			if (j->o->pcr_mask & (UINT32_C(1) << i))
+				r = si_tpm_pcr_event(tpm, i, j->data, j->len, d);
 	}
 	si_tpm_close(tpm);
 	return r;

@@ -2,6 +2,7 @@
 #ifndef SEALINIT_TPM_PCR_H
 #define SEALINIT_TPM_PCR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,11 @@ struct si_pcr_opts {
 	int timeout_ms;
 	uint32_t pcr_mask;
 	uint16_t bank;            /* for reading */
+	/* Read the sha256 bank back and check the event took
+	 * (si_tpm_pcr_extend_verified): for caps, whose loss would leave a
+	 * PCR unsealable. A dropped measurement fails the unseal anyway, so
+	 * measurements skip the two PCR_Reads. */
+	bool verify;
 };
 
 struct si_pcr_values {
