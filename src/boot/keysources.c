@@ -13,7 +13,9 @@
 #include "boot/pid1.h"
 #include "config.h"
 #include "core/bootcfg.h"
+#include "core/b64.h"
 #include "core/errors.h"
+#include "core/pcrs.h"
 #include "core/legacy/unlock.h"
 #include "core/luks.h"
 #include "core/migrate.h"
@@ -216,10 +218,24 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 		.log = legacy_progress,
 	};
 	struct si_legacy_unlock_result res;
+	static struct si_pcr_expect expected;
 	char mapped[SI_PATH_MAX + 16];
 	int r;
 
 	(void)pos;
+	/* Seal to what the configuration expects, never to what this boot
+	 * measured: the measured PCR's value is replayed from the events the
+	 * configuration gives (cmdline= pinned, the verity root hash). Other
+	 * migrate_pcrs are the firmware's, sealed as they are. */
+	if (o.migrate && measure_expected(c->measure_pcr, expected.sha256[c->measure_pcr])) {
+		char hex[17];
+
+		expected.mask = UINT32_C(1) << c->measure_pcr;
+		o.migrate_expect = &expected;
+		si_hex_encode(hex, expected.sha256[c->measure_pcr], 8);
+		say(5, "migrating: sealing to the expected state of PCR %u (%s...), computed from "
+		    "the configuration", c->measure_pcr, hex);
+	}
 	if (!ENABLE_LEGACY_NET || !keysources_legacy_enabled(c)) {
 		si_diag_set(d, "not configured (no legacy_api)");
 		return 1;

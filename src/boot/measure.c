@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <libcryptsetup.h>
 
@@ -13,12 +14,16 @@
 #include "core/b64.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/events.h"
 #include "core/hash.h"
 #include "core/pcrs.h"
 #include "core/tpm/pcr.h"
 #include "core/unlock.h"
 
-#define EVENTLOG    "/run/sealinit/eventlog"
+/* systemd's userspace event log, which systemd in the real root appends to. */
+#define EVENTLOG_DIR "/run/log/systemd"
+#define EVENTLOG     EVENTLOG_DIR "/tpm2-measure.log"
+#define MAX_EVENTS   8
 #define VERITY_NAME "sealroot"
 
 /* The one state of this module: where the TPM is, and whether the PCRs
@@ -30,26 +35,41 @@ static struct {
 	unsigned int pcr;
 	char tcti[SI_PATH_MAX];
 	int timeout_ms;
+	/* The measurements of this boot, in order; [0, committed) are in
+	 * the TPM and the log. */
+	struct si_event ev[MAX_EVENTS];
+	size_t nev, committed;
 } st;
 
-static void event_log(unsigned int pcr, const char *event)
+static void event_log(const struct si_event *e)
 {
-	int fd = open(EVENTLOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	static char rec[6 * SI_EVENT_MAX + 256];
+	int fd, n = si_event_cel(e, rec, sizeof(rec));
 
+	if (n < 0)
+		return;
+	mkdir("/run/log", 0755);
+	mkdir(EVENTLOG_DIR, 0755);
+	fd = open(EVENTLOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	dprintf(fd, "pcr=%u event=%s\n", pcr, event);
+	if (write(fd, rec, (size_t)n) != n)
+		say(4, "event log %s: short write", EVENTLOG);
 	close(fd);
 }
 
 static void capped(void)
 {
+	struct si_event e;
 	unsigned int i;
 
 	st.cap = CAP_DONE;
-	for (i = 0; i < SI_PCR_COUNT; i++)
-		if (st.cap_mask & (UINT32_C(1) << i))
-			event_log(i, SI_CAP_EVENT);
+	for (i = 0; i < SI_PCR_COUNT; i++) {
+		if (!(st.cap_mask & (UINT32_C(1) << i)))
+			continue;
+		si_event_string(&e, i, SI_CAP_EVENT);
+		event_log(&e);
+	}
 }
 
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
@@ -116,28 +136,91 @@ bool measure_no_tpm(void)
 	return st.tpm == TPM_ABSENT;
 }
 
-static int extend(const char *event, struct si_diag *d)
+/* Queue one measurement; measure_commit extends them. */
+static int queue(const struct si_event *e, struct si_diag *d)
 {
-	struct si_pcr_opts o = { .tcti = st.tcti, .timeout_ms = st.timeout_ms,
-				 .pcr_mask = UINT32_C(1) << st.pcr };
-	int r;
-
 	if (!ENABLE_TPM2 || st.tpm == TPM_ABSENT) {
-		say(5, "no TPM: %s is not measured", event);
+		say(5, "no TPM: %.200s is not measured", e->text);
 		return 0;
 	}
-	r = si_pcr_event(&o, event, strlen(event), d);
+	if (st.nev == MAX_EVENTS) {
+		si_diag_set(d, "more than %d measurements in one boot", MAX_EVENTS);
+		return -ENOSPC;
+	}
+	st.ev[st.nev++] = *e;
+	return 0;
+}
+
+int measure_commit(struct si_diag *d)
+{
+	struct si_pcr_opts o = { .tcti = st.tcti, .timeout_ms = st.timeout_ms };
+	struct si_pcr_ev ev[MAX_EVENTS];
+	size_t i, n = 0;
+	int r;
+
+	if (!ENABLE_TPM2)
+		return 0;
+	for (i = st.committed; i < st.nev; i++)
+		ev[n++] = (struct si_pcr_ev){ st.ev[i].pcr, st.ev[i].text, strlen(st.ev[i].text) };
+	if (!n)
+		return 0;
+	r = si_pcr_events(&o, ev, n, d);
 	if (r < 0) {
 		char why[sizeof(d->msg)];
 
 		memcpy(why, d->msg, sizeof(why));
-		si_diag_set(d, "measuring the rootfs into PCR %u: %s: %.200s", st.pcr, si_strerror(r),
+		si_diag_set(d, "measuring the boot into PCR %u: %s: %.200s", st.pcr, si_strerror(r),
 			    why);
 		return r;
 	}
-	event_log(st.pcr, event);
-	say(5, "measured %s into PCR %u", event, st.pcr);
+	for (i = st.committed; i < st.nev; i++) {
+		event_log(&st.ev[i]);
+		say(5, "measured %.200s into PCR %u", st.ev[i].text, st.ev[i].pcr);
+	}
+	st.committed = st.nev;
 	return 0;
+}
+
+bool measure_expected(unsigned int pcr, uint8_t out[SI_SHA256_SIZE])
+{
+	size_t i;
+
+	for (i = 0; i < st.committed; i++)
+		if (st.ev[i].pcr == pcr)
+			break;
+	if (i == st.committed)
+		return false;
+	si_events_replay(st.ev, st.committed, pcr, NULL, out);
+	return true;
+}
+
+int measure_boot_config(const struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
+{
+	struct si_event e;
+	int r;
+
+	if (c->cmdline_ignored[0])
+		say(5, "lockdown: %s on the kernel command line is ignored; the configuration's "
+		    "value is used", c->cmdline_ignored);
+	/* The pinned command line holds with or without a TPM: a legacy
+	 * device that migrates seals to the state it gives. */
+	if (c->cmdline[0]) {
+		r = si_cmdline_check(c->cmdline, cmdline, c->cmdline_volatile, d);
+		if (r < 0)
+			return r;
+	}
+	if (c->measure == SI_MEASURE_NONE)
+		return 0;
+	/* Pinned, the two are equal: measure the configuration's. */
+	r = si_event_cmdline(&e, c->measure_pcr, c->cmdline[0] ? c->cmdline : cmdline,
+			     c->cmdline_volatile, d);
+	if (r == 0)
+		r = queue(&e, d);
+	if (r == 0)
+		r = si_event_config(&e, c->measure_pcr, c, d);
+	if (r == 0)
+		r = queue(&e, d);
+	return r;
 }
 
 static int read_first_block(const char *dev)
@@ -168,10 +251,10 @@ static int measure_verity(const struct si_bootcfg *c, const char *rootdev, const
 	 * every block it reads against the root hash anyway. */
 	struct crypt_params_verity params = { .hash_area_offset = c->hashoffset };
 	struct crypt_device *cd = NULL;
+	struct si_event e;
 	uint8_t hash[64];
-	char event[200];
 	long n;
-	int i, r;
+	int r;
 
 	n = si_hex_decode(hash, sizeof(hash), c->roothash);
 	if (n <= 0) {
@@ -205,11 +288,8 @@ static int measure_verity(const struct si_bootcfg *c, const char *rootdev, const
 			    strerror(-r), rootdev, hashdev);
 		return r;
 	}
-	snprintf(event, sizeof(event), "sealinit:verity:%s", c->roothash);
-	for (i = 0; event[i]; i++)
-		if (event[i] >= 'A' && event[i] <= 'F')
-			event[i] = (char)(event[i] - 'A' + 'a');
-	return extend(event, d);
+	si_event_verity(&e, c->measure_pcr, c->roothash);
+	return queue(&e, d);
 }
 
 struct hash_progress {
@@ -229,11 +309,11 @@ static void hash_progress(void *ctx, uint64_t done)
 }
 
 /* Image mode: SHA-256 of the whole root device, with progress. */
-static int measure_image(const char *rootdev, struct si_diag *d)
+static int measure_image(const struct si_bootcfg *c, const char *rootdev, struct si_diag *d)
 {
+	struct si_event e;
 	struct hash_progress prog = { rootdev, 0, uptime_ms() };
 	uint8_t digest[SI_SHA256_SIZE];
-	char hex[2 * SI_SHA256_SIZE + 1], event[100];
 	uint64_t done = 0;
 	double t0 = uptime_ms();
 	off_t end;
@@ -255,10 +335,9 @@ static int measure_image(const char *rootdev, struct si_diag *d)
 			    strerror(-r));
 		return r;
 	}
-	si_hex_encode(hex, digest, sizeof(digest));
 	say(6, "hashed %llu MiB in %.0f ms", (unsigned long long)(done >> 20), uptime_ms() - t0);
-	snprintf(event, sizeof(event), "sealinit:image:%s", hex);
-	return extend(event, d);
+	si_event_image(&e, c->measure_pcr, digest);
+	return queue(&e, d);
 }
 
 int measure_rootfs(const struct si_bootcfg *c, const char *rootdev, const char *hashdev,
@@ -268,7 +347,7 @@ int measure_rootfs(const struct si_bootcfg *c, const char *rootdev, const char *
 	if (c->measure == SI_MEASURE_VERITY)
 		return measure_verity(c, rootdev, hashdev, mountdev, size, d);
 	if (c->measure == SI_MEASURE_IMAGE)
-		return measure_image(rootdev, d);
+		return measure_image(c, rootdev, d);
 	say(4, "measure=none: the rootfs is not measured");
 	return 0;
 }
@@ -277,6 +356,7 @@ int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag
 {
 	char path[2 * SI_PATH_MAX], hex[2 * SI_SHA256_SIZE + 1];
 	uint8_t digest[SI_SHA256_SIZE];
+	struct si_event e;
 	int fd, r;
 
 	snprintf(path, sizeof(path), "%s%s", newroot, c->init);
@@ -296,7 +376,10 @@ int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag
 	}
 	si_hex_encode(hex, digest, sizeof(digest));
 	say(7, "real init %s: sha256 %s", c->init, hex);
-	return 0;
+	if (c->measure == SI_MEASURE_NONE)
+		return 0;
+	si_event_init(&e, c->measure_pcr, c->init, digest);
+	return queue(&e, d);
 }
 
 void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure)

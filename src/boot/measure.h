@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct si_bootcfg;
 struct si_diag;
@@ -28,13 +29,29 @@ bool measure_no_tpm(void);
 /* The TPM's device node, when the TCTI names one: bounded like the disks. */
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d);
 
+/* What decides what runs, in the order of core/events.h, each queued for
+ * measure_commit: the command line (checked first against cmdline= when
+ * the configuration pins it) and the effective configuration. */
+int measure_boot_config(const struct si_bootcfg *c, const char *cmdline, struct si_diag *d);
+
 /* Verify and measure the rootfs by the configured mode. verity: opens the
  * root through dm-verity and puts the device to mount in mountdev. */
 int measure_rootfs(const struct si_bootcfg *c, const char *rootdev, const char *hashdev,
 		   char *mountdev, size_t size, struct si_diag *d);
-/* Read the real init under newroot in full before any key is released:
- * on a verity root, a tampered init fails here. */
+/* Read the real init under newroot in full before any key is released
+ * (on a verity root, a tampered init fails here), and measure its path and
+ * SHA-256. */
 int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag *d);
+
+/* Extend every queued measurement, on one TPM connection, and append them
+ * to the event log (/run/log/systemd/tpm2-measure.log, CEL-JSON). Before
+ * any unseal. */
+int measure_commit(struct si_diag *d);
+
+/* The value PCR pcr has after this boot's committed measurements, replayed
+ * from a reset PCR (core/events.c): the state the configuration expects,
+ * which a migration seals to. false when nothing was measured into it. */
+bool measure_expected(unsigned int pcr, uint8_t out[32]);
 
 /* The cap. measure_cap_plan fills the unlock's cap fields so the unlock
  * worker caps on its own TPM connection; keep_on_failure leaves the PCRs

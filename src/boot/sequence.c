@@ -2,9 +2,10 @@
 /*
  * The boot stage: sealinit as PID 1 of the initramfs, top to bottom.
  *
- *   mount /proc /sys /dev /run → config + cmdline → modules → wait for the
- *   devices and the TPM → measure the rootfs → mount it → check the init →
- *   unlock the data volume → cap → mount data → switch_root
+ *   mount /proc /sys /dev /run → config + cmdline (lockdown) → modules →
+ *   wait for the devices and the TPM → measure the command line and the
+ *   config → verify the rootfs → mount it → measure the init → extend the
+ *   measurements → unlock the data volume → cap → mount data → switch_root
  *
  * Rules: nothing here exits or aborts; every wait has a timeout (pid1.c,
  * the workers of core/); every step returns a code and a message, and
@@ -28,11 +29,13 @@
 #define MODULES_LATE  "/etc/sealinit/modules.late"
 #define NEWROOT       "/newroot"
 
-/* /etc/sealinit.conf, then the kernel command line over it. */
-static int load_config(struct si_bootcfg *c, struct si_diag *d)
+/* /etc/sealinit.conf, then the kernel command line over it (kept in
+ * cmdline, to be measured). */
+static int load_config(struct si_bootcfg *c, char *cmdline, size_t size, struct si_diag *d)
 {
 	static char text[16384];
 	struct si_diag pd = { { 0 } };
+	int r;
 
 	si_bootcfg_defaults(c);
 	if (pid1_read_file(CONFIG_FILE, text, sizeof(text)) >= 0 &&
@@ -40,10 +43,11 @@ static int load_config(struct si_bootcfg *c, struct si_diag *d)
 		si_diag_set(d, "config " CONFIG_FILE ": %.400s", pd.msg);
 		return -EINVAL;
 	}
-	if (pid1_read_file("/proc/cmdline", text, sizeof(text)) >= 0 &&
-	    si_bootcfg_parse_cmdline(c, text, &pd) < 0) {
+	cmdline[0] = '\0';
+	if (pid1_read_file("/proc/cmdline", cmdline, size) >= 0 &&
+	    (r = si_bootcfg_parse_cmdline(c, cmdline, &pd)) < 0) {
 		si_diag_set(d, "kernel command line: %.400s", pd.msg);
-		return -EINVAL;
+		return r;
 	}
 	if (si_bootcfg_validate(c, &pd) < 0) {
 		si_diag_set(d, "configuration: %.400s", pd.msg);
@@ -56,6 +60,7 @@ static int load_config(struct si_bootcfg *c, struct si_diag *d)
 int si_boot_main(void)
 {
 	static struct si_bootcfg cfg;
+	static char cmdline[4096];
 	char rootdev[SI_PATH_MAX], datadev[SI_PATH_MAX], hashdev[SI_PATH_MAX];
 	char mountdev[SI_PATH_MAX], datamnt[SI_PATH_MAX + 16];
 	struct si_diag d = { { 0 } }, cd = { { 0 } };
@@ -67,7 +72,7 @@ int si_boot_main(void)
 	say(5, "[%8.3f] sealinit %s starting as PID 1", t_start / 1e3, SEALINIT_VERSION);
 
 	t0 = uptime_ms();
-	r = load_config(&cfg, &d);
+	r = load_config(&cfg, cmdline, sizeof(cmdline), &d);
 	if (r < 0)
 		goto failed;
 	pid1_load_modules(MODULES_FILE);
@@ -87,6 +92,8 @@ int si_boot_main(void)
 	pid1_start_helper(cfg.tee_supplicant);
 	pid1_load_modules(MODULES_LATE);
 	r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
+	if (r == 0)
+		r = measure_boot_config(&cfg, cmdline, &d);
 	if (r < 0)
 		goto failed;
 	step_done("devices", t0);
@@ -99,9 +106,13 @@ int si_boot_main(void)
 	step_done("measure", t0);
 
 	t0 = uptime_ms();
-	r = pid1_mount(mountdev, NEWROOT, cfg.rootfstype, cfg.ro ? MS_RDONLY : 0, "root", &d);
+	/* A verity root is read-only whatever the command line says. */
+	r = pid1_mount(mountdev, NEWROOT, cfg.rootfstype,
+		       cfg.ro || cfg.measure == SI_MEASURE_VERITY ? MS_RDONLY : 0, "root", &d);
 	if (r == 0)
 		r = measure_init(&cfg, NEWROOT, &d);
+	if (r == 0)
+		r = measure_commit(&d);
 	if (r < 0)
 		goto failed;
 	step_done("mount root", t0);

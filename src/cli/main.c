@@ -25,9 +25,9 @@ static int help_main(const struct cli_args *a);
 
 static int version_main(const struct cli_args *a)
 {
-	printf("sealinit %s (tpm2 %s, legacy network %s, rescue shell %s)\n", SEALINIT_VERSION,
-	       ENABLE_TPM2 ? "on" : "off", ENABLE_LEGACY_NET ? "on" : "off",
-	       ENABLE_RESCUE_SHELL ? "on" : "off");
+	printf("sealinit %s (tpm2 %s, legacy network %s, rescue shell %s, lockdown %s)\n",
+	       SEALINIT_VERSION, ENABLE_TPM2 ? "on" : "off", ENABLE_LEGACY_NET ? "on" : "off",
+	       ENABLE_RESCUE_SHELL ? "on" : "off", ENABLE_LOCKDOWN ? "on" : "off");
 	return 0;
 }
 
@@ -64,6 +64,9 @@ static const struct command {
 	{ "boot-config", boot_config_main, OPT_CONFIG | OPT_CMDLINE | OPT_NO_ARGS,
 	  "[--config FILE] [--cmdline TEXT]",
 	  "print the boot stage's configuration after the command line's overrides" },
+	{ "predict", predict_main, OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS,
+	  "--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]",
+	  "print what the boot will measure, and the PCR value a token binds" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -61,6 +61,10 @@ static const struct cli_option {
 	  "where the TPM is (default $SEALINIT_TCTI, else " CONFIG_TPM2_TCTI ")" },
 	{ "unsafe-pcrs", no_argument, 0, OPT_UNSAFE_PCRS, NULL,
 	  "seal to no PCR, or to resettable PCR 16 or 23 (tests only)" },
+	{ "init", required_argument, 0, OPT_INIT, "FILE",
+	  "the real init, as the rootfs holds it (predict)" },
+	{ "rootfs", required_argument, 0, OPT_ROOTFS, "IMAGE",
+	  "the root image, for measure=image (predict)" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 };
@@ -159,6 +163,8 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		case OPT_TEST:     a->test = 1; break;
 		case OPT_UNSAFE_PCRS: a->unsafe_pcrs = 1; break;
 		case OPT_TCTI:     a->tcti = optarg; break;
+		case OPT_INIT:     a->init = optarg; break;
+		case OPT_ROOTFS:   a->rootfs = optarg; break;
 		case OPT_PCR:
 			if ((r = parse_pcr_index(cmd, optarg, &a->pcr)))
 				return r;

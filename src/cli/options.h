@@ -31,6 +31,8 @@ enum {
 	/* Not an option: refuse positional arguments. */
 	OPT_NO_ARGS     = 1 << 16,
 	OPT_UNSAFE_PCRS = 1 << 17,
+	OPT_INIT        = 1 << 18,
+	OPT_ROOTFS      = 1 << 19,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -44,7 +46,9 @@ struct cli_args {
 	const char *string;     /* measure --string */
 	const char *file;       /* measure --file */
 	const char *bank;       /* pcrread --bank, default sha256 */
-	const char *cmdline;    /* boot-config --cmdline */
+	const char *cmdline;    /* boot-config, predict --cmdline */
+	const char *init;       /* predict --init */
+	const char *rootfs;     /* predict --rootfs */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
 	int test, pin, finish, status, unsafe_pcrs;
 	int argc;               /* the positional arguments */

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/events.h"
 #include "core/kv.h"
 #include "core/legacy/net.h"
 #include "core/pcrs.h"
@@ -48,6 +50,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	snprintf(c->ip, sizeof(c->ip), "dhcp");
 	c->net_timeout_ms = 15000;
 	si_legacy_cfg_defaults(&c->legacy);
+	c->lockdown = ENABLE_LOCKDOWN;
 }
 
 static int set_sources(struct si_bootcfg *c, const char *v)
@@ -104,8 +107,11 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	int r = 0;
 
 	/* The kernel command line cannot carry them, so neither may the file:
-	 * one syntax, and no invisible bytes in a device path. */
+	 * one syntax, and no invisible bytes in a device path. The expected
+	 * command line is made of words, so it has spaces between them. */
 	for (q = v; *q; q++) {
+		if (*q == ' ' && !strcmp(key, "cmdline"))
+			continue;
 		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
 			si_diag_set(d, "`%s': value contains whitespace or control characters", what);
 			return -EINVAL;
@@ -250,6 +256,41 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		c->migrate_pcrs = 0;  /* empty: the measured PCR */
 		r = *v ? si_pcrs_parse(v, &c->migrate_pcrs, &pd) : 0;
 		expect = "PCR numbers joined by '+' or ',', or empty";
+	} else if (!strcmp(key, "cmdline")) {
+		r = si_kv_str(c->cmdline, sizeof(c->cmdline), v);
+		expect = "the kernel command line the boot loader passes";
+	} else if (!strcmp(key, "cmdline_volatile")) {
+		const char *why = NULL;
+		char name[64];
+		size_t i, len;
+
+		r = si_kv_str(c->cmdline_volatile, sizeof(c->cmdline_volatile), v);
+		for (q = v; !r && *q; q += len + (q[len] == ',')) {
+			len = strcspn(q, ",");
+			if (!len || len >= sizeof(name)) {
+				r = -EINVAL;
+				break;
+			}
+			memcpy(name, q, len);
+			name[len] = '\0';
+			for (i = 0; i < len; i++)
+				if (name[i] == '=')
+					r = -EINVAL;
+			why = r ? NULL : si_cmdline_volatile_refused(name);
+			if (why) {
+				si_diag_set(d, "`%s': `%s' cannot be left out of the measurement: %s",
+					    what, name, why);
+				return -EINVAL;
+			}
+		}
+		expect = "command-line key names joined by ','";
+	} else if (!strcmp(key, "lockdown")) {
+		r = si_kv_bool(v, &c->lockdown);
+		if (!r && ENABLE_LOCKDOWN && !c->lockdown) {
+			si_diag_set(d, "`%s': this build is locked down (CONFIG_LOCKDOWN)", what);
+			return -EINVAL;
+		}
+		expect = "yes or no";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
@@ -312,6 +353,55 @@ int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag
 	return 0;
 }
 
+/* A locked-down boot takes a word only when it changes nothing. */
+static bool allowed_on_cmdline(const char *key)
+{
+	const char *p = CONFIG_LOCKDOWN_CMDLINE_KEYS;
+	size_t klen = strlen(key);
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n && n == klen && !memcmp(p, key, n))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Locked down, a standard key never changes the boot: root=, rootfstype=
+ * and ip= are the boot loader's (L4T passes its own root=) and are
+ * ignored, the file's values win; a different roothash= or init= is an
+ * attack, and refused. */
+static int locked_standard_key(struct si_bootcfg *c, const char *key, const char *v,
+			       struct si_diag *d)
+{
+	const char *have = !strcmp(key, "root") ? c->root :
+			   !strcmp(key, "rootfstype") ? c->rootfstype :
+			   !strcmp(key, "init") ? c->init :
+			   !strcmp(key, "roothash") ? c->roothash : c->ip;
+	bool same = !strcmp(key, "roothash") ? !strcasecmp(have, v) : !strcmp(have, v);
+
+	if (same)
+		return 0;
+	if (!strcmp(key, "init")) {
+		si_diag_set(d, "`init=%.200s': this locked-down build boots only %s, the "
+			    "configured init", v, c->init);
+		return -EPERM;
+	}
+	if (!strcmp(key, "roothash")) {
+		si_diag_set(d, "`roothash=%.200s': differs from the initramfs configuration "
+			    "(roothash=%.130s); a locked-down build takes the root hash only from "
+			    "there", v, *have ? have : "(unset)");
+		return -EPERM;
+	}
+	if (!c->cmdline_ignored[0])
+		snprintf(c->cmdline_ignored, sizeof(c->cmdline_ignored), "%s=%s", key, v);
+	return 0;
+}
+
 int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
 {
 	char buf[CMDLINE_MAX], *save = NULL, *tok;
@@ -330,22 +420,38 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 			continue;
 		}
 		if (!strcmp(tok, "rw")) {
-			c->ro = false;
+			/* A boot loader may add rw (L4T's does); a locked-down
+			 * root stays read-only whatever it says. */
+			if (!c->lockdown)
+				c->ro = false;
 			continue;
 		}
 		if (!v)
 			continue;
 		*v++ = '\0';
 		if (!strncmp(tok, "sealinit.", 9)) {
+			const char *key = tok + 9;
 			char what[80];
 
 			snprintf(what, sizeof(what), "%s", tok);
-			r = set_key(c, tok + 9, v, what, d);
+			if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
+			    !strcmp(key, "lockdown")) {
+				si_diag_set(d, "`%s': set only in the initramfs configuration, never "
+					    "on the command line it governs", what);
+				return -EPERM;
+			}
+			if (c->lockdown && !allowed_on_cmdline(key)) {
+				si_diag_set(d, "`%s=%.100s': refused, this build is locked down; the "
+					    "command line may set only: %s", what, v,
+					    CONFIG_LOCKDOWN_CMDLINE_KEYS);
+				return -EPERM;
+			}
+			r = set_key(c, key, v, what, d);
 		} else if (!strcmp(tok, "root") || !strcmp(tok, "rootfstype") ||
 			   !strcmp(tok, "init") || !strcmp(tok, "roothash") || !strcmp(tok, "ip")) {
 			/* Standard keys keep their meaning (roothash= as systemd's
 			 * veritysetup generator reads it). */
-			r = set_key(c, tok, v, tok, d);
+			r = c->lockdown ? locked_standard_key(c, tok, v, d) : set_key(c, tok, v, tok, d);
 		}
 		if (r < 0)
 			return r;
@@ -406,6 +512,16 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 			    "PCR the boot measures into is capped", buf, c->measure_pcr);
 		return -EINVAL;
 	}
+	if (c->lockdown && c->failure == SI_FAIL_SHELL) {
+		si_diag_set(d, "failure=shell: a locked-down boot never hands the console a shell");
+		return -EINVAL;
+	}
+	if (uses_tpm(c) && c->migrate && (!c->cmdline[0] || c->measure != SI_MEASURE_VERITY)) {
+		si_diag_set(d, "migrate=yes seals the TPM to the state the configuration expects: it "
+			    "needs cmdline= (the expected kernel command line) and measure=verity "
+			    "(a pinned root hash)");
+		return -EINVAL;
+	}
 	if (!c->nsources) {
 		si_diag_set(d, "no key source: this build has neither TPM2 support nor the legacy "
 			    "network fetch (CONFIG_TPM2, CONFIG_LEGACY_NET)");
@@ -461,10 +577,12 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	if ((size_t)n >= size)
 		return -ENOSPC;
 	n += snprintf(buf + n, size - (size_t)n,
-		      "ip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\nmigrate_pcrs=%s\n",
+		      "ip=%s\nnet_timeout=%d\nmigrate=%s\nmigrate_finish=%s\nmigrate_pcrs=%s\n"
+		      "cmdline=%s\ncmdline_volatile=%s\nlockdown=%s\n",
 		      c->ip, c->net_timeout_ms,
 		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
-		      c->migrate_pcrs ? mpcrs : "");
+		      c->migrate_pcrs ? mpcrs : "", c->cmdline, c->cmdline_volatile,
+		      c->lockdown ? "yes" : "no");
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);

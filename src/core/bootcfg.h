@@ -60,6 +60,19 @@ struct si_bootcfg {
 	bool migrate;
 	bool migrate_finish;
 	uint32_t migrate_pcrs;  /* 0: the measured PCR */
+	/* The command line (docs/boot.md, "Lockdown"). cmdline: the expected
+	 * one, from the file only; when set, the boot's must equal it, and a
+	 * migration seals to the state it gives. cmdline_volatile: keys the
+	 * boot loader changes from boot to boot, left out of the comparison
+	 * and of the measurement. lockdown: the command line may set only
+	 * the keys of CONFIG_LOCKDOWN_CMDLINE_KEYS (always on with
+	 * CONFIG_LOCKDOWN). */
+	char cmdline[1024];
+	char cmdline_volatile[256];
+	bool lockdown;
+	/* Locked down: the first standard word the command line carried and
+	 * the file overrode (root=, rootfstype=, ip=), for the boot to say. */
+	char cmdline_ignored[128];
 };
 
 void si_bootcfg_defaults(struct si_bootcfg *c);
@@ -70,7 +83,11 @@ int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag
 
 /* The kernel command line: only sealinit.* and the standard keys are read;
  * everything else belongs to the kernel or the real init. A bad sealinit.*
- * value is an error (-EINVAL) naming it. */
+ * value is an error (-EINVAL) naming it. With c->lockdown (set by the file,
+ * or by CONFIG_LOCKDOWN), only the allowed sealinit.* keys are taken, the
+ * root=, rootfstype=, ip= and rw are ignored (the file's values win), and
+ * any other sealinit.* key, or a roothash= or init= other than the file's,
+ * is refused (-EPERM), naming the key. */
 int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct si_diag *diag);
 
 /* Cross-field checks: a data device, a root, a root hash in verity mode. */

@@ -81,6 +81,7 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	sp.pin = o->get_pin ? s->pin : NULL;
 	sp.secret = s->key;
 	sp.secret_len = s->key_len;
+	sp.expect = o->expect;
 	r = si_tpm_seal(tpm, &sp, tok, &res->srk_created, d);
 	res->tpm_commands = si_tpm_commands(tpm);
 	if (r < 0)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pcrs.h"
 #include "core/unlock.h"
 
 struct si_diag;
@@ -25,6 +26,9 @@ struct si_enroll_opts {
 	/* Seal to an empty PCR set or to PCR 16/23 (si_pcrs_check_sealable):
 	 * tests only. */
 	bool unsafe_pcrs;
+	/* Seal to these values instead of the current ones (the PCRs of
+	 * expect->mask within pcr_mask); NULL: the current values. */
+	const struct si_pcr_expect *expect;
 };
 
 struct si_enroll_result {

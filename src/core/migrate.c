@@ -136,7 +136,7 @@ int si_migrate(const struct si_migrate_opts *o, struct si_migrate_result *res, s
 	struct si_enroll_opts eo = {
 		.device = o->device, .tcti = o->tcti, .timeout_ms = o->timeout_ms,
 		.pcr_mask = o->pcr_mask, .passphrase = o->passphrase,
-		.passphrase_len = o->passphrase_len,
+		.passphrase_len = o->passphrase_len, .expect = o->expect,
 	};
 	struct si_enroll_result er;
 	struct si_migration_state st;

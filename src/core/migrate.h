@@ -29,6 +29,8 @@ struct si_migrate_opts {
 	const char *passphrase;  /* the legacy key */
 	size_t passphrase_len;
 	int legacy_keyslot;      /* the keyslot it opened; -1: find it */
+	/* The state to seal to (si_enroll_opts.expect); NULL: current. */
+	const struct si_pcr_expect *expect;
 };
 
 struct si_migrate_result {

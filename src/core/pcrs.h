@@ -24,6 +24,13 @@ int si_pcrs_parse(const char *s, uint32_t *mask, struct si_diag *diag);
  * the reason in diag. Tests seal to them on purpose, with an explicit flag.
  */
 #define SI_PCRS_RESETTABLE ((UINT32_C(1) << 16) | (UINT32_C(1) << 23))
+
+/* sha256-bank values to seal to in place of the current ones, for the
+ * PCRs of mask: the expected state (a migration's, a prediction's). */
+struct si_pcr_expect {
+	uint32_t mask;
+	uint8_t sha256[SI_PCR_COUNT][32];
+};
 int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
 
 /* "7+16" for the mask; "" when empty. Returns the length written. */

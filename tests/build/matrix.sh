@@ -25,7 +25,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 # `sealinit version` names features in words; the symbol behind each. Every
 # feature version reports must be here (checked below), so a new one cannot
 # go unchecked; a bool that version does not name is checked in config.h.
-declare -A VERSION_WORDS=([TPM2]="tpm2" [LEGACY_NET]="legacy network" [RESCUE_SHELL]="rescue shell")
+declare -A VERSION_WORDS=([TPM2]="tpm2" [LEGACY_NET]="legacy network" [RESCUE_SHELL]="rescue shell" [LOCKDOWN]="lockdown")
 
 # kc_bools: "NAME settable" per bool symbol outside a choice (settable 0:
 # no prompt, so no config can set it and it is only reported).

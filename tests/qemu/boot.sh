@@ -99,7 +99,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -183,18 +183,46 @@ predict_pcr() {
 #   $A/tpm-enrolled/      swtpm state with the SRK and PCR 15 measured as at boot
 #   $A/data-enrolled.img  data.img with the TPM token (bound to that state)
 #   $A/initrd.cpio.gz     sealinit as /init, with $A/sealinit.conf
-# enroll_into TPMDIR DATAIMG EVENT: measure EVENT into PCR 15 of a fresh swtpm
-# state in TPMDIR, then enroll DATAIMG against it (PCR 15).
+# enroll_into TPMDIR DATAIMG EVENT...: measure each EVENT into PCR 15 of a
+# fresh swtpm state in TPMDIR, then enroll DATAIMG against it (PCR 15).
 enroll_into() {
-	local tdir=$1 img=$2 event=$3 out
+	local tdir=$1 img=$2 out="" e rc=0
+	shift 2
 	rm -rf "$tdir"
 	qemu_swtpm_tcp "$tdir" || return 1
-	out=$(timeout 60 "$HOST_SEALINIT" measure --pcr 15 --string "$event" 2>&1 &&
-	      timeout 60 "$HOST_SEALINIT" enroll "$img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 2>&1)
-	local rc=$?
+	for e in "$@"; do
+		out=$(timeout 60 "$HOST_SEALINIT" measure --pcr 15 --string "$e" 2>&1) || { rc=1; break; }
+	done
+	[ $rc != 0 ] || out=$(timeout 60 "$HOST_SEALINIT" enroll "$img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 2>&1)
+	rc=$?
 	qemu_swtpm_stop
 	rm -f "$tdir/swtpm-tcp.log" "$tdir/.lock"
 	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
+}
+
+# boot_cmdline ARCH APPEND: the kernel command line boot() passes for
+# APPEND (qemu_start puts the console and panic= first).
+boot_cmdline() {
+	echo "$(qemu_console "$1") panic=-1 roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $2"
+}
+# predict_boot ARCH APPEND CONF [ROOTFS]: what that boot will measure, by
+# `sealinit predict' (the boot stage's own event code, run on the host):
+# sets EVENTS (the PCR 15 event strings, in order) and PREDICTED (PCR 15
+# after the cap, as predict computes it).
+predict_boot() {
+	local out
+	out=$(timeout 60 "$HOST_SEALINIT" predict --config "$3" --cmdline "$(boot_cmdline "$1" "$2")" 		--init "$REPO/tests/qemu/guest-init" ${4:+--rootfs "$4"} 2>&1) || { echo "predict: $out" >&2; return 1; }
+	mapfile -t EVENTS < <(sed -n 's/^15 //p' <<<"$out")
+	PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
+	[ ${#EVENTS[@]} -ge 4 ] && [ -n "$PREDICTED" ] || { echo "predict printed: $out" >&2; return 1; }
+}
+# enroll_for ARCH APPEND CONF [ROOTFS]: a fresh $S/data.img and $S/tpm,
+# enrolled against the state that boot measures (predict_boot).
+enroll_for() {
+	predict_boot "$@" 2>"$S/enroll.log" &&
+	cp --sparse=always "$IMG_DATA" "$S/data.img" &&
+	enroll_into "$S/tpm" "$S/data.img" "${EVENTS[@]}" 2>>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 2 "$S/enroll.log")"; return 1; }
 }
 
 prepare_arch() {
@@ -210,14 +238,18 @@ prepare_arch() {
 		>"$A/mkimages.log" 2>&1 || { PREP_ERR="mkimages failed: $(tail -n 3 "$A/mkimages.log")"; return 1; }
 	. "$A/img/images.env"
 	LUKS_UUID=$(timeout 60 cryptsetup luksUUID "$IMG_DATA") || { PREP_ERR="luksUUID"; return 1; }
-	# The pristine enrolled pair; scenarios copy it.
-	cp --sparse=always "$IMG_DATA" "$A/data-enrolled.img"
-	enroll_into "$A/tpm-enrolled" "$A/data-enrolled.img" "sealinit:verity:$IMG_ROOTHASH" 2>"$A/enroll.log" ||
-		{ PREP_ERR="enroll failed: $(tail -n 2 "$A/enroll.log")"; return 1; }
 	# The initramfs. failure=poweroff explicitly: a build with a rescue
 	# shell would otherwise default to a shell and QEMU would never exit.
 	printf '%s\n' root=/dev/vda hashdev=/dev/vdc data=/dev/vdb mount=/var/lib/sealdata \
 		pcr=15 pcrs=15 failure=poweroff >"$A/sealinit.conf"
+	# The pristine enrolled pair, for the happy boot's measurements;
+	# scenarios copy it.
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>"$A/enroll.log" ||
+		{ PREP_ERR="$(tail -n 2 "$A/enroll.log")"; return 1; }
+	A_EVENTS=("${EVENTS[@]}") A_PREDICTED=$PREDICTED
+	cp --sparse=always "$IMG_DATA" "$A/data-enrolled.img"
+	enroll_into "$A/tpm-enrolled" "$A/data-enrolled.img" "${A_EVENTS[@]}" 2>"$A/enroll.log" ||
+		{ PREP_ERR="enroll failed: $(tail -n 2 "$A/enroll.log")"; return 1; }
 	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
 	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
 		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
@@ -236,6 +268,7 @@ new_scenario() {
 	cp --sparse=always "$A/data-enrolled.img" "$S/data.img"
 	cp -a "$A/tpm-enrolled" "$S/tpm"
 	LOG=$S/serial.log
+	EVENTS=("${A_EVENTS[@]}") PREDICTED=$A_PREDICTED
 }
 # boot ARCH APPEND [tpm|notpm] DISK...: DISK is FILE:ro|rw:SERIAL. Sets RC
 # (QEMU's exit status, 124 = timeout) and DUR (seconds).
@@ -292,6 +325,28 @@ expect_failure() { # CAUSE_RE
 	FAILED_LINE=$line
 }
 
+# The measurements of an unlocking boot: the event log in the new root is
+# CEL-JSON, every predicted event (EVENTS) is in it, in order, with its
+# SHA-256 digest, then the cap; PCR 15 equals both the replay of those
+# events computed here and what predict said (PREDICTED).
+expect_measured() {
+	local e want pcr i=0 line got dig
+	chk "no /run/log/systemd/tpm2-measure.log in the new root" \
+		[ "$(qemu_value "$LOG" 'SEALINIT-TEST: eventlog')" = present ]
+	for e in "${EVENTS[@]}" "sealinit:cap"; do
+		i=$((i + 1))
+		line=$(grep -a 'SEALINIT-TEST: eventlog-line: ' "$LOG" | sed -n "${i}p" | sed 's/^SEALINIT-TEST: eventlog-line: //')
+		got=$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["pcr"], r["content_type"], r["digests"][0]["hashAlg"], r["digests"][0]["digest"], r["content"]["string"])' "$line" 2>/dev/null)
+		dig=$(sha256_str "$e")
+		chk "event log record $i is '${line:0:100}', want PCR 15 sha256 ${dig:0:12}... '${e:0:60}'" \
+			[ "$got" = "15 systemd sha256 $dig $e" ]
+	done
+	want=$(predict_pcr "${EVENTS[@]}" "sealinit:cap")
+	chk "predict says PCR 15 ends at $PREDICTED, the replay of its events at $want" [ "$want" = "$PREDICTED" ]
+	pcr=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr15' | tr 'A-F' 'a-f')
+	chk "PCR 15 is $pcr, want $want (the predicted events, then the cap)" [ "$pcr" = "$want" ]
+}
+
 # What the happy path must show (happy and tags).
 expect_unlocked() {
 	local v want pcr
@@ -308,13 +363,9 @@ expect_unlocked() {
 	chk "data volume on '$v', want /dev/mapper/sealdata" [ "$v" = /dev/mapper/sealdata ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
 	chk "marker '$v', want '$IMG_MARKER'" [ "$v" = "$IMG_MARKER" ]
-	chk "no /run/sealinit/eventlog in the new root" [ "$(qemu_value "$LOG" 'SEALINIT-TEST: eventlog')" = present ]
-	chk "event log lacks the verity measurement" \
-		qemu_grep "$LOG" "SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:verity:$IMG_ROOTHASH\$"
-	chk "event log lacks the cap" qemu_grep "$LOG" 'SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:cap$'
-	want=$(predict_pcr "sealinit:verity:$IMG_ROOTHASH" "sealinit:cap")
-	pcr=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr15' | tr 'A-F' 'a-f')
-	chk "PCR 15 is $pcr, want $want (verity event, then cap)" [ "$pcr" = "$want" ]
+	expect_measured
+	chk "the event log does not hold the verity measurement" \
+		grep -aqF "\"string\":\"sealinit:verity:$IMG_ROOTHASH\"" "$LOG"
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')
 	chk "unsealing again from the booted system exited '$v', want 4 (PCR capped)" [ "$v" = 4 ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: kmsg-sealinit-lines')
@@ -344,16 +395,18 @@ sc_happy() {
 	echo "info  $arch happy: boot stage steps: $st"
 	echo "info  $arch happy: $(grep -aE '^sealinit: \[ *[0-9.]+\] switch_root' "$LOG" | sed 's/^sealinit: //')"
 	echo "info  $arch happy: Run /init at $(grep -aoE '^\[ *[0-9.]+\] Run /init' "$LOG" | grep -oE '[0-9]+\.[0-9]+') s, guest-init at $(qemu_value "$LOG" 'SEALINIT-TEST: uptime') s (guest uptime)"
-	grep -a 'SEALINIT-TEST: eventlog-line: ' "$LOG" | sed "s/^SEALINIT-TEST: eventlog-line: /info  $arch happy: \/run\/sealinit\/eventlog: /"
+	grep -a 'SEALINIT-TEST: eventlog-line: ' "$LOG" | sed -E "s/^SEALINIT-TEST: eventlog-line: .*\"string\":\"([^\"]{0,110})[^\"]*\".*/info  $arch happy: tpm2-measure.log: \1/"
 	grep -a 'SEALINIT-TEST: reunseal-output: ' "$LOG" | head -n1 | sed "s/^SEALINIT-TEST: reunseal-output: /info  $arch happy: re-unseal in the booted system: /"
 	verdict "$arch" happy "marker read in the new root, PCR 15 capped, re-unseal exit 4 (${DUR} s)"
 }
 
 sc_tags() {
-	local arch=$1 v
+	local arch=$1 v ap
 	new_scenario tags
+	ap="sealinit.data=UUID=$LUKS_UUID sealinit.hashdev=UUID=$VERITY_UUID"
+	enroll_for "$arch" "$ap" "$A/sealinit.conf" || { verdict "$arch" tags ""; return; }
 	# shellcheck disable=SC2046
-	boot "$arch" "sealinit.data=UUID=$LUKS_UUID sealinit.hashdev=UUID=$VERITY_UUID" tpm $(std_disks)
+	boot "$arch" "$ap" tpm $(std_disks)
 	expect_unlocked
 	chk "the data device was not found by UUID" qemu_grep "$LOG" 'SEALINIT-TEST: data-mounted=yes'
 	verdict "$arch" tags "data=UUID=${LUKS_UUID:0:8}... and hashdev=UUID=... resolved by libblkid without udev (${DUR} s)"
@@ -524,15 +577,86 @@ sc_pin_timeout() {
 	verdict "$arch" pin-timeout "'${FAILED_LINE}' (${DUR} s)"
 }
 
+# --- the command line -------------------------------------------------------------
+# lockdown_initrd: once per arch, $A/initrd-lockdown.cpio.gz: the happy
+# initramfs with lockdown=yes (what CONFIG_LOCKDOWN builds have always).
+lockdown_initrd() {
+	local aes
+	[ -s "$A/initrd-lockdown.cpio.gz" ] && return 0
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	{ cat "$A/sealinit.conf"; echo lockdown=yes; echo "roothash=$IMG_ROOTHASH"; } >"$A/sealinit-lockdown.conf"
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --sealinit "$REPO/build/$ARCH/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$A/sealinit-lockdown.conf" --busybox no --out "$A/initrd-lockdown.cpio.gz" \
+		>"$A/mkinitramfs-lockdown.log" 2>&1 ||
+		{ problem "mkinitramfs: $(tail -n 2 "$A/mkinitramfs-lockdown.log")"; rm -f "$A/initrd-lockdown.cpio.gz"; return 1; }
+}
+# lockdown_refuses APPEND CAUSE_RE: a locked-down boot with APPEND fails on
+# its command line, before the TPM is touched, naming the key.
+lockdown_refuses() {
+	# shellcheck disable=SC2046
+	INITRD=$A/initrd-lockdown.cpio.gz boot "$ARCH" "$1" tpm $(std_disks)
+	expect_failure "^kernel command line: $2"
+	chk "'$1': the TPM was used after the command line was refused" \
+		not qemu_grep "$LOG" '^sealinit: (measured|unsealed|waiting for TPM)'
+	mv "$LOG" "$S/serial-$(echo "$1" | tr -c 'a-z0-9' '_' | head -c 40).log"
+	REFUSED+=("${FAILED_LINE:0:90}")
+}
+
+# init=/bin/sh: locked down, refused by name; the same initramfs boots
+# without it (the control); unlocked down, the measurement changes and the
+# TPM refuses.
+sc_cmdline_init() {
+	local arch=$1
+	new_scenario cmdline-init
+	REFUSED=()
+	lockdown_initrd || { verdict "$arch" cmdline-init ""; return; }
+	enroll_for "$arch" "" "$A/sealinit-lockdown.conf" || { verdict "$arch" cmdline-init ""; return; }
+	lockdown_refuses "init=/bin/sh" "\`init=/bin/sh': this locked-down build boots only /sbin/init"
+	# Control: the same initramfs and token, the genuine command line.
+	# shellcheck disable=SC2046
+	INITRD=$A/initrd-lockdown.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	mv "$LOG" "$S/serial-control.log"
+	# Without lockdown init= is taken, and measured: no key.
+	new_scenario cmdline-init
+	# shellcheck disable=SC2046
+	boot "$arch" "init=/bin/sh" tpm $(std_disks)
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	chk "the init measured is not /bin/sh's" qemu_grep "$LOG" '^sealinit: measured sealinit:init:/bin/sh:[0-9a-f]{64} into PCR 15'
+	verdict "$arch" cmdline-init "locked down: '${REFUSED[0]}...'; control unlocked; open: init measured, '${FAILED_LINE}' (${DUR} s)"
+}
+
+# The keys that used to take the boot over: refused locked down, by name;
+# open, a harmless-looking override still changes the measurement.
+sc_cmdline_override() {
+	local arch=$1
+	new_scenario cmdline-override
+	REFUSED=()
+	lockdown_initrd || { verdict "$arch" cmdline-override ""; return; }
+	lockdown_refuses "sealinit.pcrs=" "\`sealinit.pcrs=': refused, this build is locked down"
+	lockdown_refuses "sealinit.tcti=swtpm:host=10.0.2.2,port=2321" \
+		"\`sealinit.tcti=swtpm:host=10.0.2.2,port=2321': refused, this build is locked down"
+	lockdown_refuses "sealinit.legacy_api=https://attacker.test" \
+		"\`sealinit.legacy_api=https://attacker.test': refused, this build is locked down"
+	# Open: the default TCTI, spelt out, opens the same TPM, yet the token
+	# does not unseal: the command line and the configuration are measured.
+	# shellcheck disable=SC2046
+	boot "$arch" "sealinit.tcti=device:/dev/tpmrm0" tpm $(std_disks)
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	chk "the command line measured is not the one booted" \
+		qemu_grep "$LOG" '^sealinit: measured sealinit:cmdline:.* sealinit.tcti=device:/dev/tpmrm0 into PCR 15'
+	verdict "$arch" cmdline-override "${#REFUSED[@]} refused locked down ('${REFUSED[1]}...'); open: measured, policy mismatch (${DUR} s)"
+}
+
 # measure=image: the whole root device is hashed and that hash is the
 # measurement; the root is mounted directly, without verity.
 sc_image_mode() {
 	local arch=$1 sha want pcr v
 	new_scenario image-mode
 	sha=$(sha256sum "$IMG_ROOTFS" | cut -d' ' -f1)
-	cp --sparse=always "$IMG_DATA" "$S/data.img"
-	enroll_into "$S/tpm" "$S/data.img" "sealinit:image:$sha" 2>"$S/enroll.log" ||
-		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" image-mode ""; return; }
+	enroll_for "$arch" "sealinit.measure=image" "$A/sealinit.conf" "$IMG_ROOTFS" ||
+		{ verdict "$arch" image-mode ""; return; }
 	# shellcheck disable=SC2046
 	boot "$arch" "sealinit.measure=image" tpm $(std_disks)
 	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
@@ -541,11 +665,9 @@ sc_image_mode() {
 		[ "$(qemu_value "$LOG" 'SEALINIT-TEST: marker')" = "$IMG_MARKER" ]
 	v="$(qemu_value "$LOG" 'SEALINIT-TEST: root') $(qemu_value "$LOG" 'SEALINIT-TEST: root-mode')"
 	chk "root is '$v', want /dev/vda read-only" [ "$v" = "/dev/vda ro" ]
-	chk "event log lacks the image measurement" \
-		qemu_grep "$LOG" "SEALINIT-TEST: eventlog-line: pcr=15 event=sealinit:image:$sha\$"
-	want=$(predict_pcr "sealinit:image:$sha" "sealinit:cap")
-	pcr=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr15' | tr 'A-F' 'a-f')
-	chk "PCR 15 is $pcr, want $want (image event, then cap)" [ "$pcr" = "$want" ]
+	expect_measured
+	chk "the event log does not hold the image measurement" \
+		grep -aqF "\"string\":\"sealinit:image:$sha\"" "$LOG"
 	chk "unsealing again did not fail with 4" [ "$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')" = 4 ]
 	verdict "$arch" image-mode "SHA-256 of the $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB root measured, unlocked, PCR 15 as predicted (${DUR} s)"
 }
@@ -553,12 +675,10 @@ sc_image_mode() {
 # measure=image with one byte of the root image changed where no file lives:
 # the root still mounts, but the measurement differs, so nothing unseals.
 sc_image_tampered() {
-	local arch=$1 sha size
+	local arch=$1 size
 	new_scenario image-tampered
-	sha=$(sha256sum "$IMG_ROOTFS" | cut -d' ' -f1)
-	cp --sparse=always "$IMG_DATA" "$S/data.img"
-	enroll_into "$S/tpm" "$S/data.img" "sealinit:image:$sha" 2>"$S/enroll.log" ||
-		{ problem "enroll failed: $(tail -n 1 "$S/enroll.log")"; verdict "$arch" image-tampered ""; return; }
+	enroll_for "$arch" "sealinit.measure=image" "$A/sealinit.conf" "$IMG_ROOTFS" ||
+		{ verdict "$arch" image-tampered ""; return; }
 	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs.img"
 	size=$(stat -c %s "$S/rootfs.img")
 	printf 'X' | dd of="$S/rootfs.img" bs=1 seek=$((size - 100)) conv=notrunc status=none
@@ -586,6 +706,7 @@ sc_late_tpm() {
 		verdict "$arch" late-tpm ""
 		return
 	fi
+	enroll_for "$arch" "" "$S/sealinit.conf" || { verdict "$arch" late-tpm ""; return; }
 	# shellcheck disable=SC2046
 	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
 	expect_unlocked
@@ -680,9 +801,7 @@ sc_systemd_plugin() {
 	fi
 	. "$P/images.env"
 	# data.img and the TPM state as in happy, for this rootfs's root hash.
-	cp --sparse=always "$IMG_DATA" "$S/data.img"
-	enroll_into "$S/tpm" "$S/data.img" "sealinit:verity:$IMG_ROOTHASH" 2>"$S/enroll.log" ||
-		{ problem "enroll failed: $(tail -n 2 "$S/enroll.log")"; verdict "$arch" systemd-plugin ""; return; }
+	enroll_for "$arch" "" "$A/sealinit.conf" || { verdict "$arch" systemd-plugin ""; return; }
 	# The plugin disk: a bare LUKS2 volume (header only; --test-passphrase
 	# needs no data), enrolled against the same TPM state, bound to PCRs
 	# that are still zero when guest-init runs.
@@ -765,15 +884,20 @@ legacy_prepare() {
 		legacy_ca=/etc/sealinit/legacy-ca.pem legacy_fingerprint=mac:eth0 \
 		legacy_connect_timeout=3000 legacy_timeout=4000 legacy_retries=1 legacy_deadline=8000 \
 		net_timeout=8000 >"$L/sealinit.conf"
-	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
-	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
-		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
-		--config "$L/sealinit.conf" --busybox yes --compress zstd \
-		--add "$L/pki/ca.pem:/etc/sealinit/legacy-ca.pem" --add "$L/cred:/etc/sealinit/legacy.cred" \
-		--out "$L/initrd.cpio.gz" >"$L/mkinitramfs.log" 2>&1 ||
-		{ LEGACY_ERR="mkinitramfs: $(tail -n 3 "$L/mkinitramfs.log")"; return 1; }
+	legacy_initrd "$arch" "$L/sealinit.conf" "$L/initrd.cpio.gz" || { LEGACY_ERR=$INITRD_ERR; return 1; }
 	echo "info  $arch legacy: server on 127.0.0.1 (guest: 10.0.2.2), initramfs with busybox + libcurl $(($(stat -c %s "$L/initrd.cpio.gz") >> 10)) KiB"
 	LEGACY_FOR=$arch
+}
+# legacy_initrd ARCH CONF OUT: the legacy initramfs (busybox for udhcpc,
+# virtio_net, the CA and the credentials) with CONF; INITRD_ERR on failure.
+legacy_initrd() {
+	local L=$A/legacy-server aes
+	case "$1" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$1" --sealinit "$REPO/build/$1/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$2" --busybox yes --compress zstd \
+		--add "$L/pki/ca.pem:/etc/sealinit/legacy-ca.pem" --add "$L/cred:/etc/sealinit/legacy.cred" \
+		--out "$3" >"$3.log" 2>&1 || { INITRD_ERR="mkinitramfs: $(tail -n 3 "$3.log")"; return 1; }
 }
 # legacy_append SERVER: the kernel command line naming SERVER's ports.
 legacy_append() {
@@ -936,31 +1060,78 @@ sc_legacy_after_mismatch() {
 	verdict "$arch" legacy-after-mismatch "'${FAILED_LINE}'; no request to the server (${DUR} s)"
 }
 
+# migrate_initrd ARCH APPEND: $S/initrd.cpio.gz, the legacy initramfs
+# whose config migrates (and finishes) and pins the command line that boot
+# passes for APPEND: the state the TPM is sealed to is computed from it.
+migrate_initrd() {
+	{ cat "$A/legacy-server/sealinit.conf"
+	  printf '%s\n' migrate=yes migrate_finish=yes "cmdline=$(boot_cmdline "$1" "$2")"; } >"$S/sealinit.conf"
+	legacy_initrd "$1" "$S/sealinit.conf" "$S/initrd.cpio.gz" || { problem "$INITRD_ERR"; return 1; }
+}
+
 sc_migrate() {
-	local arch=$1 v
+	local arch=$1 v ap
 	legacy_scenario migrate || return
 	# A volume never enrolled, and a TPM that has never seen it.
 	cp --sparse=always "$IMG_DATA" "$S/data.img"
 	rm -rf "$S/tpm"
+	ap="$(legacy_append good) ip=dhcp"
+	migrate_initrd "$arch" "$ap" || { verdict "$arch" migrate ""; return; }
+	predict_boot "$arch" "$ap" "$S/sealinit.conf" 2>"$S/predict.log" || problem "predict: $(tail -n 1 "$S/predict.log")"
 	net_on
 	# shellcheck disable=SC2046
-	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.migrate=yes ip=dhcp" tpm $(std_disks)
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks)
 	net_off
 	expect_unlocked_legacy
 	chk "boot 1: tpm2 did not report the missing token" qemu_grep "$LOG" '^sealinit: tpm2: no systemd-tpm2 token'
 	chk "boot 1: no migration line" qemu_grep "$LOG" '^sealinit: migrated: TPM keyslot 1 enrolled'
 	v=$(timeout 60 cryptsetup luksDump "$S/data.img" | grep -cE '^  [0-9]+: systemd-tpm2')
 	chk "boot 1: $v systemd-tpm2 tokens on the volume, want 1" [ "$v" = 1 ]
+	chk "boot 1: the TPM was not sealed to the expected state" \
+		qemu_grep "$LOG" '^sealinit: migrating: sealing to the expected state of PCR 15'
 	mv "$LOG" "$S/serial-boot1.log"
-	# Boot 2: no network device at all.
+	# Boot 2: the same command line, and no network device at all.
 	# shellcheck disable=SC2046
-	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.migrate_finish=yes" tpm $(std_disks)
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks)
 	expect_unlocked
 	chk "boot 2: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
 	chk "boot 2: no migration-finished line" qemu_grep "$LOG" '^sealinit: migration finished: legacy keyslot 0 removed'
 	chk "boot 2: the legacy key still opens the volume" \
 		not sh -c "timeout 60 cryptsetup open --test-passphrase --key-file '$IMG_RECOVERY_KEY' '$S/data.img' 2>/dev/null"
 	verdict "$arch" migrate "boot 1 legacy + TPM enrolled; boot 2 without network: TPM unlock, legacy keyslot removed (${DUR} s)"
+}
+
+# A substituted root for a device that is migrating: its own verity tree,
+# its root hash on the command line. The pinned command line refuses it
+# before the network is up: the server sees nothing, and no TPM keyslot is
+# made for the attacker's root (sc_migrate is the control).
+sc_migrate_tampered() {
+	local arch=$1 ap before after out h0 h1 hash
+	legacy_scenario migrate-tampered || return
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	rm -rf "$S/tpm"
+	ap="$(legacy_append good) ip=dhcp"
+	migrate_initrd "$arch" "$ap" || { verdict "$arch" migrate-tampered ""; return; }
+	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs.img"
+	printf 'X' | dd of="$S/rootfs.img" bs=1 seek=$(($(stat -c %s "$S/rootfs.img") - 100)) conv=notrunc status=none
+	out=$(timeout 120 veritysetup format "$S/rootfs.img" "$S/rootfs.verity" 2>&1) ||
+		{ problem "veritysetup format: $out"; verdict "$arch" migrate-tampered ""; return; }
+	hash=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
+	[ ${#hash} = 64 ] || { problem "no root hash for the substituted root"; verdict "$arch" migrate-tampered ""; return; }
+	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	before=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	net_on
+	INITRD=$S/initrd.cpio.gz ROOTHASH=$hash boot "$arch" "$ap" tpm \
+		"$S/rootfs.img:ro:rootfs" "$S/data.img:rw:data" "$S/rootfs.verity:ro:verity"
+	net_off
+	after=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
+	expect_failure "the kernel command line differs from cmdline= in the configuration: \`roothash=$hash' where \`roothash=$IMG_ROOTHASH' was expected"
+	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	chk "the LUKS2 header changed: a keyslot for the substituted root?" [ "$h0" = "$h1" ]
+	chk "a systemd-tpm2 token on the volume" \
+		not sh -c "timeout 60 cryptsetup luksDump '$S/data.img' | grep -qE '^  [0-9]+: systemd-tpm2'"
+	verdict "$arch" migrate-tampered "'${FAILED_LINE:0:110}...'; no request, header unchanged (${DUR} s)"
 }
 
 # --- main ---------------------------------------------------------------------

@@ -14,6 +14,14 @@
 #include "core/bootcfg.h"
 #include "core/errors.h"
 
+/* The open command line, as a build without CONFIG_LOCKDOWN has it: what
+ * these tests exercise (test_bootcfg's test_lockdown tests lockdown). */
+static void open_defaults(struct si_bootcfg *c)
+{
+	si_bootcfg_defaults(c);
+	c->lockdown = false;
+}
+
 static const char file[] =
 	"# sealinit.conf\n"
 	"root=PARTLABEL=rootfs\n"
@@ -55,7 +63,7 @@ static void test_file_and_cmdline(void **state)
 		"pcrs=15\n";
 
 	(void)state;
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	if (si_bootcfg_parse_file(&c, good, &d) < 0)
 		fail_msg("%s", d.msg);
 	assert_string_equal(c.root, "PARTLABEL=rootfs");
@@ -103,7 +111,7 @@ static void test_errors_name_the_key(void **state)
 		struct si_bootcfg c;
 		struct si_diag d = { { 0 } };
 
-		si_bootcfg_defaults(&c);
+		open_defaults(&c);
 		if (si_bootcfg_parse_cmdline(&c, bad[i].cmdline, &d) != -EINVAL)
 			fail_msg("accepted `%s'", bad[i].cmdline);
 		if (!strstr(d.msg, bad[i].expect))
@@ -117,11 +125,11 @@ static void test_file_errors(void **state)
 	struct si_diag d = { { 0 } };
 
 	(void)state;
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(si_bootcfg_parse_file(&c, file, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "line 6"));
 	assert_non_null(strstr(d.msg, "`data ': value contains whitespace"));
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(si_bootcfg_parse_file(&c, "root=/dev/vda\njunk\n", &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "line 2: expected KEY=VALUE"));
 }
@@ -132,7 +140,7 @@ static void test_validate(void **state)
 	struct si_diag d = { { 0 } };
 
 	(void)state;
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "no root device"));
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda sealinit.data=/dev/vdb", &d), 0);
@@ -163,8 +171,99 @@ static void test_validate(void **state)
 						  "sealinit.migrate=yes sealinit.migrate_pcrs=7+23", &d), 0);
 	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "migrate_pcrs: PCR 23"));
+	/* A migration seals to the expected state: it needs the expected
+	 * command line, from the file. */
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.migrate_pcrs=7+15", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "needs cmdline="));
+	assert_int_equal(si_bootcfg_parse_file(&c, "cmdline=console=ttyAMA0 root=/dev/vda\n", &d), 0);
+	assert_string_equal(c.cmdline, "console=ttyAMA0 root=/dev/vda");
 	assert_valid_as_built(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.measure=image", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "measure=verity"));
+}
+
+/* Lockdown: every way the command line could take over the boot is
+ * refused, naming the key; next to each, what is still taken. */
+static void test_lockdown(void **state)
+{
+	static const char conf[] =
+		"root=/dev/vda\ndata=/dev/vdb\nhashdev=/dev/vdc\nlockdown=yes\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	static const struct { const char *cmdline; const char *expect; } refused[] = {
+		{ "init=/bin/sh", "`init=/bin/sh': this locked-down build boots only /sbin/init" },
+		{ "sealinit.pcrs=", "`sealinit.pcrs=': refused, this build is locked down" },
+		{ "sealinit.tcti=swtpm:port=1", "`sealinit.tcti=swtpm:port=1': refused" },
+		{ "sealinit.legacy_api=https://evil", "`sealinit.legacy_api=https://evil': refused" },
+		{ "sealinit.tee_supplicant=/bin/sh", "`sealinit.tee_supplicant=/bin/sh': refused" },
+		{ "sealinit.data=/dev/sda", "`sealinit.data=/dev/sda': refused" },
+		{ "roothash=00", "`roothash=00': differs from the initramfs configuration" },
+		{ "sealinit.lockdown=no", "set only in the initramfs configuration" },
+		{ "sealinit.cmdline=x", "set only in the initramfs configuration" },
+	};
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		open_defaults(&c);
+		assert_int_equal(si_bootcfg_parse_file(&c, conf, &d), 0);
+		d.msg[0] = '\0';
+		if (si_bootcfg_parse_cmdline(&c, refused[i].cmdline, &d) != -EPERM)
+			fail_msg("locked down, accepted `%s'", refused[i].cmdline);
+		if (!strstr(d.msg, refused[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", refused[i].cmdline, d.msg,
+				 refused[i].expect);
+	}
+	/* Controls: what a boot loader passes anyway, and the allowed keys. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, conf, &d), 0);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "console=ttyTCU0 root=/dev/vda rw rootwait "
+						  "init=/sbin/init ROOTHASH=x sealinit.loglevel=7 "
+						  "roothash=0123456789ABCDEF0123456789abcdef0123456789abcdef"
+						  "0123456789abcdef", &d), 0);
+	assert_true(c.ro);   /* rw is ignored */
+	assert_int_equal(c.loglevel, 7);
+	assert_string_equal(c.cmdline_ignored, "");
+	/* L4T's root= is ignored, and said: the file's root wins. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/mmcblk0p1 rootfstype=ext4", &d), 0);
+	assert_string_equal(c.root, "/dev/vda");
+	assert_string_equal(c.cmdline_ignored, "root=/dev/mmcblk0p1");
+	/* The same words without lockdown are taken. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, "lockdown=no\n", &d), ENABLE_LOCKDOWN ? -EINVAL : 0);
+	if (ENABLE_LOCKDOWN)
+		return;
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "init=/bin/sh rw sealinit.pcrs=7", &d), 0);
+	assert_string_equal(c.init, "/bin/sh");
+	assert_false(c.ro);
+	/* A locked-down boot never offers a shell. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, conf, &d), 0);
+	c.failure = SI_FAIL_SHELL;
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "failure=shell"));
+}
+
+/* The measurement may leave out only what does not decide the boot. */
+static void test_cmdline_volatile(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, "cmdline_volatile=bl_prof_dataptr,bl_prof_ro_ptr\n",
+					       &d), 0);
+	assert_string_equal(c.cmdline_volatile, "bl_prof_dataptr,bl_prof_ro_ptr");
+	assert_int_equal(si_bootcfg_parse_file(&c, "cmdline_volatile=quiet,init\n", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "`init' cannot be left out of the measurement"));
+	assert_int_equal(si_bootcfg_parse_file(&c, "cmdline_volatile=sealinit.pcrs\n", &d), -EINVAL);
+	assert_int_equal(si_bootcfg_parse_file(&c, "cmdline_volatile=a=b\n", &d), -EINVAL);
+	/* Spaces only in the expected command line. */
+	assert_int_equal(si_bootcfg_parse_file(&c, "data=/dev/vdb /dev/vdc\n", &d), -EINVAL);
 }
 
 /* The printed form parses back to the same configuration. */
@@ -175,12 +274,16 @@ static void test_format_roundtrip(void **state)
 	char buf[4096];
 
 	(void)state;
-	si_bootcfg_defaults(&a);
+	open_defaults(&a);
 	assert_int_equal(si_bootcfg_parse_cmdline(&a, "root=UUID=1234 sealinit.data=PARTUUID=ab-cd "
 				"sealinit.measure=image sealinit.hashoffset=4096 ro "
 				"sealinit.tcti=swtpm:host=127.0.0.1,port=1 sealinit.loglevel=7", &d), 0);
+	assert_int_equal(si_bootcfg_parse_file(&a, "cmdline=console=ttyS0  root=/dev/vda\n"
+					       "cmdline_volatile=bl_prof_dataptr\n", &d), 0);
+	/* A CONFIG_LOCKDOWN build reads no lockdown=no. */
+	a.lockdown = a.lockdown || ENABLE_LOCKDOWN;
 	assert_int_equal(si_bootcfg_format(&a, buf, sizeof(buf)), 0);
-	si_bootcfg_defaults(&b);
+	open_defaults(&b);
 	if (si_bootcfg_parse_file(&b, buf, &d) < 0)
 		fail_msg("%s in:\n%s", d.msg, buf);
 	assert_memory_equal(&a, &b, sizeof(a));
@@ -194,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_format_roundtrip),
+		cmocka_unit_test(test_lockdown),
+		cmocka_unit_test(test_cmdline_volatile),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }

@@ -29,6 +29,14 @@
 #include "core/secret.h"
 #include "../lib/testutil.h"
 
+/* The open command line, as a build without CONFIG_LOCKDOWN has it: what
+ * these tests exercise (test_bootcfg's test_lockdown tests lockdown). */
+static void open_defaults(struct si_bootcfg *c)
+{
+	si_bootcfg_defaults(c);
+	c->lockdown = false;
+}
+
 
 #define assert_diag(d, needle)                                                            \
 	do {                                                                              \
@@ -696,7 +704,7 @@ static void test_net_parse_errors(void **state)
 
 static int cfg_file(struct si_bootcfg *c, const char *text, struct si_diag *d)
 {
-	si_bootcfg_defaults(c);
+	open_defaults(c);
 	memset(d, 0, sizeof(*d));
 	return si_bootcfg_parse_file(c, text, d);
 }
@@ -708,7 +716,7 @@ static void test_bootcfg_keys(void **state)
 
 	(void)state;
 	/* The defaults are what the build has: the TPM first, then this. */
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(c.nsources, ENABLE_TPM2 ? 2 : 1);
 	assert_int_equal(c.sources[0], ENABLE_TPM2 ? SI_SRC_TPM2 : SI_SRC_LEGACY);
 	assert_int_equal(c.sources[c.nsources - 1], SI_SRC_LEGACY);
@@ -736,7 +744,7 @@ static void test_bootcfg_keys(void **state)
 	assert_diag(&d, "`legacy_api'");
 	assert_int_equal(cfg_file(&c, "legacy_api=https://api.legacy.test:8443/\n", &d), 0);
 	assert_string_equal(c.legacy.api, "https://api.legacy.test:8443/");
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "quiet sealinit.legacy_api=http://x", &d), -EINVAL);
 	assert_diag(&d, "`sealinit.legacy_api'");
 
@@ -761,7 +769,7 @@ static void test_bootcfg_keys(void **state)
 
 	assert_int_equal(cfg_file(&c, "ip=10.0.2.15::::::\n", &d), -EINVAL);
 	assert_diag(&d, "`ip'");
-	si_bootcfg_defaults(&c);
+	open_defaults(&c);
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", &d), 0);
 	assert_string_equal(c.ip, "10.0.2.15::10.0.2.2:255.255.255.0::eth0:off");
 }
@@ -773,7 +781,7 @@ static void roundtrip(const struct si_bootcfg *a)
 	char buf[8192];
 
 	assert_int_equal(si_bootcfg_format(a, buf, sizeof(buf)), 0);
-	si_bootcfg_defaults(&b);
+	open_defaults(&b);
 	if (si_bootcfg_parse_file(&b, buf, &d) < 0)
 		fail_msg("%s in:\n%s", d.msg, buf);
 	assert_memory_equal(a, &b, sizeof(*a));
@@ -807,7 +815,7 @@ static void test_bootcfg_roundtrip(void **state)
 	struct si_diag d;
 
 	(void)state;
-	si_bootcfg_defaults(&a);
+	open_defaults(&a);
 	roundtrip(&a);
 	if (cfg_file(&a, file, &d) < 0)
 		fail_msg("%s", d.msg);
@@ -843,8 +851,8 @@ static void test_bootcfg_roundtrip_one_source(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		si_bootcfg_defaults(&a);
-		si_bootcfg_defaults(&b);
+		open_defaults(&a);
+		open_defaults(&b);
 		dirty_stack(0xa5);
 		assert_int_equal(si_bootcfg_parse_file(&a, specs[i], &d), 0);
 		dirty_stack(0x5a);

@@ -7,18 +7,15 @@
 
 #include "core/errors.h"
 #include "core/kv.h"
+#include "config.h"
 #include "core/legacy/cfg.h"
 
 void si_legacy_cfg_defaults(struct si_legacy_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	/* The fingerprint source each platform has: the SoC serial in the
-	 * device tree on Jetson, the SMBIOS UUID on x86 servers. */
-#if defined(__aarch64__)
-	snprintf(c->fingerprint, sizeof(c->fingerprint), "dt-serial");
-#else
-	snprintf(c->fingerprint, sizeof(c->fingerprint), "dmi-uuid");
-#endif
+	/* The fingerprint source the platform has (Kconfig: dt-serial on
+	 * Jetson, dmi-uuid on x86 servers). */
+	snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", CONFIG_LEGACY_FINGERPRINT);
 	snprintf(c->credentials, sizeof(c->credentials), "/etc/sealinit/legacy.cred");
 	c->connect_timeout_ms = 5000;
 	c->timeout_ms = 15000;

@@ -39,6 +39,7 @@ static void migrate(const struct si_legacy_unlock_opts *o, const uint8_t *key, s
 		.device = o->device, .tcti = o->tcti, .timeout_ms = o->tpm_timeout_ms,
 		.pcr_mask = o->migrate_pcrs, .passphrase = (const char *)key,
 		.passphrase_len = len, .legacy_keyslot = res->keyslot,
+		.expect = o->migrate_expect,
 	};
 
 	if (!ENABLE_TPM2)

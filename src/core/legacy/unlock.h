@@ -35,6 +35,8 @@ struct si_legacy_unlock_opts {
 	const char *tcti;
 	int tpm_timeout_ms;
 	uint32_t migrate_pcrs;
+	/* The expected state to seal to (si_migrate_opts.expect). */
+	const struct si_pcr_expect *migrate_expect;
 	si_legacy_log_fn log;             /* progress, called in the worker */
 	void *log_ctx;
 };

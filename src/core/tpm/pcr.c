@@ -12,9 +12,11 @@ struct pcr_job {
 	const void *data;
 	size_t len;
 	int op;
+	const struct si_pcr_ev *ev;
+	size_t nev;
 };
 
-enum { JOB_EVENT, JOB_READ };
+enum { JOB_EVENT, JOB_READ, JOB_EVENTS };
 
 static int pcr_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
 {
@@ -31,6 +33,9 @@ static int pcr_work(void *arg, struct si_worker *w, void *out, struct si_diag *d
 	if (j->op == JOB_READ) {
 		r = si_tpm_pcr_read(tpm, j->o->bank, j->o->pcr_mask, v->values, sizeof(v->values),
 				    &v->len, d);
+	} else if (j->op == JOB_EVENTS) {
+		for (i = 0; r == 0 && i < j->nev; i++)
+			r = si_tpm_pcr_event(tpm, j->ev[i].pcr, j->ev[i].data, j->ev[i].len, d);
 	} else {
 		if (j->o->verify)
 			r = si_tpm_pcr_extend_verified(tpm, j->o->pcr_mask, j->data, j->len, d);
@@ -54,14 +59,22 @@ static int run(struct pcr_job *j, struct si_pcr_values *v, struct si_diag *d)
 
 int si_pcr_event(const struct si_pcr_opts *o, const void *data, size_t len, struct si_diag *d)
 {
-	struct pcr_job j = { o, data, len, JOB_EVENT };
+	struct pcr_job j = { o, data, len, JOB_EVENT, NULL, 0 };
+
+	return run(&j, NULL, d);
+}
+
+int si_pcr_events(const struct si_pcr_opts *o, const struct si_pcr_ev *ev, size_t n,
+		  struct si_diag *d)
+{
+	struct pcr_job j = { o, NULL, 0, JOB_EVENTS, ev, n };
 
 	return run(&j, NULL, d);
 }
 
 int si_pcr_read(const struct si_pcr_opts *o, struct si_pcr_values *v, struct si_diag *d)
 {
-	struct pcr_job j = { o, NULL, 0, JOB_READ };
+	struct pcr_job j = { o, NULL, 0, JOB_READ, NULL, 0 };
 
 	memset(v, 0, sizeof(*v));
 	return run(&j, v, d);

@@ -32,6 +32,17 @@ struct si_pcr_values {
 	uint8_t values[24 * 64];  /* selected PCRs, ascending */
 };
 
+/* Several events on one TPM connection, in order: the boot's
+ * measurements cost one connection, not one each. */
+struct si_pcr_ev {
+	unsigned int pcr;
+	const void *data;
+	size_t len;
+};
+
+int si_pcr_events(const struct si_pcr_opts *o, const struct si_pcr_ev *ev, size_t n,
+		  struct si_diag *diag);
+
 /* TPM2_PCR_Event of data into every PCR of the mask, in every bank. */
 int si_pcr_event(const struct si_pcr_opts *o, const void *data, size_t len,
 		 struct si_diag *diag);

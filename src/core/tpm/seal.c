@@ -176,6 +176,17 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 	r = si_tpm_pcr_read(t, p->pcr_bank, p->pcr_mask, values, sizeof(values), &values_len, d);
 	if (r < 0)
 		goto out;
+	if (p->expect) {
+		unsigned int i, k = 0;
+
+		for (i = 0; i < SI_PCR_COUNT; i++) {
+			if (!(p->pcr_mask & (UINT32_C(1) << i)))
+				continue;
+			if ((p->expect->mask & (UINT32_C(1) << i)) && (k + 1) * 32 <= values_len)
+				memcpy(values + k * 32, p->expect->sha256[i], 32);
+			k++;
+		}
+	}
 	r = si_policy_pcr(digest, p->pcr_bank, p->pcr_mask, values, values_len);
 	if (r == 0 && p->pin)
 		r = si_policy_auth_value(digest);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pcrs.h"
+
 struct si_diag;
 struct si_token;
 struct si_tpm;
@@ -49,6 +51,7 @@ struct si_seal_params {
 	const char *pin;            /* NULL: no PIN */
 	const uint8_t *secret;
 	size_t secret_len;
+	const struct si_pcr_expect *expect;  /* NULL: the current values */
 };
 
 /*

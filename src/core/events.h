@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_EVENTS_H
+#define SEALINIT_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/hash.h"
+
+struct si_bootcfg;
+struct si_diag;
+
+/*
+ * What the boot stage measures, computed in one place for the boot and for
+ * offline prediction (`sealinit predict`), so the two cannot drift apart.
+ *
+ * Every event is a public string extended with TPM2_PCR_Event (the TPM
+ * hashes it into every bank; the sha256 digest is SHA-256 of the string).
+ * In the order the boot extends them, all into the measured PCR and all
+ * before any unseal:
+ *
+ *   sealinit:cmdline:<the kernel command line>   volatile words left out
+ *   sealinit:config:<sha256 of the canonical config>   (si_bootcfg_format)
+ *   sealinit:verity:<root hash>   or   sealinit:image:<sha256 of the root>
+ *   sealinit:init:<path>:<sha256 of the file>
+ *   sealinit:cap                  after the unlock, and on every failure
+ *
+ * The log of them is CEL-JSON as systemd writes /run/log/systemd/
+ * tpm2-measure.log (docs/event-log.md).
+ */
+
+/* TPM2_PCR_Event takes at most 1024 bytes of event data. */
+#define SI_EVENT_MAX 1024
+
+struct si_event {
+	unsigned int pcr;
+	char text[SI_EVENT_MAX + 1];
+};
+
+/* The command line with every word whose key is listed in volatile_keys
+ * (space- or comma-separated names, e.g. "bl_prof_dataptr") left out, and
+ * runs of whitespace joined to one space. Into out (size bytes). -E2BIG
+ * when it does not fit. */
+int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *out, size_t size);
+
+/* Keys that may never be left out of the measurement. NULL when key is
+ * fine, else the reason. */
+const char *si_cmdline_volatile_refused(const char *key);
+
+/* The boot's command line against the configuration's cmdline=, both with
+ * the volatile words left out: 0, or -EPERM naming the first word that
+ * differs. */
+int si_cmdline_check(const char *expected, const char *actual, const char *volatile_keys,
+		     struct si_diag *diag);
+
+int si_event_cmdline(struct si_event *e, unsigned int pcr, const char *cmdline,
+		     const char *volatile_keys, struct si_diag *diag);
+int si_event_config(struct si_event *e, unsigned int pcr, const struct si_bootcfg *c,
+		    struct si_diag *diag);
+void si_event_verity(struct si_event *e, unsigned int pcr, const char *roothash);
+void si_event_image(struct si_event *e, unsigned int pcr, const uint8_t digest[SI_SHA256_SIZE]);
+void si_event_init(struct si_event *e, unsigned int pcr, const char *path,
+		   const uint8_t digest[SI_SHA256_SIZE]);
+void si_event_string(struct si_event *e, unsigned int pcr, const char *text);
+
+/* The sha256 bank: digest of one event, and a PCR value extended by it. */
+void si_event_digest(const struct si_event *e, uint8_t out[SI_SHA256_SIZE]);
+void si_event_extend(uint8_t pcr_value[SI_SHA256_SIZE], const struct si_event *e);
+
+/* Replay: the value of PCR pcr after the events of ev[] that target it,
+ * starting from `initial' (NULL: all zero, a PCR after reset). */
+void si_events_replay(const struct si_event *ev, size_t n, unsigned int pcr,
+		      const uint8_t *initial, uint8_t out[SI_SHA256_SIZE]);
+
+/* One CEL-JSON record in systemd's userspace format, RFC 7464 framed:
+ * RS {"pcr":N,"digests":[{"hashAlg":"sha256","digest":"..."}],
+ * "content_type":"systemd","content":{"string":"..."}} LF.
+ * Its length, or -ENOSPC. */
+int si_event_cel(const struct si_event *e, char *buf, size_t size);
+
+#endif
