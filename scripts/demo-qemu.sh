@@ -33,11 +33,14 @@ SEALINIT=build/aarch64/sealinit tests/qemu/mkimages.sh "$QEMU_WORK/img" $ARCH >/
 . "$QEMU_WORK/img/images.env"
 echo "root hash: $IMG_ROOTHASH"
 
-step "Provision: the guest's TPM state learns the measured rootfs, then the key is sealed to it"
-qemu_swtpm_tcp "$QEMU_WORK/tpm" >/dev/null || die "swtpm"
-"$HOST_SEALINIT" measure --pcr 15 --string "sealinit:verity:$IMG_ROOTHASH"
-"$HOST_SEALINIT" enroll "$IMG_DATA" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 || die "enroll failed"
-qemu_swtpm_stop
+step "Provision: what the boot will measure (sealinit predict, offline), into the guest's TPM state; the key is sealed to it"
+APPEND="roothash=$IMG_ROOTHASH sealinit.loglevel=7 quiet"
+qemu_predict "$HOST_SEALINIT" board/qemu/sealinit.conf "$(qemu_console $ARCH) panic=-1 $APPEND" ||
+	die "predict failed"
+printf '  PCR 15 <- %s\n' "${QEMU_EVENTS[@]}" | cut -c1-110
+qemu_enroll_events "$HOST_SEALINIT" "$QEMU_WORK/tpm" "$IMG_DATA" "$IMG_RECOVERY_KEY" "${QEMU_EVENTS[@]}" ||
+	die "enroll failed"
+echo "  sealed to PCR 15; after the boot's cap it will read $QEMU_PREDICTED"
 
 step "The initramfs: sealinit as /init, its libraries, the modules"
 initramfs/mkinitramfs --arch $ARCH --sealinit build/aarch64/sealinit --kernel-dir "$KDIR" \
@@ -63,8 +66,7 @@ qemu_disk "$IMG_ROOTFS" ro rootfs
 qemu_disk "$IMG_DATA" "" data
 qemu_disk "$IMG_VERITY" ro verity
 log=$QEMU_WORK/serial.log
-qemu_start $ARCH "$KDIR/vmlinuz" "$QEMU_WORK/initrd.cpio.gz" \
-	"roothash=$IMG_ROOTHASH sealinit.loglevel=7 quiet" "$log"
+qemu_start $ARCH "$KDIR/vmlinuz" "$QEMU_WORK/initrd.cpio.gz" "$APPEND" "$log"
 # Show the console as it comes: sealinit's lines and the new root's report.
 tail -n +1 -f "$log" --pid="$QEMU_PID" 2>/dev/null | grep -aE --line-buffered 'sealinit|SEALINIT-TEST|Run /init' &
 tailer=$!
@@ -86,7 +88,7 @@ reunseal=$(qemu_value "$log" 'SEALINIT-TEST: reunseal-exit')
 pcr=$(qemu_value "$log" 'SEALINIT-TEST: pcr15')
 cat <<EOT
   data partition : mounted at /var/lib/sealdata, marker $( [ "$marker" = "$IMG_MARKER" ] && echo "read back: $marker" || echo "MISSING" )
-  PCR 15 (capped): ${pcr:-?}
+  PCR 15 (capped): ${pcr:-?} $( [ "$(tr 'A-F' 'a-f' <<<"$pcr")" = "$QEMU_PREDICTED" ] && echo "(as predicted)" || echo "(predicted $QEMU_PREDICTED)")
   unseal again   : exit ${reunseal:-?} (4 = policy mismatch: the key stays sealed until reboot)
   qemu           : exit $rc (the guest powered off)
 

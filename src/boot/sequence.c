@@ -111,11 +111,16 @@ int si_boot_main(void)
 		       cfg.ro || cfg.measure == SI_MEASURE_VERITY ? MS_RDONLY : 0, "root", &d);
 	if (r == 0)
 		r = measure_init(&cfg, NEWROOT, &d);
-	if (r == 0)
-		r = measure_commit(&d);
 	if (r < 0)
 		goto failed;
 	step_done("mount root", t0);
+
+	/* Every measurement in one TPM connection, before any unseal. */
+	t0 = uptime_ms();
+	r = measure_commit(&d);
+	if (r < 0)
+		goto failed;
+	step_done("extend measurements", t0);
 
 	t0 = uptime_ms();
 	r = pid1_still_unique("data device", cfg.data, datadev, &d);

@@ -8,10 +8,13 @@
 # Scenarios (default: all, on both arches;
 # naming scenarios runs exactly those on the chosen arches):
 #   happy         enrolled volume, untouched rootfs: the data volume is mounted
-#                 in the new root with the marker readable, the event log is in
-#                 /run/sealinit, PID 1 is the real init, PCR 15 has the
-#                 predicted value, unsealing again fails with exit 4 (capped),
-#                 and data.img holds no plaintext marker
+#                 in the new root with the marker readable, the event log
+#                 (/run/log/systemd/tpm2-measure.log) holds the events
+#                 `sealinit predict` computed on the host, PID 1 is the real
+#                 init, PCR 15 is their replay, unsealing again fails with
+#                 exit 4 (capped), and data.img holds no plaintext marker.
+#                 Every unlocking scenario enrolls with predict's events for
+#                 its own command line and configuration
 #   tags          the same boot, with data= and hashdev= given as UUID=: the
 #                 positive control of no-data, and libblkid lookup without udev
 #   duplicate-label  the tags boot with a second disk that answers to the
@@ -34,6 +37,14 @@
 #                 boot asks for a PIN on the console, gives up after
 #                 pin_timeout (2 s here) and fails closed, instead of
 #                 waiting for a person forever
+#   cmdline-init  init=/bin/sh: locked down (lockdown=yes), refused by name
+#                 before the TPM is used; the same initramfs with the genuine
+#                 command line unlocks (control); not locked down, init= is
+#                 measured and the TPM refuses
+#   cmdline-override  sealinit.pcrs=, .tcti= and .legacy_api= refused by name
+#                 when locked down; not locked down, a harmless-looking
+#                 override (the default TCTI spelt out) changes the measured
+#                 command line and the TPM refuses
 #   image-mode    measure=image: the whole root device hashed and measured,
 #                 the root mounted without verity, PCR 15 as predicted
 #   image-tampered  measure=image with one unused byte of the root changed:
@@ -72,7 +83,14 @@
 #   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
 #                 unlocked by the network, TPM keyslot enrolled; boot 2, with
 #                 no network device and migrate_finish=yes: unlocked by the TPM
-#                 alone, legacy keyslot removed (checked on the host)
+#                 alone, legacy keyslot removed (checked on the host). The
+#                 config pins cmdline=, and boot 1 seals PCR 15 to the state
+#                 it gives (predict's events), not to what it measured
+#   migrate-tampered  the same migrating device booted with a substituted
+#                 root (its own verity tree and roothash= on the command
+#                 line): refused on the pinned command line before the
+#                 network is up; the server sees nothing, the header is
+#                 unchanged, no TPM keyslot
 # Every failure scenario checks that sealinit printed its FAILED line once
 # on the console and once in the kernel log (/dev/kmsg),
 # naming the cause, that no key was released, and that the failure policy
@@ -185,20 +203,7 @@ predict_pcr() {
 #   $A/initrd.cpio.gz     sealinit as /init, with $A/sealinit.conf
 # enroll_into TPMDIR DATAIMG EVENT...: measure each EVENT into PCR 15 of a
 # fresh swtpm state in TPMDIR, then enroll DATAIMG against it (PCR 15).
-enroll_into() {
-	local tdir=$1 img=$2 out="" e rc=0
-	shift 2
-	rm -rf "$tdir"
-	qemu_swtpm_tcp "$tdir" || return 1
-	for e in "$@"; do
-		out=$(timeout 60 "$HOST_SEALINIT" measure --pcr 15 --string "$e" 2>&1) || { rc=1; break; }
-	done
-	[ $rc != 0 ] || out=$(timeout 60 "$HOST_SEALINIT" enroll "$img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 2>&1)
-	rc=$?
-	qemu_swtpm_stop
-	rm -f "$tdir/swtpm-tcp.log" "$tdir/.lock"
-	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
-}
+enroll_into() { qemu_enroll_events "$HOST_SEALINIT" "$1" "$2" "$IMG_RECOVERY_KEY" "${@:3}"; }
 
 # boot_cmdline ARCH APPEND: the kernel command line boot() passes for
 # APPEND (qemu_start puts the console and panic= first).
@@ -210,11 +215,8 @@ boot_cmdline() {
 # sets EVENTS (the PCR 15 event strings, in order) and PREDICTED (PCR 15
 # after the cap, as predict computes it).
 predict_boot() {
-	local out
-	out=$(timeout 60 "$HOST_SEALINIT" predict --config "$3" --cmdline "$(boot_cmdline "$1" "$2")" 		--init "$REPO/tests/qemu/guest-init" ${4:+--rootfs "$4"} 2>&1) || { echo "predict: $out" >&2; return 1; }
-	mapfile -t EVENTS < <(sed -n 's/^15 //p' <<<"$out")
-	PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
-	[ ${#EVENTS[@]} -ge 4 ] && [ -n "$PREDICTED" ] || { echo "predict printed: $out" >&2; return 1; }
+	qemu_predict "$HOST_SEALINIT" "$3" "$(boot_cmdline "$1" "$2")" "${4:-}" || return 1
+	EVENTS=("${QEMU_EVENTS[@]}") PREDICTED=$QEMU_PREDICTED
 }
 # enroll_for ARCH APPEND CONF [ROOTFS]: a fresh $S/data.img and $S/tpm,
 # enrolled against the state that boot measures (predict_boot).

@@ -202,6 +202,41 @@ qemu_disk() {
 qemu_disks_clear() { QEMU_DISK_ARGS=(); }
 
 # qemu_console ARCH: the kernel console argument for ARCH's serial port.
+# qemu_predict SEALINIT CONF CMDLINE [ROOTFS]: what a boot of the test
+# rootfs (whose /sbin/init is guest-init) with the initramfs config CONF
+# and the kernel command line CMDLINE will measure, by `SEALINIT predict'
+# (a host build of the guest's .config): QEMU_EVENTS, PCR 15's events in
+# order, and QEMU_PREDICTED, PCR 15 after the cap. ROOTFS: for
+# measure=image. Prints predict's words on failure.
+qemu_predict() {
+	local out
+	out=$(timeout 60 "$1" predict --config "$2" --cmdline "$3" \
+		--init "$QEMU_LIB_DIR/guest-init" ${4:+--rootfs "$4"} 2>&1) ||
+		{ echo "predict: $out" >&2; return 1; }
+	mapfile -t QEMU_EVENTS < <(sed -n 's/^15 //p' <<<"$out")
+	QEMU_PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
+	[ ${#QEMU_EVENTS[@]} -ge 4 ] && [ -n "$QEMU_PREDICTED" ] ||
+		{ echo "predict printed: $out" >&2; return 1; }
+}
+
+# qemu_enroll_events SEALINIT TPMDIR DATAIMG KEYFILE EVENT...: a fresh swtpm
+# state in TPMDIR, with each EVENT extended into PCR 15 as the boot will,
+# and DATAIMG enrolled against it (PCR 15) with the passphrase in KEYFILE.
+qemu_enroll_events() {
+	local bin=$1 tdir=$2 img=$3 key=$4 out="" e rc=0
+	shift 4
+	rm -rf "$tdir"
+	qemu_swtpm_tcp "$tdir" || return 1
+	for e in "$@"; do
+		out=$(timeout 60 "$bin" measure --pcr 15 --string "$e" 2>&1) || { rc=1; break; }
+	done
+	[ $rc != 0 ] || out=$(timeout 60 "$bin" enroll "$img" --key-file "$key" --pcrs 15 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$tdir/swtpm-tcp.log" "$tdir/.lock"
+	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
+}
+
 qemu_console() {
 	case "$1" in aarch64) echo console=ttyAMA0 ;; *) echo console=ttyS0 ;; esac
 }
