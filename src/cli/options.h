@@ -31,6 +31,9 @@ enum {
 	/* Not an option: refuse positional arguments. */
 	OPT_NO_ARGS     = 1 << 16,
 	OPT_UNSAFE_PCRS = 1 << 17,
+	OPT_NAME        = 1 << 18,
+	OPT_FIXATE      = 1 << 19,
+	OPT_MEASURE_PCR = 1 << 20,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -46,6 +49,9 @@ struct cli_args {
 	const char *bank;       /* pcrread --bank, default sha256 */
 	const char *cmdline;    /* boot-config --cmdline */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
+	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
+	const char *fixate;     /* unlock --fixate-volume-key */
+	int measure_pcr;        /* unlock --tpm2-measure-pcr, 0-23; -1: none */
 	int test, pin, finish, status, unsafe_pcrs;
 	int argc;               /* the positional arguments */
 	char **argv;

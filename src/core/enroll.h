@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/errors.h"
 #include "core/unlock.h"
+#include "core/volkey.h"
 
 struct si_diag;
 
@@ -25,6 +27,9 @@ struct si_enroll_opts {
 	/* Seal to an empty PCR set or to PCR 16/23 (si_pcrs_check_sealable):
 	 * tests only. */
 	bool unsafe_pcrs;
+	/* The /dev/mapper name the volume key's id is computed for (volkey.h);
+	 * NULL: SI_VOLKEY_DEFAULT_NAME. */
+	const char *bind_name;
 };
 
 struct si_enroll_result {
@@ -32,6 +37,11 @@ struct si_enroll_result {
 	int token;
 	int srk_created;
 	unsigned int tpm_commands;
+	/* The volume key's id, systemd's fixate-volume-key= value, for
+	 * fixate_volume_key=; empty if it could not be read (id_diag says
+	 * why: the enrollment itself stands). */
+	char volume_id[SI_VOLKEY_HEX_LEN + 1];
+	struct si_diag id_diag;
 };
 
 int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,

@@ -23,6 +23,9 @@
  */
 
 #define SI_VOLKEY_HEX_LEN    64
+/* The boot stage's default name= (bootcfg.c): the name an id is bound to
+ * when none is given. */
+#define SI_VOLKEY_DEFAULT_NAME "sealdata"
 /* "cryptsetup:" + 64 name bytes escaped (4 each) + ":" + a 36-byte UUID,
  * with room for a longer UUID string. */
 #define SI_VOLKEY_PREFIX_MAX 384
