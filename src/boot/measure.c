@@ -17,6 +17,7 @@
 #include "core/pcrs.h"
 #include "core/tpm/pcr.h"
 #include "core/unlock.h"
+#include "core/volkey.h"
 
 #define EVENTLOG    "/run/sealinit/eventlog"
 #define VERITY_NAME "sealroot"
@@ -297,6 +298,14 @@ int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag
 	si_hex_encode(hex, digest, sizeof(digest));
 	say(7, "real init %s: sha256 %s", c->init, hex);
 	return 0;
+}
+
+void measure_note_volume(unsigned int pcr, const char *event, const char *sha256)
+{
+	char line[SI_VOLKEY_PREFIX_MAX + 96];
+
+	snprintf(line, sizeof(line), "%s type=volume-key sha256=%s", event, sha256);
+	event_log(pcr, line);
 }
 
 void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure)

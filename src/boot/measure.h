@@ -36,6 +36,11 @@ int measure_rootfs(const struct si_bootcfg *c, const char *rootdev, const char *
  * on a verity root, a tampered init fails here. */
 int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag *d);
 
+/* The unlock measured the volume (tpm2_measure_pcr=): its line in the
+ * event log, `pcr=N event=cryptsetup:NAME:UUID type=volume-key
+ * sha256=ID', ID being the HMAC extended (not H(event)). */
+void measure_note_volume(unsigned int pcr, const char *event, const char *sha256);
+
 /* The cap. measure_cap_plan fills the unlock's cap fields so the unlock
  * worker caps on its own TPM connection; keep_on_failure leaves the PCRs
  * uncapped after a failed unlock (a migration that follows must seal to
