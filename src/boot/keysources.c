@@ -222,6 +222,7 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 		.tpm_timeout_ms = c->tpm_timeout_ms,
 		.migrate_pcrs = c->migrate_pcrs ? c->migrate_pcrs : UINT32_C(1) << c->measure_pcr,
 		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
+		.bind_name = c->data_name,
 		.log = legacy_progress,
 	};
 	struct si_legacy_unlock_result res;

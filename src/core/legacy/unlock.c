@@ -64,14 +64,14 @@ static int activate(const struct si_legacy_unlock_opts *o, struct si_luks *l, co
 
 	if (!o->fixate_volume_key)
 		return si_luks_activate(l, o->name, -1, (const char *)key, len, d);
-	if (!o->name) {
+	if (!o->bind_name && !o->name) {
 		si_diag_set(d, "the volume key's id is bound to a name: give the /dev/mapper name");
 		return -EINVAL;
 	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->name = o->name;
+	b->name = o->bind_name ? o->bind_name : o->name;
 	b->pin = o->fixate_volume_key;
 	r = si_luks_activate_bound(l, o->name, -1, (const char *)key, len, b, d);
 	free(b);
