@@ -223,8 +223,14 @@ static void test_volume_binding(void **state)
 	/* Only the tpm2 source measures. */
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda sealinit.data=/dev/vdb "
 						  "roothash=abcd", &d), 0);
+	if (!ENABLE_TPM2) {
+		/* This build has no tpm2 source at all. */
+		assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+		assert_non_null(strstr(d.msg, "tpm2_measure_pcr=15: only the tpm2 key source"));
+		return;
+	}
 	assert_valid_as_built(&c);
-	if (!ENABLE_LEGACY_NET || !ENABLE_TPM2)
+	if (!ENABLE_LEGACY_NET)
 		return;
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.keysources=legacy "
 						  "sealinit.legacy_api=https://k.example", &d), 0);
