@@ -52,7 +52,7 @@ if r < 0:
     sys.exit(f"tpm2_extend_bytes: {r}")
 EOF
 theirs=$(pcrs)
-swtpm_kill
+swtpm_stop
 
 # sealinit's side, on a fresh TPM.
 swtpm_start || fail "swtpm"
