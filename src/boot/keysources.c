@@ -138,6 +138,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
 		.expect = &expect, .refuse_unsafe_pcrs = true,
+		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
+		.measure = c->tpm2_measure_pcr >= 0,
+		.measure_pcr = c->tpm2_measure_pcr >= 0 ? (unsigned int)c->tpm2_measure_pcr : 0,
 	};
 	struct si_unlock_result res;
 	int r;
@@ -158,11 +161,16 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	 * legacy source: it must seal to the PCRs as they are before the cap. */
 	measure_cap_plan(&o, c->migrate && legacy_after(c, pos));
 	r = si_unlock(&o, &res, d);
+	/* Logged before the cap's line: the volume was extended first. */
+	if (res.measured_pcr >= 0)
+		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
 	tpm_allows_fallback = r == -SI_ENOTOKEN;
 	if (r == 0) {
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
+		if (o.fixate_volume_key)
+			say(6, "volume key id matches fixate_volume_key");
 		if (c->migrate_finish && res.probed)
 			finish_migration(c, datadev, res.keyslot);
 	}
@@ -215,6 +223,8 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 		.tcti = c->tcti,
 		.tpm_timeout_ms = c->tpm_timeout_ms,
 		.migrate_pcrs = c->migrate_pcrs ? c->migrate_pcrs : UINT32_C(1) << c->measure_pcr,
+		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
+		.bind_name = c->data_name,
 		.log = legacy_progress,
 	};
 	struct si_legacy_unlock_result res;

@@ -19,6 +19,7 @@
 #include "core/pcrs.h"
 #include "core/tpm/pcr.h"
 #include "core/unlock.h"
+#include "core/volkey.h"
 
 /* systemd's userspace event log, which systemd in the real root appends to. */
 #define EVENTLOG_DIR "/run/log/systemd"
@@ -41,10 +42,9 @@ static struct {
 	size_t nev, committed;
 } st;
 
-static void event_log(const struct si_event *e)
+static void log_record(const char *rec, int n)
 {
-	static char rec[6 * SI_EVENT_MAX + 256];
-	int fd, n = si_event_cel(e, rec, sizeof(rec));
+	int fd;
 
 	if (n < 0)
 		return;
@@ -56,6 +56,13 @@ static void event_log(const struct si_event *e)
 	if (write(fd, rec, (size_t)n) != n)
 		say(4, "event log %s: short write", EVENTLOG);
 	close(fd);
+}
+
+static void event_log(const struct si_event *e)
+{
+	static char rec[6 * SI_EVENT_MAX + 256];
+
+	log_record(rec, si_event_cel(e, rec, sizeof(rec)));
 }
 
 static void capped(void)
@@ -380,6 +387,13 @@ int measure_init(const struct si_bootcfg *c, const char *newroot, struct si_diag
 		return 0;
 	si_event_init(&e, c->measure_pcr, c->init, digest);
 	return queue(&e, d);
+}
+
+void measure_note_volume(unsigned int pcr, const char *event, const char *sha256)
+{
+	static char rec[6 * SI_EVENT_MAX + 256];
+
+	log_record(rec, si_cel_record(pcr, sha256, event, rec, sizeof(rec)));
 }
 
 void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure)

@@ -52,6 +52,10 @@ int measure_commit(struct si_diag *d);
  * from a reset PCR (core/events.c): the state the configuration expects,
  * which a migration seals to. false when nothing was measured into it. */
 bool measure_expected(unsigned int pcr, uint8_t out[32]);
+/* The unlock measured the volume (tpm2_measure_pcr=): its record in the
+ * event log, string `cryptsetup:NAME:UUID', digest the HMAC extended (not
+ * H(string)), as systemd logs tpm2-measure-pcr=. */
+void measure_note_volume(unsigned int pcr, const char *event, const char *sha256);
 
 /* The cap. measure_cap_plan fills the unlock's cap fields so the unlock
  * worker caps on its own TPM connection; keep_on_failure leaves the PCRs

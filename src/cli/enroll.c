@@ -37,6 +37,10 @@ int enroll_main(const struct cli_args *a)
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
 		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
 
+	if (a->name && (!a->name[0] || strchr(a->name, '/')))
+		return usage_error("enroll", "Invalid --name: `%.80s' (expected a device-mapper "
+				   "name without '/')", a->name);
+
 	pass = si_secret_alloc(KEYFILE_MAX);
 	if (!pass)
 		return fail("enroll", -ENOMEM, NULL);
@@ -66,6 +70,7 @@ int enroll_main(const struct cli_args *a)
 	o.tcti = a->tcti;
 	o.timeout_ms = a->timeout_ms;
 	o.get_pin = a->pin ? ask_pin : NULL;
+	o.bind_name = a->name;
 
 	t0 = now_ms();
 	r = si_enroll(&o, &res, &d);
@@ -79,5 +84,16 @@ int enroll_main(const struct cli_args *a)
 	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s\n", o.device, res.token,
 	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", a->pin ? ", with PIN" : "",
 	       res.srk_created ? "; created the storage key at 0x81000001" : "");
+	/* Not a secret: an HMAC keyed with the volume key, what systemd
+	 * extends into the PCR for all to read. */
+	if (res.volume_id[0])
+		printf("Volume key id for /dev/mapper/%s: %s\n"
+		       "  pin it in the boot config as fixate_volume_key=%s\n"
+		       "  (systemd crypttab: fixate-volume-key=%s)\n",
+		       a->name ? a->name : SI_VOLKEY_DEFAULT_NAME, res.volume_id, res.volume_id,
+		       res.volume_id);
+	else
+		fprintf(stderr, "%s enroll: the volume key id could not be read: %s\n", prog,
+			res.id_diag.msg);
 	return 0;
 }

@@ -39,6 +39,9 @@ int legacy_fetch_main(const struct cli_args *a)
 	o.device = dev;
 	o.name = name;
 	o.key_fd = ko.fd;
+	/* The pin of the boot config read: the same check as at boot. */
+	o.fixate_volume_key = c.fixate_volume_key[0] ? c.fixate_volume_key : NULL;
+	o.bind_name = name ? name : c.data_name;
 	r = legacy_unlock("legacy-fetch", &c, &o, &res);
 	r = key_out_close("legacy-fetch", &ko, r == 0) ?: r;
 	if (r)

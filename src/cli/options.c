@@ -65,6 +65,12 @@ static const struct cli_option {
 	  "the real init, as the rootfs holds it (predict)" },
 	{ "rootfs", required_argument, 0, OPT_ROOTFS, "IMAGE",
 	  "the root image, for measure=image (predict)" },
+	{ "name", required_argument, 0, OPT_NAME, "NAME",
+	  "the /dev/mapper name the volume key's id is bound to (default sealdata)" },
+	{ "fixate-volume-key", required_argument, 0, OPT_FIXATE, "ID",
+	  "refuse a volume whose volume key id (64 hex, as enroll prints) differs" },
+	{ "tpm2-measure-pcr", required_argument, 0, OPT_MEASURE_PCR, "N",
+	  "after activation, measure the volume into PCR N, as systemd does" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 };
@@ -84,7 +90,7 @@ static int parse_timeout(const char *cmd, const char *arg, int *ms)
 	return 0;
 }
 
-static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
+static int parse_pcr_index(const char *cmd, const char *opt, const char *arg, unsigned int *pcr)
 {
 	char *end;
 	unsigned long v;
@@ -92,7 +98,7 @@ static int parse_pcr_index(const char *cmd, const char *arg, unsigned int *pcr)
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno || *end || end == arg || v >= SI_PCR_COUNT || arg[0] == '-')
-		return usage_error(cmd, "Invalid --pcr: `%s' (expected 0-23)", arg);
+		return usage_error(cmd, "Invalid --%s: `%s' (expected 0-23)", opt, arg);
 	*pcr = (unsigned int)v;
 	return 0;
 }
@@ -125,6 +131,7 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		.config = "/etc/sealinit.conf",
 		.bank = "sha256",
 		.pcr = 15,
+		.measure_pcr = -1,
 		.argc = argc - 1,
 		.argv = argv + 1,
 	};
@@ -165,8 +172,18 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		case OPT_TCTI:     a->tcti = optarg; break;
 		case OPT_INIT:     a->init = optarg; break;
 		case OPT_ROOTFS:   a->rootfs = optarg; break;
+		case OPT_NAME:     a->name = optarg; break;
+		case OPT_FIXATE:   a->fixate = optarg; break;
+		case OPT_MEASURE_PCR: {
+			unsigned int pcr;
+
+			if ((r = parse_pcr_index(cmd, "tpm2-measure-pcr", optarg, &pcr)))
+				return r;
+			a->measure_pcr = (int)pcr;
+			break;
+		}
 		case OPT_PCR:
-			if ((r = parse_pcr_index(cmd, optarg, &a->pcr)))
+			if ((r = parse_pcr_index(cmd, "pcr", optarg, &a->pcr)))
 				return r;
 			break;
 		case OPT_TPM_TIMEOUT:

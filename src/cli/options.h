@@ -33,6 +33,9 @@ enum {
 	OPT_UNSAFE_PCRS = 1 << 17,
 	OPT_INIT        = 1 << 18,
 	OPT_ROOTFS      = 1 << 19,
+	OPT_NAME        = 1 << 20,
+	OPT_FIXATE      = 1 << 21,
+	OPT_MEASURE_PCR = 1 << 22,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -50,6 +53,9 @@ struct cli_args {
 	const char *init;       /* predict --init */
 	const char *rootfs;     /* predict --rootfs */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
+	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
+	const char *fixate;     /* unlock --fixate-volume-key */
+	int measure_pcr;        /* unlock --tpm2-measure-pcr, 0-23; -1: none */
 	int test, pin, finish, status, unsafe_pcrs;
 	int argc;               /* the positional arguments */
 	char **argv;

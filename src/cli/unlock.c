@@ -8,6 +8,7 @@
 #include "config.h"
 #include "core/errors.h"
 #include "core/unlock.h"
+#include "core/volkey.h"
 
 int unlock_main(const struct cli_args *a)
 {
@@ -27,9 +28,18 @@ int unlock_main(const struct cli_args *a)
 		return usage_error("unlock", "%s", "give a NAME to activate, or --test");
 	if (a->test && o.name)
 		return usage_error("unlock", "%s", "--test activates nothing; drop NAME");
+	if (a->name && !a->test)
+		return usage_error("unlock", "%s", "--name is for --test; otherwise NAME is the name");
+	if (a->fixate && !si_volkey_id_valid(a->fixate))
+		return usage_error("unlock", "Invalid --fixate-volume-key: `%.80s' (expected 64 "
+				   "lower-case hex digits, as enroll prints)", a->fixate);
 	o.tcti = a->tcti;
 	o.timeout_ms = a->timeout_ms;
 	o.get_pin = ask_pin;
+	o.fixate_volume_key = a->fixate;
+	o.bind_name = a->test ? (a->name ? a->name : SI_VOLKEY_DEFAULT_NAME) : NULL;
+	o.measure = a->measure_pcr >= 0;
+	o.measure_pcr = a->measure_pcr >= 0 ? (unsigned int)a->measure_pcr : 0;
 
 	t0 = now_ms();
 	r = si_unlock(&o, &res, &d);
@@ -38,6 +48,11 @@ int unlock_main(const struct cli_args *a)
 			res.tpm_commands);
 	if (r < 0)
 		return fail("unlock", r, &d);
+	if (o.fixate_volume_key)
+		printf("Volume key id for %s matches fixate-volume-key\n", o.bind_name ? o.bind_name : o.name);
+	if (res.measured_pcr >= 0)
+		printf("Measured %s into PCR %d (sha256 %s)%s\n", res.measured, res.measured_pcr,
+		       res.volume_id, o.name ? "" : " though --test activated nothing");
 	if (o.name)
 		printf("Unlocked %s as /dev/mapper/%s (token %d, keyslot %d)\n", o.device, o.name,
 		       res.token, res.keyslot);

@@ -12,6 +12,7 @@
 #include "core/kv.h"
 #include "core/legacy/net.h"
 #include "core/pcrs.h"
+#include "core/volkey.h"
 
 #define LINE_MAX_LEN 1024
 #define CMDLINE_MAX  4096
@@ -51,6 +52,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	c->net_timeout_ms = 15000;
 	si_legacy_cfg_defaults(&c->legacy);
 	c->lockdown = ENABLE_LOCKDOWN;
+	c->tpm2_measure_pcr = -1;
 }
 
 static int set_sources(struct si_bootcfg *c, const char *v)
@@ -291,6 +293,24 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			return -EINVAL;
 		}
 		expect = "yes or no";
+	} else if (!strcmp(key, "fixate_volume_key")) {
+		/* empty: not pinned */
+		r = !*v || si_volkey_id_valid(v) ?
+			si_kv_str(c->fixate_volume_key, sizeof(c->fixate_volume_key), v) : -EINVAL;
+		expect = "the 64 lower-case hex digits `sealinit enroll' printed (systemd's "
+			 "fixate-volume-key=), or empty";
+	} else if (!strcmp(key, "tpm2_measure_pcr")) {
+		bool on = false;
+
+		/* systemd's tpm2-measure-pcr=: a PCR, or yes for 15. */
+		if (si_kv_bool(v, &on) == 0)
+			c->tpm2_measure_pcr = on ? 15 : -1;
+		else if ((r = si_kv_num(v, 0, 23, &n)) == 0 &&
+			 !((UINT32_C(1) << n) & SI_PCRS_RESETTABLE))
+			c->tpm2_measure_pcr = (int)n;
+		else
+			r = -EINVAL;
+		expect = "no, yes (PCR 15) or a PCR number 0-23 other than the resettable 16 and 23";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
@@ -434,6 +454,11 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 			char what[80];
 
 			snprintf(what, sizeof(what), "%s", tok);
+			if (!strcmp(key, "fixate_volume_key")) {
+				si_diag_set(d, "`%s': read from /etc/sealinit.conf only (a pin the "
+					    "command line could replace would pin nothing)", what);
+				return -EINVAL;
+			}
 			if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
 			    !strcmp(key, "lockdown")) {
 				si_diag_set(d, "`%s': set only in the initramfs configuration, never "
@@ -468,6 +493,16 @@ static bool uses_tpm(const struct si_bootcfg *c)
 		if (c->sources[i] == SI_SRC_TPM2)
 			return ENABLE_TPM2;
 	return ENABLE_TPM2 && c->migrate;
+}
+
+static bool keysource(const struct si_bootcfg *c, enum si_keysource k)
+{
+	int i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i] == k)
+			return true;
+	return false;
 }
 
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
@@ -520,6 +555,11 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 		si_diag_set(d, "migrate=yes seals the TPM to the state the configuration expects: it "
 			    "needs cmdline= (the expected kernel command line) and measure=verity "
 			    "(a pinned root hash)");
+		return -EINVAL;
+	}
+	if (c->tpm2_measure_pcr >= 0 && !keysource(c, SI_SRC_TPM2)) {
+		si_diag_set(d, "tpm2_measure_pcr=%d: only the tpm2 key source measures the volume, "
+			    "and keysources has none", c->tpm2_measure_pcr);
 		return -EINVAL;
 	}
 	if (!c->nsources) {
@@ -583,6 +623,13 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		      c->migrate ? "yes" : "no", c->migrate_finish ? "yes" : "no",
 		      c->migrate_pcrs ? mpcrs : "", c->cmdline, c->cmdline_volatile,
 		      c->lockdown ? "yes" : "no");
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	n += snprintf(buf + n, size - (size_t)n, "fixate_volume_key=%s\n", c->fixate_volume_key);
+	if (c->tpm2_measure_pcr >= 0)
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_measure_pcr=%d\n", c->tpm2_measure_pcr);
+	else
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_measure_pcr=no\n");
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);

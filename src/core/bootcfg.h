@@ -73,6 +73,14 @@ struct si_bootcfg {
 	/* Locked down: the first standard word the command line carried and
 	 * the file overrode (root=, rootfstype=, ip=), for the boot to say. */
 	char cmdline_ignored[128];
+	/* The volume bound to the enrolled one (docs/threat-model.md): the
+	 * volume key's id that `sealinit enroll' printed, as systemd's
+	 * fixate-volume-key=; empty: not pinned. File only: a pin the command
+	 * line could replace would pin nothing. */
+	char fixate_volume_key[65];
+	/* After the unlock, before the cap, measure the volume as systemd's
+	 * tpm2-measure-pcr= does; -1: no. */
+	int tpm2_measure_pcr;
 };
 
 void si_bootcfg_defaults(struct si_bootcfg *c);

@@ -109,6 +109,11 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	res->token = r;
 	res->keyslot = keyslot;
 	r = 0;
+	/* The id the boot config pins (fixate_volume_key=), from the keyslot
+	 * just added: printed now, while the volume is known to be this one. */
+	if (si_luks_volume_id(luks, o->bind_name ? o->bind_name : SI_VOLKEY_DEFAULT_NAME, s->pass,
+			      strlen(s->pass), res->volume_id, &res->id_diag) < 0)
+		res->volume_id[0] = '\0';
 out:
 	free(json);
 	free(tok);

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "core/pcrs.h"
+#include "core/errors.h"
 #include "core/unlock.h"
+#include "core/volkey.h"
 
 struct si_diag;
 
@@ -29,6 +31,9 @@ struct si_enroll_opts {
 	/* Seal to these values instead of the current ones (the PCRs of
 	 * expect->mask within pcr_mask); NULL: the current values. */
 	const struct si_pcr_expect *expect;
+	/* The /dev/mapper name the volume key's id is computed for (volkey.h);
+	 * NULL: SI_VOLKEY_DEFAULT_NAME. */
+	const char *bind_name;
 };
 
 struct si_enroll_result {
@@ -36,6 +41,11 @@ struct si_enroll_result {
 	int token;
 	int srk_created;
 	unsigned int tpm_commands;
+	/* The volume key's id, systemd's fixate-volume-key= value, for
+	 * fixate_volume_key=; empty if it could not be read (id_diag says
+	 * why: the enrollment itself stands). */
+	char volume_id[SI_VOLKEY_HEX_LEN + 1];
+	struct si_diag id_diag;
 };
 
 int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,

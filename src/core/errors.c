@@ -45,6 +45,7 @@ static const struct si_error_info table[] = {
 	{ SI_ETIMEOUT,     26, "network deadline passed" },
 	{ SI_ECREDS,       27, "legacy credentials missing or unsafe" },
 	{ SI_EFINGERPRINT, 28, "hardware fingerprint unavailable" },
+	{ SI_EVOLKEY,      29, "not the enrolled volume (volume key differs from fixate_volume_key)" },
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))

@@ -39,6 +39,7 @@ enum si_error {
 	SI_ETIMEOUT,     /* the fetch's deadline passed */
 	SI_ECREDS,       /* credentials file missing, malformed or not root-only */
 	SI_EFINGERPRINT, /* a hardware fingerprint source cannot be read */
+	SI_EVOLKEY,      /* the volume key's id is not the pinned one */
 	SI_EMAX,
 };
 

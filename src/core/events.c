@@ -245,19 +245,27 @@ static int json_escape(const char *s, char *out, size_t size)
 	return 0;
 }
 
-int si_event_cel(const struct si_event *e, char *buf, size_t size)
+int si_cel_record(unsigned int pcr, const char *digest_hex, const char *string, char *buf,
+		  size_t size)
 {
-	char esc[6 * SI_EVENT_MAX + 1], hex[2 * SI_SHA256_SIZE + 1];
-	uint8_t digest[SI_SHA256_SIZE];
+	static char esc[6 * SI_EVENT_MAX + 1];
 	int n;
 
-	if (json_escape(e->text, esc, sizeof(esc)) < 0)
+	if (json_escape(string, esc, sizeof(esc)) < 0)
 		return -ENOSPC;
-	si_event_digest(e, digest);
-	si_hex_encode(hex, digest, sizeof(digest));
 	n = snprintf(buf, size,
 		     "\x1e{\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
 		     "\"content_type\":\"systemd\",\"content\":{\"string\":\"%s\"}}\n",
-		     e->pcr, hex, esc);
+		     pcr, digest_hex, esc);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+int si_event_cel(const struct si_event *e, char *buf, size_t size)
+{
+	char hex[2 * SI_SHA256_SIZE + 1];
+	uint8_t digest[SI_SHA256_SIZE];
+
+	si_event_digest(e, digest);
+	si_hex_encode(hex, digest, sizeof(digest));
+	return si_cel_record(e->pcr, hex, e->text, buf, size);
 }

@@ -78,5 +78,10 @@ void si_events_replay(const struct si_event *ev, size_t n, unsigned int pcr,
  * "content_type":"systemd","content":{"string":"..."}} LF.
  * Its length, or -ENOSPC. */
 int si_event_cel(const struct si_event *e, char *buf, size_t size);
+/* The same record for an extend whose sha256 digest is not SHA-256 of the
+ * string (a volume's keyed HMAC, as systemd's tpm2-measure-pcr= logs it):
+ * digest_hex is what was extended. */
+int si_cel_record(unsigned int pcr, const char *digest_hex, const char *string, char *buf,
+		  size_t size);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "core/errors.h"
 #include "core/luks.h"
+#include "core/secret.h"
+#include "core/volkey.h"
 
 struct si_luks {
 	struct crypt_device *cd;
@@ -152,6 +154,112 @@ int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const cha
 			    cause(l, r));
 		return -SI_EACTIVATE;
 	}
+	return r;
+}
+
+/* The volume key from the keyslot that pass opens, into locked memory the
+ * caller frees. Returns the keyslot. */
+static int volume_key(struct si_luks *l, int keyslot, const char *pass, size_t len,
+		      uint8_t **vk, size_t *vk_len, struct si_diag *d)
+{
+	int size = crypt_get_volume_key_size(l->cd), r;
+
+	*vk = NULL;
+	if (size <= 0) {
+		si_diag_set(d, "`%s' reports no volume key size", l->device);
+		return -SI_EBADHEADER;
+	}
+	*vk = si_secret_alloc((size_t)size);
+	if (!*vk)
+		return -ENOMEM;
+	*vk_len = (size_t)size;
+	r = crypt_volume_key_get(begin(l), keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, (char *)*vk,
+				 vk_len, pass, len);
+	if (r == -EPERM || r == -ENOENT) {
+		si_diag_set(d, "the unsealed key opens no keyslot of `%s'", l->device);
+		return -SI_EKEYSLOT;
+	}
+	if (r < 0) {
+		si_diag_set(d, "reading the volume key of `%s': %s", l->device, cause(l, r));
+		return r;
+	}
+	return r;
+}
+
+static int volume_prefix(struct si_luks *l, const char *name, char *out, size_t size,
+			 struct si_diag *d)
+{
+	const char *uuid = crypt_get_uuid(l->cd);
+
+	if (si_volkey_prefix(name, uuid ? uuid : "", out, size) < 0) {
+		si_diag_set(d, "`%s': cannot bind to name `%.64s' and UUID `%.40s'", l->device,
+			    name ? name : "", uuid ? uuid : "(none)");
+		return -SI_EBADHEADER;
+	}
+	return 0;
+}
+
+int si_luks_volume_id(struct si_luks *l, const char *bind_name, const char *pass, size_t len,
+		      char id[SI_VOLKEY_HEX_LEN + 1], struct si_diag *d)
+{
+	char prefix[SI_VOLKEY_PREFIX_MAX];
+	uint8_t *vk = NULL;
+	size_t vk_len = 0;
+	int r;
+
+	r = volume_prefix(l, bind_name, prefix, sizeof(prefix), d);
+	if (r == 0)
+		r = volume_key(l, -1, pass, len, &vk, &vk_len, d);
+	if (r >= 0)
+		r = si_volkey_id(vk, vk_len, prefix, id);
+	si_secret_free(vk);
+	return r < 0 ? r : 0;
+}
+
+int si_luks_activate_bound(struct si_luks *l, const char *name, int keyslot, const char *pass,
+			   size_t len, struct si_luks_bind *b, struct si_diag *d)
+{
+	uint8_t *vk = NULL;
+	size_t vk_len = 0, i;
+	int r, slot;
+
+	r = volume_prefix(l, b->name, b->prefix, sizeof(b->prefix), d);
+	if (r < 0)
+		return r;
+	slot = volume_key(l, keyslot, pass, len, &vk, &vk_len, d);
+	if (slot < 0) {
+		r = slot;
+		goto out;
+	}
+	r = si_volkey_id(vk, vk_len, b->prefix, b->id);
+	if (r < 0)
+		goto out;
+	/* Before activation, as systemd checks fixate-volume-key=: a volume
+	 * that is not the enrolled one is never mapped, let alone mounted. */
+	if (b->pin && !si_volkey_id_equal(b->pin, b->id)) {
+		si_diag_set(d, "`%s' is not the enrolled volume: its volume key id for `%s' is %s, "
+			    "fixate_volume_key is %.64s", l->device, b->prefix, b->id, b->pin);
+		r = -SI_EVOLKEY;
+		goto out;
+	}
+	for (i = 0; i < b->nbanks && i < 4; i++) {
+		r = si_volkey_digest(b->banks[i], vk, vk_len, b->prefix, b->digests[i]);
+		if (r < 0) {
+			si_diag_set(d, "measuring the volume: no HMAC for PCR bank %#x", b->banks[i]);
+			goto out;
+		}
+		b->digest_len[i] = (size_t)r;
+	}
+	r = crypt_activate_by_volume_key(begin(l), name, (const char *)vk, vk_len, 0);
+	if (r < 0) {
+		si_diag_set(d, "activating `%s' as `%s': %s", l->device, name ? name : "(test)",
+			    cause(l, r));
+		r = -SI_EACTIVATE;
+		goto out;
+	}
+	r = slot;
+out:
+	si_secret_free(vk);
 	return r;
 }
 

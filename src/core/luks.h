@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/volkey.h"
 
 struct si_diag;
 struct si_luks;
@@ -60,5 +63,35 @@ int si_luks_check(struct si_luks *l, const struct si_luks_expect *e, struct si_d
  * passphrase opens none. */
 int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
 		     size_t len, struct si_diag *diag);
+
+/*
+ * The volume bound to the one that was enrolled (docs/threat-model.md):
+ * the header and the UUID are the attacker's to write, the volume key is
+ * not. The key is taken from the keyslot, its id (volkey.h) compared with
+ * the pin before anything is activated, and the measurement's digests
+ * computed from it, in locked memory wiped before return.
+ */
+struct si_luks_bind {
+	const char *name;          /* bound into the id: the /dev/mapper name */
+	const char *pin;           /* 64 lower-case hex; NULL: not pinned */
+	/* The banks to compute the measurement for (TPM2_ALG_*); 0: none. */
+	size_t nbanks;
+	uint16_t banks[4];
+	/* Filled on success, when nbanks: the prefix and one digest per bank. */
+	char prefix[SI_VOLKEY_PREFIX_MAX];
+	uint8_t digests[4][SI_VOLKEY_DIGEST_MAX];
+	size_t digest_len[4];
+	char id[SI_VOLKEY_HEX_LEN + 1];  /* filled on success */
+};
+
+/* si_luks_activate, through the volume key, checked against b->pin first:
+ * a volume whose id differs is -SI_EVOLKEY, named in the diag with both
+ * ids, and nothing is activated. */
+int si_luks_activate_bound(struct si_luks *l, const char *name, int keyslot, const char *pass,
+			   size_t len, struct si_luks_bind *b, struct si_diag *diag);
+
+/* The id of the volume that pass opens (enrollment prints it). */
+int si_luks_volume_id(struct si_luks *l, const char *bind_name, const char *pass, size_t len,
+		      char id[SI_VOLKEY_HEX_LEN + 1], struct si_diag *diag);
 
 #endif

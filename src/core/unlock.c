@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,60 @@
  * let the next one try. */
 static int stops_loop(int r)
 {
-	return r == -SI_ENOTPM || r == -SI_ELOCKOUT || r == -ENOMEM || r == -SI_EACTIVATE;
+	/* A volume key whose id differs is the volume's, not the token's:
+	 * every token opens the same volume key. */
+	return r == -SI_ENOTPM || r == -SI_ELOCKOUT || r == -ENOMEM || r == -SI_EACTIVATE ||
+	       r == -SI_EVOLKEY;
+}
+
+static bool binds(const struct si_unlock_opts *o)
+{
+	return o->fixate_volume_key || o->measure;
+}
+
+/* Activate through the volume key, checked against the pin, and measure
+ * it: after activation, as systemd does, and before the caller's cap. */
+static int activate_bound(const struct si_unlock_opts *o, struct si_luks *luks,
+			  struct si_tpm *tpm, int keyslot, const char *pass,
+			  struct si_unlock_result *res, struct si_diag *d)
+{
+	struct si_luks_bind *b = calloc(1, sizeof(*b));
+	int r = 0, slot;
+
+	if (!b)
+		return -ENOMEM;
+	b->name = o->bind_name ? o->bind_name : o->name;
+	b->pin = o->fixate_volume_key;
+	if (o->measure)
+		r = si_tpm_pcr_banks(tpm, o->measure_pcr, b->banks, 4, &b->nbanks, d);
+	if (r < 0)
+		goto out;
+	r = slot = si_luks_activate_bound(luks, o->name, keyslot, pass, strlen(pass), b, d);
+	if (r < 0 || !o->measure)
+		goto out;
+	r = si_tpm_pcr_extend(tpm, o->measure_pcr, b->nbanks, b->banks,
+			      (const uint8_t (*)[64])b->digests, b->digest_len, d);
+	if (r < 0) {
+		char why[sizeof(d->msg)];
+
+		memcpy(why, d->msg, sizeof(why));
+		si_diag_set(d, "`%s' was activated, but measuring it into PCR %u failed: %.300s",
+			    o->device, o->measure_pcr, why);
+		goto out;
+	}
+	res->measured_pcr = (int)o->measure_pcr;
+	snprintf(res->measured, sizeof(res->measured), "%s", b->prefix);
+	memcpy(res->volume_id, b->id, sizeof(res->volume_id));
+	r = slot;
+out:
+	si_wipe(b, sizeof(*b));
+	free(b);
+	return r;
 }
 
 static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
-			struct si_diag *d)
+			struct si_unlock_result *res, struct si_diag *d)
 {
 	int r;
 
@@ -47,7 +96,10 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 		return r;
 	si_b64_encode(s->pass, s->key, s->key_len);
 	si_wipe(s->key, sizeof(s->key));
-	r = si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
+	if (binds(o))
+		r = activate_bound(o, luks, *tpm, tok->keyslot, s->pass, res, d);
+	else
+		r = si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
 	return r < 0 ? r : 0;
 }
 
@@ -108,7 +160,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 			r = -SI_EBADTOKEN;
 		}
 		if (r == 0)
-			r = unlock_token(o, luks, tpm, tok, s, &td);
+			r = unlock_token(o, luks, tpm, tok, s, res, &td);
 		if (r == 0) {
 			res->token = id;
 			res->keyslot = tok->keyslot;
@@ -163,6 +215,10 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 static int unlock_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
 {
 	struct si_unlock_opts o = *(const struct si_unlock_opts *)arg;
+	struct si_unlock_result *res = out;
+
+	/* The worker's result starts zeroed, not as si_unlock() set it. */
+	res->measured_pcr = -1;
 
 	o.get_pin = si_worker_get_pin;
 	o.pin_ctx = w;
@@ -179,6 +235,10 @@ int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
 	};
 
 	memset(res, 0, sizeof(*res));
-	res->token = res->keyslot = -1;
+	res->token = res->keyslot = res->measured_pcr = -1;
+	if (binds(o) && !o->bind_name && !o->name) {
+		si_diag_set(d, "the volume key's id is bound to a name: give the /dev/mapper name");
+		return -EINVAL;
+	}
 	return si_worker_run(&w, d);
 }

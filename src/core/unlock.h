@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/volkey.h"
+
 struct si_diag;
 struct si_luks_expect;
 
@@ -54,6 +56,17 @@ struct si_unlock_opts {
 	/* Refuse tokens bound to no PCR or to PCR 16/23 (the boot stage);
 	 * the CLI opens them, for recovery and for systemd's tokens. */
 	bool refuse_unsafe_pcrs;
+	/* The volume bound to the enrolled one (luks.h, si_luks_bind): the
+	 * volume key's id for bind_name must equal fixate_volume_key before
+	 * anything is activated (-SI_EVOLKEY otherwise). NULL: not pinned.
+	 * bind_name NULL: name (then one of the two is needed). */
+	const char *fixate_volume_key;
+	const char *bind_name;
+	/* After activation and before the cap, extend into measure_pcr what
+	 * systemd's tpm2-measure-pcr= extends: per bank, HMAC of
+	 * "cryptsetup:<bind_name>:<uuid>" keyed with the volume key. */
+	bool measure;
+	unsigned int measure_pcr;
 };
 
 struct si_unlock_result {
@@ -62,6 +75,12 @@ struct si_unlock_result {
 	unsigned int tpm_commands;  /* of the unlock, not counting the cap */
 	int capped;                 /* 1 when every PCR of cap_mask was capped */
 	int probed;                 /* a token of probe_token_type is on the volume */
+	/* When the volume was measured (measure_pcr): the PCR, the string
+	 * the HMAC covers and the sha256 digest (the volume key's id) for
+	 * the event log; -1 otherwise. */
+	int measured_pcr;
+	char measured[SI_VOLKEY_PREFIX_MAX];
+	char volume_id[SI_VOLKEY_HEX_LEN + 1];
 };
 
 /* Runs in a child process under o->timeout_ms (worker.h): a TPM that

@@ -37,6 +37,30 @@ rm -f "$WORK/out"
 expect 0 "unlock to stdout" sh -c "'$SEALINIT' legacy-fetch --config '$CONF' --key-file - > '$WORK/out2'"
 cmp -s "$WORK/out2" "$WORK/legacy-key" || fail "--key-file - differs from the resource"
 
+# The pin holds for the legacy key too: it opens any volume made with it.
+# The rogue one carries limg's UUID; unpinned it opens (the control).
+truncate -s 20M "$WORK/lrogue"
+cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+	--uuid "$(cryptsetup luksUUID "$WORK/limg")" "$WORK/lrogue" "$WORK/legacy-key" >/dev/null ||
+	fail "luksFormat lrogue"
+cryptsetup luksDump -q --dump-volume-key --volume-key-file "$WORK/lvk" --key-file "$WORK/legacy-key" \
+	"$WORK/limg" >/dev/null || fail "luksDump --dump-volume-key limg"
+lid=$(printf '%s' "cryptsetup:sealdata:$(cryptsetup luksUUID "$WORK/limg")" |
+	openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(od -An -v -tx1 "$WORK/lvk" | tr -d ' \n')" |
+	sed 's/.*= //')
+rm -f "$WORK/lvk"
+legacy_config "$WORK/pinned.conf" "fixate_volume_key=$lid"
+expect 0 "legacy, unpinned, opens the rogue volume" "$SEALINIT" legacy-fetch --config "$CONF" \
+	"$WORK/lrogue" --test
+before=$(head -c 16M "$WORK/lrogue" | sha256sum)
+expect 29 "legacy, pinned, refuses the rogue volume" "$SEALINIT" legacy-fetch \
+	--config "$WORK/pinned.conf" "$WORK/lrogue" --test
+expect_msg "is not the enrolled volume"
+[ "$before" = "$(head -c 16M "$WORK/lrogue" | sha256sum)" ] || fail "the rogue header changed"
+expect 0 "legacy, pinned, opens the enrolled volume" "$SEALINIT" legacy-fetch \
+	--config "$WORK/pinned.conf" "$WORK/limg" --test
+rm -f "$WORK/lrogue"
+
 # Nothing secret in the output: not the password, not the key.
 case "$OUT" in *"$(cat "$WORK/legacy-key")"*|*"pa55 w0rd"*) fail "a secret was printed: $OUT" ;; esac
 

@@ -266,6 +266,77 @@ static void test_cmdline_volatile(void **state)
 	assert_int_equal(si_bootcfg_parse_file(&c, "data=/dev/vdb /dev/vdc\n", &d), -EINVAL);
 }
 
+/* The volume binding: fixate_volume_key= from the file only, in the form
+ * systemd compares; tpm2_measure_pcr= as systemd's tpm2-measure-pcr=. */
+static void test_volume_binding(void **state)
+{
+	static const char id[] = "bb5f54cf0b074f9a9b0c3862c028c1f0b61236c5c4436d4df90f5619357c25f0";
+	static const struct { const char *line; const char *expect; } bad[] = {
+		{ "fixate_volume_key=BB5F54CF0B074F9A9B0C3862C028C1F0B61236C5C4436D4DF90F5619357C25F0",
+		  "`fixate_volume_key': invalid value `BB5F" },
+		{ "fixate_volume_key=bb5f54cf", "64 lower-case hex digits" },
+		{ "tpm2_measure_pcr=16", "`tpm2_measure_pcr': invalid value `16' (expected no, yes" },
+		{ "tpm2_measure_pcr=24", "`tpm2_measure_pcr'" },
+		{ "tpm2_measure_pcr=maybe", "`tpm2_measure_pcr'" },
+	};
+	struct si_bootcfg c, f;
+	struct si_diag d = { { 0 } };
+	char text[128], buf[4096];
+	size_t i;
+
+	(void)state;
+	si_bootcfg_defaults(&c);
+	assert_string_equal(c.fixate_volume_key, "");
+	assert_int_equal(c.tpm2_measure_pcr, -1);
+	snprintf(text, sizeof(text), "fixate_volume_key=%s\ntpm2_measure_pcr=yes\n", id);
+	assert_int_equal(si_bootcfg_parse_file(&c, text, &d), 0);
+	assert_string_equal(c.fixate_volume_key, id);
+	assert_int_equal(c.tpm2_measure_pcr, 15);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm2_measure_pcr=7", &d), 0);
+	assert_int_equal(c.tpm2_measure_pcr, 7);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm2_measure_pcr=no", &d), 0);
+	assert_int_equal(c.tpm2_measure_pcr, -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		si_bootcfg_defaults(&c);
+		if (si_bootcfg_parse_file(&c, bad[i].line, &d) != -EINVAL)
+			fail_msg("accepted `%s'", bad[i].line);
+		if (!strstr(d.msg, bad[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].line, d.msg, bad[i].expect);
+	}
+	/* The command line cannot replace or remove the pin. */
+	si_bootcfg_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, text, &d), 0);
+	snprintf(text, sizeof(text), "sealinit.fixate_volume_key=%s", id);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, text, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "`sealinit.fixate_volume_key': read from /etc/sealinit.conf only"));
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.fixate_volume_key=", &d), -EINVAL);
+	assert_string_equal(c.fixate_volume_key, id);
+	/* Printed and read back. */
+	assert_int_equal(si_bootcfg_format(&c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\nfixate_volume_key=bb5f54cf"));
+	assert_non_null(strstr(buf, "\ntpm2_measure_pcr=15\n"));
+	si_bootcfg_defaults(&f);
+	if (si_bootcfg_parse_file(&f, buf, &d) < 0)
+		fail_msg("%s in:\n%s", d.msg, buf);
+	assert_memory_equal(&c, &f, sizeof(c));
+	/* Only the tpm2 source measures. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda sealinit.data=/dev/vdb "
+						  "roothash=abcd", &d), 0);
+	if (!ENABLE_TPM2) {
+		/* This build has no tpm2 source at all. */
+		assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+		assert_non_null(strstr(d.msg, "tpm2_measure_pcr=15: only the tpm2 key source"));
+		return;
+	}
+	assert_valid_as_built(&c);
+	if (!ENABLE_LEGACY_NET)
+		return;
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.keysources=legacy "
+						  "sealinit.legacy_api=https://k.example", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "tpm2_measure_pcr=15: only the tpm2 key source"));
+}
+
 /* The printed form parses back to the same configuration. */
 static void test_format_roundtrip(void **state)
 {
@@ -299,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_lockdown),
 		cmocka_unit_test(test_cmdline_volatile),
+		cmocka_unit_test(test_volume_binding),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }

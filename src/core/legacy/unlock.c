@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,30 @@ static void migrate(const struct si_legacy_unlock_opts *o, const uint8_t *key, s
 	res->migrate_r = si_migrate(&mo, &res->mres, &res->mdiag);
 }
 
+/* A pinned volume is opened through its volume key, checked first: the
+ * legacy key opens any volume made with the same passphrase. */
+static int activate(const struct si_legacy_unlock_opts *o, struct si_luks *l, const uint8_t *key,
+		    size_t len, struct si_diag *d)
+{
+	struct si_luks_bind *b;
+	int r;
+
+	if (!o->fixate_volume_key)
+		return si_luks_activate(l, o->name, -1, (const char *)key, len, d);
+	if (!o->bind_name && !o->name) {
+		si_diag_set(d, "the volume key's id is bound to a name: give the /dev/mapper name");
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->name = o->bind_name ? o->bind_name : o->name;
+	b->pin = o->fixate_volume_key;
+	r = si_luks_activate_bound(l, o->name, -1, (const char *)key, len, b, d);
+	free(b);
+	return r;
+}
+
 static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
 {
 	const struct si_legacy_unlock_opts *o = arg;
@@ -89,7 +114,7 @@ static int legacy_work(void *arg, struct si_worker *w, void *out, struct si_diag
 		goto out;
 	res->key_len = len;
 	if (l) {
-		r = si_luks_activate(l, o->name, -1, (const char *)key, len, d);
+		r = activate(o, l, key, len, d);
 		if (r < 0)
 			goto out;
 		res->keyslot = r;

@@ -29,6 +29,11 @@ struct si_legacy_unlock_opts {
 	/* What the volume must look like, checked before the fetch
 	 * (si_luks_check); NULL: no check. */
 	const struct si_luks_expect *expect;
+	/* The volume key's id the volume must have (si_luks_activate_bound,
+	 * bound to bind_name, or to name when NULL): checked before
+	 * activation; NULL: not pinned. */
+	const char *fixate_volume_key;
+	const char *bind_name;
 	/* After the unlock, enroll the TPM next to the legacy keyslot
 	 * (si_migrate). Needs CONFIG_TPM2. */
 	bool migrate;

@@ -257,6 +257,58 @@ int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data, size_
 	return 0;
 }
 
+int si_tpm_pcr_banks(struct si_tpm *t, unsigned int pcr, uint16_t *banks, size_t cap,
+		     size_t *n, struct si_diag *d)
+{
+	TPMS_CAPABILITY_DATA *data = NULL;
+	TPMI_YES_NO more = 0;
+	TSS2_RC rc;
+	UINT32 i;
+
+	*n = 0;
+	if (pcr >= SI_PCR_COUNT)
+		return -EINVAL;
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
+				0, 1, &more, &data);
+	if (rc)
+		return si_tpm_error(t, rc, "listing PCR banks", d);
+	for (i = 0; i < data->data.assignedPCR.count && i < TPM2_NUM_PCR_BANKS; i++) {
+		const TPMS_PCR_SELECTION *s = &data->data.assignedPCR.pcrSelections[i];
+
+		if (pcr / 8 < s->sizeofSelect && (s->pcrSelect[pcr / 8] & (1u << (pcr % 8))) &&
+		    si_bank_digest_size(s->hash) && *n < cap)
+			banks[(*n)++] = s->hash;
+	}
+	Esys_Free(data);
+	if (!*n) {
+		si_diag_set(d, "the TPM has no known bank for PCR %u", pcr);
+		return -SI_ETPM;
+	}
+	return 0;
+}
+
+int si_tpm_pcr_extend(struct si_tpm *t, unsigned int pcr, size_t n, const uint16_t *banks,
+		      const uint8_t (*digests)[64], const size_t *lens, struct si_diag *d)
+{
+	TPML_DIGEST_VALUES v = { 0 };
+	TSS2_RC rc;
+	size_t i;
+
+	if (pcr >= SI_PCR_COUNT || !n || n > TPM2_NUM_PCR_BANKS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (lens[i] != si_bank_digest_size(banks[i]) || lens[i] > sizeof(v.digests[i].digest))
+			return -EINVAL;
+		v.digests[i].hashAlg = banks[i];
+		memcpy(&v.digests[i].digest, digests[i], lens[i]);
+	}
+	v.count = (UINT32)n;
+	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			     ESYS_TR_NONE, &v);
+	if (rc)
+		return si_tpm_error(t, rc, "extending PCR", d);
+	return 0;
+}
 
 int si_tpm_pcr_extend_verified(struct si_tpm *t, uint32_t mask, const void *data, size_t len,
 			       struct si_diag *d)

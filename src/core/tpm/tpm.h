@@ -45,6 +45,17 @@ int si_tpm_pcr_event(struct si_tpm *t, unsigned int pcr, const void *data,
 int si_tpm_pcr_extend_verified(struct si_tpm *t, uint32_t mask, const void *data, size_t len,
 			       struct si_diag *diag);
 
+/* The banks (TPM2_ALG_*) the TPM has allocated for this PCR, at most cap
+ * of them, in the TPM's order. */
+int si_tpm_pcr_banks(struct si_tpm *t, unsigned int pcr, uint16_t *banks, size_t cap,
+		     size_t *n, struct si_diag *diag);
+
+/* TPM2_PCR_Extend with a digest computed by the caller for each bank
+ * listed (digests[i] of lens[i] bytes for banks[i]): what systemd extends
+ * for a volume key, an HMAC rather than H(event). */
+int si_tpm_pcr_extend(struct si_tpm *t, unsigned int pcr, size_t n, const uint16_t *banks,
+		      const uint8_t (*digests)[64], const size_t *lens, struct si_diag *diag);
+
 struct si_seal_params {
 	uint32_t pcr_mask;
 	uint16_t pcr_bank;
