@@ -30,6 +30,18 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}   # seconds, per qemu run
 QEMU_MEM=${QEMU_MEM:-512}
 # QEMU_CPU overrides the CPU model (default: cortex-a57 / max).
 QEMU_START_TIME=""   # $EPOCHREALTIME when the last qemu_start ran
+# QEMU_FIRMWARE=uefi boots through Debian's UEFI firmware (OVMF on x86_64,
+# AAVMF on aarch64, with TPM 2.0 support) instead of loading the kernel
+# directly: the firmware starts the kernel's EFI stub, and both measure what
+# they load into the TPM. Unset (the default): direct boot, unchanged.
+# QEMU_UEFI_CODE / QEMU_UEFI_VARS override the firmware image and the
+# variable store template. Each boot gets its own copy of the template in
+# QEMU_WORK (removed by qemu_cleanup), so no boot sees variables another
+# boot wrote; for a reboot of the same machine, pass the last boot's copy
+# (QEMU_UEFI_VARS_COPY) as QEMU_UEFI_VARS.
+QEMU_FIRMWARE=${QEMU_FIRMWARE:-}
+QEMU_UEFI_N=0           # counts the copies, for unique names
+QEMU_UEFI_VARS_COPY=""  # the last UEFI boot's variable store (for a reboot)
 
 qemu_log() { echo "qemu: $*" >&2; }
 
@@ -44,6 +56,10 @@ qemu_need() {
 	esac
 	"$REPO/scripts/deps.sh" test >&2 || return 1
 	_qemu_pkgs "$pkg" cpio e2fsprogs cryptsetup-bin swtpm || true
+	if [ "$QEMU_FIRMWARE" = uefi ]; then
+		case "$1" in aarch64) _qemu_pkgs qemu-efi-aarch64 ;; *) _qemu_pkgs ovmf ;; esac || true
+		_qemu_uefi_files "$1" || return 1
+	fi
 	command -v "$bin" >/dev/null 2>&1
 }
 # Install the named packages that are not installed yet (idempotent; no
@@ -241,6 +257,20 @@ qemu_console() {
 	case "$1" in aarch64) echo console=ttyAMA0 ;; *) echo console=ttyS0 ;; esac
 }
 
+# _qemu_uefi_files ARCH: set QEMU_UEFI_CODE_F and QEMU_UEFI_VARS_F to ARCH's
+# firmware and variable store template; 1 if either is missing. Debian's
+# non-secure-boot builds: OVMF_CODE_4M.fd needs no SMM, so it runs on -M pc.
+_qemu_uefi_files() {
+	case "$1" in
+	aarch64) QEMU_UEFI_CODE_F=${QEMU_UEFI_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+	         QEMU_UEFI_VARS_F=${QEMU_UEFI_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd} ;;
+	*)       QEMU_UEFI_CODE_F=${QEMU_UEFI_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+	         QEMU_UEFI_VARS_F=${QEMU_UEFI_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd} ;;
+	esac
+	[ -f "$QEMU_UEFI_CODE_F" ] && [ -f "$QEMU_UEFI_VARS_F" ] ||
+		{ qemu_log "no UEFI firmware $QEMU_UEFI_CODE_F / $QEMU_UEFI_VARS_F"; return 1; }
+}
+
 # qemu_start ARCH KERNEL INITRD APPEND LOG [extra qemu args...]
 # Boots in the background under `timeout $QEMU_TIMEOUT`; sets QEMU_PID.
 # Serial output goes to LOG. -no-reboot turns the guest's reboot, and the
@@ -261,6 +291,15 @@ qemu_start() {
 			-tpmdev emulator,id=tpm0,chardev=chrtpm
 			-device "$tpmdev,tpmdev=tpm0")
 	fi
+	local -a fw=()
+	if [ "$QEMU_FIRMWARE" = uefi ]; then
+		_qemu_uefi_files "$arch" || return 1
+		QEMU_UEFI_N=$((QEMU_UEFI_N + 1))
+		QEMU_UEFI_VARS_COPY=$QEMU_WORK/uefi-vars.$BASHPID.$QEMU_UEFI_N.fd
+		cp --sparse=always "$QEMU_UEFI_VARS_F" "$QEMU_UEFI_VARS_COPY" || return 1
+		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$QEMU_UEFI_CODE_F"
+			-drive "if=pflash,format=raw,unit=1,file=$QEMU_UEFI_VARS_COPY")
+	fi
 	: >"$log"
 	QEMU_START_TIME=$EPOCHREALTIME
 	# -nodefaults: no VGA, NIC, floppy or CD-ROM to probe; a test that wants
@@ -270,7 +309,7 @@ qemu_start() {
 		-nodefaults -display none -monitor none -serial "file:$log" \
 		-no-reboot -kernel "$kernel" ${initrd:+-initrd "$initrd"} \
 		-append "$(qemu_console "$arch") panic=-1 $append" \
-		"${tpm[@]}" "${QEMU_DISK_ARGS[@]}" "$@" </dev/null >>"$log.qemu" 2>&1 &
+		"${fw[@]}" "${tpm[@]}" "${QEMU_DISK_ARGS[@]}" "$@" </dev/null >>"$log.qemu" 2>&1 &
 	QEMU_PID=$!
 	QEMU_PIDS+=("$QEMU_PID")
 }
