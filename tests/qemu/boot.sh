@@ -86,6 +86,12 @@
 #                 alone, legacy keyslot removed (checked on the host). The
 #                 config pins cmdline=, and boot 1 seals PCR 15 to the state
 #                 it gives (predict's events), not to what it measured
+#   replay        an attacker's initramfs extends sealinit's public events
+#                 and asks for the key (unlock --test): against a token bound
+#                 to PCR 15 alone (direct boot) it gets it, the control of the
+#                 attack; under measured UEFI boot (QEMU_FIRMWARE=uefi), a
+#                 token migrated to 4+7+9+15 opens the genuine boot and
+#                 refuses the attacker's (exit 4)
 #   migrate-tampered  the same migrating device booted with a substituted
 #                 root (its own verity tree and roothash= on the command
 #                 line): refused on the pinned command line before the
@@ -117,7 +123,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -1134,6 +1140,116 @@ sc_migrate_tampered() {
 	chk "a systemd-tpm2 token on the volume" \
 		not sh -c "timeout 60 cryptsetup luksDump '$S/data.img' | grep -qE '^  [0-9]+: systemd-tpm2'"
 	verdict "$arch" migrate-tampered "'${FAILED_LINE:0:110}...'; no request, header unchanged (${DUR} s)"
+}
+
+# --- replay: an attacker's initramfs that knows the public events -------------
+# replay_initrd OUT EVENTS_FILE: an initramfs whose /init is the attacker's:
+# busybox, the same kernel modules, sealinit as a tool; it extends each
+# line of EVENTS_FILE into PCR 15 (the events are public: `sealinit
+# predict' computes them from public artifacts), then asks the TPM for the
+# key with `sealinit unlock --test', and reports the exit code.
+replay_initrd() {
+	local aes
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	cat >"$S/replay-init" <<'EOF'
+#!/bin/sh
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+say() { echo "REPLAY: $*"; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/cryptsetup
+while read -r ko; do
+	case "$ko" in ''|'#'*) continue ;; esac
+	insmod "$ko" 2>/dev/null
+done </etc/sealinit/modules
+i=0
+while { [ ! -e /dev/tpmrm0 ] || [ ! -e /dev/vdb ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+n=0
+while IFS= read -r e; do
+	sealinit measure --pcr 15 --string "$e" >/dev/null 2>&1 && n=$((n + 1))
+done </etc/replay-events
+say "extended=$n"
+out=$(sealinit unlock /dev/vdb --test 2>&1)
+say "unlock-exit=$?"
+echo "$out" | head -n 2 | sed 's/^/REPLAY: unlock-output: /'
+poweroff -f
+sleep 5
+EOF
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --init-script "$S/replay-init" \
+		--sealinit "$REPO/build/$ARCH/sealinit" --kernel-dir "$KDIR" \
+		--modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--add "$2:/etc/replay-events" --busybox yes --out "$1" >"$1.log" 2>&1 ||
+		{ problem "mkinitramfs (attacker's): $(tail -n 2 "$1.log")"; return 1; }
+}
+# replay_boot FIRMWARE INITRD APPEND: the attacker's boot, with the
+# scenario's TPM state and data.img; sets REPLAY_EXIT and REPLAY_N.
+replay_boot() {
+	# shellcheck disable=SC2046
+	QEMU_FIRMWARE=$1 QEMU_TIMEOUT=$REPLAY_TIMEOUT INITRD=$2 boot "$ARCH" "$3" tpm $(std_disks)
+	REPLAY_EXIT=$(qemu_value "$LOG" 'REPLAY: unlock-exit')
+	REPLAY_N=$(qemu_value "$LOG" 'REPLAY: extended')
+}
+REPLAY_TIMEOUT=${REPLAY_TIMEOUT:-300}
+
+# The attack: after a reset, anything that runs instead of sealinit can
+# extend sealinit's public events. Against a token bound to PCR 15 alone
+# it gets the key (the control: the attack is real). Under measured UEFI
+# boot, a token also bound to PCRs 4, 7 and 9 (the kernel, the secure-boot
+# state, the command line and the initramfs: docs/firmware-pcrs.md) is
+# enrolled the way a device migrates (the legacy key, then the TPM sealed
+# to 4+7+9 as the firmware measured them and to 15 as the configuration
+# expects); it opens on the genuine boot and refuses the attacker's.
+sc_replay() {
+	local arch=$1 ap cmd v
+	legacy_scenario replay || return
+	# 1. The control of the attack: direct boot, the PCR-15-only token.
+	printf '%s\n' "${A_EVENTS[@]}" >"$S/events-direct"
+	replay_initrd "$S/replay-direct.cpio.gz" "$S/events-direct" || { verdict "$arch" replay ""; return; }
+	replay_boot "" "$S/replay-direct.cpio.gz" ""
+	chk "direct boot: the attacker extended ${REPLAY_N:-no} events, want ${#A_EVENTS[@]}" [ "$REPLAY_N" = "${#A_EVENTS[@]}" ]
+	chk "direct boot: the attacker's unlock --test exited '$REPLAY_EXIT', want 0: the control of the attack failed" \
+		[ "$REPLAY_EXIT" = 0 ]
+	mv "$LOG" "$S/serial-direct.log"
+	# 2. The genuine device, migrating under UEFI: the legacy key, then
+	# the TPM sealed to 4+7+9+15. The firmware adds ` initrd=initrd' to the
+	# command line, which the pinned one must say too.
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	rm -rf "$S/tpm"
+	ap="$(legacy_append good) ip=dhcp"
+	cmd="$(boot_cmdline "$arch" "$ap") initrd=initrd"
+	{ cat "$A/legacy-server/sealinit.conf"
+	  printf '%s\n' migrate=yes migrate_finish=yes migrate_pcrs=4+7+9+15 "cmdline=$cmd"; } >"$S/sealinit.conf"
+	legacy_initrd "$arch" "$S/sealinit.conf" "$S/initrd.cpio.gz" || { problem "$INITRD_ERR"; verdict "$arch" replay ""; return; }
+	qemu_predict "$HOST_SEALINIT" "$S/sealinit.conf" "$cmd" 2>"$S/predict.log" ||
+		{ problem "predict: $(tail -n 1 "$S/predict.log")"; verdict "$arch" replay ""; return; }
+	EVENTS=("${QEMU_EVENTS[@]}") PREDICTED=$QEMU_PREDICTED
+	net_on
+	# shellcheck disable=SC2046
+	QEMU_FIRMWARE=uefi QEMU_TIMEOUT=$REPLAY_TIMEOUT INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks)
+	net_off
+	expect_unlocked_legacy
+	chk "UEFI boot 1: no migration line" qemu_grep "$LOG" '^sealinit: migrated: TPM keyslot 1 enrolled'
+	v=$(timeout 60 cryptsetup token export --token-id 1 "$S/data.img" 2>/dev/null | tr -d ' \n')
+	chk "the migration's token is not bound to PCRs 4, 7, 9 and 15 (${v:0:120})" grep -q '"tpm2-pcrs":\[4,7,9,15\]' <<<"$v"
+	mv "$LOG" "$S/serial-uefi-migrate.log"
+	# 3. The genuine boot again, no network: the TPM opens the volume.
+	# shellcheck disable=SC2046
+	QEMU_FIRMWARE=uefi QEMU_TIMEOUT=$REPLAY_TIMEOUT INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks)
+	expect_unlocked
+	chk "UEFI boot 2: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
+	mv "$LOG" "$S/serial-uefi-genuine.log"
+	# 4. The attacker's initramfs, the same kernel and command line, every
+	# public event replayed: PCR 9 now holds another initramfs.
+	printf '%s\n' "${EVENTS[@]}" >"$S/events-uefi"
+	replay_initrd "$S/replay-uefi.cpio.gz" "$S/events-uefi" || { verdict "$arch" replay ""; return; }
+	replay_boot uefi "$S/replay-uefi.cpio.gz" "$ap"
+	chk "UEFI: the attacker extended ${REPLAY_N:-no} events, want ${#EVENTS[@]}" [ "$REPLAY_N" = "${#EVENTS[@]}" ]
+	chk "UEFI: the attacker's unlock --test exited '$REPLAY_EXIT', want 4 (PCR policy mismatch)" [ "$REPLAY_EXIT" = 4 ]
+	chk "the marker appeared in the attacker's boot" not grep -aq -- "$IMG_MARKER" "$LOG"
+	verdict "$arch" replay "PCR 15 alone (direct boot): the replay unseals (exit 0); 4+7+9+15 under UEFI: the genuine boot unlocks, the replay exits ${REPLAY_EXIT:-?} (${DUR} s)"
 }
 
 # --- main ---------------------------------------------------------------------
