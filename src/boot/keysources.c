@@ -222,7 +222,7 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 		.key_fd = -1, .expect = &expect, .migrate = c->migrate && !measure_no_tpm(),
 		.tcti = c->tcti,
 		.tpm_timeout_ms = c->tpm_timeout_ms,
-		.migrate_pcrs = c->migrate_pcrs ? c->migrate_pcrs : UINT32_C(1) << c->measure_pcr,
+		.migrate_pcrs = si_bootcfg_migrate_pcrs(c),
 		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
 		.bind_name = c->data_name,
 		.log = legacy_progress,

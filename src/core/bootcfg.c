@@ -255,7 +255,7 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "migrate_pcrs")) {
 		struct si_diag pd;
 
-		c->migrate_pcrs = 0;  /* empty: the measured PCR */
+		c->migrate_pcrs = 0;  /* empty: si_bootcfg_migrate_pcrs's default */
 		r = *v ? si_pcrs_parse(v, &c->migrate_pcrs, &pd) : 0;
 		expect = "PCR numbers joined by '+' or ',', or empty";
 	} else if (!strcmp(key, "cmdline")) {
@@ -582,6 +582,18 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 			return si_legacy_cfg_validate(&c->legacy, d);
 	}
 	return 0;
+}
+
+uint32_t si_bootcfg_migrate_pcrs(const struct si_bootcfg *c)
+{
+	struct si_diag d;
+	uint32_t mask = 0;
+
+	if (c->migrate_pcrs)
+		return c->migrate_pcrs;
+	if (si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &mask, &d) < 0)
+		mask = 0;
+	return mask | UINT32_C(1) << c->measure_pcr;
 }
 
 int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)

@@ -101,6 +101,10 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 /* Cross-field checks: a data device, a root, a root hash in verity mode. */
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *diag);
 
+/* The PCRs a migration at boot binds: migrate_pcrs, or by default the
+ * build's CONFIG_TPM2_DEFAULT_PCRS and the measured PCR. */
+uint32_t si_bootcfg_migrate_pcrs(const struct si_bootcfg *c);
+
 /* Print the resolved configuration as the file format (for `sealinit
  * boot-config`, and so a 3 a.m. operator sees what the boot stage saw). */
 int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "core/bootcfg.h"
+#include "core/pcrs.h"
 #include "core/errors.h"
 
 /* The open command line, as a build without CONFIG_LOCKDOWN has it: what
@@ -182,6 +183,18 @@ static void test_validate(void **state)
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.measure=image", &d), 0);
 	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "measure=verity"));
+	/* What a migration binds: as given, else the build's default and the
+	 * measured PCR. */
+	assert_int_equal(si_bootcfg_migrate_pcrs(&c), (1u << 7) | (1u << 15));
+	{
+		struct si_diag pd;
+		uint32_t want = 0;
+
+		assert_int_equal(si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &want, &pd), 0);
+		c.migrate_pcrs = 0;
+		c.measure_pcr = 14;
+		assert_int_equal(si_bootcfg_migrate_pcrs(&c), want | (1u << 14));
+	}
 }
 
 /* Lockdown: every way the command line could take over the boot is
