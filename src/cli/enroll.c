@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sealinit enroll: seal a new key to the TPM, add it as keyslot + token. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 int enroll_main(const struct cli_args *a)
 {
 	struct si_enroll_opts o = { .keyslot = -1 };
+	static struct si_pcr_expect expect;
 	struct si_enroll_result res;
 	struct si_diag d = { { 0 } };
 	char *pass = NULL, pcrbuf[96];
@@ -37,6 +39,26 @@ int enroll_main(const struct cli_args *a)
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
 		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
 
+	if (a->expect) {
+		static char text[16384];
+		char pcrs[96];
+		int fd = open(a->expect, O_RDONLY | O_CLOEXEC);
+		ssize_t k = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (k < 0)
+			return usage_error("enroll", "--expect `%s': %s", a->expect, strerror(errno));
+		text[k] = '\0';
+		if (si_pcr_expect_parse(text, &expect, &d) < 0)
+			return usage_error("enroll", "--expect `%s': %s", a->expect, d.msg);
+		if (expect.mask & ~o.pcr_mask) {
+			si_pcrs_format(expect.mask & ~o.pcr_mask, pcrs, sizeof(pcrs));
+			return usage_error("enroll", "--expect `%s' gives PCR %s, which --pcrs does not "
+					   "bind", a->expect, pcrs);
+		}
+		o.expect = &expect;
+	}
 	if (a->name && (!a->name[0] || strchr(a->name, '/')))
 		return usage_error("enroll", "Invalid --name: `%.80s' (expected a device-mapper "
 				   "name without '/')", a->name);
@@ -84,6 +106,11 @@ int enroll_main(const struct cli_args *a)
 	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s\n", o.device, res.token,
 	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", a->pin ? ", with PIN" : "",
 	       res.srk_created ? "; created the storage key at 0x81000001" : "");
+	if (o.expect) {
+		si_pcrs_format(expect.mask, pcrbuf, sizeof(pcrbuf));
+		printf("  PCR %s sealed to the values in %s, not to the current ones\n", pcrbuf,
+		       a->expect);
+	}
 	/* Not a secret: an HMAC keyed with the volume key, what systemd
 	 * extends into the PCR for all to read. */
 	if (res.volume_id[0])

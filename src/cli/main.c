@@ -39,8 +39,9 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "enroll", enroll_main,
-	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_TPM,
-	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin] [--unsafe-pcrs] [--name NAME]",
+	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
+	  OPT_TPM,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] [--name NAME]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main, OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_TPM,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "

@@ -36,6 +36,7 @@ enum {
 	OPT_NAME        = 1 << 20,
 	OPT_FIXATE      = 1 << 21,
 	OPT_MEASURE_PCR = 1 << 22,
+	OPT_EXPECT      = 1 << 23,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -52,6 +53,7 @@ struct cli_args {
 	const char *cmdline;    /* boot-config, predict --cmdline */
 	const char *init;       /* predict --init */
 	const char *rootfs;     /* predict --rootfs */
+	const char *expect;     /* enroll --expect */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
 	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
 	const char *fixate;     /* unlock --fixate-volume-key */

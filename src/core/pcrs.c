@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -116,6 +117,75 @@ int si_pcrs_check_sealable(uint32_t mask, struct si_diag *d)
 		si_diag_set(d, "PCR %d can be reset by any process with the TPM, and its "
 			    "measurements replayed: never seal to 16 or 23",
 			    mask & (UINT32_C(1) << 16) ? 16 : 23);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *d)
+{
+	const char *p = text;
+	int lineno = 0;
+
+	memset(e, 0, sizeof(*e));
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		const char *l = p, *eq;
+		char num[4];
+		unsigned long pcr;
+		size_t i, nlen;
+
+		lineno++;
+		p += len + (p[len] == '\n');
+		while (len && (l[len - 1] == '\r' || l[len - 1] == ' '))
+			len--;
+		if (!len || l[0] == '#' || (l[0] >= '0' && l[0] <= '9'))
+			continue;
+		eq = memchr(l, '=', len);
+		nlen = eq ? (size_t)(eq - l) - 3 : 0;
+		if (!eq || len < 4 || strncmp(l, "pcr", 3) || !nlen || nlen > 2) {
+			if (eq && (size_t)(eq - l) > 10 && !strncmp(eq - 7, "-capped", 7))
+				continue;
+			si_diag_set(d, "line %d: expected pcrN=HEX (as `sealinit predict' prints), "
+				    "got `%.40s'", lineno, l);
+			return -EINVAL;
+		}
+		memcpy(num, l + 3, nlen);
+		num[nlen] = '\0';
+		for (i = 0; i < nlen; i++)
+			if (num[i] < '0' || num[i] > '9')
+				nlen = 0;
+		pcr = nlen ? strtoul(num, NULL, 10) : SI_PCR_COUNT;
+		if (pcr >= SI_PCR_COUNT) {
+			si_diag_set(d, "line %d: `%.*s': a PCR number 0-23 was expected", lineno,
+				    (int)(eq - l), l);
+			return -EINVAL;
+		}
+		if (e->mask & (UINT32_C(1) << pcr)) {
+			si_diag_set(d, "line %d: PCR %lu given twice", lineno, pcr);
+			return -EINVAL;
+		}
+		len -= (size_t)(eq + 1 - l);
+		for (i = 0; i < len; i++) {
+			char c = eq[1 + i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				len = 0;
+		}
+		if (len != 64) {
+			si_diag_set(d, "line %d: pcr%lu: 64 hex digits (a sha256 value) were expected",
+				    lineno, pcr);
+			return -EINVAL;
+		}
+		for (i = 0; i < 32; i++) {
+			char byte[3] = { eq[1 + 2 * i], eq[2 + 2 * i], 0 };
+
+			e->sha256[pcr][i] = (uint8_t)strtoul(byte, NULL, 16);
+		}
+		e->mask |= UINT32_C(1) << pcr;
+	}
+	if (!e->mask) {
+		si_diag_set(d, "no pcrN=HEX line");
 		return -EINVAL;
 	}
 	return 0;

@@ -31,6 +31,12 @@ struct si_pcr_expect {
 	uint32_t mask;
 	uint8_t sha256[SI_PCR_COUNT][32];
 };
+
+/* `pcrN=HEX' lines (sha256, 64 hex digits), as `sealinit predict' prints
+ * them; its event lines (`N EVENT') and `pcrN-capped=' lines are skipped,
+ * blank lines and `#' comments too. Anything else, a PCR out of range or
+ * given twice, is an error naming the line (-EINVAL). */
+int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *diag);
 int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
 
 /* "7+16" for the mask; "" when empty. Returns the length written. */

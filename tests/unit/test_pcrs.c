@@ -81,6 +81,51 @@ static void test_banks(void **state)
 	assert_int_equal(si_bank_digest_size(0x000D), 64);
 }
 
+/* predict's output is an --expect file as it stands; anything else is
+ * refused by line. */
+static void test_expect_parse(void **state)
+{
+	static const char predicted[] =
+		"15 sealinit:cmdline:console=ttyS0\n"
+		"15 sealinit:config:00\n"
+		"pcr15=00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
+		"pcr15-capped=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+		"# a comment\n\n"
+		"pcr7=0000000000000000000000000000000000000000000000000000000000000001\r\n";
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "pcr15=00\n", "line 1: pcr15: 64 hex digits" },
+		{ "pcr24=0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "pcrx=0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "pcr7=0000000000000000000000000000000000000000000000000000000000000000\n"
+		  "pcr7=0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "line 2: PCR 7 given twice" },
+		{ "sha256:15 0000\n", "line 1: expected pcrN=HEX" },
+		{ "pcr15=000000000000000000000000000000000000000000000000000000000000000g\n",
+		  "64 hex digits" },
+		{ "# only a comment\n", "no pcrN=HEX line" },
+	};
+	struct si_pcr_expect e;
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(si_pcr_expect_parse(predicted, &e, &d), 0);
+	assert_int_equal(e.mask, (1u << 15) | (1u << 7));
+	assert_int_equal(e.sha256[15][0], 0x00);
+	assert_int_equal(e.sha256[15][1], 0x11);
+	assert_int_equal(e.sha256[15][31], 0xff);
+	assert_int_equal(e.sha256[7][31], 0x01);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d.msg[0] = '\0';
+		if (si_pcr_expect_parse(bad[i].text, &e, &d) != -EINVAL)
+			fail_msg("accepted `%s'", bad[i].text);
+		if (!strstr(d.msg, bad[i].msg))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].text, d.msg, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_all_pcrs_format),
 		cmocka_unit_test(test_banks),
+		cmocka_unit_test(test_expect_parse),
 	};
 	return cmocka_run_group_tests_name("pcrs", tests, NULL, NULL);
 }
