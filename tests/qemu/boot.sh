@@ -37,6 +37,10 @@
 #                 boot asks for a PIN on the console, gives up after
 #                 pin_timeout (2 s here) and fails closed, instead of
 #                 waiting for a person forever
+#   ab-tokens     two roots (A, and B with its own verity tree) and a token
+#                 for each on one TPM, both sealed offline with `enroll
+#                 --expect` to predict's values: root A opens with token 0,
+#                 root B with token 1 after token 0's policy mismatch
 #   cmdline-init  init=/bin/sh: locked down (lockdown=yes), refused by name
 #                 before the TPM is used; the same initramfs with the genuine
 #                 command line unlocks (control); not locked down, init= is
@@ -123,7 +127,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -583,6 +587,54 @@ sc_pin_timeout() {
 	chk "no prompt naming the bound" qemu_grep "$LOG" 'sealinit: TPM PIN for the data volume \(2 s\)'
 	chk "no line naming pin_timeout" qemu_grep "$LOG" '^sealinit: no PIN was typed within 2 s \(pin_timeout\)'
 	verdict "$arch" pin-timeout "'${FAILED_LINE}' (${DUR} s)"
+}
+
+# --- A/B: a token per state ---------------------------------------------------
+# Two roots, as an A/B update has them (v2: one unused byte changed, its own
+# verity tree and root hash), and a token for each state on the same TPM,
+# both sealed with `enroll --expect' to what predict says each boot will
+# measure, neither to the TPM's current PCRs. Each boot opens the volume:
+# A with token 0, B with token 1 after token 0's policy mismatch.
+sc_ab_tokens() {
+	local arch=$1 out v2 rc
+	new_scenario ab-tokens
+	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs-b.img"
+	printf 'B' | dd of="$S/rootfs-b.img" bs=1 seek=$(($(stat -c %s "$S/rootfs-b.img") - 200)) conv=notrunc status=none
+	out=$(timeout 120 veritysetup format "$S/rootfs-b.img" "$S/rootfs-b.verity" 2>&1) ||
+		{ problem "veritysetup format: $out"; verdict "$arch" ab-tokens ""; return; }
+	v2=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
+	[ ${#v2} = 64 ] && [ "$v2" != "$IMG_ROOTHASH" ] || { problem "no new root hash for root B"; verdict "$arch" ab-tokens ""; return; }
+	# Each state's PCR 15, predicted offline, into one TPM as two tokens.
+	out=$(timeout 60 "$HOST_SEALINIT" predict --config "$A/sealinit.conf" --cmdline "$(boot_cmdline "$arch" "")" \
+		--init "$REPO/tests/qemu/guest-init" 2>&1 >"$S/state-a.pcrs") &&
+	out=$(ROOTHASH=$v2 timeout 60 "$HOST_SEALINIT" predict --config "$A/sealinit.conf" \
+		--cmdline "$(ROOTHASH=$v2 boot_cmdline "$arch" "")" --init "$REPO/tests/qemu/guest-init" 2>&1 >"$S/state-b.pcrs") ||
+		{ problem "predict: $out"; verdict "$arch" ab-tokens ""; return; }
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	rm -rf "$S/tpm"
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 --expect "$S/state-a.pcrs" 2>&1 &&
+	      timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --key-file "$IMG_RECOVERY_KEY" --pcrs 15 --expect "$S/state-b.pcrs" 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	[ $rc = 0 ] || { problem "enroll --expect: ${out:-$(cat "$S/swtpm.err")}"; verdict "$arch" ab-tokens ""; return; }
+	# State A.
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	chk "state A: not unsealed with token 0" qemu_grep "$LOG" '^sealinit: unsealed with token 0'
+	mv "$LOG" "$S/serial-a.log"
+	# State B: root B, its hash tree and root hash; the same TPM state and
+	# data volume, now with token 0's unseal behind them.
+	local IMG_ROOTFS=$S/rootfs-b.img IMG_VERITY=$S/rootfs-b.verity IMG_ROOTHASH=$v2
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	chk "state B: not unsealed with token 1" qemu_grep "$LOG" '^sealinit: unsealed with token 1'
+	verdict "$arch" ab-tokens "root A opened by token 0, root B (${v2:0:12}...) by token 1, both sealed offline with enroll --expect (${DUR} s)"
 }
 
 # --- the command line -------------------------------------------------------------
