@@ -69,6 +69,9 @@ static const struct command {
 	{ "predict", predict_main, OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS,
 	  "--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]",
 	  "print what the boot will measure, and the PCR value a token binds" },
+	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_TPM,
+	  "DEVICE [--json] [--event-log FILE] [--tcti SPEC]",
+	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -37,6 +37,8 @@ enum {
 	OPT_FIXATE      = 1 << 21,
 	OPT_MEASURE_PCR = 1 << 22,
 	OPT_EXPECT      = 1 << 23,
+	OPT_JSON        = 1 << 24,
+	OPT_EVENT_LOG   = 1 << 25,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -54,6 +56,8 @@ struct cli_args {
 	const char *init;       /* predict --init */
 	const char *rootfs;     /* predict --rootfs */
 	const char *expect;     /* enroll --expect */
+	const char *event_log;  /* status --event-log */
+	int json;               /* status --json */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
 	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
 	const char *fixate;     /* unlock --fixate-volume-key */

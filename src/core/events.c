@@ -8,6 +8,8 @@
 #include "core/errors.h"
 #include "core/events.h"
 
+#include <json-c/json.h>
+
 /* A word's key: "a.b=c" -> "a.b", "quiet" -> "quiet". */
 static size_t key_len(const char *w, size_t n)
 {
@@ -268,4 +270,79 @@ int si_event_cel(const struct si_event *e, char *buf, size_t size)
 	si_event_digest(e, digest);
 	si_hex_encode(hex, digest, sizeof(digest));
 	return si_cel_record(e->pcr, hex, e->text, buf, size);
+}
+
+int si_event_extend_hex(uint8_t v[SI_SHA256_SIZE], const char *hex)
+{
+	uint8_t buf[2 * SI_SHA256_SIZE];
+
+	if (strlen(hex) != 2 * SI_SHA256_SIZE ||
+	    si_hex_decode(buf + SI_SHA256_SIZE, SI_SHA256_SIZE, hex) != SI_SHA256_SIZE)
+		return -EINVAL;
+	memcpy(buf, v, SI_SHA256_SIZE);
+	si_sha256(buf, sizeof(buf), v);
+	return 0;
+}
+
+static void record_from(struct json_object *o, struct si_event_record *r)
+{
+	struct json_object *v, *c, *dg;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (json_object_object_get_ex(o, "pcr", &v))
+		r->pcr = (unsigned int)json_object_get_int(v);
+	if (json_object_object_get_ex(o, "content", &c) &&
+	    json_object_object_get_ex(c, "string", &v) && json_object_is_type(v, json_type_string))
+		snprintf(r->string, sizeof(r->string), "%s", json_object_get_string(v));
+	if (!json_object_object_get_ex(o, "digests", &dg) || !json_object_is_type(dg, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(dg); i++) {
+		struct json_object *e = json_object_array_get_idx(dg, i), *alg, *hex;
+
+		if (json_object_object_get_ex(e, "hashAlg", &alg) &&
+		    !strcmp(json_object_get_string(alg), "sha256") &&
+		    json_object_object_get_ex(e, "digest", &hex))
+			snprintf(r->digest, sizeof(r->digest), "%s", json_object_get_string(hex));
+	}
+}
+
+int si_eventlog_parse(const char *text, size_t len,
+		      void (*fn)(void *ctx, const struct si_event_record *r), void *ctx,
+		      struct si_diag *d)
+{
+	static struct si_event_record rec;
+	size_t pos = 0;
+	int n = 0;
+
+	while (pos < len) {
+		size_t start, end;
+		struct json_object *o, *pcr;
+		struct json_tokener *tok;
+
+		/* RFC 7464: RS, JSON text, LF. Tolerate blank space between. */
+		while (pos < len && (text[pos] == 0x1e || text[pos] == '\n' || text[pos] == ' '))
+			pos++;
+		if (pos >= len)
+			break;
+		start = pos;
+		while (pos < len && text[pos] != 0x1e)
+			pos++;
+		end = pos;
+		n++;
+		tok = json_tokener_new();
+		o = tok ? json_tokener_parse_ex(tok, text + start, (int)(end - start)) : NULL;
+		json_tokener_free(tok);
+		if (!o || !json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, "pcr", &pcr) || !json_object_is_type(pcr, json_type_int) ||
+		    json_object_get_int(pcr) < 0 || json_object_get_int(pcr) > 23) {
+			json_object_put(o);
+			si_diag_set(d, "event log record %d: not a CEL-JSON record with a PCR 0-23", n);
+			return -EINVAL;
+		}
+		record_from(o, &rec);
+		json_object_put(o);
+		fn(ctx, &rec);
+	}
+	return n;
 }

@@ -84,4 +84,21 @@ int si_event_cel(const struct si_event *e, char *buf, size_t size);
 int si_cel_record(unsigned int pcr, const char *digest_hex, const char *string, char *buf,
 		  size_t size);
 
+/* One record of a CEL-JSON log as si_event_cel writes it (and systemd). */
+struct si_event_record {
+	unsigned int pcr;
+	char digest[2 * SI_SHA256_SIZE + 1];  /* the sha256 digest, hex; "" if none */
+	char string[SI_EVENT_MAX + 1];
+};
+
+/* Every record of the log text, in order, to fn; a record that is not
+ * JSON, or lacks a PCR, is an error naming its number (-EINVAL). The
+ * number of records, or the error. */
+int si_eventlog_parse(const char *text, size_t len,
+		      void (*fn)(void *ctx, const struct si_event_record *r), void *ctx,
+		      struct si_diag *diag);
+
+/* Extend a sha256 PCR value by a hex digest: -EINVAL when it is not 64 hex. */
+int si_event_extend_hex(uint8_t pcr_value[SI_SHA256_SIZE], const char *digest_hex);
+
 #endif

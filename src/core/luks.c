@@ -134,9 +134,33 @@ int si_luks_token_json(struct si_luks *l, int id, const char *type, const char *
 	const char *t = NULL;
 	crypt_token_info st = crypt_token_status(l->cd, id, &t);
 
-	if (st == CRYPT_TOKEN_INVALID || st == CRYPT_TOKEN_INACTIVE || !t || strcmp(t, type))
+	if (st == CRYPT_TOKEN_INVALID || st == CRYPT_TOKEN_INACTIVE || !t || (type && strcmp(t, type)))
 		return -ENOENT;
 	return crypt_token_json_get(l->cd, id, json) < 0 ? -ENOENT : 0;
+}
+
+const char *si_luks_token_type(struct si_luks *l, int id)
+{
+	const char *t = NULL;
+	crypt_token_info st = crypt_token_status(l->cd, id, &t);
+
+	return st == CRYPT_TOKEN_INVALID || st == CRYPT_TOKEN_INACTIVE ? NULL : t;
+}
+
+int si_luks_info(struct si_luks *l, struct si_luks_info *info)
+{
+	const char *uuid = crypt_get_uuid(l->cd), *c = crypt_get_cipher(l->cd),
+		   *m = crypt_get_cipher_mode(l->cd);
+	int i;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->uuid, sizeof(info->uuid), "%s", uuid ? uuid : "");
+	snprintf(info->cipher, sizeof(info->cipher), "%s-%s", c ? c : "?", m ? m : "?");
+	info->key_bits = crypt_get_volume_key_size(l->cd) * 8;
+	for (i = 0; i < 32; i++)
+		if (si_luks_keyslot_active(l, i))
+			info->keyslots |= UINT32_C(1) << i;
+	return 0;
 }
 
 int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,

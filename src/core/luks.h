@@ -38,9 +38,21 @@ int si_luks_add_token(struct si_luks *l, const char *json, struct si_diag *diag)
 /* Write token id (-1: a new one) in one header update; json NULL removes it. */
 int si_luks_set_token(struct si_luks *l, int id, const char *json, struct si_diag *diag);
 
-/* The JSON of token id if it has the given type: 0, or -ENOENT. The string
- * belongs to the handle. */
+/* The JSON of token id if it has the given type (NULL: any): 0, or
+ * -ENOENT. The string belongs to the handle. */
 int si_luks_token_json(struct si_luks *l, int id, const char *type, const char **json);
+/* Token id's type, or NULL when there is no such token. */
+const char *si_luks_token_type(struct si_luks *l, int id);
+
+/* What `sealinit status' shows of the header. */
+struct si_luks_info {
+	char uuid[40];
+	char cipher[64];      /* cipher-mode, as si_luks_check compares it */
+	int key_bits;
+	uint32_t keyslots;    /* active keyslots, a bit each (0-31) */
+};
+
+int si_luks_info(struct si_luks *l, struct si_luks_info *info);
 
 /*
  * What the volume must look like before any key goes near it. The header

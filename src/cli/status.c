@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sealinit status DEVICE [--json]: what fleet tooling asks of a device.
+ * The volume and its keyslots, every token (its kind and PCRs), the
+ * migration journal, the TPM's PCR values for the PCRs the tokens bind,
+ * and the event log: whether it replays to those values, and whether each
+ * PCR has been capped this boot. Reads only; never unseals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/options.h"
+#include "config.h"
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/events.h"
+#include "core/luks.h"
+#include "core/migrate.h"
+#include "core/pcrs.h"
+#include "core/token.h"
+#include "core/tpm/pcr.h"
+
+#define EVENTLOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
+#define EVENTLOG_MAX     (1024 * 1024)
+
+/* The log, replayed per PCR. */
+struct replay {
+	uint8_t value[SI_PCR_COUNT][32];
+	uint32_t seen;            /* PCRs with a record */
+	uint32_t capped;          /* PCRs whose last record is the cap */
+	uint32_t bad;             /* PCRs with a record whose digest is unusable */
+	struct json_object *records;
+};
+
+static void on_record(void *ctx, const struct si_event_record *r)
+{
+	struct replay *rp = ctx;
+	struct json_object *o = json_object_new_object();
+	uint32_t bit = UINT32_C(1) << r->pcr;
+
+	json_object_object_add(o, "pcr", json_object_new_int((int)r->pcr));
+	json_object_object_add(o, "digest", json_object_new_string(r->digest));
+	json_object_object_add(o, "string", json_object_new_string(r->string));
+	json_object_array_add(rp->records, o);
+	rp->seen |= bit;
+	if (si_event_extend_hex(rp->value[r->pcr], r->digest) < 0)
+		rp->bad |= bit;
+	if (!strcmp(r->string, SI_CAP_EVENT))
+		rp->capped |= bit;
+	else
+		rp->capped &= ~bit;
+}
+
+static struct json_object *pcr_array(uint32_t mask)
+{
+	struct json_object *a = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; i < SI_PCR_COUNT; i++)
+		if (mask & (UINT32_C(1) << i))
+			json_object_array_add(a, json_object_new_int((int)i));
+	return a;
+}
+
+/* One token, as status shows it; *bound gets the PCRs it binds. */
+static struct json_object *token_json(int id, const char *type, const char *json,
+				      int *keyslot, uint32_t *bound)
+{
+	struct json_object *o = json_object_new_object();
+	static struct si_token t;
+	struct si_diag d = { { 0 } };
+
+	json_object_object_add(o, "id", json_object_new_int(id));
+	json_object_object_add(o, "type", json_object_new_string(type));
+	*keyslot = -1;
+	if (strcmp(type, SI_TOKEN_TYPE))
+		return o;
+	if (si_token_parse(json, &t, &d) < 0) {
+		json_object_object_add(o, "error", json_object_new_string(d.msg));
+		return o;
+	}
+	*keyslot = t.keyslot;
+	*bound |= t.pcr_mask | t.pubkey_pcr_mask;
+	json_object_object_add(o, "keyslot", json_object_new_int(t.keyslot));
+	json_object_object_add(o, "kind", json_object_new_string(t.pubkey_len ? "signed" : t.pcrlock ?
+								 "pcrlock" : "literal"));
+	json_object_object_add(o, "pcrs", pcr_array(t.pcr_mask));
+	json_object_object_add(o, "bank", json_object_new_string(si_bank_name(t.pcr_bank)));
+	json_object_object_add(o, "pubkey_pcrs", pcr_array(t.pubkey_pcr_mask));
+	json_object_object_add(o, "pin", json_object_new_boolean(t.pin));
+	return o;
+}
+
+static int read_log(const char *path, struct replay *rp, struct json_object *out)
+{
+	static char text[EVENTLOG_MAX];
+	struct si_diag d = { { 0 } };
+	ssize_t n, k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	json_object_object_add(out, "path", json_object_new_string(path));
+	if (fd < 0) {
+		json_object_object_add(out, "error", json_object_new_string(strerror(errno)));
+		return -errno;
+	}
+	for (n = 0; n < (ssize_t)sizeof(text) && (k = read(fd, text + n, sizeof(text) - (size_t)n)) > 0;)
+		n += k;
+	close(fd);
+	r = si_eventlog_parse(text, (size_t)n, on_record, rp, &d);
+	if (r < 0)
+		json_object_object_add(out, "error", json_object_new_string(d.msg));
+	json_object_object_add(out, "records", json_object_get(rp->records));
+	return r;
+}
+
+static void print_text(struct json_object *st)
+{
+	struct json_object *v, *a, *e, *x;
+	size_t i;
+
+	json_object_object_get_ex(st, "device", &v);
+	printf("%s", json_object_get_string(v));
+	if (json_object_object_get_ex(st, "uuid", &v))
+		printf(": LUKS2 %s", json_object_get_string(v));
+	if (json_object_object_get_ex(st, "cipher", &v))
+		printf(", %s", json_object_get_string(v));
+	if (json_object_object_get_ex(st, "key_size", &v))
+		printf(", %d-bit key", json_object_get_int(v));
+	printf("\n");
+	json_object_object_get_ex(st, "keyslots", &a);
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		json_object_object_get_ex(e, "keyslot", &v);
+		json_object_object_get_ex(e, "kind", &x);
+		printf("  keyslot %d: %s\n", json_object_get_int(v), json_object_get_string(x));
+	}
+	json_object_object_get_ex(st, "tokens", &a);
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		json_object_object_get_ex(e, "id", &v);
+		printf("  token %d: %s", json_object_get_int(v),
+		       json_object_get_string(json_object_object_get(e, "type")));
+		if (json_object_object_get_ex(e, "kind", &x))
+			printf(", %s, keyslot %d, PCRs %s%s%s", json_object_get_string(x),
+			       json_object_get_int(json_object_object_get(e, "keyslot")),
+			       json_object_to_json_string(json_object_object_get(e, "pcrs")),
+			       json_object_get_boolean(json_object_object_get(e, "pin")) ? ", PIN" : "",
+			       json_object_array_length(json_object_object_get(e, "pubkey_pcrs")) ?
+				       ", signed PCRs " : "");
+		if (json_object_object_get_ex(e, "pubkey_pcrs", &x) && json_object_array_length(x))
+			printf("%s", json_object_to_json_string(x));
+		if (json_object_object_get_ex(e, "error", &x))
+			printf(": %s", json_object_get_string(x));
+		printf("\n");
+	}
+	if (json_object_object_get_ex(st, "migration", &e) && e)
+		printf("  migration: legacy keyslot %d, TPM keyslot %d\n",
+		       json_object_get_int(json_object_object_get(e, "legacy_keyslot")),
+		       json_object_get_int(json_object_object_get(e, "tpm_keyslot")));
+	json_object_object_get_ex(st, "tpm", &e);
+	if (!json_object_get_boolean(json_object_object_get(e, "reachable"))) {
+		printf("  TPM: %s\n", json_object_get_string(json_object_object_get(e, "error")));
+	} else {
+		json_object_object_get_ex(e, "pcrs", &a);
+		for (i = 0; a && i < json_object_array_length(a); i++) {
+			struct json_object *cap, *rep;
+
+			x = json_object_array_get_idx(a, i);
+			cap = json_object_object_get(x, "capped");
+			rep = json_object_object_get(x, "log_replays");
+			printf("  PCR %2d sha256 %s%s%s\n", json_object_get_int(json_object_object_get(x, "pcr")),
+			       json_object_get_string(json_object_object_get(x, "sha256")),
+			       cap && json_object_get_boolean(cap) ? ", capped" :
+			       cap ? ", not capped" : "",
+			       rep && !json_object_get_boolean(rep) ? ", the event log does not replay to it" : "");
+		}
+	}
+	json_object_object_get_ex(st, "event_log", &e);
+	if (json_object_object_get_ex(e, "error", &x))
+		printf("  event log %s: %s\n", json_object_get_string(json_object_object_get(e, "path")),
+		       json_object_get_string(x));
+	else
+		printf("  event log %s: %zu records\n",
+		       json_object_get_string(json_object_object_get(e, "path")),
+		       json_object_array_length(json_object_object_get(e, "records")));
+}
+
+int status_main(const struct cli_args *a)
+{
+	struct json_object *st = json_object_new_object(), *slots, *toks, *tpm, *log, *pcrs;
+	static struct replay rp;
+	struct si_migration_state ms;
+	struct si_luks_info info;
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	struct si_pcr_values v;
+	struct si_pcr_opts po;
+	uint32_t bound = 0, token_slots = 0;
+	int slot_token[32], id, i, k, r, log_r;
+
+	if (a->argc != 1)
+		return usage_error("status", "%s", "expected exactly one DEVICE");
+	r = si_luks_open(a->argv[0], &l, &d);
+	if (r < 0) {
+		json_object_put(st);
+		return fail("status", r, &d);
+	}
+	si_luks_info(l, &info);
+	json_object_object_add(st, "device", json_object_new_string(a->argv[0]));
+	json_object_object_add(st, "uuid", json_object_new_string(info.uuid));
+	json_object_object_add(st, "cipher", json_object_new_string(info.cipher));
+	json_object_object_add(st, "key_size", json_object_new_int(info.key_bits));
+
+	toks = json_object_new_array();
+	for (i = 0; i < 32; i++)
+		slot_token[i] = -1;
+	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++) {
+		const char *type = si_luks_token_type(l, id), *json = NULL;
+		int ks;
+
+		if (!type || si_luks_token_json(l, id, NULL, &json) < 0)
+			continue;
+		json_object_array_add(toks, token_json(id, type, json, &ks, &bound));
+		if (ks >= 0 && ks < 32) {
+			slot_token[ks] = id;
+			token_slots |= UINT32_C(1) << ks;
+		}
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.legacy_keyslot = ms.tpm_keyslot = -1;
+	r = si_migration_read(a->argv[0], &ms, &d);
+	if (r == 0 && ms.token < 0)
+		r = -ENOENT;
+	slots = json_object_new_array();
+	for (i = 0; i < 32; i++) {
+		struct json_object *o;
+		const char *kind = "passphrase (no token: a recovery or legacy passphrase)";
+
+		if (!(info.keyslots & (UINT32_C(1) << i)))
+			continue;
+		if (slot_token[i] >= 0)
+			kind = "tpm2 token";
+		else if (r == 0 && i == ms.legacy_keyslot)
+			kind = "legacy key (migration journal)";
+		o = json_object_new_object();
+		json_object_object_add(o, "keyslot", json_object_new_int(i));
+		json_object_object_add(o, "kind", json_object_new_string(kind));
+		json_object_object_add(o, "token", slot_token[i] >= 0 ? json_object_new_int(slot_token[i])
+								      : NULL);
+		json_object_array_add(slots, o);
+	}
+	json_object_object_add(st, "keyslots", slots);
+	json_object_object_add(st, "tokens", toks);
+	if (r == 0) {
+		struct json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "legacy_keyslot", json_object_new_int(ms.legacy_keyslot));
+		json_object_object_add(m, "tpm_keyslot", json_object_new_int(ms.tpm_keyslot));
+		json_object_object_add(m, "pending_keyslot", json_object_new_int(ms.pending_keyslot));
+		json_object_object_add(st, "migration", m);
+	} else {
+		json_object_object_add(st, "migration", NULL);
+	}
+	si_luks_close(l);
+
+	rp.records = json_object_new_array();
+	log = json_object_new_object();
+	log_r = read_log(a->event_log ? a->event_log : EVENTLOG_DEFAULT, &rp, log);
+
+	tpm = json_object_new_object();
+	bound |= rp.seen;
+	po = (struct si_pcr_opts){ .tcti = a->tcti, .timeout_ms = a->timeout_ms,
+				   .pcr_mask = bound ? bound : UINT32_C(1) << 15,
+				   .bank = 0x000B /* sha256 */ };
+	r = ENABLE_TPM2 ? 0 : -SI_EUNSUPPORTED;
+	if (r == 0) {
+		d.msg[0] = '\0';
+		r = si_pcr_read(&po, &v, &d);
+	}
+	json_object_object_add(tpm, "reachable", json_object_new_boolean(r == 0));
+	if (r < 0)
+		json_object_object_add(tpm, "error", json_object_new_string(d.msg[0] ? d.msg : si_strerror(r)));
+	pcrs = json_object_new_array();
+	for (i = 0, k = 0; r == 0 && i < SI_PCR_COUNT; i++) {
+		struct json_object *p;
+		uint32_t bit = UINT32_C(1) << i;
+		char hex[65];
+
+		if (!(po.pcr_mask & bit))
+			continue;
+		si_hex_encode(hex, v.values + 32 * k++, 32);
+		p = json_object_new_object();
+		json_object_object_add(p, "pcr", json_object_new_int(i));
+		json_object_object_add(p, "sha256", json_object_new_string(hex));
+		if (log_r >= 0 && (rp.seen & bit) && !(rp.bad & bit)) {
+			bool replays = !memcmp(rp.value[i], v.values + 32 * (k - 1), 32);
+
+			json_object_object_add(p, "log_replays", json_object_new_boolean(replays));
+			/* Capped: the log's last word for this PCR is the cap, and
+			 * the log is the truth about this PCR. */
+			json_object_object_add(p, "capped",
+					       json_object_new_boolean(replays && (rp.capped & bit)));
+		}
+		json_object_array_add(pcrs, p);
+	}
+	json_object_object_add(tpm, "pcrs", pcrs);
+	json_object_object_add(st, "tpm", tpm);
+	json_object_object_add(st, "event_log", log);
+	json_object_put(rp.records);
+
+	if (a->json)
+		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_text(st);
+	json_object_put(st);
+	return 0;
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `sealinit status DEVICE [--json]': the keyslots and tokens of a volume,
+# the PCRs its tokens bind, and whether an event log replays to them and
+# ends in the cap. The log is written here independently (Python, RFC 7464
+# records as systemd writes them); a log whose digest was altered must not
+# replay, and a PCR is reported capped only when the log's last record for
+# it is the cap and the log replays (the controls: before and after the
+# cap, and with the honest log).
+. "$(dirname "$0")/../lib/common.sh"
+swtpm_start || fail "swtpm"
+mkimg "$WORK/img"
+expect 0 "enroll" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15
+# log EVENT...: extend each into PCR 15 and append its CEL record.
+log() {
+	local e
+	for e in "$@"; do
+		"$SEALINIT" measure --pcr 15 --string "$e" >/dev/null || fail "measure $e"
+		/usr/bin/python3 - "$e" >>"$WORK/log" <<'PY'
+import hashlib, json, sys
+s = sys.argv[1]
+rec = {"pcr": 15, "digests": [{"hashAlg": "sha256", "digest": hashlib.sha256(s.encode()).hexdigest()}],
+       "content_type": "systemd", "content": {"string": s}}
+sys.stdout.write("\x1e" + json.dumps(rec) + "\n")
+PY
+	done
+}
+# field JSON PYEXPR: evaluate PYEXPR over the parsed status.
+field() { /usr/bin/python3 -c 'import json, sys; s = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+pcr15() { field "$1" '[p for p in s["tpm"]["pcrs"] if p["pcr"] == 15][0]'; }
+
+# A fresh TPM, with an empty log: PCR 15 is zero, nothing to replay.
+: >"$WORK/log"
+expect 0 "status --json" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
+J=$OUT
+[ "$(field "$J" 's["tokens"][0]["type"], s["tokens"][0]["kind"], s["tokens"][0]["pcrs"], s["tokens"][0]["keyslot"]')" = "('systemd-tpm2', 'literal', [15], 1)" ] ||
+	fail "token 0: $(field "$J" 's["tokens"]')"
+[ "$(field "$J" '[(k["keyslot"], k["token"]) for k in s["keyslots"]]')" = "[(0, None), (1, 0)]" ] ||
+	fail "keyslots: $(field "$J" 's["keyslots"]')"
+[ "$(field "$J" 's["tpm"]["reachable"]')" = True ] || fail "TPM not reachable: $J"
+[ "$(field "$J" 'len(s["event_log"]["records"])')" = 0 ] || fail "an empty log has records"
+
+# The boot's measurements, logged: they replay, and the PCR is not capped.
+log "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd"
+expect 0 "status after the measurements" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
+[ "$(pcr15 "$OUT" | tr -d "' ")" = "$(printf "{pcr:15,sha256:%s,log_replays:True,capped:False}" "$("$SEALINIT" pcrread --pcrs 15 | cut -d' ' -f2)")" ] ||
+	fail "before the cap: $(pcr15 "$OUT")"
+# The cap, logged: capped.
+log "sealinit:cap"
+expect 0 "status after the cap" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
+[ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(True, True)]" ] ||
+	fail "after the cap: $(pcr15 "$OUT")"
+expect 0 "status, text" "$SEALINIT" status "$WORK/img" --event-log "$WORK/log"
+grep -q '^  token 0: systemd-tpm2, literal, keyslot 1, PCRs \[ *15 *\]' <<<"$OUT" || fail "text token line: $OUT"
+grep -q '^  PCR 15 sha256 [0-9a-f]\{64\}, capped$' <<<"$OUT" || fail "text PCR line: $OUT"
+
+# The attack on the log: one digest altered. It no longer replays, and the
+# cap it claims is not believed.
+sed 's/"digest": "\(.\)/"digest": "f\1/; s/"digest": "f\(.\)\(.\{62\}\)/"digest": "f\2/' "$WORK/log" >"$WORK/log.bad"
+cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
+expect 0 "status with an altered log" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.bad"
+[ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(False, False)]" ] ||
+	fail "altered log: $(pcr15 "$OUT")"
+# A log that is not CEL-JSON: named, and the rest is still shown.
+printf '\036not json\n' >"$WORK/log.junk"
+expect 0 "status with a junk log" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.junk"
+[ "$(field "$OUT" 's["event_log"]["error"]')" = "event log record 1: not a CEL-JSON record with a PCR 0-23" ] ||
+	fail "junk log: $(field "$OUT" 's["event_log"]')"
+# No TPM: the header is still shown, the TPM named unreachable.
+swtpm_kill
+expect 0 "status without a TPM" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log" --tpm-timeout 2000
+[ "$(field "$OUT" 's["tpm"]["reachable"], len(s["tokens"])')" = "(False, 1)" ] || fail "no TPM: $OUT"
+expect 2 "status with no device" "$SEALINIT" status
+echo "PASS"
