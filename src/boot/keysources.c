@@ -19,6 +19,7 @@
 #include "core/legacy/unlock.h"
 #include "core/luks.h"
 #include "core/migrate.h"
+#include "core/recovery.h"
 #include "core/secret.h"
 #include "core/unlock.h"
 
@@ -54,19 +55,16 @@ static bool legacy_after(const struct si_bootcfg *c, int i)
 	return false;
 }
 
-/* The PIN, when a token needs one: asked on the console without echo, and
- * bounded by pin_timeout. A headless device, or a header edited to ask for
- * a PIN, must reach the failure policy, not wait for a person forever (the
- * worker does not count this time against the TPM's deadline). */
-static int console_pin(void *ctx, char *buf, size_t size)
+/* One line from the console, without echo, within timeout_s seconds:
+ * 0, or -ETIMEDOUT (buf wiped), or -ENODATA for an empty line or EOF. */
+static int console_secret(const char *what, int timeout_s, char *buf, size_t size)
 {
-	const struct si_bootcfg *c = ctx;
 	struct termios old, quiet;
-	double deadline = uptime_ms() + 1000.0 * c->pin_timeout_s;
+	double deadline = uptime_ms() + 1000.0 * timeout_s;
 	size_t n = 0;
 	int have_tty = tcgetattr(0, &old) == 0, r = 0;
 
-	fprintf(stderr, "sealinit: TPM PIN for the data volume (%d s): ", c->pin_timeout_s);
+	fprintf(stderr, "sealinit: %s for the data volume (%d s): ", what, timeout_s);
 	if (have_tty) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -95,10 +93,83 @@ static int console_pin(void *ctx, char *buf, size_t size)
 	fprintf(stderr, "\n");
 	if (r == -ETIMEDOUT) {
 		si_wipe(buf, size);
-		say(3, "no PIN was typed within %d s (pin_timeout)", c->pin_timeout_s);
-		return -SI_ENOPIN;
+		return r;
 	}
-	return n ? 0 : -SI_ENOPIN;
+	return n ? 0 : -ENODATA;
+}
+
+/* The PIN, when a token needs one, bounded by pin_timeout. A headless
+ * device, or a header edited to ask for a PIN, must reach the failure
+ * policy, not wait for a person forever (the worker does not count this
+ * time against the TPM's deadline). */
+static int console_pin(void *ctx, char *buf, size_t size)
+{
+	const struct si_bootcfg *c = ctx;
+	int r = console_secret("TPM PIN", c->pin_timeout_s, buf, size);
+
+	if (r == -ETIMEDOUT)
+		say(3, "no PIN was typed within %d s (pin_timeout)", c->pin_timeout_s);
+	return r < 0 ? -SI_ENOPIN : 0;
+}
+
+/* After every key source failed: the recovery key, typed at the console
+ * within recovery_timeout (three tries), opens the volume with the same
+ * checks as the other sources (the shape, the volume pin). Nothing else
+ * runs differently: the PCRs are capped as after any failed unseal, and
+ * `sealinit reseal' on the booted system binds a new TPM token. */
+static int recovery_source(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
+{
+	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
+	char *typed = si_secret_alloc(256), *key = si_secret_alloc(SI_RECOVERY_LEN + 1);
+	double deadline = uptime_ms() + 1000.0 * c->recovery_timeout_s;
+	int r = -SI_EKEYSLOT, tries;
+
+	if (!typed || !key) {
+		si_secret_free(typed);
+		si_secret_free(key);
+		return -ENOMEM;
+	}
+	say(4, "the data volume did not unlock; a recovery key can open it");
+	for (tries = 0; tries < 3; tries++) {
+		int left = (int)((deadline - uptime_ms()) / 1000.0);
+		struct si_diag kd = { { 0 } };
+
+		if (left < 1) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = console_secret("Recovery key", left, typed, 256);
+		if (r == -ETIMEDOUT)
+			break;
+		if (r < 0 || si_recovery_normalize(typed, key, &kd) < 0) {
+			say(3, "recovery: %s", r < 0 ? "nothing typed" : kd.msg);
+			r = -SI_EKEYSLOT;
+			continue;
+		}
+		r = si_recovery_unlock(datadev, c->data_name, key, &expect,
+				       c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
+				       c->data_name, &kd);
+		if (r >= 0) {
+			say(5, "unlocked %s as /dev/mapper/%s with the recovery key (keyslot %d); the "
+			    "TPM did not: run `sealinit reseal %s' on the booted system", datadev,
+			    c->data_name, r, datadev);
+			r = 0;
+			break;
+		}
+		say(3, "recovery: %s: %s", si_strerror(r), kd.msg);
+		if (r != -SI_EKEYSLOT) {
+			si_diag_set(d, "%.400s", kd.msg);
+			break;
+		}
+	}
+	si_secret_free(typed);
+	si_secret_free(key);
+	if (r == -ETIMEDOUT)
+		si_diag_set(d, "no recovery key was typed within %d s (recovery_timeout)",
+			    c->recovery_timeout_s);
+	else if (r == -SI_EKEYSLOT)
+		si_diag_set(d, "no recovery key typed opened the volume");
+	return r;
 }
 
 /* migrate_finish at boot: in PID 1, not a worker. It only writes the
@@ -330,6 +401,18 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 		if (len >= sizeof(tried))
 			len = sizeof(tried) - 1;
 		say(4, "%s: %s: %s", src->name, si_strerror(r), sd.msg);
+	}
+	/* Only a volume that has a recovery keyslot is asked for one: a
+	 * headless fleet without one reaches its failure policy at once. */
+	if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
+	    si_recovery_present(datadev)) {
+		struct si_diag rd = { { 0 } };
+		int rr = recovery_source(c, datadev, &rd);
+
+		if (rr == 0)
+			return 0;
+		len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%srecovery: %s",
+					len ? "; " : "", rd.msg);
 	}
 	si_diag_set(d, "cannot unlock %s: %s", datadev, tried[0] ? tried : "no key source is enabled");
 	return r < 0 ? r : -SI_ENOTOKEN;

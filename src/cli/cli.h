@@ -19,5 +19,6 @@ int migrate_main(const struct cli_args *a);
 int boot_config_main(const struct cli_args *a);
 int predict_main(const struct cli_args *a);
 int status_main(const struct cli_args *a);
+int reseal_main(const struct cli_args *a);
 
 #endif

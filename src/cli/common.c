@@ -301,3 +301,26 @@ int pcr_opts_from_args(const char *cmd, const struct cli_args *a, struct si_pcr_
 		return usage_error(cmd, "%s", d.msg);
 	return 0;
 }
+
+int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_expect *e)
+{
+	static char text[16384];
+	struct si_diag d = { { 0 } };
+	char pcrs[96];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t k = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (k < 0)
+		return usage_error(cmd, "--expect `%s': %s", path, strerror(errno));
+	text[k] = '\0';
+	if (si_pcr_expect_parse(text, e, &d) < 0)
+		return usage_error(cmd, "--expect `%s': %s", path, d.msg);
+	if (e->mask & ~mask) {
+		si_pcrs_format(e->mask & ~mask, pcrs, sizeof(pcrs));
+		return usage_error(cmd, "--expect `%s' gives PCR %s, which --pcrs does not bind", path,
+				   pcrs);
+	}
+	return 0;
+}

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define EXIT_USAGE   2
 #define KEYFILE_MAX  (64 * 1024)
@@ -53,6 +54,11 @@ int key_out_close(const char *cmd, struct key_out *k, bool ok);
 
 int legacy_unlock(const char *cmd, const struct si_bootcfg *c, struct si_legacy_unlock_opts *o,
 		  struct si_legacy_unlock_result *res);
+
+/* --expect FILE: pcrN=HEX lines (si_pcr_expect_parse), every PCR of them
+ * within mask. 0, or 2 after printing why. */
+struct si_pcr_expect;
+int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_expect *e);
 
 int pcr_opts_from_args(const char *cmd, const struct cli_args *a, struct si_pcr_opts *po);
 

@@ -13,7 +13,78 @@
 #include "core/enroll.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
+#include "core/recovery.h"
 #include "core/secret.h"
+
+/* The passphrase that authorizes a new keyslot: --key-file or the
+ * terminal. Locked memory the caller frees; NULL after printing why. */
+static char *existing_passphrase(const struct cli_args *a, const char *device, size_t *len,
+				 int *rc)
+{
+	char *pass = si_secret_alloc(KEYFILE_MAX);
+	int r;
+
+	*rc = 1;
+	if (!pass)
+		return NULL;
+	if (a->key_file) {
+		r = read_key_file(a->key_file, pass, KEYFILE_MAX, len);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: cannot read --key-file `%s': %s\n", prog,
+				a->key_file, r == -ENODATA ? "empty file" : strerror(-r));
+			si_secret_free(pass);
+			return NULL;
+		}
+	} else {
+		char prompt[300];
+
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", device);
+		r = read_secret_line(prompt, pass, PASS_MAX);
+		if (r < 0) {
+			fprintf(stderr, "%s enroll: no passphrase: give --key-file or run on a terminal\n",
+				prog);
+			si_secret_free(pass);
+			*rc = EXIT_USAGE;
+			return NULL;
+		}
+		*len = strlen(pass);
+	}
+	return pass;
+}
+
+/* enroll --recovery: a keyslot for a new recovery key, printed once. */
+static int enroll_recovery(const struct cli_args *a)
+{
+	const char *device = a->argv[0];
+	struct si_diag d = { { 0 } };
+	char *pass, *key;
+	size_t len = 0;
+	int r, token = -1, rc;
+
+	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs)
+		return usage_error("enroll", "%s", "--recovery adds a passphrase keyslot: it takes no "
+				   "--pcrs, --pin, --expect or --unsafe-pcrs");
+	pass = existing_passphrase(a, device, &len, &rc);
+	if (!pass)
+		return rc;
+	key = si_secret_alloc(SI_RECOVERY_LEN + 1);
+	if (!key) {
+		si_secret_free(pass);
+		return fail("enroll", -ENOMEM, NULL);
+	}
+	r = si_recovery_enroll(device, pass, len, key, &token, &d);
+	si_secret_free(pass);
+	if (r < 0) {
+		si_secret_free(key);
+		return fail("enroll", r, &d);
+	}
+	printf("Recovery key for %s (keyslot %d, token %d). Write it down: it is shown only now.\n"
+	       "  %s\n"
+	       "At a boot the TPM cannot unlock, type it at the console's prompt; cryptsetup and\n"
+	       "systemd-cryptsetup take it as a passphrase.\n", device, r, token, key);
+	si_secret_free(key);
+	return 0;
+}
 
 int enroll_main(const struct cli_args *a)
 {
@@ -26,10 +97,12 @@ int enroll_main(const struct cli_args *a)
 	double t0;
 	int r;
 
-	if (!ENABLE_TPM2)
-		return unsupported("enroll", "TPM2 support");
 	if (a->argc != 1)
 		return usage_error("enroll", "%s", "expected exactly one DEVICE");
+	if (a->recovery)
+		return enroll_recovery(a);
+	if (!ENABLE_TPM2)
+		return unsupported("enroll", "TPM2 support");
 	o.device = a->argv[0];
 	if (si_pcrs_parse(a->pcrs ? a->pcrs : CONFIG_TPM2_DEFAULT_PCRS, &o.pcr_mask, &d) < 0)
 		return usage_error("enroll", "%s", d.msg);
@@ -40,53 +113,18 @@ int enroll_main(const struct cli_args *a)
 		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
 
 	if (a->expect) {
-		static char text[16384];
-		char pcrs[96];
-		int fd = open(a->expect, O_RDONLY | O_CLOEXEC);
-		ssize_t k = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
-
-		if (fd >= 0)
-			close(fd);
-		if (k < 0)
-			return usage_error("enroll", "--expect `%s': %s", a->expect, strerror(errno));
-		text[k] = '\0';
-		if (si_pcr_expect_parse(text, &expect, &d) < 0)
-			return usage_error("enroll", "--expect `%s': %s", a->expect, d.msg);
-		if (expect.mask & ~o.pcr_mask) {
-			si_pcrs_format(expect.mask & ~o.pcr_mask, pcrs, sizeof(pcrs));
-			return usage_error("enroll", "--expect `%s' gives PCR %s, which --pcrs does not "
-					   "bind", a->expect, pcrs);
-		}
+		r = expect_file("enroll", a->expect, o.pcr_mask, &expect);
+		if (r)
+			return r;
 		o.expect = &expect;
 	}
 	if (a->name && (!a->name[0] || strchr(a->name, '/')))
 		return usage_error("enroll", "Invalid --name: `%.80s' (expected a device-mapper "
 				   "name without '/')", a->name);
 
-	pass = si_secret_alloc(KEYFILE_MAX);
+	pass = existing_passphrase(a, o.device, &pass_len, &r);
 	if (!pass)
-		return fail("enroll", -ENOMEM, NULL);
-	if (a->key_file) {
-		r = read_key_file(a->key_file, pass, KEYFILE_MAX, &pass_len);
-		if (r < 0) {
-			fprintf(stderr, "%s enroll: cannot read --key-file `%s': %s\n", prog,
-				a->key_file, r == -ENODATA ? "empty file" : strerror(-r));
-			si_secret_free(pass);
-			return 1;
-		}
-	} else {
-		char prompt[300];
-
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", o.device);
-		r = read_secret_line(prompt, pass, PASS_MAX);
-		if (r < 0) {
-			fprintf(stderr, "%s enroll: no passphrase: give --key-file or run on a terminal\n",
-				prog);
-			si_secret_free(pass);
-			return EXIT_USAGE;
-		}
-		pass_len = strlen(pass);
-	}
+		return r;
 	o.passphrase = pass;
 	o.passphrase_len = pass_len;
 	o.tcti = a->tcti;

@@ -40,8 +40,8 @@ static const struct command {
 } commands[] = {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
-	  OPT_TPM,
-	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] [--name NAME]",
+	  OPT_RECOVERY | OPT_TPM,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] [--name NAME] | DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main, OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_TPM,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
@@ -69,6 +69,10 @@ static const struct command {
 	{ "predict", predict_main, OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS,
 	  "--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]",
 	  "print what the boot will measure, and the PCR value a token binds" },
+	{ "reseal", reseal_main,
+	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_EXPECT | OPT_EVENT_LOG | OPT_TPM,
+	  "DEVICE [--key-file FILE] [--pcrs LIST] [--expect FILE] [--event-log FILE] [--tcti SPEC]",
+	  "after a recovery unlock: a new TPM token for this boot's state; drop the old" },
 	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_TPM,
 	  "DEVICE [--json] [--event-log FILE] [--tcti SPEC]",
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },

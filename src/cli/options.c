@@ -61,6 +61,8 @@ static const struct cli_option {
 	  "where the TPM is (default $SEALINIT_TCTI, else " CONFIG_TPM2_TCTI ")" },
 	{ "unsafe-pcrs", no_argument, 0, OPT_UNSAFE_PCRS, NULL,
 	  "seal to no PCR, or to resettable PCR 16 or 23 (tests only)" },
+	{ "recovery", no_argument, 0, OPT_RECOVERY, NULL,
+	  "add a recovery key (systemd's form) instead of a TPM token; printed once" },
 	{ "json", no_argument, 0, OPT_JSON, NULL,
 	  "print JSON, for fleet tooling (status)" },
 	{ "event-log", required_argument, 0, OPT_EVENT_LOG, "FILE",
@@ -179,6 +181,7 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		case OPT_INIT:     a->init = optarg; break;
 		case OPT_EXPECT:   a->expect = optarg; break;
 		case OPT_JSON:     a->json = 1; break;
+		case OPT_RECOVERY: a->recovery = 1; break;
 		case OPT_EVENT_LOG: a->event_log = optarg; break;
 		case OPT_ROOTFS:   a->rootfs = optarg; break;
 		case OPT_NAME:     a->name = optarg; break;

@@ -39,6 +39,7 @@ enum {
 	OPT_EXPECT      = 1 << 23,
 	OPT_JSON        = 1 << 24,
 	OPT_EVENT_LOG   = 1 << 25,
+	OPT_RECOVERY    = 1 << 26,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -58,6 +59,7 @@ struct cli_args {
 	const char *expect;     /* enroll --expect */
 	const char *event_log;  /* status --event-log */
 	int json;               /* status --json */
+	int recovery;           /* enroll --recovery */
 	unsigned int pcr;       /* measure --pcr, 0-23, default 15 */
 	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
 	const char *fixate;     /* unlock --fixate-volume-key */

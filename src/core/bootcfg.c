@@ -42,6 +42,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	c->failure = ENABLE_RESCUE_SHELL ? SI_FAIL_SHELL : SI_FAIL_POWEROFF;
 	c->failure_delay_s = 10;
 	c->pin_timeout_s = 60;
+	c->recovery_timeout_s = ENABLE_RECOVERY_PROMPT ? 60 : 0;
 	c->loglevel = CONFIG_LOG_LEVEL;
 	/* TPM first, the network as fallback: whichever this build has. */
 	if (ENABLE_TPM2)
@@ -222,6 +223,14 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		if (!r)
 			c->pin_timeout_s = (int)n;
 		expect = "seconds, 1-3600";
+	} else if (!strcmp(key, "recovery_timeout")) {
+		r = si_kv_num(v, 0, 3600, &n);
+		if (!r && n && !ENABLE_RECOVERY_PROMPT)
+			r = -EINVAL;
+		if (!r)
+			c->recovery_timeout_s = (int)n;
+		expect = ENABLE_RECOVERY_PROMPT ? "seconds, 0 (no prompt) to 3600"
+					       : "0 (this build has no recovery prompt)";
 	} else if (!strcmp(key, "failure_delay")) {
 		r = si_kv_num(v, 0, 3600, &n);
 		if (!r)
@@ -611,13 +620,13 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		     "roothash=%s\nhashdev=%s\nhashoffset=%llu\ndata=%s\nname=%s\nmount=%s\n"
 		     "fstype=%s\ncipher=%s\nkey_size=%d\ntcti=%s\ntee_supplicant=%s\npcrs=%s\n"
 		     "tpm_timeout=%d\ndevice_timeout=%d\n"
-		     "failure=%s\nfailure_delay=%d\npin_timeout=%d\nloglevel=%d\n",
+		     "failure=%s\nfailure_delay=%d\npin_timeout=%d\nrecovery_timeout=%d\nloglevel=%d\n",
 		     c->root, c->rootfstype, c->ro ? "yes" : "no", c->init, measures[c->measure], c->measure_pcr,
 		     c->roothash, c->hashdev, (unsigned long long)c->hashoffset, c->data,
 		     c->data_name, c->data_mount, c->data_fstype, c->data_cipher, c->data_key_bits,
 		     c->tcti, c->tee_supplicant, pcrs,
 		     c->tpm_timeout_ms, c->device_timeout_ms, failures[c->failure],
-		     c->failure_delay_s, c->pin_timeout_s, c->loglevel);
+		     c->failure_delay_s, c->pin_timeout_s, c->recovery_timeout_s, c->loglevel);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	/* A build with no key source at all has none to print (and

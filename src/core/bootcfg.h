@@ -46,6 +46,7 @@ struct si_bootcfg {
 	enum si_failure failure;
 	int failure_delay_s;
 	int pin_timeout_s;                /* the console PIN prompt's bound */
+	int recovery_timeout_s;           /* the recovery key prompt's; 0: none */
 	int loglevel;
 	/* Key sources, tried in this order (keysources=tpm2,legacy). */
 	enum si_keysource sources[SI_MAX_SOURCES];

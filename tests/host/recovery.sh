@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The recovery key and `sealinit reseal': enroll --recovery adds a keyslot
+# for a key in systemd's form, which stock cryptsetup opens as a
+# passphrase; after the TPM is cleared (a new swtpm state: the token's
+# storage key is gone) the recovery key reseals: a new TPM token bound to
+# the state this boot's event log replays to before the cap, the old token
+# and its keyslot removed. The new token opens in that state after a
+# reboot and not in another (the control); a log that does not replay to
+# the TPM is refused, and nothing changes.
+. "$(dirname "$0")/../lib/common.sh"
+swtpm_start || fail "swtpm"
+mkimg "$WORK/img"
+expect 0 "enroll a TPM token" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15
+expect 2 "--recovery with --pcrs" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --recovery --pcrs 15
+expect 0 "enroll --recovery" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --recovery
+KEY=$(grep -oE '^  [cbdefghijklnrtuv]{8}(-[cbdefghijklnrtuv]{8}){7}$' <<<"$OUT" | tr -d ' ')
+[ ${#KEY} = 71 ] || fail "no recovery key in systemd's form printed: $OUT"
+grep -q 'keyslot 2, token 1' <<<"$OUT" || fail "recovery keyslot/token: $OUT"
+printf '%s' "$KEY" >"$WORK/recovery"
+cryptsetup luksDump "$WORK/img" | grep -qE '^  1: systemd-recovery' || fail "no systemd-recovery token"
+printf '%s' "$KEY" | cryptsetup open --test-passphrase --key-slot 2 --key-file - "$WORK/img" ||
+	fail "cryptsetup does not open keyslot 2 with the recovery key"
+# Control: a key of the same form that is not this one opens nothing.
+printf '%s' "${KEY%?}c" | cryptsetup open --test-passphrase --key-file - "$WORK/img" 2>/dev/null &&
+	[ "${KEY: -1}" != c ] && fail "another key of the same form opened the volume"
+
+# The TPM is cleared: the token no longer unseals.
+swtpm_kill
+swtpm_start || fail "swtpm (cleared)"
+run "$SEALINIT" unlock "$WORK/img" --test
+[ "$RC" != 0 ] || fail "the old token unsealed on a cleared TPM"
+# This boot: its measurements and its cap, in the TPM and in the log.
+log() {
+	local e
+	for e in "$@"; do
+		"$SEALINIT" measure --pcr 15 --string "$e" >/dev/null || fail "measure $e"
+		/usr/bin/python3 - "$e" >>"$WORK/log" <<'PY'
+import hashlib, json, sys
+s = sys.argv[1]
+print("\x1e" + json.dumps({"pcr": 15, "digests": [{"hashAlg": "sha256", "digest": hashlib.sha256(s.encode()).hexdigest()}],
+      "content_type": "systemd", "content": {"string": s}}))
+PY
+	done
+}
+: >"$WORK/log"
+log "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd" "sealinit:cap"
+# A log that does not replay to PCR 15 is refused before anything is written.
+# (A record's digest changed: what the log says was extended is not.)
+d_real=$(printf '%s' "sealinit:verity:abcd" | sha256sum | cut -c1-64)
+d_fake=$(printf '%s' "sealinit:verity:abce" | sha256sum | cut -c1-64)
+sed "s/$d_real/$d_fake/" "$WORK/log" >"$WORK/log.bad"
+cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
+h0=$(head -c 16M "$WORK/img" | sha256sum)
+expect 1 "reseal with a log that does not replay" "$SEALINIT" reseal "$WORK/img" --pcrs 15 \
+	--key-file "$WORK/recovery" --event-log "$WORK/log.bad"
+grep -q 'does not replay to PCR 15' <<<"$OUT" || fail "bad log: $OUT"
+[ "$h0" = "$(head -c 16M "$WORK/img" | sha256sum)" ] || fail "a refused reseal changed the header"
+# The key as a person might type it: upper case, no dashes.
+tr -d '-' <"$WORK/recovery" | tr 'a-z' 'A-Z' >"$WORK/typed"
+expect 0 "reseal" "$SEALINIT" reseal "$WORK/img" --pcrs 15 --key-file "$WORK/typed" --event-log "$WORK/log"
+grep -q 'sealed to the state this boot' <<<"$OUT" || fail "reseal output: $OUT"
+grep -q 'removed token 0 (keyslot 1)' <<<"$OUT" || fail "the old token was not removed: $OUT"
+n=$(cryptsetup luksDump "$WORK/img" | grep -cE '^  [0-9]+: systemd-tpm2')
+[ "$n" = 1 ] || fail "$n systemd-tpm2 tokens after reseal, want 1"
+cryptsetup luksDump "$WORK/img" | grep -qE '^  1: luks2' && fail "keyslot 1 (the old token's) is still there"
+# Capped now: nothing unseals. After a reboot into the same state: it does.
+expect 4 "the new token while PCR 15 is capped" "$SEALINIT" unlock "$WORK/img" --test
+swtpm_restart || fail "swtpm restart"
+"$SEALINIT" measure --pcr 15 --string "sealinit:cmdline:console=ttyS0" >/dev/null
+"$SEALINIT" measure --pcr 15 --string "sealinit:verity:abcd" >/dev/null
+expect 0 "the new token in the resealed state" "$SEALINIT" unlock "$WORK/img" --test
+swtpm_restart || fail "swtpm restart"
+"$SEALINIT" measure --pcr 15 --string "sealinit:verity:abcd" >/dev/null
+expect 4 "the new token in another state" "$SEALINIT" unlock "$WORK/img" --test
+echo "PASS"
