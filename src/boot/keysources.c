@@ -65,6 +65,7 @@ static int console_secret(const char *what, int timeout_s, char *buf, size_t siz
 	int have_tty = tcgetattr(0, &old) == 0, r = 0;
 
 	fprintf(stderr, "sealinit: %s for the data volume (%d s): ", what, timeout_s);
+	fflush(stderr);  /* line-buffered (pid1.c): the prompt has no newline */
 	if (have_tty) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;

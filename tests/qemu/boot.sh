@@ -41,6 +41,10 @@
 #                 for each on one TPM, both sealed offline with `enroll
 #                 --expect` to predict's values: root A opens with token 0,
 #                 root B with token 1 after token 0's policy mismatch
+#   recovery      a recovery keyslot, and a blank TPM: the boot asks for the
+#                 recovery key on the console (typed by serial-answer.py),
+#                 unlocks with it, and guest-init reseals; the next boot
+#                 unlocks by the TPM alone
 #   cmdline-init  init=/bin/sh: locked down (lockdown=yes), refused by name
 #                 before the TPM is used; the same initramfs with the genuine
 #                 command line unlocks (control); not locked down, init= is
@@ -127,7 +131,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -302,6 +306,13 @@ boot() {
 		"roothash=${ROOTHASH:-$IMG_ROOTHASH} sealinit.loglevel=7 $append" "$LOG" "${QEMU_EXTRA[@]}"
 	RC=0
 	qemu_wait || RC=$?
+	if [ -n "${QEMU_SERIAL_ANSWERS:-}" ]; then
+		# The console's logger ends when QEMU closes the socket.
+		local hp=${QEMU_HELPER_PIDS[-1]}
+		wait "$hp"
+		_qemu_forget QEMU_HELPER_PIDS "$hp"
+		rm -f "$LOG.sock"
+	fi
 	DUR=$(qemu_elapsed "$t0" "$EPOCHREALTIME")
 	sed -i 's/\r$//' "$LOG"   # the serial console ends lines with CR LF
 	[ -z "$tpmpid" ] || qemu_swtpm_stop "$tpmpid"
@@ -635,6 +646,46 @@ sc_ab_tokens() {
 	expect_unlocked
 	chk "state B: not unsealed with token 1" qemu_grep "$LOG" '^sealinit: unsealed with token 1'
 	verdict "$arch" ab-tokens "root A opened by token 0, root B (${v2:0:12}...) by token 1, both sealed offline with enroll --expect (${DUR} s)"
+}
+
+# --- recovery: the TPM wiped, the recovery key typed at the console -----------
+# The enrolled volume gets a recovery keyslot (`sealinit enroll --recovery'),
+# and the guest a blank TPM state: the token's storage key is gone. Boot 1:
+# the TPM cannot unlock, the boot asks for the recovery key on the serial
+# console (typed by tests/qemu/serial-answer.py once the prompt shows),
+# opens the volume with it and switches root; guest-init runs `sealinit
+# reseal' with the key (from a small disk, serial "reseal"). Boot 2, the
+# same TPM: the TPM alone opens the volume again.
+sc_recovery() {
+	local arch=$1 out key v
+	new_scenario recovery
+	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --recovery --key-file "$IMG_RECOVERY_KEY" 2>&1) ||
+		{ problem "enroll --recovery: $out"; verdict "$arch" recovery ""; return; }
+	key=$(grep -oE '^  [cbdefghijklnrtuv]{8}(-[cbdefghijklnrtuv]{8}){7}$' <<<"$out" | tr -d ' ')
+	[ ${#key} = 71 ] || { problem "no recovery key printed: $out"; verdict "$arch" recovery ""; return; }
+	printf '%s' "$key" >"$S/reseal.img"
+	truncate -s 1M "$S/reseal.img"
+	rm -rf "$S/tpm"
+	mkdir -p "$S/tpm"
+	printf 'Recovery key for the data volume\t%s\n' "$key" >"$S/answers"
+	# shellcheck disable=SC2046
+	QEMU_SERIAL_ANSWERS=$S/answers boot "$arch" "" tpm $(std_disks) "$S/reseal.img:ro:reseal"
+	chk "boot 1: qemu exit $RC, want 0" [ "$RC" = 0 ]
+	chk "boot 1: FAILED: $(failed_line "$LOG")" not qemu_grep "$LOG" '^sealinit: FAILED'
+	chk "boot 1: no recovery prompt" qemu_grep "$LOG" 'sealinit: Recovery key for the data volume \([0-9]+ s\)'
+	chk "boot 1: not unlocked with the recovery key" \
+		qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata with the recovery key'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
+	chk "boot 1: marker '$v', want '$IMG_MARKER'" [ "$v" = "$IMG_MARKER" ]
+	chk "boot 1: the recovery key appeared in the log" not grep -aqF -- "$key" "$LOG"
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: reseal-exit')
+	chk "boot 1: sealinit reseal exited '$v', want 0 ($(grep -a 'reseal-output' "$LOG" | head -n 2 | tr '\n' ' '))" [ "$v" = 0 ]
+	mv "$LOG" "$S/serial-recovery.log"
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	chk "boot 2: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
+	verdict "$arch" recovery "blank TPM: the recovery key typed at the console unlocked, reseal in the booted system; boot 2 by the TPM (${DUR} s)"
 }
 
 # --- the command line -------------------------------------------------------------

@@ -301,17 +301,30 @@ qemu_start() {
 			-drive "if=pflash,format=raw,unit=1,file=$QEMU_UEFI_VARS_COPY")
 	fi
 	: >"$log"
+	# QEMU_SERIAL_ANSWERS=FILE: the console is a socket instead of a file,
+	# and tests/qemu/serial-answer.py logs it to LOG and types each answer
+	# of FILE ("TEXT<TAB>ANSWER" lines) once TEXT has appeared.
+	local -a serial=(-serial "file:$log")
+	if [ -n "${QEMU_SERIAL_ANSWERS:-}" ]; then
+		serial=(-chardev "socket,id=con0,path=$log.sock,server=on,wait=on" -serial chardev:con0)
+		rm -f "$log.sock"
+	fi
 	QEMU_START_TIME=$EPOCHREALTIME
 	# -nodefaults: no VGA, NIC, floppy or CD-ROM to probe; a test that wants
 	# the network adds -netdev user,... itself.
 	timeout --signal=TERM --kill-after=5 "$QEMU_TIMEOUT" \
 		"$bin" "${m[@]}" -m "$QEMU_MEM" -smp 1 -accel tcg \
-		-nodefaults -display none -monitor none -serial "file:$log" \
+		-nodefaults -display none -monitor none "${serial[@]}" \
 		-no-reboot -kernel "$kernel" ${initrd:+-initrd "$initrd"} \
 		-append "$(qemu_console "$arch") panic=-1 $append" \
 		"${fw[@]}" "${tpm[@]}" "${QEMU_DISK_ARGS[@]}" "$@" </dev/null >>"$log.qemu" 2>&1 &
 	QEMU_PID=$!
 	QEMU_PIDS+=("$QEMU_PID")
+	if [ -n "${QEMU_SERIAL_ANSWERS:-}" ]; then
+		timeout "$QEMU_TIMEOUT" /usr/bin/python3 "$QEMU_LIB_DIR/serial-answer.py" "$log.sock" "$log" \
+			"$QEMU_SERIAL_ANSWERS" 2>>"$log.qemu" &
+		QEMU_HELPER_PIDS+=($!)
+	fi
 }
 
 # qemu_wait [PID]: wait for a qemu_start'ed QEMU; returns its exit status
