@@ -66,8 +66,11 @@ static int expect_from_log(const struct cli_args *a, uint32_t mask, struct si_pc
 	struct si_diag d = { { 0 } };
 	ssize_t n = 0, k;
 	unsigned int i, j = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	int fd, r;
 
+	if (!ENABLE_TPM2)
+		return unsupported("reseal", "TPM2 support");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "%s reseal: the event log %s: %s (give --expect FILE instead)\n", prog,
 			path, strerror(errno));
@@ -115,6 +118,8 @@ static int drop_old_tokens(const char *device, int keep_token, int keep_slot, st
 	static struct si_token t;
 	int id, r, dropped = 0;
 
+	if (!ENABLE_TPM2)
+		return -SI_EUNSUPPORTED;
 	r = si_luks_open(device, &l, d);
 	if (r < 0)
 		return r;

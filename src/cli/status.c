@@ -80,7 +80,7 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	json_object_object_add(o, "id", json_object_new_int(id));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	*keyslot = -1;
-	if (strcmp(type, SI_TOKEN_TYPE))
+	if (!ENABLE_TPM2 || strcmp(type, SI_TOKEN_TYPE))
 		return o;
 	if (si_token_parse(json, &t, &d) < 0) {
 		json_object_object_add(o, "error", json_object_new_string(d.msg));
@@ -235,7 +235,7 @@ int status_main(const struct cli_args *a)
 	}
 	memset(&ms, 0, sizeof(ms));
 	ms.legacy_keyslot = ms.tpm_keyslot = -1;
-	r = si_migration_read(a->argv[0], &ms, &d);
+	r = ENABLE_TPM2 ? si_migration_read(a->argv[0], &ms, &d) : -ENOENT;
 	if (r == 0 && ms.token < 0)
 		r = -ENOENT;
 	slots = json_object_new_array();
@@ -279,11 +279,11 @@ int status_main(const struct cli_args *a)
 	po = (struct si_pcr_opts){ .tcti = a->tcti, .timeout_ms = a->timeout_ms,
 				   .pcr_mask = bound ? bound : UINT32_C(1) << 15,
 				   .bank = 0x000B /* sha256 */ };
-	r = ENABLE_TPM2 ? 0 : -SI_EUNSUPPORTED;
-	if (r == 0) {
-		d.msg[0] = '\0';
+	d.msg[0] = '\0';
+	if (ENABLE_TPM2)
 		r = si_pcr_read(&po, &v, &d);
-	}
+	else
+		r = -SI_EUNSUPPORTED;
 	json_object_object_add(tpm, "reachable", json_object_new_boolean(r == 0));
 	if (r < 0)
 		json_object_object_add(tpm, "error", json_object_new_string(d.msg[0] ? d.msg : si_strerror(r)));
