@@ -76,8 +76,9 @@ core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o 
 			     core/worker.o core/luks.o core/volkey.o core/kv.o core/journal.o core/bootcfg.o \
 			     core/events.o core/legacy/cfg.o \
 			     core/legacy/net.o
-core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o \
-			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o
+core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
+			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
+			     core/tpm/authorize.o
 core-$(CONFIG_LEGACY_NET) += core/legacy/crypto.o core/legacy/client.o core/legacy/unlock.o
 boot-y := $(patsubst src/%.c,%.o,$(wildcard src/boot/*.c))
 cli-y  := $(patsubst src/%.c,%.o,$(wildcard src/cli/*.c))

@@ -18,5 +18,6 @@ int legacy_fetch_main(const struct cli_args *a);
 int migrate_main(const struct cli_args *a);
 int boot_config_main(const struct cli_args *a);
 int predict_main(const struct cli_args *a);
+int sign_main(const struct cli_args *a);
 
 #endif

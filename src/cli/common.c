@@ -167,6 +167,35 @@ int read_key_file(const char *path, char *buf, size_t size, size_t *len)
 	return r;
 }
 
+int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((k = read(fd, buf + n, size - n)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		n += (size_t)k;
+		if (n == size) {
+			char c;
+
+			if (read(fd, &c, 1) > 0)
+				r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	*len = n;
+	return r < 0 ? r : n ? 0 : -ENODATA;
+}
+
 /* The boot configuration file, over the defaults. A missing file is
  * fine unless required. */
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c)

@@ -39,12 +39,15 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "enroll", enroll_main,
-	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_TPM,
-	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin] [--unsafe-pcrs] [--name NAME]",
+	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_TPM |
+	  OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--pin] [--unsafe-pcrs] [--name NAME] "
+	  "[--public-key PEM [--public-key-pcrs LIST]]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
-	{ "unlock", unlock_main, OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_TPM,
+	{ "unlock", unlock_main,
+	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_TPM,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--tcti SPEC]",
+	  "[--signature FILE] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",
@@ -68,6 +71,11 @@ static const struct command {
 	{ "predict", predict_main, OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS,
 	  "--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]",
 	  "print what the boot will measure, and the PCR value a token binds" },
+	{ "sign", sign_main,
+	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_TPM |
+	  OPT_NO_ARGS,
+	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] [--tcti SPEC]",
+	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -36,6 +36,12 @@ enum {
 	OPT_NAME        = 1 << 20,
 	OPT_FIXATE      = 1 << 21,
 	OPT_MEASURE_PCR = 1 << 22,
+	OPT_PUBLIC_KEY  = 1 << 23,
+	OPT_PUBKEY_PCRS = 1 << 24,
+	OPT_SIGNATURE   = 1 << 25,
+	OPT_PRIVATE_KEY = 1 << 26,
+	OPT_VALUES      = 1 << 27,
+	OPT_CURRENT     = 1 << 28,
 };
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
@@ -56,7 +62,12 @@ struct cli_args {
 	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
 	const char *fixate;     /* unlock --fixate-volume-key */
 	int measure_pcr;        /* unlock --tpm2-measure-pcr, 0-23; -1: none */
-	int test, pin, finish, status, unsafe_pcrs;
+	const char *public_key; /* enroll --public-key: a signed PCR policy's key */
+	const char *pubkey_pcrs; /* enroll --public-key-pcrs */
+	const char *signature;  /* unlock, sign --signature: the signature file */
+	const char *private_key; /* sign --private-key */
+	const char *values;     /* sign --values: pcrN=HEX lines, as predict prints */
+	int test, pin, finish, status, unsafe_pcrs, current;
 	int argc;               /* the positional arguments */
 	char **argv;
 };

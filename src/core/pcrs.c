@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
 
@@ -116,6 +117,59 @@ int si_pcrs_check_sealable(uint32_t mask, struct si_diag *d)
 		si_diag_set(d, "PCR %d can be reset by any process with the TPM, and its "
 			    "measurements replayed: never seal to 16 or 23",
 			    mask & (UINT32_C(1) << 16) ? 16 : 23);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int si_pcrs_parse_values(const char *text, uint32_t need, struct si_pcr_expect *e,
+			 struct si_diag *d)
+{
+	const char *start = text;
+	unsigned int lineno = 0;
+	char hex[65], missing[96];
+
+	memset(e, 0, sizeof(*e));
+	while (start && *start) {
+		const char *end = strchr(start, '\n'), *p = start;
+		size_t len = end ? (size_t)(end - start) : strlen(start);
+		unsigned int pcr = 0, digits = 0;
+		uint8_t v[32];
+
+		lineno++;
+		if (len == 0 || *p == '#' || (*p >= '0' && *p <= '9'))
+			goto next;
+		if (len < 4 || strncmp(p, "pcr", 3))
+			goto bad;
+		for (p += 3; digits < 2 && *p >= '0' && *p <= '9'; p++, digits++)
+			pcr = pcr * 10 + (unsigned int)(*p - '0');
+		if (!digits || pcr >= SI_PCR_COUNT || (digits == 2 && p[-2] == '0'))
+			goto bad;
+		if (!strncmp(p, "-capped=", 8))
+			goto next;
+		if (*p != '=' || (size_t)(p + 1 - start) + 64 != len)
+			goto bad;
+		memcpy(hex, p + 1, 64);
+		hex[64] = '\0';
+		if (si_hex_decode(v, sizeof(v), hex) != 32)
+			goto bad;
+		if (e->mask & (UINT32_C(1) << pcr)) {
+			si_diag_set(d, "line %u: PCR %u given twice", lineno, pcr);
+			return -EINVAL;
+		}
+		e->mask |= UINT32_C(1) << pcr;
+		memcpy(e->sha256[pcr], v, 32);
+next:
+		start = end ? end + 1 : NULL;
+		continue;
+bad:
+		si_diag_set(d, "line %u: `%.*s' (expected pcrN=HEX, 64 hex digits of sha256)",
+			    lineno, (int)(len > 80 ? 80 : len), start);
+		return -EINVAL;
+	}
+	if (need & ~e->mask) {
+		si_pcrs_format(need & ~e->mask, missing, sizeof(missing));
+		si_diag_set(d, "no value for PCR %s", missing);
 		return -EINVAL;
 	}
 	return 0;
