@@ -213,6 +213,7 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
 		.measure = c->tpm2_measure_pcr >= 0,
 		.measure_pcr = c->tpm2_measure_pcr >= 0 ? (unsigned int)c->tpm2_measure_pcr : 0,
+		.signature = c->tpm2_signature,
 	};
 	struct si_unlock_result res;
 	int r;

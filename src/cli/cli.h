@@ -20,5 +20,6 @@ int boot_config_main(const struct cli_args *a);
 int predict_main(const struct cli_args *a);
 int status_main(const struct cli_args *a);
 int reseal_main(const struct cli_args *a);
+int sign_main(const struct cli_args *a);
 
 #endif

@@ -167,6 +167,35 @@ int read_key_file(const char *path, char *buf, size_t size, size_t *len)
 	return r;
 }
 
+int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((k = read(fd, buf + n, size - n)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		n += (size_t)k;
+		if (n == size) {
+			char c;
+
+			if (read(fd, &c, 1) > 0)
+				r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	*len = n;
+	return r < 0 ? r : n ? 0 : -ENODATA;
+}
+
 /* The boot configuration file, over the defaults. A missing file is
  * fine unless required. */
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c)
@@ -317,6 +346,8 @@ int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_
 	text[k] = '\0';
 	if (si_pcr_expect_parse(text, e, &d) < 0)
 		return usage_error(cmd, "--expect `%s': %s", path, d.msg);
+	if (!e->mask)
+		return usage_error(cmd, "--expect `%s' has no pcrN=HEX line", path);
 	if (e->mask & ~mask) {
 		si_pcrs_format(e->mask & ~mask, pcrs, sizeof(pcrs));
 		return usage_error(cmd, "--expect `%s' gives PCR %s, which --pcrs does not bind", path,

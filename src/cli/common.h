@@ -40,6 +40,9 @@ int read_secret_line(const char *prompt, char *buf, size_t size);
 int ask_pin(void *ctx, char *buf, size_t size);
 int read_key_fd(int fd, char *buf, size_t size, size_t *len);
 int read_key_file(const char *path, char *buf, size_t size, size_t *len);
+/* A public file (a PEM public key) of at most size bytes: 0, or -errno
+ * (-EFBIG when larger). */
+int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len);
 
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c);
 

@@ -15,6 +15,7 @@
 #include "core/pcrs.h"
 #include "core/recovery.h"
 #include "core/secret.h"
+#include "core/tpm/authorize.h"
 
 /* The passphrase that authorizes a new keyslot: --key-file or the
  * terminal. Locked memory the caller frees; NULL after printing why. */
@@ -61,9 +62,9 @@ static int enroll_recovery(const struct cli_args *a)
 	size_t len = 0;
 	int r, token = -1, rc;
 
-	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs)
+	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs || a->public_key || a->pubkey_pcrs)
 		return usage_error("enroll", "%s", "--recovery adds a passphrase keyslot: it takes no "
-				   "--pcrs, --pin, --expect or --unsafe-pcrs");
+				   "--pcrs, --pin, --expect, --public-key or --unsafe-pcrs");
 	pass = existing_passphrase(a, device, &len, &rc);
 	if (!pass)
 		return rc;
@@ -92,7 +93,8 @@ int enroll_main(const struct cli_args *a)
 	static struct si_pcr_expect expect;
 	struct si_enroll_result res;
 	struct si_diag d = { { 0 } };
-	char *pass = NULL, pcrbuf[96];
+	char *pass = NULL, pcrbuf[96], signedbuf[96];
+	static uint8_t pem[SI_AUTHKEY_PEM_MAX];
 	size_t pass_len = 0;
 	double t0;
 	int r;
@@ -104,11 +106,31 @@ int enroll_main(const struct cli_args *a)
 	if (!ENABLE_TPM2)
 		return unsupported("enroll", "TPM2 support");
 	o.device = a->argv[0];
-	if (si_pcrs_parse(a->pcrs ? a->pcrs : CONFIG_TPM2_DEFAULT_PCRS, &o.pcr_mask, &d) < 0)
-		return usage_error("enroll", "%s", d.msg);
+	if (a->pubkey_pcrs && !a->public_key)
+		return usage_error("enroll", "%s", "--public-key-pcrs needs --public-key");
+	/* With a signing key the default PCRs are the signed ones, and the
+	 * literal ones only those given. */
+	if (si_pcrs_parse(a->pcrs ? a->pcrs : a->public_key ? "" : CONFIG_TPM2_DEFAULT_PCRS,
+			  &o.pcr_mask, &d) < 0)
+		return usage_error("enroll", "--pcrs: %s", d.msg);
+	if (a->public_key &&
+	    si_pcrs_parse(a->pubkey_pcrs ? a->pubkey_pcrs : CONFIG_TPM2_DEFAULT_PCRS,
+			  &o.pubkey_pcr_mask, &d) < 0)
+		return usage_error("enroll", "--public-key-pcrs: %s", d.msg);
+	if (a->public_key && !o.pubkey_pcr_mask)
+		return usage_error("enroll", "%s", "--public-key-pcrs: empty (a signed policy "
+				   "needs the PCRs it signs for)");
 	o.unsafe_pcrs = a->unsafe_pcrs;
-	if (!o.unsafe_pcrs && si_pcrs_check_sealable(o.pcr_mask, &d) < 0)
+	if (!o.unsafe_pcrs && si_pcrs_check_sealable(o.pcr_mask | o.pubkey_pcr_mask, &d) < 0)
 		return usage_error("enroll", "--pcrs: %s (--unsafe-pcrs forces it, for tests)", d.msg);
+	if (a->public_key) {
+		r = read_public_key(a->public_key, pem, sizeof(pem), &o.pubkey_pem_len);
+		if (r < 0)
+			return usage_error("enroll", "cannot read --public-key `%.200s': %s",
+					   a->public_key, r == -EFBIG ? "larger than 2 KiB" :
+					   strerror(-r));
+		o.pubkey_pem = pem;
+	}
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
 		return usage_error("enroll", "%s", "--pin from standard input needs --key-file");
 
@@ -141,8 +163,10 @@ int enroll_main(const struct cli_args *a)
 	if (r < 0)
 		return fail("enroll", r, &d);
 	si_pcrs_format(o.pcr_mask, pcrbuf, sizeof(pcrbuf));
-	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s\n", o.device, res.token,
-	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", a->pin ? ", with PIN" : "",
+	si_pcrs_format(o.pubkey_pcr_mask, signedbuf, sizeof(signedbuf));
+	printf("Enrolled %s: token %d, keyslot %d, sha256 PCRs %s%s%s%s%s\n", o.device, res.token,
+	       res.keyslot, pcrbuf[0] ? pcrbuf : "(none)", a->public_key ? ", signed PCRs " : "",
+	       a->public_key ? signedbuf : "", a->pin ? ", with PIN" : "",
 	       res.srk_created ? "; created the storage key at 0x81000001" : "");
 	if (o.expect) {
 		si_pcrs_format(expect.mask, pcrbuf, sizeof(pcrbuf));

@@ -34,18 +34,20 @@ static int version_main(const struct cli_args *a)
 static const struct command {
 	const char *name;
 	int (*fn)(const struct cli_args *a);
-	unsigned int opts;      /* OPT_* the command takes */
+	uint64_t opts;          /* OPT_* the command takes */
 	const char *usage;
 	const char *help;
 } commands[] = {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
-	  OPT_RECOVERY | OPT_TPM,
-	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] [--name NAME] | DEVICE --recovery [--key-file FILE]",
+	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_TPM,
+	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
+	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST]] | DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
-	{ "unlock", unlock_main, OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_TPM,
+	{ "unlock", unlock_main,
+	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_TPM,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--tcti SPEC]",
+	  "[--signature FILE] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",
@@ -76,6 +78,11 @@ static const struct command {
 	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_TPM,
 	  "DEVICE [--json] [--event-log FILE] [--tcti SPEC]",
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
+	{ "sign", sign_main,
+	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_TPM |
+	  OPT_NO_ARGS,
+	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] [--tcti SPEC]",
+	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };
@@ -111,7 +118,7 @@ static int help_main(const struct cli_args *a)
 		printf("  %-8s %s\n           %s\n", commands[i].name, commands[i].usage,
 		       commands[i].help);
 	printf("\nOptions (a command takes those its usage names):\n");
-	cli_options_help(stdout, ~0u);
+	cli_options_help(stdout, ~UINT64_C(0));
 	printf("\n");
 	print_exit_codes();
 	return 0;

@@ -29,7 +29,7 @@ static const struct cli_option {
 	const char *name;
 	int has_arg;
 	int short_name;         /* 0: none; taken only with OPT_SHORT */
-	unsigned int bit;
+	uint64_t bit;
 	const char *arg;        /* the argument's name in help */
 	const char *help;
 } options[] = {
@@ -79,6 +79,18 @@ static const struct cli_option {
 	  "refuse a volume whose volume key id (64 hex, as enroll prints) differs" },
 	{ "tpm2-measure-pcr", required_argument, 0, OPT_MEASURE_PCR, "N",
 	  "after activation, measure the volume into PCR N, as systemd does" },
+	{ "public-key", required_argument, 0, OPT_PUBLIC_KEY, "PEM",
+	  "seal to PCR values signed by this RSA key, as systemd's --tpm2-public-key" },
+	{ "public-key-pcrs", required_argument, 0, OPT_PUBKEY_PCRS, "LIST",
+	  "the PCRs whose values the signatures approve (default " CONFIG_TPM2_DEFAULT_PCRS ")" },
+	{ "signature", required_argument, 0, OPT_SIGNATURE, "FILE",
+	  "the signature file (default /etc/sealinit/tpm2-pcr-signature.json for unlock)" },
+	{ "private-key", required_argument, 0, OPT_PRIVATE_KEY, "PEM",
+	  "the RSA private key to sign with (sign)" },
+	{ "values", required_argument, 0, OPT_VALUES, "FILE",
+	  "PCR values to sign, pcrN=HEX lines as predict prints them (sign)" },
+	{ "current", no_argument, 0, OPT_CURRENT, NULL,
+	  "sign the TPM's current PCR values (sign)" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 };
@@ -124,7 +136,7 @@ static const struct cli_option *lookup(int ch)
 	return NULL;
 }
 
-int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct cli_args *a)
+int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_args *a)
 {
 	struct option longopts[N_OPTIONS + 1];
 	char shortopts[2 * N_OPTIONS + 1];
@@ -186,6 +198,12 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 		case OPT_ROOTFS:   a->rootfs = optarg; break;
 		case OPT_NAME:     a->name = optarg; break;
 		case OPT_FIXATE:   a->fixate = optarg; break;
+		case OPT_PUBLIC_KEY:  a->public_key = optarg; break;
+		case OPT_PUBKEY_PCRS: a->pubkey_pcrs = optarg; break;
+		case OPT_SIGNATURE:   a->signature = optarg; break;
+		case OPT_PRIVATE_KEY: a->private_key = optarg; break;
+		case OPT_VALUES:      a->values = optarg; break;
+		case OPT_CURRENT:     a->current = 1; break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 
@@ -213,7 +231,7 @@ int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct 
 	return 0;
 }
 
-void cli_options_help(FILE *f, unsigned int mask)
+void cli_options_help(FILE *f, uint64_t mask)
 {
 	char name[40];
 	size_t i;

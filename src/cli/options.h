@@ -7,40 +7,46 @@
  * parser. A subcommand's entry in main.c names the options it takes as a
  * mask of these bits; the parser rejects the others (exit 2).
  */
+#include <stdint.h>
 #include <stdio.h>
 
-enum {
-	OPT_CONFIG      = 1 << 0,
-	OPT_CMDLINE     = 1 << 1,
-	OPT_KEY_FILE    = 1 << 2,
-	OPT_PCRS        = 1 << 3,
-	OPT_PIN         = 1 << 4,
-	OPT_PCR         = 1 << 5,
-	OPT_STRING      = 1 << 6,
-	OPT_FILE        = 1 << 7,
-	OPT_BANK        = 1 << 8,
-	OPT_FINISH      = 1 << 9,
-	OPT_STATUS      = 1 << 10,
-	OPT_TEST        = 1 << 11,
-	OPT_TCTI        = 1 << 12,
-	OPT_TPM_TIMEOUT = 1 << 13,
-	/* Not an option: also accept the one-letter forms (-k) of the others. */
-	OPT_SHORT       = 1 << 14,
-	/* Not an option: parse nothing, ignore every argument (help, version). */
-	OPT_RAW         = 1 << 15,
-	/* Not an option: refuse positional arguments. */
-	OPT_NO_ARGS     = 1 << 16,
-	OPT_UNSAFE_PCRS = 1 << 17,
-	OPT_INIT        = 1 << 18,
-	OPT_ROOTFS      = 1 << 19,
-	OPT_NAME        = 1 << 20,
-	OPT_FIXATE      = 1 << 21,
-	OPT_MEASURE_PCR = 1 << 22,
-	OPT_EXPECT      = 1 << 23,
-	OPT_JSON        = 1 << 24,
-	OPT_EVENT_LOG   = 1 << 25,
-	OPT_RECOVERY    = 1 << 26,
-};
+/* Bits of a command's option mask (64: there are more than 32). */
+#define OPT_CONFIG       (UINT64_C(1) << 0)
+#define OPT_CMDLINE      (UINT64_C(1) << 1)
+#define OPT_KEY_FILE     (UINT64_C(1) << 2)
+#define OPT_PCRS         (UINT64_C(1) << 3)
+#define OPT_PIN          (UINT64_C(1) << 4)
+#define OPT_PCR          (UINT64_C(1) << 5)
+#define OPT_STRING       (UINT64_C(1) << 6)
+#define OPT_FILE         (UINT64_C(1) << 7)
+#define OPT_BANK         (UINT64_C(1) << 8)
+#define OPT_FINISH       (UINT64_C(1) << 9)
+#define OPT_STATUS       (UINT64_C(1) << 10)
+#define OPT_TEST         (UINT64_C(1) << 11)
+#define OPT_TCTI         (UINT64_C(1) << 12)
+#define OPT_TPM_TIMEOUT  (UINT64_C(1) << 13)
+/* Not an option: also accept the one-letter forms (-k) of the others. */
+#define OPT_SHORT        (UINT64_C(1) << 14)
+/* Not an option: parse nothing, ignore every argument (help, version). */
+#define OPT_RAW          (UINT64_C(1) << 15)
+/* Not an option: refuse positional arguments. */
+#define OPT_NO_ARGS      (UINT64_C(1) << 16)
+#define OPT_UNSAFE_PCRS  (UINT64_C(1) << 17)
+#define OPT_INIT         (UINT64_C(1) << 18)
+#define OPT_ROOTFS       (UINT64_C(1) << 19)
+#define OPT_NAME         (UINT64_C(1) << 20)
+#define OPT_FIXATE       (UINT64_C(1) << 21)
+#define OPT_MEASURE_PCR  (UINT64_C(1) << 22)
+#define OPT_EXPECT       (UINT64_C(1) << 23)
+#define OPT_JSON         (UINT64_C(1) << 24)
+#define OPT_EVENT_LOG    (UINT64_C(1) << 25)
+#define OPT_RECOVERY     (UINT64_C(1) << 26)
+#define OPT_PUBLIC_KEY   (UINT64_C(1) << 27)
+#define OPT_PUBKEY_PCRS  (UINT64_C(1) << 28)
+#define OPT_SIGNATURE    (UINT64_C(1) << 29)
+#define OPT_PRIVATE_KEY  (UINT64_C(1) << 30)
+#define OPT_VALUES       (UINT64_C(1) << 31)
+#define OPT_CURRENT      (UINT64_C(1) << 32)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -64,16 +70,21 @@ struct cli_args {
 	const char *name;       /* enroll, unlock --test: --name, the name the volume id binds */
 	const char *fixate;     /* unlock --fixate-volume-key */
 	int measure_pcr;        /* unlock --tpm2-measure-pcr, 0-23; -1: none */
-	int test, pin, finish, status, unsafe_pcrs;
+	const char *public_key; /* enroll --public-key: a signed PCR policy's key */
+	const char *pubkey_pcrs; /* enroll --public-key-pcrs */
+	const char *signature;  /* unlock, sign --signature: the signature file */
+	const char *private_key; /* sign --private-key */
+	const char *values;     /* sign --values: pcrN=HEX lines, as predict prints */
+	int test, pin, finish, status, unsafe_pcrs, current;
 	int argc;               /* the positional arguments */
 	char **argv;
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.
  * Returns 0, or the exit code after printing why. */
-int cli_parse(const char *cmd, unsigned int mask, int argc, char **argv, struct cli_args *a);
+int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_args *a);
 
 /* One line per option in mask: its name, argument and help. */
-void cli_options_help(FILE *f, unsigned int mask);
+void cli_options_help(FILE *f, uint64_t mask);
 
 #endif

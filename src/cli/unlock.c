@@ -40,6 +40,7 @@ int unlock_main(const struct cli_args *a)
 	o.bind_name = a->test ? (a->name ? a->name : SI_VOLKEY_DEFAULT_NAME) : NULL;
 	o.measure = a->measure_pcr >= 0;
 	o.measure_pcr = a->measure_pcr >= 0 ? (unsigned int)a->measure_pcr : 0;
+	o.signature = a->signature;
 
 	t0 = now_ms();
 	r = si_unlock(&o, &res, &d);

@@ -12,6 +12,7 @@
 #include "core/kv.h"
 #include "core/legacy/net.h"
 #include "core/pcrs.h"
+#include "core/sigfile.h"
 #include "core/volkey.h"
 
 #define LINE_MAX_LEN 1024
@@ -35,6 +36,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	snprintf(c->data_cipher, sizeof(c->data_cipher), "aes-xts-plain64");
 	c->data_key_bits = 512;
 	snprintf(c->tcti, sizeof(c->tcti), "%s", CONFIG_TPM2_TCTI);
+	snprintf(c->tpm2_signature, sizeof(c->tpm2_signature), "%s", SI_SIGFILE_DEFAULT);
 	if (si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &c->cap_pcrs, &d) < 0)
 		c->cap_pcrs = UINT32_C(1) << 15;
 	c->tpm_timeout_ms = CONFIG_TPM2_TIMEOUT_MS;
@@ -308,6 +310,9 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			si_kv_str(c->fixate_volume_key, sizeof(c->fixate_volume_key), v) : -EINVAL;
 		expect = "the 64 lower-case hex digits `sealinit enroll' printed (systemd's "
 			 "fixate-volume-key=), or empty";
+	} else if (!strcmp(key, "tpm2_signature")) {
+		r = *v == '/' ? si_kv_str(c->tpm2_signature, sizeof(c->tpm2_signature), v) : -EINVAL;
+		expect = "an absolute path (the signature file in the initramfs)";
 	} else if (!strcmp(key, "tpm2_measure_pcr")) {
 		bool on = false;
 
@@ -466,6 +471,11 @@ int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct s
 			if (!strcmp(key, "fixate_volume_key")) {
 				si_diag_set(d, "`%s': read from /etc/sealinit.conf only (a pin the "
 					    "command line could replace would pin nothing)", what);
+				return -EINVAL;
+			}
+			if (!strcmp(key, "tpm2_signature")) {
+				si_diag_set(d, "`%s': read from /etc/sealinit.conf only (the "
+					    "signature file comes with the initramfs)", what);
 				return -EINVAL;
 			}
 			if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
@@ -647,6 +657,10 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	n += snprintf(buf + n, size - (size_t)n, "fixate_volume_key=%s\n", c->fixate_volume_key);
+	/* Only when set otherwise: configurations without it keep the
+	 * configuration event (and the PCR values signed for it) they had. */
+	if (strcmp(c->tpm2_signature, SI_SIGFILE_DEFAULT))
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_signature=%s\n", c->tpm2_signature);
 	if (c->tpm2_measure_pcr >= 0)
 		n += snprintf(buf + n, size - (size_t)n, "tpm2_measure_pcr=%d\n", c->tpm2_measure_pcr);
 	else

@@ -79,6 +79,10 @@ struct si_bootcfg {
 	 * fixate-volume-key=; empty: not pinned. File only: a pin the command
 	 * line could replace would pin nothing. */
 	char fixate_volume_key[65];
+	/* The signature file for tokens with a signed PCR policy (sigfile.h,
+	 * docs/updates.md), an absolute path in the initramfs. File only, as
+	 * the trust the initramfs carries. */
+	char tpm2_signature[256];
 	/* After the unlock, before the cap, measure the volume as systemd's
 	 * tpm2-measure-pcr= does; -1: no. */
 	int tpm2_measure_pcr;

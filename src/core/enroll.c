@@ -11,6 +11,7 @@
 #include "core/pcrs.h"
 #include "core/secret.h"
 #include "core/token.h"
+#include "core/tpm/authorize.h"
 #include "core/tpm/tpm.h"
 
 #define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
@@ -40,15 +41,28 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	struct si_token *tok = NULL;
 	struct si_unsealed *s = NULL;
 	struct si_seal_params sp = { 0 };
+	struct si_authkey *key = NULL;
 	char *json = NULL;
 	int r, keyslot = -1;
 
 	memset(res, 0, sizeof(*res));
 	res->keyslot = res->token = -1;
 	if (!o->unsafe_pcrs) {
-		r = si_pcrs_check_sealable(o->pcr_mask, d);
+		r = si_pcrs_check_sealable(o->pcr_mask | o->pubkey_pcr_mask, d);
 		if (r < 0)
 			return r;
+	}
+	if (o->pubkey_pem) {
+		key = calloc(1, sizeof(*key));
+		if (!key)
+			return -ENOMEM;
+		r = si_authkey_from_pem(key, o->pubkey_pem, o->pubkey_pem_len, d);
+		if (r == 0 && !o->pubkey_pcr_mask) {
+			si_diag_set(d, "a signed policy needs the PCRs it signs for");
+			r = -EINVAL;
+		}
+		if (r < 0)
+			goto out;
 	}
 
 	/* Read the header before touching the TPM: a bad device costs nothing. */
@@ -82,6 +96,10 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	sp.secret = s->key;
 	sp.secret_len = s->key_len;
 	sp.expect = o->expect;
+	sp.authkey = key;
+	sp.pubkey_pcr_mask = key ? o->pubkey_pcr_mask : 0;
+	sp.pubkey_pem = o->pubkey_pem;
+	sp.pubkey_pem_len = o->pubkey_pem_len;
 	r = si_tpm_seal(tpm, &sp, tok, &res->srk_created, d);
 	res->tpm_commands = si_tpm_commands(tpm);
 	if (r < 0)
@@ -115,6 +133,7 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 			      strlen(s->pass), res->volume_id, &res->id_diag) < 0)
 		res->volume_id[0] = '\0';
 out:
+	free(key);
 	free(json);
 	free(tok);
 	si_secret_free(s);

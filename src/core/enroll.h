@@ -34,6 +34,13 @@ struct si_enroll_opts {
 	/* The /dev/mapper name the volume key's id is computed for (volkey.h);
 	 * NULL: SI_VOLKEY_DEFAULT_NAME. */
 	const char *bind_name;
+	/* A signed PCR policy (docs/updates.md): the PEM public key whose
+	 * signatures approve the values of pubkey_pcr_mask; pcr_mask then
+	 * lists only the PCRs bound to their literal values, and may be 0.
+	 * NULL: none. */
+	const void *pubkey_pem;
+	size_t pubkey_pem_len;
+	uint32_t pubkey_pcr_mask;
 };
 
 struct si_enroll_result {

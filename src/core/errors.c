@@ -46,6 +46,9 @@ static const struct si_error_info table[] = {
 	{ SI_ECREDS,       27, "legacy credentials missing or unsafe" },
 	{ SI_EFINGERPRINT, 28, "hardware fingerprint unavailable" },
 	{ SI_EVOLKEY,      29, "not the enrolled volume (volume key differs from fixate_volume_key)" },
+	{ SI_ENOSIG,       30, "no signed PCR policy for the current PCR values" },
+	{ SI_ESIGKEY,      31, "PCR policy signed by another key than the token's" },
+	{ SI_EBADSIG,      32, "PCR policy signature malformed or rejected by the TPM" },
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))

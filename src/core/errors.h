@@ -40,6 +40,10 @@ enum si_error {
 	SI_ECREDS,       /* credentials file missing, malformed or not root-only */
 	SI_EFINGERPRINT, /* a hardware fingerprint source cannot be read */
 	SI_EVOLKEY,      /* the volume key's id is not the pinned one */
+	/* Signed PCR policies (tpm2_pubkey): why no signature could be used. */
+	SI_ENOSIG,       /* no signature for these PCRs and their current values */
+	SI_ESIGKEY,      /* signatures for these PCRs, but by another key */
+	SI_EBADSIG,      /* the signature file is malformed, or the TPM rejected it */
 	SI_EMAX,
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
 
@@ -184,9 +185,21 @@ int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_dia
 		}
 		e->mask |= UINT32_C(1) << pcr;
 	}
-	if (!e->mask) {
-		si_diag_set(d, "no pcrN=HEX line");
+	return 0;
+}
+
+int si_pcrs_parse_values(const char *text, uint32_t need, struct si_pcr_expect *e,
+			 struct si_diag *d)
+{
+	char missing[96];
+	int r = si_pcr_expect_parse(text, e, d);
+
+	if (r < 0)
+		return r;
+	if (need & ~e->mask) {
+		si_pcrs_format(need & ~e->mask, missing, sizeof(missing));
+		si_diag_set(d, "no value for PCR %s", missing);
 		return -EINVAL;
 	}
-	return 0;
+	return r;
 }

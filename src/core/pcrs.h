@@ -35,9 +35,20 @@ struct si_pcr_expect {
 /* `pcrN=HEX' lines (sha256, 64 hex digits), as `sealinit predict' prints
  * them; its event lines (`N EVENT') and `pcrN-capped=' lines are skipped,
  * blank lines and `#' comments too. Anything else, a PCR out of range or
- * given twice, is an error naming the line (-EINVAL). */
+ * given twice, is an error naming the line (-EINVAL). No value at all is
+ * no error: e->mask is then 0. */
 int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *diag);
 int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
+
+/*
+ * sha256 values from text as `sealinit predict' prints them: `pcrN=HEX'
+ * lines (64 hex digits) are values; `pcrN-capped=...', event lines (which
+ * start with a digit), `#' comments and empty lines are skipped; anything
+ * else, a bad digest or a PCR given twice is -EINVAL naming the line.
+ * Every PCR of need must have a value; expect->mask holds those found.
+ */
+int si_pcrs_parse_values(const char *text, uint32_t need, struct si_pcr_expect *expect,
+			 struct si_diag *diag);
 
 /* "7+16" for the mask; "" when empty. Returns the length written. */
 size_t si_pcrs_format(uint32_t mask, char *buf, size_t size);

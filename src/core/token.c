@@ -243,6 +243,11 @@ int si_token_parse(const char *json, struct si_token *t, struct si_diag *d)
 	r = parse_b64_field(o, "tpm2_pubkey", t->pubkey, sizeof(t->pubkey), &t->pubkey_len, false, d);
 	if (r < 0)
 		goto out;
+	/* systemd asserts it; a signed policy needs its key. */
+	if (t->pubkey_pcr_mask && !t->pubkey_len) {
+		r = bad(d, "tpm2_pubkey", "missing, and tpm2_pubkey_pcrs needs it");
+		goto out;
+	}
 	r = parse_b64_field(o, "tpm2_salt", t->salt, sizeof(t->salt), &t->salt_len, false, d);
 	if (r < 0)
 		goto out;

@@ -9,6 +9,7 @@
 #include "core/luks.h"
 #include "core/pcrs.h"
 #include "core/secret.h"
+#include "core/sigfile.h"
 #include "core/token.h"
 #include "core/tpm/tpm.h"
 #include "core/unlock.h"
@@ -72,10 +73,17 @@ out:
 
 static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
-			struct si_unlock_result *res, struct si_diag *d)
+			char **sigjson, struct si_unlock_result *res, struct si_diag *d)
 {
 	int r;
 
+	/* Read once, for the first token that needs it; not a secret. A file
+	 * that cannot be read fails this token only. */
+	if (tok->pubkey_pcr_mask && !*sigjson) {
+		r = si_sigfile_read(o->signature ? o->signature : SI_SIGFILE_DEFAULT, sigjson, d);
+		if (r < 0)
+			return -SI_ENOSIG;
+	}
 	if (!*tpm) {
 		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
 		if (r < 0)
@@ -90,7 +98,7 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 		if (r < 0)
 			return r;
 	}
-	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, s->key, sizeof(s->key),
+	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, s->key, sizeof(s->key),
 			  &s->key_len, d);
 	if (r < 0)
 		return r;
@@ -139,6 +147,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 	struct si_token *tok = calloc(1, sizeof(*tok));
 	struct si_unsealed *s = si_secret_alloc(sizeof(*s));
 	struct si_diag td;
+	char *sigjson = NULL;
 	int r = -ENOMEM, id, first_err = 0, tried = 0;
 
 	if (!s || !tok)
@@ -152,15 +161,17 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 		tried++;
 		td.msg[0] = '\0';
 		r = si_token_parse(json, tok, &td);
-		if (r == 0 && o->refuse_unsafe_pcrs && si_pcrs_check_sealable(tok->pcr_mask, &td) < 0) {
+		if (r == 0 && o->refuse_unsafe_pcrs &&
+		    si_pcrs_check_sealable(tok->pcr_mask | tok->pubkey_pcr_mask, &td) < 0) {
 			char why[sizeof(td.msg)];
 
 			memcpy(why, td.msg, sizeof(why));
-			si_diag_set(&td, "`tpm2-pcrs': %.400s; refused at boot", why);
+			si_diag_set(&td, "`tpm2-pcrs'%s: %.400s; refused at boot",
+				    tok->pubkey_pcr_mask ? " with `tpm2_pubkey_pcrs'" : "", why);
 			r = -SI_EBADTOKEN;
 		}
 		if (r == 0)
-			r = unlock_token(o, luks, tpm, tok, s, res, &td);
+			r = unlock_token(o, luks, tpm, tok, s, &sigjson, res, &td);
 		if (r == 0) {
 			res->token = id;
 			res->keyslot = tok->keyslot;
@@ -181,6 +192,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 		r = first_err;
 	}
 out:
+	free(sigjson);
 	free(tok);
 	si_secret_free(s);
 	return r;

@@ -67,6 +67,10 @@ struct si_unlock_opts {
 	 * "cryptsetup:<bind_name>:<uuid>" keyed with the volume key. */
 	bool measure;
 	unsigned int measure_pcr;
+	/* The signature file for tokens with a signed PCR policy
+	 * (sigfile.h), read when such a token is tried; NULL:
+	 * SI_SIGFILE_DEFAULT. */
+	const char *signature;
 };
 
 struct si_unlock_result {

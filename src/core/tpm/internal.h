@@ -3,10 +3,12 @@
 #define SEALINIT_TPM_INTERNAL_H
 
 /* Shared by the files of core/tpm/ only: device.c (the connection, errors,
- * PCRs) and seal.c (SRK, sessions, seal, unseal). */
+ * PCRs), seal.c (SRK, sessions, seal, unseal) and authorize.c (the
+ * signing key). */
 
 #include <tss2/tss2_esys.h>
 
+struct si_authkey;
 struct si_diag;
 
 /*
@@ -37,5 +39,8 @@ int si_tpm_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si_diag 
 void si_tpm_flush(struct si_tpm *t, ESYS_TR *h);
 /* A one-bank TPML_PCR_SELECTION of PCRs 0-23. */
 void si_tpm_selection(TPML_PCR_SELECTION *sel, uint16_t bank, uint32_t mask);
+/* The TPM2B_PUBLIC of a policy-signing key, byte for byte as systemd
+ * builds it (authorize.c): what LoadExternal takes and the Name covers. */
+void si_authkey_tpm_public(const struct si_authkey *k, TPM2B_PUBLIC *pub);
 
 #endif

@@ -13,6 +13,7 @@
 
 #define CC_POLICY_PCR        0x0000017Fu
 #define CC_POLICY_AUTH_VALUE 0x0000016Bu
+#define CC_POLICY_AUTHORIZE  0x0000016Au
 #define PIN_PBKDF2_ROUNDS    10000
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -73,6 +74,18 @@ int si_policy_pcr(uint8_t digest[SI_POLICY_SIZE], uint16_t bank, uint32_t mask,
 int si_policy_auth_value(uint8_t digest[SI_POLICY_SIZE])
 {
 	return policy_update(digest, CC_POLICY_AUTH_VALUE, NULL, 0);
+}
+
+int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len)
+{
+	int r;
+
+	memset(digest, 0, SI_POLICY_SIZE);
+	r = policy_update(digest, CC_POLICY_AUTHORIZE, name, name_len);
+	if (r < 0)
+		return r;
+	/* policyDigest = H(policyDigest || policyRef), policyRef empty */
+	return si_sha256(digest, SI_POLICY_SIZE, digest);
 }
 
 int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,

@@ -11,8 +11,9 @@
  * Offline policy digests (TPM 2.0 Part 3, 23.x), so enroll needs no trial
  * session and tests can check them against vectors computed elsewhere.
  * Start from SI_POLICY_SIZE zero bytes and apply the steps in the order
- * unseal runs them: PolicyPCR, then PolicyAuthValue when a PIN is used
- * (the order systemd uses, so digests match its tokens).
+ * unseal runs them, which is systemd's (so digests match its tokens):
+ * PolicyAuthorize with a signing key, PolicyPCR over the literal PCRs,
+ * then PolicyAuthValue when a PIN is used.
  */
 
 /* values: the selected PCRs of the bank, ascending, each of the bank's
@@ -20,6 +21,14 @@
 int si_policy_pcr(uint8_t digest[SI_POLICY_SIZE], uint16_t bank, uint32_t mask,
 		  const uint8_t *values, size_t values_len);
 int si_policy_auth_value(uint8_t digest[SI_POLICY_SIZE]);
+
+/*
+ * PolicyAuthorize by the key of this Name, with an empty policyRef: the
+ * TPM resets the digest to zero and extends CC || keyName, then the
+ * policyRef (empty: the digest is hashed once more). systemd puts it
+ * first, so it is the first step of a signed policy in any case.
+ */
+int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len);
 
 /* The TPML_PCR_SELECTION bytes both PolicyPCR and the digest use: one bank,
  * sizeofSelect 3. out holds 10 bytes. */

@@ -10,9 +10,12 @@
 
 #include "config.h"
 #include "core/errors.h"
+#include "core/hash.h"
 #include "core/pcrs.h"
 #include "core/secret.h"
+#include "core/sigfile.h"
 #include "core/token.h"
+#include "core/tpm/authorize.h"
 #include "core/tpm/internal.h"
 #include "core/tpm/policy.h"
 #include "core/tpm/tpm.h"
@@ -170,9 +173,21 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 	if (p->secret_len > sizeof(sens->sensitive.data.buffer) || p->pcr_bank != TPM2_ALG_SHA256)
 		return -EINVAL;
 
+	if (p->authkey && (p->pubkey_pem_len > sizeof(tok->pubkey) || !p->pubkey_pcr_mask))
+		return -EINVAL;
+
 	r = get_or_create_srk(t, &srk, srk_created, d);
 	if (r < 0)
 		goto out;
+	/* systemd's order: PolicyAuthorize, PolicyPCR, PolicyAuthValue; with
+	 * a signing key and no literal PCRs, no PolicyPCR at all. */
+	if (p->authkey) {
+		r = si_policy_authorize(digest, p->authkey->name, sizeof(p->authkey->name));
+		if (r < 0)
+			goto out;
+	}
+	if (p->authkey && !p->pcr_mask)
+		goto pin;
 	r = si_tpm_pcr_read(t, p->pcr_bank, p->pcr_mask, values, sizeof(values), &values_len, d);
 	if (r < 0)
 		goto out;
@@ -188,7 +203,10 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 		}
 	}
 	r = si_policy_pcr(digest, p->pcr_bank, p->pcr_mask, values, values_len);
-	if (r == 0 && p->pin)
+	if (r < 0)
+		goto out;
+pin:
+	if (p->pin)
 		r = si_policy_auth_value(digest);
 	if (r < 0)
 		goto out;
@@ -268,6 +286,13 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 	tok->policy_hash_len = SI_POLICY_SIZE;
 	tok->pin = p->pin != NULL;
 	tok->salt_len = 0;
+	tok->pubkey_len = 0;
+	tok->pubkey_pcr_mask = 0;
+	if (p->authkey) {
+		memcpy(tok->pubkey, p->pubkey_pem, p->pubkey_pem_len);
+		tok->pubkey_len = p->pubkey_pem_len;
+		tok->pubkey_pcr_mask = p->pubkey_pcr_mask;
+	}
 	r = 0;
 out:
 	si_tpm_flush(t, &session);
@@ -343,8 +368,123 @@ out:
 	return r;
 }
 
-static int unseal_once(struct si_tpm *t, const struct si_token *tok, ESYS_TR parent,
-		       ESYS_TR obj, uint8_t *out, size_t cap, size_t *len, struct si_diag *d)
+/*
+ * The signed part of the policy, as systemd's unseal runs it: PolicyPCR
+ * over the signed PCRs (current values), the session's digest as the
+ * policy to look up in the signature file, the key loaded as an external
+ * public key in the owner hierarchy (a NULL-hierarchy ticket would not
+ * satisfy PolicyAuthorize), VerifySignature of SHA-256(policy) into a
+ * ticket, then PolicyAuthorize(policy, empty policyRef, key Name, ticket).
+ */
+static int policy_signed(struct si_tpm *t, const struct si_token *tok, const char *signature,
+			 ESYS_TR session, struct si_diag *d)
+{
+	struct si_authkey *key = calloc(1, sizeof(*key));
+	struct si_sig *sig = calloc(1, sizeof(*sig));
+	TPM2B_PUBLIC *pub = calloc(1, sizeof(*pub));
+	TPMT_SIGNATURE *ts = calloc(1, sizeof(*ts));
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = { 0 }, *pol = NULL, hash = { .size = 32 };
+	TPM2B_NONCE ref = { 0 };
+	TPM2B_NAME *name = NULL;
+	TPMT_TK_VERIFIED *ticket = NULL;
+	ESYS_TR h = ESYS_TR_NONE;
+	struct si_diag kd;
+	TSS2_RC rc;
+	int r = -ENOMEM;
+
+	if (!key || !sig || !pub || !ts)
+		goto out;
+	r = si_authkey_from_pem(key, tok->pubkey, tok->pubkey_len, &kd);
+	if (r < 0) {
+		si_diag_set(d, "token field `tpm2_pubkey': %.400s", kd.msg);
+		r = -SI_EBADTOKEN;
+		goto out;
+	}
+	if (!signature) {
+		si_diag_set(d, "the token has a signed PCR policy and there is no signature file");
+		r = -SI_ENOSIG;
+		goto out;
+	}
+	si_tpm_selection(&sel, tok->pcr_bank, tok->pubkey_pcr_mask);
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			    &empty, &sel);
+	if (!rc)
+		rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+					  ESYS_TR_NONE, &pol);
+	if (rc) {
+		r = si_tpm_error(t, rc, "applying the signed PCRs' policy", d);
+		goto out;
+	}
+	if (pol->size != 32) {
+		si_diag_set(d, "the TPM's policy digest has %u bytes (expected 32)", pol->size);
+		r = -SI_ETPM;
+		goto out;
+	}
+	r = si_sigfile_find(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, sig, d);
+	if (r < 0)
+		goto out;
+
+	si_authkey_tpm_public(key, pub);
+	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, pub,
+			       ESYS_TR_RH_OWNER, &h);
+	if (!rc)
+		rc = Esys_TR_GetName(t->esys, h, &name);
+	if (rc) {
+		r = si_tpm_error(t, rc, "loading the policy's public key", d);
+		goto out;
+	}
+	if (name->size != sizeof(key->name) || memcmp(name->name, key->name, sizeof(key->name))) {
+		si_diag_set(d, "the TPM names the policy's public key otherwise than systemd would");
+		r = -SI_ETPM;
+		goto out;
+	}
+	r = si_sha256(pol->buffer, 32, hash.buffer);
+	if (r < 0)
+		goto out;
+	ts->sigAlg = TPM2_ALG_RSASSA;
+	ts->signature.rsassa.hash = TPM2_ALG_SHA256;
+	if (sig->sig_len > sizeof(ts->signature.rsassa.sig.buffer)) {
+		r = -SI_EBADSIG;
+		goto out;
+	}
+	ts->signature.rsassa.sig.size = (uint16_t)sig->sig_len;
+	memcpy(ts->signature.rsassa.sig.buffer, sig->sig, sig->sig_len);
+	rc = Esys_VerifySignature(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &hash,
+				  ts, &ticket);
+	if (rc) {
+		uint32_t base = si_tpm_rc_base(rc);
+
+		r = si_tpm_error(t, rc, "verifying the PCR policy's signature", d);
+		if (base == TPM2_RC_SIGNATURE || base == TPM2_RC_VALUE || base == TPM2_RC_SIZE) {
+			si_diag_set(d, "the TPM rejected the signature for PCRs of the token's key "
+				    "(altered, or made by another key): %s", Tss2_RC_Decode(rc));
+			r = -SI_EBADSIG;
+		}
+		goto out;
+	}
+	rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				  pol, &ref, name, ticket);
+	if (rc) {
+		r = si_tpm_error(t, rc, "applying the signed policy", d);
+		goto out;
+	}
+	r = 0;
+out:
+	si_tpm_flush(t, &h);
+	Esys_Free(pol);
+	Esys_Free(name);
+	Esys_Free(ticket);
+	free(key);
+	free(sig);
+	free(pub);
+	free(ts);
+	return r;
+}
+
+static int unseal_once(struct si_tpm *t, const struct si_token *tok, const char *signature,
+		       ESYS_TR parent, ESYS_TR obj, uint8_t *out, size_t cap, size_t *len,
+		       struct si_diag *d)
 {
 	TPML_PCR_SELECTION sel;
 	TPM2B_DIGEST empty = { 0 };
@@ -356,11 +496,20 @@ static int unseal_once(struct si_tpm *t, const struct si_token *tok, ESYS_TR par
 	r = start_session(t, parent, TPM2_SE_POLICY, &session, d);
 	if (r < 0)
 		return r;
+	/* systemd's order: the signed part (when tpm2_pubkey_pcrs is set, as
+	 * systemd decides), the literal PCRs (none with a signed part and an
+	 * empty tpm2-pcrs), the PIN. */
+	if (tok->pubkey_pcr_mask) {
+		r = policy_signed(t, tok, signature, session, d);
+		if (r < 0)
+			goto out;
+	}
 	si_tpm_selection(&sel, tok->pcr_bank, tok->pcr_mask);
 	/* An empty pcrDigest: the TPM uses its current values, and a mismatch
 	 * shows up as POLICY_FAIL at Unseal. Saves a PCR_Read. */
-	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-			    &empty, &sel);
+	rc = tok->pubkey_pcr_mask && !tok->pcr_mask ? TSS2_RC_SUCCESS :
+		Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			       &empty, &sel);
 	if (rc) {
 		r = si_tpm_error(t, rc, "applying the PCR policy", d);
 		goto out;
@@ -413,8 +562,8 @@ out:
 	return r;
 }
 
-int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin, uint8_t *out,
-		  size_t cap, size_t *len, struct si_diag *d)
+int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
+		  const char *signature, uint8_t *out, size_t cap, size_t *len, struct si_diag *d)
 {
 	TPM2B_PRIVATE priv = { 0 };
 	TPM2B_PUBLIC pub = { 0 };
@@ -424,9 +573,8 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 	int transient = 0, attempt, r;
 	TSS2_RC rc;
 
-	if (tok->pcrlock || tok->pubkey_len) {
-		si_diag_set(d, "token uses %s, which this build does not support",
-			    tok->pcrlock ? "tpm2_pcrlock" : "a signed PCR policy (tpm2_pubkey)");
+	if (tok->pcrlock) {
+		si_diag_set(d, "token uses tpm2_pcrlock, which this build does not support");
 		return -SI_EUNSUPPORTED;
 	}
 	if (tok->pin && !pin) {
@@ -472,7 +620,7 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 	/* PCR_CHANGED means a PCR moved between PolicyPCR and Unseal (another
 	 * process extending); the policy itself may still hold: retry. */
 	for (attempt = 0;; attempt++) {
-		r = unseal_once(t, tok, parent, obj, out, cap, len, d);
+		r = unseal_once(t, tok, signature, parent, obj, out, cap, len, d);
 		if (r != -EAGAIN)
 			break;
 		if (attempt >= CONFIG_TPM2_PCR_CHANGED_RETRIES) {

@@ -7,6 +7,7 @@
 
 #include "core/pcrs.h"
 
+struct si_authkey;
 struct si_diag;
 struct si_token;
 struct si_tpm;
@@ -63,13 +64,21 @@ struct si_seal_params {
 	const uint8_t *secret;
 	size_t secret_len;
 	const struct si_pcr_expect *expect;  /* NULL: the current values */
+	/* A signed policy: PolicyAuthorize by this key first, for the PCRs of
+	 * pubkey_pcr_mask (whose values the signatures name); the PEM goes
+	 * into the token as systemd stores it. NULL: none. pcr_mask may then
+	 * be 0 (no literal PolicyPCR, as systemd omits it). */
+	const struct si_authkey *authkey;
+	uint32_t pubkey_pcr_mask;
+	const void *pubkey_pem;
+	size_t pubkey_pem_len;
 };
 
 /*
  * Seal the secret under the SRK (created and persisted at SI_SRK_HANDLE if
- * absent) with PolicyPCR over the bank's current values (+ PolicyAuthValue
- * with a PIN), in a session salted to the SRK with AES-128-CFB parameter
- * encryption. Fills the token's TPM fields (not keyslot).
+ * absent) with [PolicyAuthorize by the signing key +] PolicyPCR over the
+ * bank's current values (+ PolicyAuthValue with a PIN), in a session
+ * salted to the SRK with AES-128-CFB parameter encryption. Fills the token's TPM fields (not keyslot).
  * *srk_created tells whether this call created the SRK.
  */
 int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p,
@@ -77,10 +86,13 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p,
 
 /*
  * Unseal a token's secret into out (locked memory of cap bytes).
- * The PIN is needed when tok->pin. Retries a bounded number of times when
- * the PCRs change in between the policy and the unseal.
+ * The PIN is needed when tok->pin; the signature file's text (sigfile.h)
+ * when the token has a signed policy (tpm2_pubkey): NULL is -SI_ENOSIG.
+ * Retries a bounded number of times when the PCRs change in between the
+ * policy and the unseal.
  */
 int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
-		  uint8_t *out, size_t cap, size_t *len, struct si_diag *diag);
+		  const char *signature, uint8_t *out, size_t cap, size_t *len,
+		  struct si_diag *diag);
 
 #endif

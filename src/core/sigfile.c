@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/pcrs.h"
+#include "core/sigfile.h"
+
+#define BANK "sha256"
+
+static int bad(struct si_diag *d, size_t i, const char *field, const char *why)
+{
+	si_diag_set(d, "signature file: `" BANK "[%zu].%s': %s", i, field, why);
+	return -SI_EBADSIG;
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static int hex32(struct json_object *o, const char *key, uint8_t out[32], size_t i,
+		 struct si_diag *d)
+{
+	struct json_object *v = get(o, key);
+
+	if (!v)
+		return bad(d, i, key, "missing");
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != 64 ||
+	    si_hex_decode(out, 32, json_object_get_string(v)) != 32)
+		return bad(d, i, key, "expected 64 hex digits (a SHA-256 digest)");
+	return 0;
+}
+
+static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+{
+	struct json_object *v;
+	const char *s;
+	size_t k, n;
+	long len;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (!json_object_is_type(o, json_type_object)) {
+		si_diag_set(d, "signature file: `" BANK "[%zu]': expected an object", i);
+		return -SI_EBADSIG;
+	}
+	v = get(o, "pcrs");
+	if (!v)
+		return bad(d, i, "pcrs", "missing");
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) > SI_PCR_COUNT)
+		return bad(d, i, "pcrs", "expected an array of at most 24 PCR numbers");
+	for (k = 0; k < n; k++) {
+		struct json_object *p = json_object_array_get_idx(v, k);
+		int64_t pcr;
+
+		if (!json_object_is_type(p, json_type_int))
+			return bad(d, i, "pcrs", "expected integers 0-23");
+		pcr = json_object_get_int64(p);
+		if (pcr < 0 || pcr >= SI_PCR_COUNT)
+			return bad(d, i, "pcrs", "PCR number out of range 0-23");
+		e->pcr_mask |= UINT32_C(1) << pcr;
+	}
+	if ((r = hex32(o, "pkfp", e->pkfp, i, d)) < 0 || (r = hex32(o, "pol", e->pol, i, d)) < 0)
+		return r;
+	v = get(o, "sig");
+	if (!v)
+		return bad(d, i, "sig", "missing");
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	if (!s || strlen(s) > SI_B64_LEN(SI_SIG_MAX))
+		return bad(d, i, "sig", "expected base64 of at most 512 bytes");
+	len = si_b64_decode(e->sig, sizeof(e->sig), s);
+	if (len <= 0)
+		return bad(d, i, "sig", len == 0 ? "empty" : "invalid base64");
+	e->sig_len = (size_t)len;
+	return 0;
+}
+
+/* The file's object and its sha256 array (NULL when absent), every entry
+ * checked. */
+static int load(const char *json, struct json_object **root, struct json_object **bank,
+		struct si_diag *d)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	struct si_sig e;
+	size_t i, n;
+	int r;
+
+	*root = *bank = NULL;
+	if (!json || strlen(json) > SI_SIGFILE_MAX) {
+		si_diag_set(d, "signature file: missing or larger than %d KiB", SI_SIGFILE_MAX / 1024);
+		return -SI_EBADSIG;
+	}
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, json, (int)strlen(json) + 1);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_tokener_free(tok);
+		if (o)
+			json_object_put(o);
+		si_diag_set(d, "signature file: not a JSON object");
+		return -SI_EBADSIG;
+	}
+	json_tokener_free(tok);
+	*root = o;
+	*bank = get(o, BANK);
+	if (!*bank)
+		return 0;
+	if (!json_object_is_type(*bank, json_type_array) ||
+	    (n = json_object_array_length(*bank)) > SI_SIGFILE_ENTRIES) {
+		si_diag_set(d, "signature file: `" BANK "': expected an array of at most %d entries",
+			    SI_SIGFILE_ENTRIES);
+		r = -SI_EBADSIG;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		r = parse_entry(json_object_array_get_idx(*bank, i), i, &e, d);
+		if (r < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	json_object_put(o);
+	*root = *bank = NULL;
+	return r;
+}
+
+int si_sigfile_read(const char *path, char **json, struct si_diag *d)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	*json = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = -EINVAL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SI_SIGFILE_MAX) {
+		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	*json = buf;
+	return 0;
+fail:
+	si_diag_set(d, "cannot read the signature file `%.300s': %s", path,
+		    r == -EINVAL ? "not a regular file" : strerror(-r));
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		    const uint8_t pol[32], struct si_sig *out, struct si_diag *d)
+{
+	struct json_object *root, *bank;
+	size_t i, n, for_pcrs = 0, for_key = 0;
+	char pcrs[96], fp[65];
+	int r;
+
+	r = load(json, &root, &bank, d);
+	if (r < 0)
+		return r;
+	n = bank ? json_object_array_length(bank) : 0;
+	for (i = 0; i < n; i++) {
+		(void)parse_entry(json_object_array_get_idx(bank, i), i, out, d);
+		if (out->pcr_mask != pcr_mask)
+			continue;
+		for_pcrs++;
+		if (memcmp(out->pkfp, pkfp, 32))
+			continue;
+		for_key++;
+		if (memcmp(out->pol, pol, 32) == 0)
+			goto out;
+	}
+	si_pcrs_format(pcr_mask, pcrs, sizeof(pcrs));
+	si_hex_encode(fp, pkfp, 32);
+	if (!for_pcrs) {
+		si_diag_set(d, "the signature file has no " BANK " signature for PCRs %s",
+			    pcrs[0] ? pcrs : "(none)");
+		r = -SI_ENOSIG;
+	} else if (!for_key) {
+		si_diag_set(d, "the signature file's %zu signature(s) for PCRs %s are by another "
+			    "key than the token's (pkfp %.16s...)", for_pcrs, pcrs, fp);
+		r = -SI_ESIGKEY;
+	} else {
+		si_diag_set(d, "none of the %zu signature(s) for PCRs %s is for their current "
+			    "values (the PCRs hold a state nobody signed)", for_key, pcrs);
+		r = -SI_ENOSIG;
+	}
+out:
+	json_object_put(root);
+	return r;
+}
+
+static struct json_object *entry_object(const struct si_sig *e)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char hex[65], *b64 = malloc(SI_B64_LEN(SI_SIG_MAX) + 1);
+	int i;
+
+	if (!o || !a || !b64 || e->sig_len > SI_SIG_MAX) {
+		json_object_put(o);
+		json_object_put(a);
+		free(b64);
+		return NULL;
+	}
+	for (i = 0; i < SI_PCR_COUNT; i++)
+		if (e->pcr_mask & (UINT32_C(1) << i))
+			json_object_array_add(a, json_object_new_int(i));
+	/* systemd-measure's order: pcrs, pkfp, pol, sig. */
+	json_object_object_add(o, "pcrs", a);
+	si_hex_encode(hex, e->pkfp, 32);
+	json_object_object_add(o, "pkfp", json_object_new_string(hex));
+	si_hex_encode(hex, e->pol, 32);
+	json_object_object_add(o, "pol", json_object_new_string(hex));
+	si_b64_encode(b64, e->sig, e->sig_len);
+	json_object_object_add(o, "sig", json_object_new_string(b64));
+	free(b64);
+	return o;
+}
+
+int si_sigfile_add(const char *json, const struct si_sig *e, char **out, struct si_diag *d)
+{
+	struct json_object *root = NULL, *bank = NULL, *ent;
+	const char *s;
+	size_t i, n;
+	int r;
+
+	*out = NULL;
+	if (json) {
+		r = load(json, &root, &bank, d);
+		if (r < 0)
+			return r;
+	} else {
+		root = json_object_new_object();
+		if (!root)
+			return -ENOMEM;
+	}
+	r = -ENOMEM;
+	if (!bank) {
+		bank = json_object_new_array();
+		if (!bank)
+			goto out;
+		json_object_object_add(root, BANK, bank);
+	}
+	ent = entry_object(e);
+	if (!ent)
+		goto out;
+	n = json_object_array_length(bank);
+	for (i = 0; i < n; i++) {
+		struct si_sig old;
+
+		(void)parse_entry(json_object_array_get_idx(bank, i), i, &old, d);
+		if (old.pcr_mask == e->pcr_mask && !memcmp(old.pkfp, e->pkfp, 32) &&
+		    !memcmp(old.pol, e->pol, 32))
+			break;
+	}
+	if (i < n) {
+		json_object_array_put_idx(bank, i, ent);
+	} else if (n >= SI_SIGFILE_ENTRIES) {
+		json_object_put(ent);
+		si_diag_set(d, "signature file: already %d entries", SI_SIGFILE_ENTRIES);
+		r = -E2BIG;
+		goto out;
+	} else {
+		json_object_array_add(bank, ent);
+	}
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s && asprintf(out, "%s\n", s) < 0)
+		*out = NULL;
+	r = *out ? 0 : -ENOMEM;
+out:
+	json_object_put(root);
+	return r;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_SIGFILE_H
+#define SEALINIT_SIGFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct si_diag;
+
+/*
+ * The signature file of signed PCR policies, systemd's format
+ * (systemd-measure sign, /run/systemd/tpm2-pcr-signature.json):
+ *
+ *   {"sha256":[{"pcrs":[15],"pkfp":"<hex>","pol":"<hex>","sig":"<base64>"},...]}
+ *
+ * pcrs: the PCRs the policy covers; pkfp: the signing key's fingerprint
+ * (authorize.h); pol: the PolicyPCR digest signed; sig: the RSA signature.
+ * Only the sha256 bank is read; other banks are kept as they are.
+ * Parsing is strict: every entry of the sha256 bank must be well formed,
+ * whether it matches or not, and a bad one is named (`sha256[2].pol').
+ */
+#define SI_SIGFILE_MAX     (256 * 1024)
+/* Where the boot stage and `sealinit unlock' look by default: in the
+ * initramfs, which carries the boot's trust (docs/boot.md). systemd's
+ * stub puts its copy at /run/systemd/tpm2-pcr-signature.json instead. */
+#define SI_SIGFILE_DEFAULT "/etc/sealinit/tpm2-pcr-signature.json"
+#define SI_SIGFILE_ENTRIES 256
+#define SI_SIG_MAX         512  /* RSA-4096 */
+
+struct si_sig {
+	uint32_t pcr_mask;
+	uint8_t pkfp[32];
+	uint8_t pol[32];
+	uint8_t sig[SI_SIG_MAX];
+	size_t sig_len;
+};
+
+/* Read a signature file: a regular file, not a symlink, at most
+ * SI_SIGFILE_MAX bytes, into a malloc'd NUL-terminated string. 0, or
+ * -errno with the path and the reason in diag. */
+int si_sigfile_read(const char *path, char **json, struct si_diag *diag);
+
+/*
+ * The entry for these PCRs, this key and this policy digest, as systemd
+ * picks it. 0, or:
+ *   -SI_EBADSIG  the file is malformed (the field in diag);
+ *   -SI_ENOSIG   no entry for these PCRs, or none for this digest (the
+ *                PCRs hold values nobody signed);
+ *   -SI_ESIGKEY  entries for these PCRs, but none by this key.
+ */
+int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		    const uint8_t pol[32], struct si_sig *out, struct si_diag *diag);
+
+/* json with e added to its sha256 bank (json NULL: a new file), as a
+ * malloc'd string ending in a newline. An entry for the same PCRs, key
+ * and digest is replaced rather than repeated. */
+int si_sigfile_add(const char *json, const struct si_sig *e, char **out, struct si_diag *diag);
+
+#endif

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* Signed PCR policies, offline: the key's Name, fingerprint and
+ * PolicyAuthorize digest against values computed independently (Python's
+ * hashlib over the TPMT_PUBLIC bytes, `openssl rsa -RSAPublicKey_out'),
+ * the signature against `openssl dgst -sha256 -sign', and the signature
+ * file's strict parser. The key is a throwaway made for this test. The
+ * policy digest of the same key form matches systemd 252's token
+ * (tests/host/signed_policy.sh compares them on a TPM). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/b64.h"
+#include "core/errors.h"
+#include "core/hash.h"
+#include "core/pcrs.h"
+#include "core/sigfile.h"
+#include "core/tpm/authorize.h"
+#include "core/tpm/policy.h"
+
+static const char pub_pem[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxg3ZILZqLG/UbnMYUKpl\n"
+	"LjqV1PG5VeF+/fFfJEdqPwG280od2e5J8WfFoN2kPUCy0pzb01igw1y4j5ztVaSv\n"
+	"r7zsGtuFfVdKpOnOIrfB4Qrdpv5WFXNXf/9/DZ7bV08XCN5FP2+zgn/QbBqZDLGJ\n"
+	"l1qAu/OJCtFp5tlJOiI0xj7AG6dyLB/1ZpWYonzQoNsCxyST4fNluU0ouV2KZcYg\n"
+	"DTvxf8OgXmMaTIGa3xTg/BGdQDYoYtFBAw4NRrAFPqdOM312dg5RvQRPr/tkOR9H\n"
+	"C0FNmUsTmvlcpOW4riBS1KApjx6WoQSiAA2rylw0/eCRN+0vtOk63Fty02MxAQ5t\n"
+	"tQIDAQAB\n"
+	"-----END PUBLIC KEY-----\n";
+
+static const char priv_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDGDdkgtmosb9Ru\n"
+	"cxhQqmUuOpXU8blV4X798V8kR2o/AbbzSh3Z7knxZ8Wg3aQ9QLLSnNvTWKDDXLiP\n"
+	"nO1VpK+vvOwa24V9V0qk6c4it8HhCt2m/lYVc1d//38NnttXTxcI3kU/b7OCf9Bs\n"
+	"GpkMsYmXWoC784kK0Wnm2Uk6IjTGPsAbp3IsH/VmlZiifNCg2wLHJJPh82W5TSi5\n"
+	"XYplxiANO/F/w6BeYxpMgZrfFOD8EZ1ANihi0UEDDg1GsAU+p04zfXZ2DlG9BE+v\n"
+	"+2Q5H0cLQU2ZSxOa+Vyk5biuIFLUoCmPHpahBKIADavKXDT94JE37S+06TrcW3LT\n"
+	"YzEBDm21AgMBAAECggEAC2pp7P5GsWgCvRkKOkAQE/GRiFQkhCQ6vyVl///Tymzt\n"
+	"YCmR/elDvtPl6sdLu7IafJRJAW4W2hvikXiQn4KeE8mWbFfh4l8hMM8/L/YaiT+o\n"
+	"lgML8DGVRg3yg1T4PJiU8dBp+mWUWb3HRCvmTXqAPUacq/i2GfcHHSTCGUU2eIS0\n"
+	"UlqHuF2yCPvZs7f3K/V5j5XaI8XfuoimHWf4lZJQ6Nl7dkY33h/CefDkAo6YCKtO\n"
+	"h+Ni2c69bUwZeWULSVAALtf8oQdQ8ISbIXO4pyWZfNCI+DdasM7jSM58w3dZnT07\n"
+	"7l7QxEvpQXG4Tm79G50IEPpDE9Hrl6KlA0tn9bQS8wKBgQD5rLRbTbdZh/D7vB2a\n"
+	"dX0gBHNwtGrtmSgsSmq9A4gpU6RSIz81oikchdYdwtM44FyTlZ2tEb9AAQaMneAP\n"
+	"VRqOlXB1NiSjUSpUBJoCDFeKbxLG0mL66eIsG7ied2ZREf+KVI2Pet3+URCWsOgT\n"
+	"V9Q11JxKCMn0bNfuLapB4X1gIwKBgQDLEloyJzLxJUz5XfCvyYgA2J8PwN0Ls0fg\n"
+	"nDZ4kS3nVHy7D9LZyV1+7nWu0q94ptC1R6hS2FUdKej0NQbO0aQ7I2BLsZD5FLJT\n"
+	"5tMPXoo6BhICkz6CVW1ANhsjgFnEukSloDz79Z2jsX9roYPilP6nw4bWjdz366+G\n"
+	"RyfBEP5sRwKBgQDAJgcDwZLa54Ex63uI9OSgMGy7j04/n0BIndj5sG8pBwMOZ6vs\n"
+	"1ej315SKgPbX7euxdVLM8DyUwHVO4O2gPynaE+5hdpLJ0dxWntf7vY3dr0/vDdk5\n"
+	"K6hxs7/ozRFEUSquRhZQFwokADVZE7r3r/9UklTZsVvjraSc3C4M18IKqwKBgFf8\n"
+	"v6/zZBMwQkXZ+itweslDEshUnHIxX/dmOAPNg8IzzUeP95/9q9EPqVXyW60/OjcR\n"
+	"sVEUAuz797+4Khb6ptoo3dRuP45s9Ud9P/3szJ+PecY73l3Cfe/QgbnEJyEiRBQv\n"
+	"db0GEyOWCMut0+MdA6nVAlt8ZD3XlNntgsAYiOSJAoGAP1i6cR6Fnd46y6xEVrKM\n"
+	"WuQiWJv7FtGU4KlBRZBN7HgDRQIv9+ySHU7ge2knQKq5HMc00FVY9L9ugAVHtGTS\n"
+	"ltqZvINga5RcThGHPrH/R+1NU3KeDs6f9wz4kZhN1wQM7B1fiuHulB3y6b1lcnBt\n"
+	"0mbV369CQ3mzXpsVtrdnUrE=\n"
+	"-----END PRIVATE KEY-----\n";
+
+#define NAME   "000bb1c41698b708250a2debda5df3fbc04524c5edfa5618e709b811c2d924cd7554"
+#define PKFP   "96b91e003d2f7c576f174df948c5c740e2bede2bb6a25abe09d5c1592a41196f"
+#define AUTH   "bd9b2238bd989aaa7d5ac21b4c080639957c6832229c47a076b0bb6676518d46"
+/* PolicyAuthorize, then PolicyPCR over PCR 7 = 0 */
+#define AUTH7  "cec05cec711586d29be59fed8134dfffd9c0e9bd65f59b7fbf51e41d6ea4ecae"
+/* PolicyPCR over PCR 15 = 0, from an empty policy: what is signed */
+#define POL15  "7e247a603cd1052cabc095741b8ee2f7458aabeee960b8ec97d7f090171a039a"
+/* SHA-256 of openssl dgst -sha256 -sign over POL15's bytes */
+#define SIGSUM "29bbd35ee938f4552cc77d278f4106b8b2d0f4e47dad6251dc87c772b8fe1169"
+
+static void hex_eq(const uint8_t *b, size_t n, const char *want)
+{
+	char hex[2 * 64 + 1];
+
+	si_hex_encode(hex, b, n);
+	assert_string_equal(hex, want);
+}
+
+static void test_key(void **state)
+{
+	struct si_authkey k;
+	struct si_diag d = { { 0 } };
+	uint8_t dig[32], zero[32] = { 0 };
+
+	(void)state;
+	assert_int_equal(si_authkey_from_pem(&k, pub_pem, strlen(pub_pem), &d), 0);
+	assert_int_equal(k.modulus_len, 256);
+	assert_int_equal(k.exponent, 65537);
+	hex_eq(k.name, sizeof(k.name), NAME);
+	hex_eq(k.pkfp, sizeof(k.pkfp), PKFP);
+	/* A digest already started is reset: PolicyAuthorize starts over. */
+	memset(dig, 0xaa, sizeof(dig));
+	assert_int_equal(si_policy_authorize(dig, k.name, sizeof(k.name)), 0);
+	hex_eq(dig, 32, AUTH);
+	assert_int_equal(si_policy_pcr(dig, 0x000B, 1u << 7, zero, 32), 0);
+	hex_eq(dig, 32, AUTH7);
+}
+
+static void test_bad_keys(void **state)
+{
+	struct si_authkey k;
+	struct si_diag d = { { 0 } };
+	char *p = strdup(pub_pem);
+
+	(void)state;
+	/* The private key is not a public key; a mangled body is no key. */
+	assert_int_equal(si_authkey_from_pem(&k, priv_pem, strlen(priv_pem), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "PUBLIC KEY"));
+	p[40] = p[40] == 'A' ? 'B' : 'A';
+	assert_int_equal(si_authkey_from_pem(&k, p, strlen(p), &d), -EINVAL);
+	assert_int_equal(si_authkey_from_pem(&k, pub_pem, 0, &d), -EINVAL);
+	free(p);
+}
+
+static void test_sign(void **state)
+{
+	struct si_authkey pub;
+	struct si_diag d = { { 0 } };
+	uint8_t pol[32], sig[512], sum[32];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(si_hex_decode(pol, sizeof(pol), POL15), 32);
+	assert_int_equal(si_authkey_sign(priv_pem, strlen(priv_pem), pol, sig, sizeof(sig), &n,
+					 &pub, &d), 0);
+	assert_int_equal(n, 256);
+	hex_eq(pub.pkfp, 32, PKFP);
+	assert_int_equal(si_sha256(sig, n, sum), 0);
+	hex_eq(sum, 32, SIGSUM);
+	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), 0);
+	/* Positive control above; one bit off and it does not verify. */
+	sig[3] ^= 1;
+	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), -EBADMSG);
+	sig[3] ^= 1;
+	pol[0] ^= 1;
+	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), -EBADMSG);
+}
+
+static void test_sigfile(void **state)
+{
+	struct si_sig e = { .pcr_mask = 1u << 15, .sig_len = 3, .sig = { 1, 2, 3 } }, got;
+	struct si_diag d = { { 0 } };
+	uint8_t other[32];
+	char *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_int_equal(si_hex_decode(e.pkfp, 32, PKFP), 32);
+	assert_int_equal(si_hex_decode(e.pol, 32, POL15), 32);
+	assert_int_equal(si_sigfile_add(NULL, &e, &a, &d), 0);
+	assert_string_equal(a, "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\""
+			    POL15 "\",\"sig\":\"AQID\"}]}\n");
+	/* The same entry again is stored once. */
+	assert_int_equal(si_sigfile_add(a, &e, &b, &d), 0);
+	assert_string_equal(a, b);
+	free(b);
+	assert_int_equal(si_sigfile_find(a, 1u << 15, e.pkfp, e.pol, &got, &d), 0);
+	assert_int_equal(got.sig_len, 3);
+	memcpy(other, e.pol, 32);
+	other[0] ^= 1;
+	assert_int_equal(si_sigfile_find(a, 1u << 15, e.pkfp, other, &got, &d), -SI_ENOSIG);
+	assert_int_equal(si_sigfile_find(a, 1u << 15, other, e.pol, &got, &d), -SI_ESIGKEY);
+	assert_int_equal(si_sigfile_find(a, 1u << 7, e.pkfp, e.pol, &got, &d), -SI_ENOSIG);
+	free(a);
+}
+
+static const struct {
+	const char *json, *field;
+} bad_files[] = {
+	{ "[]", "not a JSON object" },
+	{ "{\"sha256\":{}}", "`sha256'" },
+	{ "{\"sha256\":[1]}", "`sha256[0]'" },
+	{ "{\"sha256\":[{\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"}]}",
+	  "sha256[0].pcrs': missing" },
+	{ "{\"sha256\":[{\"pcrs\":[24],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"}]}",
+	  "sha256[0].pcrs'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"00\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"}]}",
+	  "sha256[0].pkfp'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "x\",\"sig\":\"AQID\"}]}",
+	  "sha256[0].pol'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"@@\"}]}",
+	  "sha256[0].sig'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"\"}]}",
+	  "sha256[0].sig': empty" },
+	/* A bad entry after a good one is still refused. */
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"},"
+	  "{\"pcrs\":[15]}]}", "sha256[1].pkfp': missing" },
+};
+
+static void test_sigfile_bad(void **state)
+{
+	uint8_t fp[32], pol[32];
+	struct si_sig got;
+	size_t i;
+
+	(void)state;
+	si_hex_decode(fp, 32, PKFP);
+	si_hex_decode(pol, 32, POL15);
+	for (i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		struct si_diag d = { { 0 } };
+
+		assert_int_equal(si_sigfile_find(bad_files[i].json, 1u << 15, fp, pol, &got, &d),
+				 -SI_EBADSIG);
+		if (!strstr(d.msg, bad_files[i].field))
+			fail_msg("case %zu: `%s' does not name `%s'", i, d.msg, bad_files[i].field);
+	}
+}
+
+static void test_values(void **state)
+{
+	struct si_pcr_expect e;
+	struct si_diag d = { { 0 } };
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "15 sealinit:cmdline:x\n# c\n\npcr15=%064d\npcr15-capped=%064d\n", 1, 2);
+	assert_int_equal(si_pcrs_parse_values(text, 1u << 15, &e, &d), 0);
+	assert_int_equal(e.mask, 1u << 15);
+	assert_int_equal(e.sha256[15][31], 0x01);
+	assert_int_equal(si_pcrs_parse_values(text, 1u << 7 | 1u << 15, &e, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "no value for PCR 7"));
+	snprintf(text, sizeof(text), "pcr15=%063d\n", 1);
+	assert_int_equal(si_pcrs_parse_values(text, 1u << 15, &e, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "line 1"));
+	snprintf(text, sizeof(text), "pcr24=%064d\n", 1);
+	assert_int_equal(si_pcrs_parse_values(text, 0, &e, &d), -EINVAL);
+	snprintf(text, sizeof(text), "pcr7=%064d\npcr7=%064d\n", 1, 1);
+	assert_int_equal(si_pcrs_parse_values(text, 0, &e, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "twice"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_bad_keys),
+		cmocka_unit_test(test_sign),
+		cmocka_unit_test(test_sigfile),
+		cmocka_unit_test(test_sigfile_bad),
+		cmocka_unit_test(test_values),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
