@@ -41,6 +41,11 @@
 #                 for each on one TPM, both sealed offline with `enroll
 #                 --expect` to predict's values: root A opens with token 0,
 #                 root B with token 1 after token 0's policy mismatch
+#   update        one token bound to a signing key (signed PCR policy): root
+#                 A boots with A's signature; root B, with the update's
+#                 signature file, boots with the same token
+#   bad-signature  the signature file's signature altered: refused by the
+#                 TPM, by name, the header unchanged
 #   recovery      a recovery keyslot, and a blank TPM: the boot asks for the
 #                 recovery key on the console (typed by serial-answer.py),
 #                 unlocks with it, and guest-init reseals; the next boot
@@ -131,7 +136,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -389,8 +394,11 @@ expect_unlocked() {
 	expect_measured
 	chk "the event log does not hold the verity measurement" \
 		grep -aqF "\"string\":\"sealinit:verity:$IMG_ROOTHASH\"" "$LOG"
+	# 4: the PCR policy no longer matches; a signed token's policy (30):
+	# no signature approves the capped state.
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')
-	chk "unsealing again from the booted system exited '$v', want 4 (PCR capped)" [ "$v" = 4 ]
+	chk "unsealing again from the booted system exited '$v', want ${REUNSEAL_WANT:-4} (PCR capped)" \
+		[ "$v" = "${REUNSEAL_WANT:-4}" ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: kmsg-sealinit-lines')
 	chk "no sealinit lines in the kernel log ('$v')" [ "${v:-0}" -gt 0 ]
 	v=$(grep -ac -- "$IMG_MARKER" "$S/data.img")
@@ -600,6 +608,113 @@ sc_pin_timeout() {
 	verdict "$arch" pin-timeout "'${FAILED_LINE}' (${DUR} s)"
 }
 
+# --- signed PCR policies: an update without re-enrolling ------------------------
+# root_b: $S/rootfs-b.img and $S/rootfs-b.verity, root A with one unused byte
+# changed and its own hash tree; ROOT_B is its root hash.
+root_b() {
+	local out
+	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs-b.img"
+	printf 'B' | dd of="$S/rootfs-b.img" bs=1 seek=$(($(stat -c %s "$S/rootfs-b.img") - 200)) conv=notrunc status=none
+	out=$(timeout 120 veritysetup format "$S/rootfs-b.img" "$S/rootfs-b.verity" 2>&1) ||
+		{ problem "veritysetup format: $out"; return 1; }
+	ROOT_B=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
+	[ ${#ROOT_B} = 64 ] && [ "$ROOT_B" != "$IMG_ROOTHASH" ] || { problem "no new root hash for root B"; return 1; }
+}
+# signed_setup: a signing key, $S/state-a.pcrs and (with root B) state-b,
+# and a fresh data.img and TPM state with one token bound to the key for
+# PCR 15 (no literal PCR).
+signed_setup() {
+	local out rc
+	out=$(openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/key.pem" 2>&1 &&
+	      openssl pkey -in "$S/key.pem" -pubout -out "$S/pub.pem" 2>&1) || { problem "openssl: $out"; return 1; }
+	out=$(timeout 60 "$HOST_SEALINIT" predict --config "$A/sealinit.conf" --cmdline "$(boot_cmdline "$ARCH" "")" \
+		--init "$REPO/tests/qemu/guest-init" 2>&1 >"$S/state-a.pcrs") || { problem "predict A: $out"; return 1; }
+	if [ -n "${ROOT_B:-}" ]; then
+		out=$(timeout 60 "$HOST_SEALINIT" predict --config "$A/sealinit.conf" \
+			--cmdline "$(ROOTHASH=$ROOT_B boot_cmdline "$ARCH" "")" --init "$REPO/tests/qemu/guest-init" \
+			2>&1 >"$S/state-b.pcrs") || { problem "predict B: $out"; return 1; }
+	fi
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	rm -rf "$S/tpm"
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --key-file "$IMG_RECOVERY_KEY" \
+		--public-key "$S/pub.pem" --public-key-pcrs 15 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	[ $rc = 0 ] || { problem "enroll --public-key: ${out:-$(cat "$S/swtpm.err")}"; return 1; }
+}
+# sign_state STATE SIGFILE: add STATE's PCR 15 (before the cap) to SIGFILE.
+sign_state() {
+	local out
+	out=$(timeout 60 "$HOST_SEALINIT" sign --private-key "$S/key.pem" --pcrs 15 --values "$S/$1.pcrs" \
+		--signature "$2" 2>&1) || { problem "sign $1: $out"; return 1; }
+}
+# signed_initrd SIGFILE OUT: the happy initramfs with SIGFILE where the boot
+# looks for it.
+signed_initrd() {
+	local aes
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --sealinit "$REPO/build/$ARCH/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$A/sealinit.conf" --add "$1:/etc/sealinit/tpm2-pcr-signature.json" --busybox no \
+		--out "$2" >"$2.log" 2>&1 || { problem "mkinitramfs: $(tail -n 2 "$2.log")"; return 1; }
+}
+
+# update: one token bound to a signing key; root A boots with A's signature;
+# then the update: root B and a signature file that also approves B's
+# state, and root B boots with the same token, nothing re-enrolled.
+sc_update() {
+	local arch=$1
+	new_scenario update
+	ROOT_B=""
+	root_b && signed_setup && sign_state state-a "$S/sig.json" &&
+		cp "$S/sig.json" "$S/sig-a.json" && signed_initrd "$S/sig-a.json" "$S/initrd-a.cpio.gz" ||
+		{ verdict "$arch" update ""; return; }
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>/dev/null
+	local REUNSEAL_WANT=30
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-a.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	mv "$LOG" "$S/serial-a.log"
+	# The update: B's state signed at build time, into the file B ships.
+	sign_state state-b "$S/sig.json" && signed_initrd "$S/sig.json" "$S/initrd-b.cpio.gz" ||
+		{ verdict "$arch" update ""; return; }
+	local IMG_ROOTFS=$S/rootfs-b.img IMG_VERITY=$S/rootfs-b.verity IMG_ROOTHASH=$ROOT_B
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-b.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	chk "root B: not unsealed with token 0, the one enrolled for root A" qemu_grep "$LOG" '^sealinit: unsealed with token 0'
+	chk "more than one token on the volume" [ "$(timeout 60 cryptsetup luksDump "$S/data.img" | grep -cE '^  [0-9]+: systemd-tpm2')" = 1 ]
+	verdict "$arch" update "one token, signed policy: root A with A's signature, then root B (${ROOT_B:0:12}...) with the update's file, no re-enroll (${DUR} s)"
+}
+
+# bad-signature: the same token, a signature file whose signature has one
+# character changed: refused by the TPM, by name; the header unchanged.
+sc_bad_signature() {
+	local arch=$1 h0 h1
+	new_scenario bad-signature
+	ROOT_B=""
+	signed_setup && sign_state state-a "$S/sig.json" || { verdict "$arch" bad-signature ""; return; }
+	/usr/bin/python3 - "$S/sig.json" <<'PY' || problem "could not alter the signature"
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+s = d["sha256"][0]["sig"]
+d["sha256"][0]["sig"] = s[:10] + ("A" if s[10] != "A" else "B") + s[11:]
+json.dump(d, open(p, "w"))
+PY
+	signed_initrd "$S/sig.json" "$S/initrd.cpio.gz" || { verdict "$arch" bad-signature ""; return; }
+	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_failure 'PCR policy signature malformed or rejected by the TPM'
+	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
+	verdict "$arch" bad-signature "'${FAILED_LINE:0:140}'; header unchanged (${DUR} s)"
+}
+
 # --- A/B: a token per state ---------------------------------------------------
 # Two roots, as an A/B update has them (v2: one unused byte changed, its own
 # verity tree and root hash), and a token for each state on the same TPM,
@@ -609,12 +724,8 @@ sc_pin_timeout() {
 sc_ab_tokens() {
 	local arch=$1 out v2 rc
 	new_scenario ab-tokens
-	cp --sparse=always "$IMG_ROOTFS" "$S/rootfs-b.img"
-	printf 'B' | dd of="$S/rootfs-b.img" bs=1 seek=$(($(stat -c %s "$S/rootfs-b.img") - 200)) conv=notrunc status=none
-	out=$(timeout 120 veritysetup format "$S/rootfs-b.img" "$S/rootfs-b.verity" 2>&1) ||
-		{ problem "veritysetup format: $out"; verdict "$arch" ab-tokens ""; return; }
-	v2=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
-	[ ${#v2} = 64 ] && [ "$v2" != "$IMG_ROOTHASH" ] || { problem "no new root hash for root B"; verdict "$arch" ab-tokens ""; return; }
+	root_b || { verdict "$arch" ab-tokens ""; return; }
+	v2=$ROOT_B
 	# Each state's PCR 15, predicted offline, into one TPM as two tokens.
 	out=$(timeout 60 "$HOST_SEALINIT" predict --config "$A/sealinit.conf" --cmdline "$(boot_cmdline "$arch" "")" \
 		--init "$REPO/tests/qemu/guest-init" 2>&1 >"$S/state-a.pcrs") &&
