@@ -390,19 +390,7 @@ int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag
 /* A locked-down boot takes a word only when it changes nothing. */
 static bool allowed_on_cmdline(const char *key)
 {
-	const char *p = CONFIG_LOCKDOWN_CMDLINE_KEYS;
-	size_t klen = strlen(key);
-
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " ");
-		n = strcspn(p, " ");
-		if (n && n == klen && !memcmp(p, key, n))
-			return true;
-		p += n;
-	}
-	return false;
+	return si_kv_listed(CONFIG_LOCKDOWN_CMDLINE_KEYS, " ", key, strlen(key));
 }
 
 /* Locked down, a standard key never changes the boot: root=, rootfstype=

@@ -6,6 +6,8 @@
 #include "core/b64.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/json.h"
+#include "core/kv.h"
 #include "core/events.h"
 
 #include <json-c/json.h>
@@ -18,21 +20,6 @@ static size_t key_len(const char *w, size_t n)
 	return eq ? (size_t)(eq - w) : n;
 }
 
-static bool listed(const char *list, const char *key, size_t klen)
-{
-	const char *p = list;
-
-	while (p && *p) {
-		size_t n;
-
-		p += strspn(p, " ,");
-		n = strcspn(p, " ,");
-		if (n && n == klen && !memcmp(p, key, n))
-			return true;
-		p += n;
-	}
-	return false;
-}
 
 const char *si_cmdline_volatile_refused(const char *key)
 {
@@ -64,7 +51,7 @@ int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *ou
 		n = strcspn(p, " \t\n");
 		if (!n)
 			break;
-		if (!listed(volatile_keys, p, key_len(p, n))) {
+		if (!si_kv_listed(volatile_keys, " ,", p, key_len(p, n))) {
 			if (o + (o ? 1 : 0) + n >= size)
 				return -E2BIG;
 			if (o)
@@ -318,7 +305,6 @@ int si_eventlog_parse(const char *text, size_t len,
 	while (pos < len) {
 		size_t start, end;
 		struct json_object *o, *pcr;
-		struct json_tokener *tok;
 
 		/* RFC 7464: RS, JSON text, LF. Tolerate blank space between. */
 		while (pos < len && (text[pos] == 0x1e || text[pos] == '\n' || text[pos] == ' '))
@@ -330,11 +316,11 @@ int si_eventlog_parse(const char *text, size_t len,
 			pos++;
 		end = pos;
 		n++;
-		tok = json_tokener_new();
-		o = tok ? json_tokener_parse_ex(tok, text + start, (int)(end - start)) : NULL;
-		json_tokener_free(tok);
-		if (!o || !json_object_is_type(o, json_type_object) ||
-		    !json_object_object_get_ex(o, "pcr", &pcr) || !json_object_is_type(pcr, json_type_int) ||
+		/* The record's JSON text, without the LF that ends it. */
+		while (end > start && (text[end - 1] == '\n' || text[end - 1] == ' '))
+			end--;
+		o = si_json_object(text + start, end - start, 8);
+		if (!o || !json_object_object_get_ex(o, "pcr", &pcr) || !json_object_is_type(pcr, json_type_int) ||
 		    json_object_get_int(pcr) < 0 || json_object_get_int(pcr) > 23) {
 			json_object_put(o);
 			si_diag_set(d, "event log record %d: not a CEL-JSON record with a PCR 0-23", n);

@@ -52,3 +52,19 @@ int si_kv_devspec(const char *v)
 			return 0;
 	return -EINVAL;
 }
+
+bool si_kv_listed(const char *list, const char *seps, const char *key, size_t klen)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t n;
+
+		p += strspn(p, seps);
+		n = strcspn(p, seps);
+		if (n && n == klen && !memcmp(p, key, n))
+			return true;
+		p += n;
+	}
+	return false;
+}

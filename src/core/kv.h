@@ -21,6 +21,10 @@ int si_kv_bool(const char *v, bool *out);
  * PARTUUID=, UUID=, LABEL= with a value. */
 int si_kv_devspec(const char *v);
 
+/* key (klen bytes) is a word of list, whose words are separated by any
+ * run of the characters in seps. */
+bool si_kv_listed(const char *list, const char *seps, const char *key, size_t klen);
+
 #define SI_KV_DEVSPEC_EXPECT "a /dev path or PARTLABEL=, PARTUUID=, UUID=, LABEL="
 
 #endif

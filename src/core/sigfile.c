@@ -13,6 +13,7 @@
 #include "core/b64.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
+#include "core/json.h"
 #include "core/sigfile.h"
 
 #define BANK "sha256"
@@ -94,7 +95,6 @@ static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct
 static int load(const char *json, struct json_object **root, struct json_object **bank,
 		struct si_diag *d)
 {
-	struct json_tokener *tok;
 	struct json_object *o;
 	struct si_sig e;
 	size_t i, n;
@@ -105,19 +105,11 @@ static int load(const char *json, struct json_object **root, struct json_object 
 		si_diag_set(d, "signature file: missing or larger than %d KiB", SI_SIGFILE_MAX / 1024);
 		return -SI_EBADSIG;
 	}
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	o = json_tokener_parse_ex(tok, json, (int)strlen(json) + 1);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_tokener_free(tok);
-		if (o)
-			json_object_put(o);
+	o = si_json_object(json, strlen(json), JSON_TOKENER_DEFAULT_DEPTH);
+	if (!o) {
 		si_diag_set(d, "signature file: not a JSON object");
 		return -SI_EBADSIG;
 	}
-	json_tokener_free(tok);
 	*root = o;
 	*bank = get(o, BANK);
 	if (!*bank)

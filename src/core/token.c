@@ -10,6 +10,7 @@
 #include "core/b64.h"
 #include "core/errors.h"
 #include "core/pcrs.h"
+#include "core/json.h"
 #include "core/token.h"
 
 /* The first and only TPM2 alg ids the primary key may use. */
@@ -121,7 +122,6 @@ static int check_blob(struct si_token *t, struct si_diag *d)
 
 int si_token_parse(const char *json, struct si_token *t, struct si_diag *d)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *o = NULL, *v;
 	const char *s;
 	long n;
@@ -134,12 +134,8 @@ int si_token_parse(const char *json, struct si_token *t, struct si_diag *d)
 
 	if (!json || strlen(json) > JSON_MAX)
 		return bad(d, "(token)", "missing or larger than 64 KiB");
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	o = json_tokener_parse_ex(tok, json, (int)strlen(json) + 1);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
+	o = si_json_object(json, strlen(json), JSON_TOKENER_DEFAULT_DEPTH);
+	if (!o) {
 		r = bad(d, "(token)", "not a JSON object");
 		goto out;
 	}
@@ -261,7 +257,6 @@ int si_token_parse(const char *json, struct si_token *t, struct si_diag *d)
 out:
 	if (o)
 		json_object_put(o);
-	json_tokener_free(tok);
 	return r;
 }
 

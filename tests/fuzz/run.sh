@@ -14,7 +14,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_G
 # bootcfg.c calls into kv.c (values), legacy/cfg.c (legacy_* keys), legacy/net.c (ip=)
 # volkey.c (fixate_volume_key=, which brings secret.c and mbedcrypto) and
 # events.c (cmdline_volatile=; the config event hashes with hash.c).
-core="src/core/token.c src/core/b64.c src/core/pcrs.c src/core/errors.c src/core/kv.c src/core/journal.c src/core/bootcfg.c src/core/events.c src/core/hash.c src/core/legacy/cfg.c src/core/legacy/net.c src/core/volkey.c src/core/secret.c"
+core="src/core/json.c src/core/token.c src/core/b64.c src/core/pcrs.c src/core/errors.c src/core/kv.c src/core/journal.c src/core/bootcfg.c src/core/events.c src/core/hash.c src/core/legacy/cfg.c src/core/legacy/net.c src/core/volkey.c src/core/secret.c"
 libs="$(pkg-config --cflags --libs json-c tss2-mu) -l:libmbedcrypto.a"
 # The legacy parsers: legacy/client.c only includes curl's headers (it dlopen()s
 # libcurl, so no -lcurl); mbedcrypto statically, as the Makefile links it.

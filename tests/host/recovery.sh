@@ -31,20 +31,8 @@ swtpm_start || fail "swtpm (cleared)"
 run "$SEALINIT" unlock "$WORK/img" --test
 [ "$RC" != 0 ] || fail "the old token unsealed on a cleared TPM"
 # This boot: its measurements and its cap, in the TPM and in the log.
-log() {
-	local e
-	for e in "$@"; do
-		"$SEALINIT" measure --pcr 15 --string "$e" >/dev/null || fail "measure $e"
-		/usr/bin/python3 - "$e" >>"$WORK/log" <<'PY'
-import hashlib, json, sys
-s = sys.argv[1]
-print("\x1e" + json.dumps({"pcr": 15, "digests": [{"hashAlg": "sha256", "digest": hashlib.sha256(s.encode()).hexdigest()}],
-      "content_type": "systemd", "content": {"string": s}}))
-PY
-	done
-}
 : >"$WORK/log"
-log "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd" "sealinit:cap"
+measure_logged "$WORK/log" "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd" "sealinit:cap"
 # A log that does not replay to PCR 15 is refused before anything is written.
 # (A record's digest changed: what the log says was extended is not.)
 d_real=$(printf '%s' "sealinit:verity:abcd" | sha256sum | cut -c1-64)

@@ -11,20 +11,6 @@
 swtpm_start || fail "swtpm"
 mkimg "$WORK/img"
 expect 0 "enroll" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15
-# log EVENT...: extend each into PCR 15 and append its CEL record.
-log() {
-	local e
-	for e in "$@"; do
-		"$SEALINIT" measure --pcr 15 --string "$e" >/dev/null || fail "measure $e"
-		/usr/bin/python3 - "$e" >>"$WORK/log" <<'PY'
-import hashlib, json, sys
-s = sys.argv[1]
-rec = {"pcr": 15, "digests": [{"hashAlg": "sha256", "digest": hashlib.sha256(s.encode()).hexdigest()}],
-       "content_type": "systemd", "content": {"string": s}}
-sys.stdout.write("\x1e" + json.dumps(rec) + "\n")
-PY
-	done
-}
 # field JSON PYEXPR: evaluate PYEXPR over the parsed status.
 field() { /usr/bin/python3 -c 'import json, sys; s = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 pcr15() { field "$1" '[p for p in s["tpm"]["pcrs"] if p["pcr"] == 15][0]'; }
@@ -41,12 +27,12 @@ J=$OUT
 [ "$(field "$J" 'len(s["event_log"]["records"])')" = 0 ] || fail "an empty log has records"
 
 # The boot's measurements, logged: they replay, and the PCR is not capped.
-log "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd"
+measure_logged "$WORK/log" "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd"
 expect 0 "status after the measurements" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
 [ "$(pcr15 "$OUT" | tr -d "' ")" = "$(printf "{pcr:15,sha256:%s,log_replays:True,capped:False}" "$("$SEALINIT" pcrread --pcrs 15 | cut -d' ' -f2)")" ] ||
 	fail "before the cap: $(pcr15 "$OUT")"
 # The cap, logged: capped.
-log "sealinit:cap"
+measure_logged "$WORK/log" "sealinit:cap"
 expect 0 "status after the cap" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
 [ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(True, True)]" ] ||
 	fail "after the cap: $(pcr15 "$OUT")"

@@ -66,6 +66,24 @@ extend() {
 	tpm2_pcrextend "$1:sha256=$(printf '%064d' 1)" >/dev/null || fail "extend PCR $1"
 }
 
+# measure_logged LOG EVENT...: extend each EVENT into PCR 15 (sealinit
+# measure) and append its CEL-JSON record to LOG, written here independently
+# (Python, RFC 7464 framing, as systemd writes the log).
+measure_logged() {
+	local log=$1 e
+	shift
+	for e in "$@"; do
+		"$SEALINIT" measure --pcr 15 --string "$e" >/dev/null || fail "measure $e"
+		/usr/bin/python3 - "$e" >>"$log" <<'PY'
+import hashlib, json, sys
+s = sys.argv[1]
+rec = {"pcr": 15, "digests": [{"hashAlg": "sha256", "digest": hashlib.sha256(s.encode()).hexdigest()}],
+       "content_type": "systemd", "content": {"string": s}}
+sys.stdout.write("\x1e" + json.dumps(rec) + "\n")
+PY
+	done
+}
+
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
 # need_driver NAME: sets DRIVER to the host-test driver NAME that

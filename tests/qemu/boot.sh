@@ -198,7 +198,9 @@ verdict() { # verdict ARCH NAME DETAIL
 }
 skip() { NSKIP=$((NSKIP + 1)); RESULTS+=("SKIP  $1 $2: $3"); echo "SKIP  $1 $2: $3"; }
 
-count() { grep -ac -- "$2" "$1" 2>/dev/null; }   # count LOG REGEX (grep -E not needed)
+count() { grep -ac -- "$2" "$1" 2>/dev/null; }
+# header_sha IMG: sha256 of a LUKS2 image's header area (its first 16 MiB).
+header_sha() { head -c 16M "$1" | sha256sum | cut -c1-64; }   # count LOG REGEX (grep -E not needed)
 countE() { grep -acE -- "$2" "$1" 2>/dev/null; }
 
 # The sealinit FAILED line (from the console: "sealinit: FAILED: ...").
@@ -562,11 +564,11 @@ sc_bad_token() {
 		verdict "$arch" bad-token ""
 		return
 	fi
-	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h0=$(header_sha "$S/data.img")
 	# shellcheck disable=SC2046
 	boot "$arch" "" tpm $(std_disks)
 	expect_failure 'malformed token.*tpm2-pcr-bank'
-	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed during the boot (sha256 ${h0:0:12}... -> ${h1:0:12}...)" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-token "'${FAILED_LINE}'; header sha256 ${h0:0:12}... unchanged (${DUR} s)"
 }
@@ -582,11 +584,11 @@ sc_cipher_null() {
 		verdict "$arch" cipher-null ""
 		return
 	fi
-	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h0=$(header_sha "$S/data.img")
 	# shellcheck disable=SC2046
 	boot "$arch" "" tpm $(std_disks)
 	expect_failure "segment 0 is encrypted with \`cipher_null-ecb', expected aes-xts-plain64"
-	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
 	verdict "$arch" cipher-null "'${FAILED_LINE}'; header unchanged (${DUR} s)"
 }
@@ -706,11 +708,11 @@ d["sha256"][0]["sig"] = s[:10] + ("A" if s[10] != "A" else "B") + s[11:]
 json.dump(d, open(p, "w"))
 PY
 	signed_initrd "$S/sig.json" "$S/initrd.cpio.gz" || { verdict "$arch" bad-signature ""; return; }
-	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h0=$(header_sha "$S/data.img")
 	# shellcheck disable=SC2046
 	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
 	expect_failure 'PCR policy signature malformed or rejected by the TPM'
-	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-signature "'${FAILED_LINE:0:140}'; header unchanged (${DUR} s)"
 }
@@ -1340,7 +1342,7 @@ sc_migrate_tampered() {
 		{ problem "veritysetup format: $out"; verdict "$arch" migrate-tampered ""; return; }
 	hash=$(sed -n 's/^Root hash:[[:space:]]*//p' <<<"$out")
 	[ ${#hash} = 64 ] || { problem "no root hash for the substituted root"; verdict "$arch" migrate-tampered ""; return; }
-	h0=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h0=$(header_sha "$S/data.img")
 	before=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
 	net_on
 	INITRD=$S/initrd.cpio.gz ROOTHASH=$hash boot "$arch" "$ap" tpm \
@@ -1349,7 +1351,7 @@ sc_migrate_tampered() {
 	after=$(cat "$A/legacy-server/good.log" 2>/dev/null | wc -l)
 	expect_failure "the kernel command line differs from cmdline= in the configuration: \`roothash=$hash' where \`roothash=$IMG_ROOTHASH' was expected"
 	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
-	h1=$(head -c 16M "$S/data.img" | sha256sum | cut -c1-64)
+	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed: a keyslot for the substituted root?" [ "$h0" = "$h1" ]
 	chk "a systemd-tpm2 token on the volume" \
 		not sh -c "timeout 60 cryptsetup luksDump '$S/data.img' | grep -qE '^  [0-9]+: systemd-tpm2'"

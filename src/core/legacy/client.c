@@ -28,6 +28,7 @@
 #include "core/b64.h"
 #include "core/errors.h"
 #include "core/hash.h"
+#include "core/json.h"
 #include "core/legacy/client.h"
 #include "core/legacy/crypto.h"
 #include "core/secret.h"
@@ -308,30 +309,15 @@ out:
 static struct json_object *parse_object(const char *body, size_t len, const char *what,
 					struct si_diag *d)
 {
-	struct json_tokener *tk;
 	struct json_object *o;
-	size_t used;
 
 	if (len > SI_LEGACY_JSON_MAX) {
 		si_diag_set(d, "%s response: larger than %d bytes", what, SI_LEGACY_JSON_MAX);
 		return NULL;
 	}
-	tk = json_tokener_new_ex(16);
-	if (!tk)
-		return NULL;
-	json_tokener_set_flags(tk, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tk, body, (int)len);
-	used = json_tokener_get_parse_end(tk);
-	if (o && used < len) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tk);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
+	o = si_json_object(body, len, 16);
+	if (!o)
 		si_diag_set(d, "%s response: not a JSON object", what);
-		return NULL;
-	}
 	return o;
 }
 
