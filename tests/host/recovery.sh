@@ -26,7 +26,7 @@ printf '%s' "${KEY%?}c" | cryptsetup open --test-passphrase --key-file - "$WORK/
 	[ "${KEY: -1}" != c ] && fail "another key of the same form opened the volume"
 
 # The TPM is cleared: the token no longer unseals.
-swtpm_kill
+swtpm_stop
 swtpm_start || fail "swtpm (cleared)"
 run "$SEALINIT" unlock "$WORK/img" --test
 [ "$RC" != 0 ] || fail "the old token unsealed on a cleared TPM"
