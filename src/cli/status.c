@@ -194,7 +194,7 @@ static void print_text(struct json_object *st)
 
 int status_main(const struct cli_args *a)
 {
-	struct json_object *st = json_object_new_object(), *slots, *toks, *tpm, *log, *pcrs;
+	struct json_object *st, *slots, *toks, *tpm, *log, *pcrs;
 	static struct replay rp;
 	struct si_migration_state ms;
 	struct si_luks_info info;
@@ -208,10 +208,9 @@ int status_main(const struct cli_args *a)
 	if (a->argc != 1)
 		return usage_error("status", "%s", "expected exactly one DEVICE");
 	r = si_luks_open(a->argv[0], &l, &d);
-	if (r < 0) {
-		json_object_put(st);
+	if (r < 0)
 		return fail("status", r, &d);
-	}
+	st = json_object_new_object();
 	si_luks_info(l, &info);
 	json_object_object_add(st, "device", json_object_new_string(a->argv[0]));
 	json_object_object_add(st, "uuid", json_object_new_string(info.uuid));
