@@ -405,9 +405,16 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 		say(4, "%s: %s: %s", src->name, si_strerror(r), sd.msg);
 	}
 	/* Only a volume that has a recovery keyslot is asked for one: a
-	 * headless fleet without one reaches its failure policy at once. */
+	 * headless fleet without one reaches its failure policy at once. And
+	 * only a pinned one: a key typed at the console opens whatever volume
+	 * has a keyslot for it, an attacker's own with a recovery token too,
+	 * unless fixate_volume_key says which volume this is. */
 	if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
-	    si_recovery_present(datadev)) {
+	    si_recovery_present(datadev) && !c->fixate_volume_key[0]) {
+		say(4, "recovery: not asked for: the boot takes a recovery key only for a volume "
+		    "pinned with fixate_volume_key (a typed key would open any volume)");
+	} else if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
+		   si_recovery_present(datadev)) {
 		struct si_diag rd = { { 0 } };
 		int rr = recovery_source(c, datadev, &rd);
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "core/enroll.h"
 #include "core/errors.h"
+#include "core/luks.h"
 #include "core/pcrs.h"
 #include "core/recovery.h"
 #include "core/secret.h"
@@ -53,6 +54,34 @@ static char *existing_passphrase(const struct cli_args *a, const char *device, s
 	return pass;
 }
 
+/* The volume key's id, to pin (not a secret: an HMAC keyed with the
+ * volume key, what systemd extends into a PCR for all to read); NULL: why
+ * it could not be read is in d. */
+static void print_pin(const char *name, const char *id, const struct si_diag *d)
+{
+	if (!id) {
+		fprintf(stderr, "%s enroll: the volume key id could not be read: %s\n", prog, d->msg);
+		return;
+	}
+	printf("Volume key id for /dev/mapper/%s: %s\n"
+	       "  pin it in the boot config as fixate_volume_key=%s\n"
+	       "  (systemd crypttab: fixate-volume-key=%s)\n",
+	       name ? name : SI_VOLKEY_DEFAULT_NAME, id, id, id);
+}
+
+static void print_volume_id(const char *device, const char *name, const char *pass, size_t len)
+{
+	char id[SI_VOLKEY_HEX_LEN + 1];
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	int r = si_luks_open(device, &l, &d);
+
+	if (r == 0)
+		r = si_luks_volume_id(l, name ? name : SI_VOLKEY_DEFAULT_NAME, pass, len, id, &d);
+	si_luks_close(l);
+	print_pin(name, r < 0 ? NULL : id, &d);
+}
+
 /* enroll --recovery: a keyslot for a new recovery key, printed once. */
 static int enroll_recovery(const struct cli_args *a)
 {
@@ -83,6 +112,7 @@ static int enroll_recovery(const struct cli_args *a)
 	       "  %s\n"
 	       "At a boot the TPM cannot unlock, type it at the console's prompt; cryptsetup and\n"
 	       "systemd-cryptsetup take it as a passphrase.\n", device, r, token, key);
+	print_volume_id(device, a->name, key, strlen(key));
 	si_secret_free(key);
 	return 0;
 }
@@ -173,16 +203,6 @@ int enroll_main(const struct cli_args *a)
 		printf("  PCR %s sealed to the values in %s, not to the current ones\n", pcrbuf,
 		       a->expect);
 	}
-	/* Not a secret: an HMAC keyed with the volume key, what systemd
-	 * extends into the PCR for all to read. */
-	if (res.volume_id[0])
-		printf("Volume key id for /dev/mapper/%s: %s\n"
-		       "  pin it in the boot config as fixate_volume_key=%s\n"
-		       "  (systemd crypttab: fixate-volume-key=%s)\n",
-		       a->name ? a->name : SI_VOLKEY_DEFAULT_NAME, res.volume_id, res.volume_id,
-		       res.volume_id);
-	else
-		fprintf(stderr, "%s enroll: the volume key id could not be read: %s\n", prog,
-			res.id_diag.msg);
+	print_pin(a->name, res.volume_id[0] ? res.volume_id : NULL, &res.id_diag);
 	return 0;
 }

@@ -49,7 +49,9 @@
 #   recovery      a recovery keyslot, and a blank TPM: the boot asks for the
 #                 recovery key on the console (typed by serial-answer.py),
 #                 unlocks with it, and guest-init reseals; the next boot
-#                 unlocks by the TPM alone
+#                 unlocks by the TPM alone. First the attack: the attacker's
+#                 own volume with a recovery token and their key is not
+#                 asked for unpinned, and refused pinned (fixate_volume_key)
 #   cmdline-init  init=/bin/sh: locked down (lockdown=yes), refused by name
 #                 before the TPM is used; the same initramfs with the genuine
 #                 command line unlocks (control); not locked down, init= is
@@ -770,19 +772,62 @@ sc_ab_tokens() {
 # reseal' with the key (from a small disk, serial "reseal"). Boot 2, the
 # same TPM: the TPM alone opens the volume again.
 sc_recovery() {
-	local arch=$1 out key v
+	local arch=$1 out key v id rogue aes
 	new_scenario recovery
 	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --recovery --key-file "$IMG_RECOVERY_KEY" 2>&1) ||
 		{ problem "enroll --recovery: $out"; verdict "$arch" recovery ""; return; }
 	key=$(grep -oE '^  [cbdefghijklnrtuv]{8}(-[cbdefghijklnrtuv]{8}){7}$' <<<"$out" | tr -d ' ')
-	[ ${#key} = 71 ] || { problem "no recovery key printed: $out"; verdict "$arch" recovery ""; return; }
+	id=$(sed -n 's/^  pin it in the boot config as fixate_volume_key=//p' <<<"$out")
+	[ ${#key} = 71 ] && [ ${#id} = 64 ] || { problem "no recovery key or volume id printed: $out"; verdict "$arch" recovery ""; return; }
 	printf '%s' "$key" >"$S/reseal.img"
 	truncate -s 1M "$S/reseal.img"
 	rm -rf "$S/tpm"
 	mkdir -p "$S/tpm"
 	printf 'Recovery key for the data volume\t%s\n' "$key" >"$S/answers"
+	# The attack first: the disk swapped for the attacker's own volume, with
+	# a recovery token and a key of their choosing typed at the prompt.
+	# Unpinned, the boot does not ask at all (the control of the pin below
+	# is the genuine boot); pinned, it asks and refuses the volume.
+	rogue=$S/rogue.img
+	truncate -s 20M "$rogue"
+	printf '%s' "$key" | tr 'cb' 'bc' >"$S/rogue.key"
+	out=$(timeout 60 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$S/rogue.key" "$rogue" 2>&1 &&
+	      printf '{"type":"systemd-recovery","keyslots":["0"]}' | timeout 60 cryptsetup token import "$rogue" 2>&1) ||
+		{ problem "the attacker's volume: $out"; verdict "$arch" recovery ""; return; }
+	printf 'Recovery key for the data volume\t%s\n' "$(cat "$S/rogue.key")" >"$S/answers-rogue"
 	# shellcheck disable=SC2046
-	QEMU_SERIAL_ANSWERS=$S/answers boot "$arch" "" tpm $(std_disks) "$S/reseal.img:ro:reseal"
+	boot "$arch" "" tpm "$IMG_ROOTFS:ro:rootfs" "$rogue:rw:data" "$IMG_VERITY:ro:verity"
+	expect_failure 'cannot unlock /dev/vdb'
+	chk "unpinned: the boot asked for a recovery key" not qemu_grep "$LOG" 'sealinit: Recovery key for the data volume'
+	chk "unpinned: no line saying why it did not ask" qemu_grep "$LOG" '^sealinit: recovery: not asked for: .*fixate_volume_key'
+	mv "$LOG" "$S/serial-rogue-unpinned.log"
+	# From here on the initramfs pins the volume.
+	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	{ cat "$A/sealinit.conf"; echo "fixate_volume_key=$id"; } >"$S/sealinit.conf"
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" --sealinit "$REPO/build/$arch/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$S/sealinit.conf" --busybox no --out "$S/initrd.cpio.gz" >"$S/mkinitramfs.log" 2>&1 ||
+		{ problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"; verdict "$arch" recovery ""; return; }
+	rm -rf "$S/tpm"
+	mkdir -p "$S/tpm"
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz QEMU_SERIAL_ANSWERS=$S/answers-rogue boot "$arch" "" tpm "$IMG_ROOTFS:ro:rootfs" "$rogue:rw:data" "$IMG_VERITY:ro:verity"
+	# The console goes through serial-answer.py here: the checks of the
+	# console alone (the kernel log's copy of the line is expect_failure's).
+	chk "pinned: qemu exit $RC, want 0 (poweroff)" [ "$RC" = 0 ]
+	chk "pinned: no recovery prompt for the attacker's volume" qemu_grep "$LOG" 'sealinit: Recovery key for the data volume'
+	v=$(failed_line "$LOG")
+	chk "pinned: the FAILED line does not name the volume pin: '$v'" grep -q 'is not the enrolled volume' <<<"$v"
+	chk "pinned: the real init ran on the attacker's volume" not qemu_grep "$LOG" 'SEALINIT-TEST: '
+	chk "pinned: the kernel did not power down" qemu_grep "$LOG" 'reboot: Power down'
+	mv "$LOG" "$S/serial-rogue-pinned.log"
+	rm -rf "$S/tpm"
+	mkdir -p "$S/tpm"
+	# The genuine volume, the TPM wiped: the recovery key opens it.
+	predict_boot "$arch" "" "$S/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz QEMU_SERIAL_ANSWERS=$S/answers boot "$arch" "" tpm $(std_disks) "$S/reseal.img:ro:reseal"
 	chk "boot 1: qemu exit $RC, want 0" [ "$RC" = 0 ]
 	chk "boot 1: FAILED: $(failed_line "$LOG")" not qemu_grep "$LOG" '^sealinit: FAILED'
 	chk "boot 1: no recovery prompt" qemu_grep "$LOG" 'sealinit: Recovery key for the data volume \([0-9]+ s\)'
@@ -795,7 +840,7 @@ sc_recovery() {
 	chk "boot 1: sealinit reseal exited '$v', want 0 ($(grep -a 'reseal-output' "$LOG" | head -n 2 | tr '\n' ' '))" [ "$v" = 0 ]
 	mv "$LOG" "$S/serial-recovery.log"
 	# shellcheck disable=SC2046
-	boot "$arch" "" tpm $(std_disks)
+	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
 	expect_unlocked
 	chk "boot 2: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
 	verdict "$arch" recovery "blank TPM: the recovery key typed at the console unlocked, reseal in the booted system; boot 2 by the TPM (${DUR} s)"
