@@ -21,5 +21,6 @@ int predict_main(const struct cli_args *a);
 int status_main(const struct cli_args *a);
 int reseal_main(const struct cli_args *a);
 int sign_main(const struct cli_args *a);
+int revoke_main(const struct cli_args *a);
 
 #endif

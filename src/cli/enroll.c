@@ -91,9 +91,10 @@ static int enroll_recovery(const struct cli_args *a)
 	size_t len = 0;
 	int r, token = -1, rc;
 
-	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs || a->public_key || a->pubkey_pcrs)
+	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs || a->public_key || a->pubkey_pcrs ||
+	    a->counter)
 		return usage_error("enroll", "%s", "--recovery adds a passphrase keyslot: it takes no "
-				   "--pcrs, --pin, --expect, --public-key or --unsafe-pcrs");
+				   "--pcrs, --pin, --expect, --public-key, --counter or --unsafe-pcrs");
 	pass = existing_passphrase(a, device, &len, &rc);
 	if (!pass)
 		return rc;
@@ -138,6 +139,10 @@ int enroll_main(const struct cli_args *a)
 	o.device = a->argv[0];
 	if (a->pubkey_pcrs && !a->public_key)
 		return usage_error("enroll", "%s", "--public-key-pcrs needs --public-key");
+	if (a->counter && !a->public_key)
+		return usage_error("enroll", "%s", "--counter needs --public-key: the counter is part "
+				   "of the signed policy");
+	o.counter_nv = a->counter ? a->nv_index : 0;
 	/* With a signing key the default PCRs are the signed ones, and the
 	 * literal ones only those given. */
 	if (si_pcrs_parse(a->pcrs ? a->pcrs : a->public_key ? "" : CONFIG_TPM2_DEFAULT_PCRS,
@@ -203,6 +208,11 @@ int enroll_main(const struct cli_args *a)
 		printf("  PCR %s sealed to the values in %s, not to the current ones\n", pcrbuf,
 		       a->expect);
 	}
+	if (o.counter_nv)
+		printf("  rollback counter: NV index 0x%08x, %s, value %llu; sign with "
+		       "--counter-value %llu or more\n", o.counter_nv,
+		       res.counter_created ? "defined now" : "already defined",
+		       (unsigned long long)res.counter, (unsigned long long)res.counter);
 	print_pin(a->name, res.volume_id[0] ? res.volume_id : NULL, &res.id_diag);
 	return 0;
 }

@@ -40,9 +40,10 @@ static const struct command {
 } commands[] = {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
-	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_TPM,
+	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM,
 	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
-	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST]] | DEVICE --recovery [--key-file FILE]",
+	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]]] "
+	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
 	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_TPM,
@@ -79,10 +80,14 @@ static const struct command {
 	  "DEVICE [--json] [--event-log FILE] [--tcti SPEC]",
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
 	{ "sign", sign_main,
-	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_TPM |
-	  OPT_NO_ARGS,
-	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] [--tcti SPEC]",
+	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_COUNTER_VALUE |
+	  OPT_NV_INDEX | OPT_TPM | OPT_NO_ARGS,
+	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] "
+	  "[--counter-value N [--nv-index INDEX]] [--tcti SPEC]",
 	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
+	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_TPM | OPT_NO_ARGS,
+	  "[--counter-value N] [--nv-index INDEX] [--tcti SPEC]",
+	  "raise the TPM's rollback counter: signatures for lower values stop working" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -6,6 +6,7 @@
  * as if the command had its own getopt loop.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cli/options.h"
 #include "config.h"
 #include "core/pcrs.h"
+#include "core/tpm/policy.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -91,6 +93,12 @@ static const struct cli_option {
 	  "PCR values to sign, pcrN=HEX lines as predict prints them (sign)" },
 	{ "current", no_argument, 0, OPT_CURRENT, NULL,
 	  "sign the TPM's current PCR values (sign)" },
+	{ "counter", no_argument, 0, OPT_COUNTER, NULL,
+	  "also bind the signed policy to the TPM's rollback counter (enroll; docs/updates.md)" },
+	{ "nv-index", required_argument, 0, OPT_NV_INDEX, "INDEX",
+	  "the rollback counter's NV index, 0x01800000-0x01bfffff (default 0x01805e00)" },
+	{ "counter-value", required_argument, 0, OPT_COUNTER_VALUE, "N",
+	  "sign: good while the counter is at most N; revoke: raise it to N (default +1)" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 };
@@ -123,6 +131,35 @@ static int parse_pcr_index(const char *cmd, const char *opt, const char *arg, un
 	return 0;
 }
 
+static int parse_nv_index(const char *cmd, const char *arg, uint32_t *index)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || *end || end == arg || arg[0] == '-' || v < SI_COUNTER_FIRST ||
+	    v > SI_COUNTER_LAST)
+		return usage_error(cmd, "Invalid --nv-index: `%s' (expected an index of the owner "
+				   "range, 0x01800000-0x01bfffff)", arg);
+	*index = (uint32_t)v;
+	return 0;
+}
+
+static int parse_counter_value(const char *cmd, const char *arg, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || n > INT64_MAX)
+		return usage_error(cmd, "Invalid --counter-value: `%s' (expected 0-%lld)", arg,
+				   (long long)INT64_MAX);
+	*v = n;
+	return 0;
+}
+
 /* The table entry getopt_long's return value stands for, or NULL. */
 static const struct cli_option *lookup(int ch)
 {
@@ -152,6 +189,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		.bank = "sha256",
 		.pcr = 15,
 		.measure_pcr = -1,
+		.nv_index = SI_COUNTER_DEFAULT,
 		.argc = argc - 1,
 		.argv = argv + 1,
 	};
@@ -204,6 +242,16 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_PRIVATE_KEY: a->private_key = optarg; break;
 		case OPT_VALUES:      a->values = optarg; break;
 		case OPT_CURRENT:     a->current = 1; break;
+		case OPT_COUNTER:     a->counter = 1; break;
+		case OPT_NV_INDEX:
+			if ((r = parse_nv_index(cmd, optarg, &a->nv_index)))
+				return r;
+			break;
+		case OPT_COUNTER_VALUE:
+			if ((r = parse_counter_value(cmd, optarg, &a->counter_value)))
+				return r;
+			a->has_counter_value = 1;
+			break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

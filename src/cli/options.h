@@ -47,6 +47,9 @@
 #define OPT_PRIVATE_KEY  (UINT64_C(1) << 30)
 #define OPT_VALUES       (UINT64_C(1) << 31)
 #define OPT_CURRENT      (UINT64_C(1) << 32)
+#define OPT_COUNTER      (UINT64_C(1) << 33)
+#define OPT_NV_INDEX     (UINT64_C(1) << 34)
+#define OPT_COUNTER_VALUE (UINT64_C(1) << 35)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -75,6 +78,10 @@ struct cli_args {
 	const char *signature;  /* unlock, sign --signature: the signature file */
 	const char *private_key; /* sign --private-key */
 	const char *values;     /* sign --values: pcrN=HEX lines, as predict prints */
+	int counter;            /* enroll --counter: bind to the rollback counter */
+	uint32_t nv_index;      /* --nv-index, the rollback counter's (default SI_COUNTER_DEFAULT) */
+	int has_counter_value;  /* sign, revoke --counter-value given */
+	uint64_t counter_value;
 	int test, pin, finish, status, unsafe_pcrs, current;
 	int argc;               /* the positional arguments */
 	char **argv;

@@ -121,7 +121,7 @@ int sign_main(const struct cli_args *a)
 	struct si_authkey pub;
 	struct si_diag d = { { 0 } };
 	struct si_sig *e = NULL;
-	char *key = NULL, *old = NULL, *out = NULL, pcrs[96], hex[65];
+	char *key = NULL, *old = NULL, *out = NULL, pcrs[96], hex[65], limit[96] = "";
 	size_t values_len, key_len = 0;
 	uint32_t mask;
 	int r, rc = 1;
@@ -130,6 +130,8 @@ int sign_main(const struct cli_args *a)
 		return unsupported("sign", "TPM2 support");
 	if (!a->private_key)
 		return usage_error("sign", "%s", "--private-key PEM is needed");
+	if (a->nv_index != SI_COUNTER_DEFAULT && !a->has_counter_value)
+		return usage_error("sign", "%s", "--nv-index needs --counter-value");
 	if (!!a->values == !!a->current)
 		return usage_error("sign", "%s", "give the values to sign: --values FILE or --current");
 	if (si_pcrs_parse(a->pcrs ? a->pcrs : CONFIG_TPM2_DEFAULT_PCRS, &mask, &d) < 0)
@@ -142,6 +144,15 @@ int sign_main(const struct cli_args *a)
 		return r;
 	if (si_policy_pcr(pol, 0x000B, mask, values, values_len) < 0)
 		return fail("sign", -EIO, NULL);
+	/* With a counter: PolicyNV after PolicyPCR in the approved policy,
+	 * and the signature over it with the counter's policyRef. */
+	if (a->has_counter_value) {
+		uint8_t name[SI_NV_NAME_SIZE];
+
+		if (si_counter_name(a->nv_index, name) < 0 ||
+		    si_policy_counter(pol, name, a->counter_value) < 0)
+			return fail("sign", -EIO, NULL);
+	}
 
 	key = si_secret_alloc(KEYFILE_MAX);
 	e = calloc(1, sizeof(*e));
@@ -155,7 +166,10 @@ int sign_main(const struct cli_args *a)
 			r == -ENODATA ? "empty file" : strerror(-r));
 		goto out;
 	}
-	r = si_authkey_sign(key, key_len, pol, e->sig, sizeof(e->sig), &e->sig_len, &pub, &d);
+	r = si_authkey_sign(key, key_len, pol,
+			    a->has_counter_value ? (const uint8_t *)SI_COUNTER_REF : NULL,
+			    a->has_counter_value ? SI_COUNTER_REF_LEN : 0,
+			    e->sig, sizeof(e->sig), &e->sig_len, &pub, &d);
 	si_secret_free(key);
 	key = NULL;
 	if (r < 0) {
@@ -163,6 +177,8 @@ int sign_main(const struct cli_args *a)
 		goto out;
 	}
 	e->pcr_mask = mask;
+	e->counted = a->has_counter_value;
+	e->counter = a->counter_value;
 	memcpy(e->pkfp, pub.pkfp, sizeof(e->pkfp));
 	memcpy(e->pol, pol, sizeof(e->pol));
 
@@ -193,8 +209,11 @@ int sign_main(const struct cli_args *a)
 	}
 	si_pcrs_format(mask, pcrs, sizeof(pcrs));
 	si_hex_encode(hex, pol, sizeof(pol));
-	fprintf(a->signature ? stdout : stderr, "Signed sha256 PCRs %s (policy %s)%s%s\n", pcrs,
-		hex, a->signature ? " into " : "", a->signature ? a->signature : "");
+	if (a->has_counter_value)
+		snprintf(limit, sizeof(limit), ", good while the rollback counter 0x%08x is at most %llu",
+			 (unsigned int)a->nv_index, (unsigned long long)a->counter_value);
+	fprintf(a->signature ? stdout : stderr, "Signed sha256 PCRs %s (policy %s)%s%s%s\n", pcrs,
+		hex, limit, a->signature ? " into " : "", a->signature ? a->signature : "");
 	rc = 0;
 out:
 	si_secret_free(key);

@@ -25,7 +25,10 @@
 #include "core/migrate.h"
 #include "core/pcrs.h"
 #include "core/token.h"
+#include "core/tpm/authorize.h"
+#include "core/tpm/counter.h"
 #include "core/tpm/pcr.h"
+#include "core/tpm/tpm.h"
 
 #define EVENTLOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
 #define EVENTLOG_MAX     (1024 * 1024)
@@ -69,9 +72,26 @@ static struct json_object *pcr_array(uint32_t mask)
 	return a;
 }
 
+/* The rollback counters the tokens name, each once. */
+struct counters {
+	uint32_t nv[8];
+	size_t n;
+};
+
+static void add_counter(struct counters *c, uint32_t nv)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->nv[i] == nv)
+			return;
+	if (c->n < sizeof(c->nv) / sizeof(c->nv[0]))
+		c->nv[c->n++] = nv;
+}
+
 /* One token, as status shows it; *bound gets the PCRs it binds. */
 static struct json_object *token_json(int id, const char *type, const char *json,
-				      int *keyslot, uint32_t *bound)
+				      int *keyslot, uint32_t *bound, struct counters *counters)
 {
 	struct json_object *o = json_object_new_object();
 	static struct si_token t;
@@ -95,7 +115,56 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	json_object_object_add(o, "bank", json_object_new_string(si_bank_name(t.pcr_bank)));
 	json_object_object_add(o, "pubkey_pcrs", pcr_array(t.pubkey_pcr_mask));
 	json_object_object_add(o, "pin", json_object_new_boolean(t.pin));
+	if (t.pubkey_len) {
+		static struct si_authkey k;
+		char hex[2 * SI_PKFP_SIZE + 1], nv[16];
+
+		if (si_authkey_from_pem(&k, t.pubkey, t.pubkey_len, &d) == 0) {
+			si_hex_encode(hex, k.pkfp, sizeof(k.pkfp));
+			json_object_object_add(o, "pkfp", json_object_new_string(hex));
+		} else {
+			json_object_object_add(o, "pkfp_error", json_object_new_string(d.msg));
+		}
+		snprintf(nv, sizeof(nv), "0x%08x", (unsigned int)t.counter_nv);
+		json_object_object_add(o, "counter_nv", t.counter_nv ? json_object_new_string(nv) : NULL);
+		if (t.counter_nv)
+			add_counter(counters, t.counter_nv);
+	}
 	return o;
+}
+
+/* Each counter's value, or why it cannot be read. */
+static struct json_object *counters_json(const struct cli_args *a, const struct counters *c)
+{
+	struct json_object *arr = json_object_new_array();
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	size_t i;
+	int r = c->n ? si_tpm_open(a->tcti, a->timeout_ms, &t, &d) : 0;
+
+	for (i = 0; i < c->n; i++) {
+		struct json_object *o = json_object_new_object();
+		uint64_t v = 0;
+		char nv[16];
+
+		snprintf(nv, sizeof(nv), "0x%08x", (unsigned int)c->nv[i]);
+		json_object_object_add(o, "nv", json_object_new_string(nv));
+		if (r == 0) {
+			r = si_tpm_counter_read(t, c->nv[i], &v, &d);
+			if (r == -ENOENT)
+				si_diag_set(&d, "not defined on this TPM");
+		}
+		if (r == 0)
+			json_object_object_add(o, "value", json_object_new_int64((int64_t)v));
+		else
+			json_object_object_add(o, "error", json_object_new_string(d.msg[0] ? d.msg :
+										 si_strerror(r)));
+		if (r != -SI_ENOTPM)
+			r = 0;
+		json_object_array_add(arr, o);
+	}
+	si_tpm_close(t);
+	return arr;
 }
 
 static int read_log(const char *path, struct replay *rp, struct json_object *out)
@@ -156,6 +225,10 @@ static void print_text(struct json_object *st)
 				       ", signed PCRs " : "");
 		if (json_object_object_get_ex(e, "pubkey_pcrs", &x) && json_object_array_length(x))
 			printf("%s", json_object_to_json_string(x));
+		if (json_object_object_get_ex(e, "pkfp", &x))
+			printf(", key %.16s...", json_object_get_string(x));
+		if (json_object_object_get_ex(e, "counter_nv", &x) && x)
+			printf(", rollback counter %s", json_object_get_string(x));
 		if (json_object_object_get_ex(e, "error", &x))
 			printf(": %s", json_object_get_string(x));
 		printf("\n");
@@ -181,6 +254,18 @@ static void print_text(struct json_object *st)
 			       cap ? ", not capped" : "",
 			       rep && !json_object_get_boolean(rep) ? ", the event log does not replay to it" : "");
 		}
+		json_object_object_get_ex(e, "counters", &a);
+		for (i = 0; a && i < json_object_array_length(a); i++) {
+			x = json_object_array_get_idx(a, i);
+			if (json_object_object_get_ex(x, "value", &v))
+				printf("  rollback counter %s: %lld\n",
+				       json_object_get_string(json_object_object_get(x, "nv")),
+				       (long long)json_object_get_int64(v));
+			else
+				printf("  rollback counter %s: %s\n",
+				       json_object_get_string(json_object_object_get(x, "nv")),
+				       json_object_get_string(json_object_object_get(x, "error")));
+		}
 	}
 	json_object_object_get_ex(st, "event_log", &e);
 	if (json_object_object_get_ex(e, "error", &x))
@@ -196,6 +281,7 @@ int status_main(const struct cli_args *a)
 {
 	struct json_object *st, *slots, *toks, *tpm, *log, *pcrs;
 	static struct replay rp;
+	struct counters counters = { .n = 0 };
 	struct si_migration_state ms;
 	struct si_luks_info info;
 	struct si_luks *l = NULL;
@@ -226,7 +312,7 @@ int status_main(const struct cli_args *a)
 
 		if (!type || si_luks_token_json(l, id, NULL, &json) < 0)
 			continue;
-		json_object_array_add(toks, token_json(id, type, json, &ks, &bound));
+		json_object_array_add(toks, token_json(id, type, json, &ks, &bound, &counters));
 		if (ks >= 0 && ks < 32) {
 			slot_token[ks] = id;
 			token_slots |= UINT32_C(1) << ks;
@@ -310,6 +396,8 @@ int status_main(const struct cli_args *a)
 		json_object_array_add(pcrs, p);
 	}
 	json_object_object_add(tpm, "pcrs", pcrs);
+	if (ENABLE_TPM2 && r == 0)
+		json_object_object_add(tpm, "counters", counters_json(a, &counters));
 	json_object_object_add(st, "tpm", tpm);
 	json_object_object_add(st, "event_log", log);
 	json_object_put(rp.records);

@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
+#include "core/tpm/counter.h"
 #include "core/tpm/tpm.h"
 
 #define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
@@ -52,6 +53,10 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 		if (r < 0)
 			return r;
 	}
+	if (o->counter_nv && !o->pubkey_pem) {
+		si_diag_set(d, "a rollback counter belongs to a signed policy: no public key given");
+		return -EINVAL;
+	}
 	if (o->pubkey_pem) {
 		key = calloc(1, sizeof(*key));
 		if (!key)
@@ -90,6 +95,12 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	r = si_tpm_open(o->tcti, o->timeout_ms, &tpm, d);
 	if (r < 0)
 		goto out;
+	if (o->counter_nv) {
+		r = si_tpm_counter_ensure(tpm, o->counter_nv, &res->counter, &res->counter_created, d);
+		if (r < 0)
+			goto out;
+	}
+	sp.counter_nv = o->counter_nv;
 	sp.pcr_mask = o->pcr_mask;
 	sp.pcr_bank = 0x000B; /* sha256 */
 	sp.pin = o->get_pin ? s->pin : NULL;

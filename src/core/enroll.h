@@ -41,6 +41,9 @@ struct si_enroll_opts {
 	const void *pubkey_pem;
 	size_t pubkey_pem_len;
 	uint32_t pubkey_pcr_mask;
+	/* With pubkey_pem: also bind the policy to the rollback counter at
+	 * this NV index, defined (and incremented once) if absent. 0: none. */
+	uint32_t counter_nv;
 };
 
 struct si_enroll_result {
@@ -48,6 +51,9 @@ struct si_enroll_result {
 	int token;
 	int srk_created;
 	unsigned int tpm_commands;
+	/* With counter_nv: its value, and whether this enrollment defined it. */
+	uint64_t counter;
+	bool counter_created;
 	/* The volume key's id, systemd's fixate-volume-key= value, for
 	 * fixate_volume_key=; empty if it could not be read (id_diag says
 	 * why: the enrollment itself stands). */

@@ -49,6 +49,7 @@ static const struct si_error_info table[] = {
 	{ SI_ENOSIG,       30, "no signed PCR policy for the current PCR values" },
 	{ SI_ESIGKEY,      31, "PCR policy signed by another key than the token's" },
 	{ SI_EBADSIG,      32, "PCR policy signature malformed or rejected by the TPM" },
+	{ SI_EREVOKED,     33, "PCR policy signature revoked (the TPM's rollback counter is past it)" },
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))

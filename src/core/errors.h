@@ -44,6 +44,7 @@ enum si_error {
 	SI_ENOSIG,       /* no signature for these PCRs and their current values */
 	SI_ESIGKEY,      /* signatures for these PCRs, but by another key */
 	SI_EBADSIG,      /* the signature file is malformed, or the TPM rejected it */
+	SI_EREVOKED,     /* the signature's counter limit is below the TPM's rollback counter */
 	SI_EMAX,
 };
 

@@ -77,6 +77,15 @@ static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct
 	}
 	if ((r = hex32(o, "pkfp", e->pkfp, i, d)) < 0 || (r = hex32(o, "pol", e->pol, i, d)) < 0)
 		return r;
+	v = get(o, "sealinit_counter");
+	if (v) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+			return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
+		e->counter = (uint64_t)json_object_get_int64(v);
+		if (json_object_get_uint64(v) != e->counter)
+			return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
+		e->counted = true;
+	}
 	v = get(o, "sig");
 	if (!v)
 		return bad(d, i, "sig", "missing");
@@ -180,12 +189,35 @@ fail:
 	return r;
 }
 
+/* Why no entry matched, from how many were for these PCRs and this key. */
+static int no_match(uint32_t pcr_mask, const uint8_t pkfp[32], size_t for_pcrs, size_t for_key,
+		    bool counted, struct si_diag *d)
+{
+	char pcrs[96], fp[65];
+
+	si_pcrs_format(pcr_mask, pcrs, sizeof(pcrs));
+	si_hex_encode(fp, pkfp, 32);
+	if (!for_pcrs) {
+		si_diag_set(d, "the signature file has no " BANK " signature%s for PCRs %s",
+			    counted ? " with a rollback counter" : "", pcrs[0] ? pcrs : "(none)");
+		return -SI_ENOSIG;
+	}
+	if (!for_key) {
+		si_diag_set(d, "the signature file's %zu signature(s) for PCRs %s are by another "
+			    "key than the token's (pkfp %.16s...)", for_pcrs, pcrs, fp);
+		return -SI_ESIGKEY;
+	}
+	si_diag_set(d, "none of the %zu signature(s)%s for PCRs %s is for their current "
+		    "values (the PCRs hold a state nobody signed)", for_key,
+		    counted ? " with a rollback counter" : "", pcrs);
+	return -SI_ENOSIG;
+}
+
 int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
 		    const uint8_t pol[32], struct si_sig *out, struct si_diag *d)
 {
 	struct json_object *root, *bank;
 	size_t i, n, for_pcrs = 0, for_key = 0;
-	char pcrs[96], fp[65];
 	int r;
 
 	r = load(json, &root, &bank, d);
@@ -194,7 +226,7 @@ int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
 	n = bank ? json_object_array_length(bank) : 0;
 	for (i = 0; i < n; i++) {
 		(void)parse_entry(json_object_array_get_idx(bank, i), i, out, d);
-		if (out->pcr_mask != pcr_mask)
+		if (out->pcr_mask != pcr_mask || out->counted)
 			continue;
 		for_pcrs++;
 		if (memcmp(out->pkfp, pkfp, 32))
@@ -203,23 +235,50 @@ int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
 		if (memcmp(out->pol, pol, 32) == 0)
 			goto out;
 	}
-	si_pcrs_format(pcr_mask, pcrs, sizeof(pcrs));
-	si_hex_encode(fp, pkfp, 32);
-	if (!for_pcrs) {
-		si_diag_set(d, "the signature file has no " BANK " signature for PCRs %s",
-			    pcrs[0] ? pcrs : "(none)");
-		r = -SI_ENOSIG;
-	} else if (!for_key) {
-		si_diag_set(d, "the signature file's %zu signature(s) for PCRs %s are by another "
-			    "key than the token's (pkfp %.16s...)", for_pcrs, pcrs, fp);
-		r = -SI_ESIGKEY;
-	} else {
-		si_diag_set(d, "none of the %zu signature(s) for PCRs %s is for their current "
-			    "values (the PCRs hold a state nobody signed)", for_key, pcrs);
-		r = -SI_ENOSIG;
-	}
+	r = no_match(pcr_mask, pkfp, for_pcrs, for_key, false, d);
 out:
 	json_object_put(root);
+	return r;
+}
+
+int si_sigfile_find_counted(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+			    si_sig_pol_fn pol_for, void *ctx, struct si_sig *out,
+			    struct si_diag *d)
+{
+	struct json_object *root, *bank;
+	struct si_sig *e = calloc(1, sizeof(*e));
+	size_t i, n, for_pcrs = 0, for_key = 0;
+	uint8_t pol[32];
+	bool found = false;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	r = load(json, &root, &bank, d);
+	if (r < 0)
+		goto done;
+	n = bank ? json_object_array_length(bank) : 0;
+	for (i = 0; i < n; i++) {
+		(void)parse_entry(json_object_array_get_idx(bank, i), i, e, d);
+		if (e->pcr_mask != pcr_mask || !e->counted)
+			continue;
+		for_pcrs++;
+		if (memcmp(e->pkfp, pkfp, 32))
+			continue;
+		for_key++;
+		r = pol_for(e->counter, pol, ctx);
+		if (r < 0)
+			goto out;
+		if (memcmp(e->pol, pol, 32) || (found && e->counter <= out->counter))
+			continue;
+		*out = *e;
+		found = true;
+	}
+	r = found ? 0 : no_match(pcr_mask, pkfp, for_pcrs, for_key, true, d);
+out:
+	json_object_put(root);
+done:
+	free(e);
 	return r;
 }
 
@@ -244,6 +303,8 @@ static struct json_object *entry_object(const struct si_sig *e)
 	json_object_object_add(o, "pkfp", json_object_new_string(hex));
 	si_hex_encode(hex, e->pol, 32);
 	json_object_object_add(o, "pol", json_object_new_string(hex));
+	if (e->counted)
+		json_object_object_add(o, "sealinit_counter", json_object_new_int64((int64_t)e->counter));
 	si_b64_encode(b64, e->sig, e->sig_len);
 	json_object_object_add(o, "sig", json_object_new_string(b64));
 	free(b64);
@@ -283,7 +344,7 @@ int si_sigfile_add(const char *json, const struct si_sig *e, char **out, struct 
 
 		(void)parse_entry(json_object_array_get_idx(bank, i), i, &old, d);
 		if (old.pcr_mask == e->pcr_mask && !memcmp(old.pkfp, e->pkfp, 32) &&
-		    !memcmp(old.pol, e->pol, 32))
+		    !memcmp(old.pol, e->pol, 32) && old.counted == e->counted)
 			break;
 	}
 	if (i < n) {

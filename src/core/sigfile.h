@@ -2,6 +2,7 @@
 #ifndef SEALINIT_SIGFILE_H
 #define SEALINIT_SIGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@ struct si_diag;
  *
  * pcrs: the PCRs the policy covers; pkfp: the signing key's fingerprint
  * (authorize.h); pol: the PolicyPCR digest signed; sig: the RSA signature.
+ * sealinit adds one field of its own to entries for tokens with a
+ * rollback counter (policy.h): "sealinit_counter": N, the highest counter
+ * value the entry is good for; its pol then also holds PolicyNV(counter
+ * <= N), and its sig is over pol || SI_COUNTER_REF. systemd's lookup
+ * compares pol and so never picks such an entry.
  * Only the sha256 bank is read; other banks are kept as they are.
  * Parsing is strict: every entry of the sha256 bank must be well formed,
  * whether it matches or not, and a bad one is named (`sha256[2].pol').
@@ -29,6 +35,8 @@ struct si_diag;
 
 struct si_sig {
 	uint32_t pcr_mask;
+	bool counted;            /* has sealinit_counter */
+	uint64_t counter;        /* its value, at most INT64_MAX */
 	uint8_t pkfp[32];
 	uint8_t pol[32];
 	uint8_t sig[SI_SIG_MAX];
@@ -50,6 +58,19 @@ int si_sigfile_read(const char *path, char **json, struct si_diag *diag);
  */
 int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
 		    const uint8_t pol[32], struct si_sig *out, struct si_diag *diag);
+
+/*
+ * For tokens with a rollback counter: among the counted entries for these
+ * PCRs and this key, the one with the highest counter whose pol is what
+ * pol_for computes for its counter (the session's PolicyPCR digest
+ * followed by PolicyNV for that counter). The same codes as
+ * si_sigfile_find; plain entries are not looked at, and a plain lookup
+ * skips counted ones.
+ */
+typedef int (*si_sig_pol_fn)(uint64_t counter, uint8_t pol[32], void *ctx);
+int si_sigfile_find_counted(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+			    si_sig_pol_fn pol_for, void *ctx, struct si_sig *out,
+			    struct si_diag *diag);
 
 /* json with e added to its sha256 bank (json NULL: a new file), as a
  * malloc'd string ending in a newline. An entry for the same PCRs, key

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/pcrs.h"
 #include "core/json.h"
 #include "core/token.h"
+#include "core/tpm/policy.h"
 
 /* The first and only TPM2 alg ids the primary key may use. */
 #define ALG_RSA 0x0001
@@ -244,6 +246,26 @@ int si_token_parse(const char *json, struct si_token *t, struct si_diag *d)
 		r = bad(d, "tpm2_pubkey", "missing, and tpm2_pubkey_pcrs needs it");
 		goto out;
 	}
+	v = get(o, "sealinit_counter_nv");
+	if (v) {
+		const char *h = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+		unsigned long idx = 0;
+		char *end = NULL;
+
+		if (strlen(h) == 10 && h[0] == '0' && h[1] == 'x' && isxdigit((unsigned char)h[2]))
+			idx = strtoul(h + 2, &end, 16);
+		if (!end || *end || idx < SI_COUNTER_FIRST || idx > SI_COUNTER_LAST) {
+			r = bad(d, "sealinit_counter_nv",
+				"expected an NV index of the owner range, \"0x01800000\"-\"0x01bfffff\"");
+			goto out;
+		}
+		if (!t->pubkey_pcr_mask) {
+			r = bad(d, "sealinit_counter_nv", "set, and tpm2_pubkey_pcrs is empty: a counter "
+				"belongs to a signed policy");
+			goto out;
+		}
+		t->counter_nv = (uint32_t)idx;
+	}
 	r = parse_b64_field(o, "tpm2_salt", t->salt, sizeof(t->salt), &t->salt_len, false, d);
 	if (r < 0)
 		goto out;
@@ -320,6 +342,10 @@ int si_token_format(const struct si_token *t, char **json)
 		json_object_object_add(o, "tpm2_pubkey_pcrs", pcr_array(t->pubkey_pcr_mask));
 	if (t->pubkey_len && (r = add_b64(o, "tpm2_pubkey", t->pubkey, t->pubkey_len)) < 0)
 		goto out;
+	if (t->counter_nv) {
+		snprintf(buf, sizeof(buf), "0x%08x", (unsigned int)t->counter_nv);
+		json_object_object_add(o, "sealinit_counter_nv", json_object_new_string(buf));
+	}
 	if (t->salt_len && (r = add_b64(o, "tpm2_salt", t->salt, t->salt_len)) < 0)
 		goto out;
 	if (t->srk_len && (r = add_b64(o, "tpm2_srk", t->srk, t->srk_len)) < 0)

@@ -38,6 +38,10 @@ struct si_token {
 	size_t pubkey_len;
 	uint32_t pubkey_pcr_mask;          /* tpm2_pubkey_pcrs */
 	bool pcrlock;                      /* tpm2_pcrlock */
+	/* sealinit_counter_nv ("0x01805e00"): the signed policy also checks
+	 * this NV counter (policy.h), and is authorized with policyRef
+	 * SI_COUNTER_REF. 0: none. Needs tpm2_pubkey_pcrs. */
+	uint32_t counter_nv;
 };
 
 /* Returns 0, or -SI_EBADTOKEN with the field and the reason in diag. */

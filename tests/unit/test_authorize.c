@@ -128,19 +128,19 @@ static void test_sign(void **state)
 
 	(void)state;
 	assert_int_equal(si_hex_decode(pol, sizeof(pol), POL15), 32);
-	assert_int_equal(si_authkey_sign(priv_pem, strlen(priv_pem), pol, sig, sizeof(sig), &n,
+	assert_int_equal(si_authkey_sign(priv_pem, strlen(priv_pem), pol, NULL, 0, sig, sizeof(sig), &n,
 					 &pub, &d), 0);
 	assert_int_equal(n, 256);
 	hex_eq(pub.pkfp, 32, PKFP);
 	assert_int_equal(si_sha256(sig, n, sum), 0);
 	hex_eq(sum, 32, SIGSUM);
-	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), 0);
+	assert_int_equal(si_authkey_verify(&pub, pol, NULL, 0, sig, n), 0);
 	/* Positive control above; one bit off and it does not verify. */
 	sig[3] ^= 1;
-	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), -EBADMSG);
+	assert_int_equal(si_authkey_verify(&pub, pol, NULL, 0, sig, n), -EBADMSG);
 	sig[3] ^= 1;
 	pol[0] ^= 1;
-	assert_int_equal(si_authkey_verify(&pub, pol, sig, n), -EBADMSG);
+	assert_int_equal(si_authkey_verify(&pub, pol, NULL, 0, sig, n), -EBADMSG);
 }
 
 static void test_sigfile(void **state)
@@ -170,6 +170,56 @@ static void test_sigfile(void **state)
 	free(a);
 }
 
+/* pol_for of the counted lookup: the policy "digest" is the counter's
+ * value in the last byte, over a base whose first byte is the context's. */
+static int fake_pol(uint64_t counter, uint8_t pol[32], void *ctx)
+{
+	memset(pol, 0, 32);
+	pol[0] = *(const uint8_t *)ctx;
+	pol[31] = (uint8_t)counter;
+	return 0;
+}
+
+/* Counted entries: written with sealinit_counter, found only by the
+ * counted lookup, the highest counter among those whose pol matches. */
+static void test_sigfile_counted(void **state)
+{
+	struct si_sig e = { .pcr_mask = 1u << 15, .sig_len = 3, .sig = { 1, 2, 3 } }, got;
+	struct si_diag d = { { 0 } };
+	char *a = NULL, *b = NULL;
+	uint8_t base = 7, other = 8;
+	uint64_t c;
+
+	(void)state;
+	assert_int_equal(si_hex_decode(e.pkfp, 32, PKFP), 32);
+	for (c = 1; c <= 3; c++) {
+		e.counted = true;
+		e.counter = c;
+		fake_pol(c, e.pol, &base);
+		/* The entry for 3 is for another base: its pol never matches. */
+		if (c == 3)
+			e.pol[0] = other;
+		assert_int_equal(si_sigfile_add(a, &e, &b, &d), 0);
+		free(a);
+		a = b;
+	}
+	assert_non_null(strstr(a, "\"sealinit_counter\":2,"));
+	assert_int_equal(si_sigfile_find_counted(a, 1u << 15, e.pkfp, fake_pol, &base, &got, &d), 0);
+	assert_true(got.counted);
+	assert_int_equal(got.counter, 2);
+	assert_int_equal(si_sigfile_find_counted(a, 1u << 15, e.pkfp, fake_pol, &other, &got, &d), 0);
+	assert_int_equal(got.counter, 3);
+	/* A plain lookup does not see counted entries, even with their pol. */
+	fake_pol(2, e.pol, &base);
+	assert_int_equal(si_sigfile_find(a, 1u << 15, e.pkfp, e.pol, &got, &d), -SI_ENOSIG);
+	assert_non_null(strstr(d.msg, "no sha256 signature for PCRs 15"));
+	base = 9;
+	assert_int_equal(si_sigfile_find_counted(a, 1u << 15, e.pkfp, fake_pol, &base, &got, &d),
+			 -SI_ENOSIG);
+	assert_non_null(strstr(d.msg, "with a rollback counter"));
+	free(a);
+}
+
 static const struct {
 	const char *json, *field;
 } bad_files[] = {
@@ -188,6 +238,14 @@ static const struct {
 	  "sha256[0].sig'" },
 	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"\"}]}",
 	  "sha256[0].sig': empty" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\","
+	  "\"sealinit_counter\":-1}]}", "sha256[0].sealinit_counter'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\","
+	  "\"sealinit_counter\":\"1\"}]}", "sha256[0].sealinit_counter'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\","
+	  "\"sealinit_counter\":1.5}]}", "sha256[0].sealinit_counter'" },
+	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\","
+	  "\"sealinit_counter\":9223372036854775808}]}", "sha256[0].sealinit_counter'" },
 	/* A bad entry after a good one is still refused. */
 	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"},"
 	  "{\"pcrs\":[15]}]}", "sha256[1].pkfp': missing" },
@@ -242,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_sigfile),
+		cmocka_unit_test(test_sigfile_counted),
 		cmocka_unit_test(test_sigfile_bad),
 		cmocka_unit_test(test_values),
 	};

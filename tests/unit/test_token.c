@@ -158,6 +158,13 @@ static const struct mutation bad[] = {
 	{ SET, "tpm2_pubkey", "\"@@@@\"", "tpm2_pubkey" },
 	{ SET, "tpm2_pubkey_pcrs", "[99]", "tpm2_pubkey_pcrs" },
 	{ SET, "tpm2_pcrlock", "\"x\"", "tpm2_pcrlock" },
+	/* A counter without a signed policy, and indexes out of the owner
+	 * range or not written as "0x" and 8 digits. */
+	{ SET, "sealinit_counter_nv", "\"0x01805e00\"", "sealinit_counter_nv" },
+	{ SET, "sealinit_counter_nv", "\"0x01c00002\"", "sealinit_counter_nv" },
+	{ SET, "sealinit_counter_nv", "\"0x1805e00\"", "sealinit_counter_nv" },
+	{ SET, "sealinit_counter_nv", "\"0x0180-e00\"", "sealinit_counter_nv" },
+	{ SET, "sealinit_counter_nv", "25189888", "sealinit_counter_nv" },
 };
 
 static void test_malformed(void **state)

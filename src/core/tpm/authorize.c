@@ -147,15 +147,28 @@ static int rng(void *ctx, unsigned char *buf, size_t len)
 	return 0;
 }
 
-int si_authkey_verify(const struct si_authkey *k, const uint8_t digest[32], const uint8_t *sig,
-		      size_t sig_len)
+/* aHash, what the signature is over: H(approvedPolicy || policyRef). */
+int si_authkey_ahash(const uint8_t digest[32], const uint8_t *ref, size_t ref_len, uint8_t h[32])
+{
+	uint8_t buf[64];
+
+	if (ref_len > 32)
+		return -EINVAL;
+	memcpy(buf, digest, 32);
+	if (ref_len)
+		memcpy(buf + 32, ref, ref_len);
+	return si_sha256(buf, 32 + ref_len, h);
+}
+
+int si_authkey_verify(const struct si_authkey *k, const uint8_t digest[32], const uint8_t *ref,
+		      size_t ref_len, const uint8_t *sig, size_t sig_len)
 {
 	mbedtls_rsa_context rsa;
 	uint8_t h[32], e[3] = { 0x01, 0x00, 0x01 };
 	int r = -EBADMSG;
 
 	mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V15, 0);
-	if (sig_len != k->modulus_len || si_sha256(digest, 32, h) < 0 ||
+	if (sig_len != k->modulus_len || si_authkey_ahash(digest, ref, ref_len, h) < 0 ||
 	    mbedtls_rsa_import_raw(&rsa, k->modulus, k->modulus_len, NULL, 0, NULL, 0, NULL, 0,
 				   e, sizeof(e)) ||
 	    mbedtls_rsa_complete(&rsa))
@@ -168,8 +181,9 @@ out:
 	return r;
 }
 
-int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32], uint8_t *sig,
-		    size_t cap, size_t *sig_len, struct si_authkey *pub, struct si_diag *d)
+int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32],
+		    const uint8_t *ref, size_t ref_len, uint8_t *sig, size_t cap, size_t *sig_len,
+		    struct si_authkey *pub, struct si_diag *d)
 {
 	mbedtls_pk_context pk;
 	uint8_t h[32];
@@ -200,11 +214,11 @@ int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32], 
 	 * signs the policy digest through EVP_DigestSign with SHA-256. */
 	mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V15, MBEDTLS_MD_NONE);
 	r = -EIO;
-	if (si_sha256(digest, 32, h) < 0 ||
+	if (si_authkey_ahash(digest, ref, ref_len, h) < 0 ||
 	    mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, &n, rng, NULL) ||
 	    n != pub->modulus_len)
 		goto out;
-	if (si_authkey_verify(pub, digest, sig, n) < 0) {
+	if (si_authkey_verify(pub, digest, ref, ref_len, sig, n) < 0) {
 		si_diag_set(d, "private key: the signature does not verify with its own public key");
 		goto out;
 	}

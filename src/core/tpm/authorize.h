@@ -44,12 +44,17 @@ int si_authkey_from_pem(struct si_authkey *k, const void *pem, size_t len, struc
  * part, for the entry's fingerprint. The signature is checked before it is
  * returned. 0, or -EINVAL (not an RSA private key) with diag. */
 int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32],
-		    uint8_t *sig, size_t cap, size_t *sig_len, struct si_authkey *pub,
-		    struct si_diag *diag);
+		    const uint8_t *ref, size_t ref_len, uint8_t *sig, size_t cap, size_t *sig_len,
+		    struct si_authkey *pub, struct si_diag *diag);
 
-/* RSASSA-PKCS1-v1_5 with SHA-256 over the 32-byte policy digest: what
- * systemd-measure signs and TPM2_VerifySignature checks. 0, or -EBADMSG. */
-int si_authkey_verify(const struct si_authkey *k, const uint8_t digest[32], const uint8_t *sig,
-		      size_t sig_len);
+/* RSASSA-PKCS1-v1_5 with SHA-256 over the 32-byte policy digest and the
+ * policyRef (ref_len at most 32; systemd's is empty): what systemd-measure
+ * signs and TPM2_VerifySignature checks. 0, or -EBADMSG. */
+int si_authkey_verify(const struct si_authkey *k, const uint8_t digest[32], const uint8_t *ref,
+		      size_t ref_len, const uint8_t *sig, size_t sig_len);
+
+/* The digest PolicyAuthorize's ticket is for, H(digest || ref): what the
+ * key signs (with SHA-256 once more, inside RSASSA) and the TPM verifies. */
+int si_authkey_ahash(const uint8_t digest[32], const uint8_t *ref, size_t ref_len, uint8_t h[32]);
 
 #endif

@@ -14,6 +14,9 @@
 #define CC_POLICY_PCR        0x0000017Fu
 #define CC_POLICY_AUTH_VALUE 0x0000016Bu
 #define CC_POLICY_AUTHORIZE  0x0000016Au
+#define CC_POLICY_NV         0x00000149u
+#define EO_UNSIGNED_LE       0x0009u
+#define ALG_SHA256           0x000Bu
 #define PIN_PBKDF2_ROUNDS    10000
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -76,16 +79,65 @@ int si_policy_auth_value(uint8_t digest[SI_POLICY_SIZE])
 	return policy_update(digest, CC_POLICY_AUTH_VALUE, NULL, 0);
 }
 
-int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len)
+int si_policy_authorize_ref(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len,
+			    const uint8_t *ref, size_t ref_len)
 {
+	uint8_t buf[2 * SI_POLICY_SIZE];
 	int r;
 
+	if (ref_len > SI_POLICY_SIZE)
+		return -EINVAL;
 	memset(digest, 0, SI_POLICY_SIZE);
 	r = policy_update(digest, CC_POLICY_AUTHORIZE, name, name_len);
 	if (r < 0)
 		return r;
-	/* policyDigest = H(policyDigest || policyRef), policyRef empty */
-	return si_sha256(digest, SI_POLICY_SIZE, digest);
+	/* policyDigest = H(policyDigest || policyRef) */
+	memcpy(buf, digest, SI_POLICY_SIZE);
+	if (ref_len)
+		memcpy(buf + SI_POLICY_SIZE, ref, ref_len);
+	return si_sha256(buf, SI_POLICY_SIZE + ref_len, digest);
+}
+
+int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len)
+{
+	return si_policy_authorize_ref(digest, name, name_len, NULL, 0);
+}
+
+int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE])
+{
+	uint8_t pub[14];
+
+	/* TPMS_NV_PUBLIC: nvIndex, nameAlg, attributes, authPolicy (an empty
+	 * TPM2B), dataSize. */
+	put_be32(pub, index);
+	pub[4] = 0;
+	pub[5] = ALG_SHA256;
+	put_be32(pub + 6, SI_COUNTER_ATTRS | SI_COUNTER_WRITTEN);
+	pub[10] = pub[11] = 0;
+	pub[12] = 0;
+	pub[13] = 8;
+	name[0] = 0;
+	name[1] = ALG_SHA256;
+	return si_sha256(pub, sizeof(pub), name + 2);
+}
+
+int si_policy_counter(uint8_t digest[SI_POLICY_SIZE], const uint8_t name[SI_NV_NAME_SIZE],
+		      uint64_t max)
+{
+	/* args = H(operandB || offset || operation) || nvIndex Name */
+	uint8_t ops[8 + 2 + 2], args[SI_POLICY_SIZE + SI_NV_NAME_SIZE];
+	int i, r;
+
+	for (i = 0; i < 8; i++)
+		ops[i] = (uint8_t)(max >> (56 - 8 * i));
+	ops[8] = ops[9] = 0;
+	ops[10] = (uint8_t)(EO_UNSIGNED_LE >> 8);
+	ops[11] = (uint8_t)EO_UNSIGNED_LE;
+	r = si_sha256(ops, sizeof(ops), args);
+	if (r < 0)
+		return r;
+	memcpy(args + SI_POLICY_SIZE, name, SI_NV_NAME_SIZE);
+	return policy_update(digest, CC_POLICY_NV, args, sizeof(args));
 }
 
 int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,

@@ -29,6 +29,43 @@ int si_policy_auth_value(uint8_t digest[SI_POLICY_SIZE]);
  * first, so it is the first step of a signed policy in any case.
  */
 int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len);
+/* The same with a policyRef (ref_len at most SI_POLICY_SIZE). */
+int si_policy_authorize_ref(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, size_t name_len,
+			    const uint8_t *ref, size_t ref_len);
+
+/*
+ * Rollback protection (docs/updates.md, "Revocation"): a signed policy may
+ * also hold PolicyNV(counter <= N) on sealinit's NV counter. Such tokens
+ * are authorized with the policyRef SI_COUNTER_REF, so a signature
+ * without the counter step (systemd's, or an old one of ours) can never
+ * satisfy them, and a counter signature never satisfies a plain token.
+ *
+ * The counter's attributes are fixed, since its Name is in every signed
+ * digest: a counter (TPM_NT_COUNTER, which only ever counts up and, when
+ * deleted and defined again, starts above the highest value any counter
+ * of the TPM had), incremented with the owner hierarchy's authorization,
+ * read with its own empty authValue (the boot needs no secret), and never
+ * subject to dictionary-attack lockout. 8 bytes, no authPolicy.
+ */
+#define SI_COUNTER_REF       "sealinit:counter"
+#define SI_COUNTER_REF_LEN   16
+#define SI_COUNTER_DEFAULT   0x01805e00u  /* TCG's owner range, 0x01800000-0x01bfffff */
+#define SI_COUNTER_FIRST     0x01800000u
+#define SI_COUNTER_LAST      0x01bfffffu
+/* TPMA_NV: TPM_NT_COUNTER << 4 | OWNERWRITE | AUTHREAD | NO_DA; WRITTEN
+ * (bit 29) is set by the first increment, and is part of the Name. */
+#define SI_COUNTER_ATTRS     (0x00000010u | 0x00000002u | 0x00040000u | 0x02000000u)
+#define SI_COUNTER_WRITTEN   0x20000000u
+#define SI_NV_NAME_SIZE      34           /* nameAlg || SHA-256 */
+
+/* The Name of the counter at this index, as the TPM computes it once it
+ * has been incremented (WRITTEN set): nameAlg || H(TPMS_NV_PUBLIC). */
+int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE]);
+
+/* PolicyNV(nv Name, operandB = max as 8 bytes big-endian, offset 0,
+ * TPM_EO_UNSIGNED_LE): the counter's value must be at most max. */
+int si_policy_counter(uint8_t digest[SI_POLICY_SIZE], const uint8_t name[SI_NV_NAME_SIZE],
+		      uint64_t max);
 
 /* The TPML_PCR_SELECTION bytes both PolicyPCR and the digest use: one bank,
  * sizeofSelect 3. out holds 10 bytes. */

@@ -16,6 +16,7 @@
 #include "core/sigfile.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
+#include "core/tpm/counter.h"
 #include "core/tpm/internal.h"
 #include "core/tpm/policy.h"
 #include "core/tpm/tpm.h"
@@ -181,8 +182,12 @@ int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_toke
 		goto out;
 	/* systemd's order: PolicyAuthorize, PolicyPCR, PolicyAuthValue; with
 	 * a signing key and no literal PCRs, no PolicyPCR at all. */
+	if (p->counter_nv && !p->authkey)
+		return -EINVAL;
 	if (p->authkey) {
-		r = si_policy_authorize(digest, p->authkey->name, sizeof(p->authkey->name));
+		r = si_policy_authorize_ref(digest, p->authkey->name, sizeof(p->authkey->name),
+					    p->counter_nv ? (const uint8_t *)SI_COUNTER_REF : NULL,
+					    p->counter_nv ? SI_COUNTER_REF_LEN : 0);
 		if (r < 0)
 			goto out;
 	}
@@ -288,6 +293,7 @@ pin:
 	tok->salt_len = 0;
 	tok->pubkey_len = 0;
 	tok->pubkey_pcr_mask = 0;
+	tok->counter_nv = p->counter_nv;
 	if (p->authkey) {
 		memcpy(tok->pubkey, p->pubkey_pem, p->pubkey_pem_len);
 		tok->pubkey_len = p->pubkey_pem_len;
@@ -368,6 +374,103 @@ out:
 	return r;
 }
 
+struct counter_pol {
+	const uint8_t *base;        /* the session's digest after PolicyPCR */
+	const uint8_t *name;        /* the counter's Name */
+};
+
+static int counter_pol(uint64_t max, uint8_t pol[32], void *ctx)
+{
+	const struct counter_pol *c = ctx;
+
+	memcpy(pol, c->base, 32);
+	return si_policy_counter(pol, c->name, max);
+}
+
+/*
+ * A token with a rollback counter: the newest signature for these values,
+ * then PolicyNV(counter <= its limit) in the session, after the counter
+ * was checked to be sealinit's (its Name is in every signed digest, and a
+ * different index there would only fail later, less clearly). *pol is
+ * then the session's digest, the one the signature is over.
+ */
+static int policy_counter(struct si_tpm *t, const struct si_token *tok, const char *signature,
+			  const struct si_authkey *key, ESYS_TR session, TPM2B_DIGEST **pol,
+			  struct si_sig *sig, struct si_diag *d)
+{
+	uint8_t want[SI_NV_NAME_SIZE];
+	struct counter_pol c;
+	TPM2B_NAME *name = NULL;
+	TPM2B_OPERAND operand = { .size = 8 };
+	ESYS_TR h = ESYS_TR_NONE;
+	uint64_t value;
+	TSS2_RC rc;
+	int r, i;
+
+	r = si_counter_name(tok->counter_nv, want);
+	if (r < 0)
+		return r;
+	rc = Esys_TR_FromTPMPublic(t->esys, tok->counter_nv, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, &h);
+	if (!rc)
+		rc = Esys_TR_GetName(t->esys, h, &name);
+	if (rc) {
+		r = si_tpm_error(t, rc, "reading the rollback counter's public area", d);
+		if (si_tpm_rc_base(rc) == TPM2_RC_HANDLE)
+			si_diag_set(d, "the token's rollback counter, NV index 0x%08x, is not on this "
+				    "TPM", tok->counter_nv);
+		goto out;
+	}
+	if (name->size != sizeof(want) || memcmp(name->name, want, sizeof(want))) {
+		si_diag_set(d, "NV index 0x%08x is not sealinit's rollback counter (its Name "
+			    "differs: other attributes, or never incremented)", tok->counter_nv);
+		r = -SI_ETPM;
+		goto out;
+	}
+	c.base = (*pol)->buffer;
+	c.name = want;
+	r = si_sigfile_find_counted(signature, tok->pubkey_pcr_mask, key->pkfp, counter_pol, &c,
+				    sig, d);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < 8; i++)
+		operand.buffer[i] = (uint8_t)(sig->counter >> (56 - 8 * i));
+	rc = Esys_PolicyNV(t->esys, h, h, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+			   &operand, 0, TPM2_EO_UNSIGNED_LE);
+	if (rc) {
+		r = si_tpm_error(t, rc, "checking the rollback counter", d);
+		if (si_tpm_rc_base(rc) == TPM2_RC_POLICY) {
+			char now[32] = "?";
+
+			if (si_tpm_counter_read(t, tok->counter_nv, &value, d) == 0)
+				snprintf(now, sizeof(now), "%llu", (unsigned long long)value);
+			si_diag_set(d, "the newest signature for these PCR values is good while the "
+				    "rollback counter (NV 0x%08x) is at most %llu; it is %s: revoked",
+				    tok->counter_nv, (unsigned long long)sig->counter, now);
+			r = -SI_EREVOKED;
+		}
+		goto out;
+	}
+	Esys_Free(*pol);
+	*pol = NULL;
+	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pol);
+	if (rc) {
+		r = si_tpm_error(t, rc, "reading the policy digest", d);
+		goto out;
+	}
+	if ((*pol)->size != 32 || memcmp((*pol)->buffer, sig->pol, 32)) {
+		si_diag_set(d, "the TPM's policy digest after the counter check is not the signed one");
+		r = -SI_ETPM;
+		goto out;
+	}
+	r = 0;
+out:
+	if (h != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &h);
+	Esys_Free(name);
+	return r;
+}
+
 /*
  * The signed part of the policy, as systemd's unseal runs it: PolicyPCR
  * over the signed PCRs (current values), the session's digest as the
@@ -421,9 +524,14 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = -SI_ETPM;
 		goto out;
 	}
-	r = si_sigfile_find(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, sig, d);
+	r = tok->counter_nv ? policy_counter(t, tok, signature, key, session, &pol, sig, d) :
+		si_sigfile_find(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, sig, d);
 	if (r < 0)
 		goto out;
+	if (tok->counter_nv) {
+		ref.size = SI_COUNTER_REF_LEN;
+		memcpy(ref.buffer, SI_COUNTER_REF, SI_COUNTER_REF_LEN);
+	}
 
 	si_authkey_tpm_public(key, pub);
 	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, pub,
@@ -439,7 +547,7 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = -SI_ETPM;
 		goto out;
 	}
-	r = si_sha256(pol->buffer, 32, hash.buffer);
+	r = si_authkey_ahash(pol->buffer, ref.buffer, ref.size, hash.buffer);
 	if (r < 0)
 		goto out;
 	ts->sigAlg = TPM2_ALG_RSASSA;

@@ -72,6 +72,9 @@ struct si_seal_params {
 	uint32_t pubkey_pcr_mask;
 	const void *pubkey_pem;
 	size_t pubkey_pem_len;
+	/* With authkey: signatures must also name this rollback counter
+	 * (policy.h), and the token records it. 0: none. */
+	uint32_t counter_nv;
 };
 
 /*

@@ -1,0 +1,139 @@
+#!/bin/bash
+# Rollback protection for signed policies: a token bound to the TPM's
+# rollback counter (enroll --counter) opens with a signature whose limit is
+# at or above the counter (the control), and no longer after `revoke'
+# raised the counter past it; a new signature for the new value opens it
+# again. The attacker's ways around it each fail by name: deleting the
+# counter and defining it again (the TPM starts it above every value it
+# had), a counter of other attributes at the index, a token stripped of
+# its counter field, a plain (systemd-style) signature for the same values,
+# and a counter signature for a plain token.
+. "$(dirname "$0")/../lib/common.sh"
+command -v openssl >/dev/null || skip "openssl not installed"
+command -v tpm2_nvundefine >/dev/null || skip "tpm2-tools not installed"
+swtpm_start || fail "swtpm"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/key.pem" 2>/dev/null &&
+	openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem" || fail "openssl genpkey"
+NV=0x01805e00
+
+mkimg "$WORK/img"
+expect 0 "enroll --counter" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" \
+	--public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter
+expect_msg "rollback counter: NV index $NV, defined now, value"
+v0=$(echo "$OUT" | sed -n 's/.*defined now, value \([0-9]*\);.*/\1/p')
+[ -n "$v0" ] || fail "no counter value in: $OUT"
+tok=$(cryptsetup token export --token-id 0 "$WORK/img")
+echo "$tok" | jq -e --arg nv "$NV" '.sealinit_counter_nv == $nv and .tpm2_pubkey_pcrs == [15]' >/dev/null ||
+	fail "token fields: $tok"
+tpm2_nvreadpublic "$NV" > "$WORK/nvpub" 2>&1 || fail "tpm2_nvreadpublic: $(cat "$WORK/nvpub")"
+grep -q "nt=0x1" "$WORK/nvpub" && grep -q "ownerwrite" "$WORK/nvpub" && grep -q "authread" "$WORK/nvpub" &&
+	grep -q "no_da" "$WORK/nvpub" && grep -q "written" "$WORK/nvpub" || fail "NV attributes: $(cat "$WORK/nvpub")"
+
+# A second enrollment finds the counter and keeps it.
+mkimg "$WORK/img2"
+expect 0 "enroll --counter, counter defined" "$SEALINIT" enroll "$WORK/img2" --key-file "$WORK/pass" \
+	--public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter
+expect_msg "already defined, value $v0;"
+
+sign() { # sign OUT [ARGS]: PCR 15's current value
+	local out=$1
+	shift
+	expect 0 "sign $*" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 --current \
+		--signature "$out" "$@"
+}
+sign "$WORK/sig-v0.json" --counter-value "$v0"
+expect_msg "good while the rollback counter $NV is at most $v0"
+jq -e --argjson v "$v0" '.sha256[0].sealinit_counter == $v' "$WORK/sig-v0.json" >/dev/null ||
+	fail "no sealinit_counter in $(cat "$WORK/sig-v0.json")"
+
+# Control: the counter is at the signature's limit.
+expect 0 "unlock, counter at the limit" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v0.json"
+expect_msg "Token 0 opens keyslot 1"
+
+# A plain signature (no counter step, as systemd-measure makes) for the
+# same values: not for this token.
+sign "$WORK/sig-plain.json"
+expect 30 "plain signature for a counter token" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/sig-plain.json"
+expect_msg "no sha256 signature with a rollback counter for PCRs 15"
+# The same entry with its counter field taken away: looked up as plain,
+# and its signature (over the counter policy) is not one.
+jq -c 'del(.sha256[0].sealinit_counter)' "$WORK/sig-v0.json" > "$WORK/sig-nofield.json"
+expect 30 "counter field removed from the entry" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/sig-nofield.json"
+
+# A counter signature for a plain signed token (no counter): refused.
+mkimg "$WORK/plain"
+expect 0 "enroll plain signed" "$SEALINIT" enroll "$WORK/plain" --key-file "$WORK/pass" \
+	--public-key "$WORK/pub.pem" --public-key-pcrs 15
+expect 30 "counter signature for a plain token" "$SEALINIT" unlock "$WORK/plain" --test \
+	--signature "$WORK/sig-v0.json"
+expect 0 "plain signature for the plain token (control)" "$SEALINIT" unlock "$WORK/plain" --test \
+	--signature "$WORK/sig-plain.json"
+
+# The token stripped of its counter field: PolicyAuthorize without the
+# counter's policyRef is not the sealed object's policy.
+cryptsetup token export --token-id 0 "$WORK/img" | jq -c 'del(.sealinit_counter_nv)' > "$WORK/stripped.json"
+cp "$WORK/img" "$WORK/img-stripped"
+cryptsetup token remove --token-id 0 "$WORK/img-stripped" &&
+	cryptsetup token import --token-id 0 --json-file "$WORK/stripped.json" "$WORK/img-stripped" ||
+	fail "token surgery"
+expect 4 "token stripped of its counter" "$SEALINIT" unlock "$WORK/img-stripped" --test \
+	--signature "$WORK/sig-plain.json"
+
+# Revoke: the counter moves up by one; the old signature is refused, naming
+# both values.
+expect 0 "revoke" "$SEALINIT" revoke
+v1=$((v0 + 1))
+expect_msg "$NV: $v0 -> $v1"
+expect 33 "old signature after revoke" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v0.json"
+expect_msg "at most $v0; it is $v1: revoked"
+# Control: the new signature opens.
+sign "$WORK/sig-v1.json" --counter-value "$v1"
+expect 0 "new signature after revoke" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v1.json"
+# Both in one file: the newest is used.
+cp "$WORK/sig-v0.json" "$WORK/both.json"
+sign "$WORK/both.json" --counter-value "$v1"
+[ "$(jq '.sha256 | length' "$WORK/both.json")" = 2 ] || fail "both.json: $(cat "$WORK/both.json")"
+expect 0 "file with old and new" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/both.json"
+
+# revoke --counter-value: raise to a value, idempotent.
+expect 0 "revoke --counter-value" "$SEALINIT" revoke --counter-value $((v1 + 2))
+expect_msg "$v1 -> $((v1 + 2))"
+expect 0 "revoke to a lower value" "$SEALINIT" revoke --counter-value "$v1"
+expect_msg "nothing to do"
+expect 2 "revoke by too much" "$SEALINIT" revoke --counter-value 999999999
+expect_msg "at most 1024"
+expect 33 "v1 signature after the second revoke" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/sig-v1.json"
+v3=$((v1 + 2))
+
+# The attacker with owner rights deletes the counter and defines it again
+# with the same attributes (the same Name once written): the TPM starts it
+# at the highest value any counter had, so the old signature stays refused.
+tpm2_nvundefine "$NV" >/dev/null 2>&1 || fail "tpm2_nvundefine"
+expect 13 "counter gone" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v0.json"
+expect_msg "is not on this TPM"
+tpm2_nvdefine "$NV" -C o -s 8 -a "nt=counter|ownerwrite|authread|no_da" >/dev/null 2>&1 ||
+	fail "tpm2_nvdefine"
+tpm2_nvincrement "$NV" -C o >/dev/null 2>&1 || fail "tpm2_nvincrement"
+expect 33 "v0 signature, counter defined again" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/sig-v0.json"
+expect_msg "revoked"
+run "$SEALINIT" status "$WORK/img" --json --event-log /nonexistent
+now=$(echo "$OUT" | jq -r '.tpm.counters[0].value')
+[ "$now" -gt "$v3" ] || fail "counter defined again at $now, not above $v3"
+echo "$OUT" | jq -e --arg nv "$NV" '.tokens[0].counter_nv == $nv and (.tokens[0].pkfp | length) == 64' \
+	>/dev/null || fail "status: $OUT"
+
+# A counter of other attributes at the index (one the attacker can write
+# at will): its Name differs, refused before any signature is looked at.
+tpm2_nvundefine "$NV" >/dev/null 2>&1 || fail "tpm2_nvundefine"
+tpm2_nvdefine "$NV" -C o -s 8 -a "nt=counter|authwrite|authread|no_da" >/dev/null 2>&1 &&
+	tpm2_nvincrement "$NV" -C "$NV" >/dev/null 2>&1 || fail "tpm2_nvdefine authwrite"
+sign "$WORK/sig-any.json" --counter-value 999999
+expect 13 "counter of other attributes" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-any.json"
+expect_msg "is not sealinit's rollback counter"
+expect 13 "revoke on a foreign index" "$SEALINIT" revoke
+expect_msg "is not sealinit's rollback counter"
+echo "PASS"
