@@ -46,6 +46,11 @@
 #                 signature file, boots with the same token
 #   bad-signature  the signature file's signature altered: refused by the
 #                 TPM, by name, the header unchanged
+#   revoke        one token bound to a signing key and the TPM's rollback
+#                 counter: after `sealinit revoke', root B with a signature
+#                 for the new counter value boots (control); rolling back to
+#                 root A with A's signature, made before the revoke, is
+#                 refused by name, the header unchanged
 #   recovery      a recovery keyslot, and a blank TPM: the boot asks for the
 #                 recovery key on the console (typed by serial-answer.py),
 #                 unlocks with it, and guest-init reseals; the next boot
@@ -138,7 +143,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -642,17 +647,20 @@ signed_setup() {
 	rm -rf "$S/tpm"
 	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
 	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/data.img" --key-file "$IMG_RECOVERY_KEY" \
-		--public-key "$S/pub.pem" --public-key-pcrs 15 2>&1)
+		--public-key "$S/pub.pem" --public-key-pcrs 15 ${SIGNED_COUNTER:+--counter} 2>&1)
 	rc=$?
 	qemu_swtpm_stop
 	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
 	[ $rc = 0 ] || { problem "enroll --public-key: ${out:-$(cat "$S/swtpm.err")}"; return 1; }
+	COUNTER=$(sed -n 's/.*rollback counter: NV index .*, value \([0-9]*\);.*/\1/p' <<<"$out")
+	[ -z "${SIGNED_COUNTER:-}" ] || [ -n "$COUNTER" ] || { problem "enroll --counter printed no value: $out"; return 1; }
 }
-# sign_state STATE SIGFILE: add STATE's PCR 15 (before the cap) to SIGFILE.
+# sign_state STATE SIGFILE [ARGS]: add STATE's PCR 15 (before the cap) to
+# SIGFILE.
 sign_state() {
 	local out
 	out=$(timeout 60 "$HOST_SEALINIT" sign --private-key "$S/key.pem" --pcrs 15 --values "$S/$1.pcrs" \
-		--signature "$2" 2>&1) || { problem "sign $1: $out"; return 1; }
+		--signature "$2" "${@:3}" 2>&1) || { problem "sign $1: $out"; return 1; }
 }
 # signed_initrd SIGFILE OUT: the happy initramfs with SIGFILE where the boot
 # looks for it.
@@ -717,6 +725,52 @@ PY
 	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
 	verdict "$arch" bad-signature "'${FAILED_LINE:0:140}'; header unchanged (${DUR} s)"
+}
+
+# revoke: the token also bound to the TPM's rollback counter. Root A's
+# signature is made for the counter's value; then the release that
+# revokes it: `sealinit revoke' (run here against the device's TPM state,
+# as the updated system would run it) and root B signed for the new value.
+# B boots (control: the counter token unlocks after a revoke); A with its
+# own, older signature file does not, and the refusal names both values.
+# revoke_boot_b ARCH: root B with the signature for the new counter value
+# (the image variables are local here, root A's stay for the caller).
+revoke_boot_b() {
+	local IMG_ROOTFS=$S/rootfs-b.img IMG_VERITY=$S/rootfs-b.verity IMG_ROOTHASH=$ROOT_B
+	predict_boot "$1" "" "$A/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-b.cpio.gz boot "$1" "" tpm $(std_disks)
+	expect_unlocked
+}
+sc_revoke() {
+	local arch=$1 h0 h1 out rc
+	new_scenario revoke
+	ROOT_B=""
+	local SIGNED_COUNTER=1 COUNTER="" REUNSEAL_WANT=30
+	root_b && signed_setup && sign_state state-a "$S/sig-a.json" --counter-value "$COUNTER" &&
+		signed_initrd "$S/sig-a.json" "$S/initrd-a.cpio.gz" || { verdict "$arch" revoke ""; return; }
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" revoke 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	[ $rc = 0 ] && [[ $out == *": $COUNTER -> $((COUNTER + 1))."* ]] ||
+		{ problem "revoke: ${out:-$(cat "$S/swtpm.err")}"; verdict "$arch" revoke ""; return; }
+	sign_state state-b "$S/sig-b.json" --counter-value $((COUNTER + 1)) &&
+		signed_initrd "$S/sig-b.json" "$S/initrd-b.cpio.gz" || { verdict "$arch" revoke ""; return; }
+	revoke_boot_b "$arch"
+	local dur_b=$DUR
+	mv "$LOG" "$S/serial-b.log"
+	# The rollback: root A and the file it shipped with.
+	h0=$(header_sha "$S/data.img")
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-a.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_failure 'PCR policy signature revoked'
+	chk "the refusal does not name the signature's limit $COUNTER and the counter's $((COUNTER + 1))" \
+		qemu_grep "$LOG" "at most $COUNTER; it is $((COUNTER + 1)): revoked"
+	h1=$(header_sha "$S/data.img")
+	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
+	verdict "$arch" revoke "after revoke (counter $COUNTER -> $((COUNTER + 1))): root B unlocked (${dur_b} s); root A with its old signature: '${FAILED_LINE:0:120}' (${DUR} s)"
 }
 
 # --- A/B: a token per state ---------------------------------------------------
