@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +24,9 @@
 #include "core/events.h"
 #include "core/luks.h"
 #include "core/migrate.h"
+#include "core/json.h"
 #include "core/pcrs.h"
+#include "core/recovery.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
@@ -89,6 +92,25 @@ static void add_counter(struct counters *c, uint32_t nv)
 		c->nv[c->n++] = nv;
 }
 
+/* A token's first keyslot, from its JSON; -1 when it names none. */
+static int first_keyslot(const char *json)
+{
+	struct json_object *o = si_json_object(json, strlen(json), JSON_TOKENER_DEFAULT_DEPTH), *a;
+	const char *s;
+	char *end;
+	long k = -1;
+
+	if (o && json_object_object_get_ex(o, "keyslots", &a) &&
+	    json_object_is_type(a, json_type_array) && json_object_array_length(a) &&
+	    (s = json_object_get_string(json_object_array_get_idx(a, 0)))) {
+		k = strtol(s, &end, 10);
+		if (*end || end == s || k < 0 || k > 31)
+			k = -1;
+	}
+	json_object_put(o);
+	return (int)k;
+}
+
 /* One token, as status shows it; *bound gets the PCRs it binds. */
 static struct json_object *token_json(int id, const char *type, const char *json,
 				      int *keyslot, uint32_t *bound, struct counters *counters)
@@ -100,6 +122,11 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	json_object_object_add(o, "id", json_object_new_int(id));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	*keyslot = -1;
+	if (!strcmp(type, SI_RECOVERY_TOKEN_TYPE)) {
+		*keyslot = first_keyslot(json);
+		json_object_object_add(o, "keyslot", json_object_new_int(*keyslot));
+		return o;
+	}
 	if (!ENABLE_TPM2 || strcmp(type, SI_TOKEN_TYPE))
 		return o;
 	if (si_token_parse(json, &t, &d) < 0) {
@@ -223,6 +250,8 @@ static void print_text(struct json_object *st)
 			       json_object_get_boolean(json_object_object_get(e, "pin")) ? ", PIN" : "",
 			       json_object_array_length(json_object_object_get(e, "pubkey_pcrs")) ?
 				       ", signed PCRs " : "");
+		else if (json_object_object_get_ex(e, "keyslot", &x))
+			printf(", keyslot %d", json_object_get_int(x));
 		if (json_object_object_get_ex(e, "pubkey_pcrs", &x) && json_object_array_length(x))
 			printf("%s", json_object_to_json_string(x));
 		if (json_object_object_get_ex(e, "pkfp", &x))
@@ -288,7 +317,7 @@ int status_main(const struct cli_args *a)
 	struct si_diag d = { { 0 } };
 	struct si_pcr_values v;
 	struct si_pcr_opts po;
-	uint32_t bound = 0, token_slots = 0;
+	uint32_t bound = 0, token_slots = 0, slot_recovery = 0;
 	int slot_token[32], id, i, k, r, log_r;
 
 	if (a->argc != 1)
@@ -315,6 +344,8 @@ int status_main(const struct cli_args *a)
 		json_object_array_add(toks, token_json(id, type, json, &ks, &bound, &counters));
 		if (ks >= 0 && ks < 32) {
 			slot_token[ks] = id;
+			if (!strcmp(type, SI_RECOVERY_TOKEN_TYPE))
+				slot_recovery |= UINT32_C(1) << ks;
 			token_slots |= UINT32_C(1) << ks;
 		}
 	}
@@ -331,7 +362,8 @@ int status_main(const struct cli_args *a)
 		if (!(info.keyslots & (UINT32_C(1) << i)))
 			continue;
 		if (slot_token[i] >= 0)
-			kind = "tpm2 token";
+			kind = slot_recovery & (UINT32_C(1) << i) ? "recovery key (systemd-recovery token)" :
+				"tpm2 token";
 		else if (r == 0 && i == ms.legacy_keyslot)
 			kind = "legacy key (migration journal)";
 		o = json_object_new_object();

@@ -52,9 +52,15 @@ printf '\036not json\n' >"$WORK/log.junk"
 expect 0 "status with a junk log" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.junk"
 [ "$(field "$OUT" 's["event_log"]["error"]')" = "event log record 1: not a CEL-JSON record with a PCR 0-23" ] ||
 	fail "junk log: $(field "$OUT" 's["event_log"]')"
+# A recovery keyslot is shown as one, with its token.
+expect 0 "enroll --recovery" "$SEALINIT" enroll "$WORK/img" --recovery --key-file "$WORK/pass"
+expect 0 "status with a recovery key" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log"
+[ "$(field "$OUT" '[(k["keyslot"], k["kind"], k["token"]) for k in s["keyslots"] if k["keyslot"] == 2], s["tokens"][1]')" = \
+	"([(2, 'recovery key (systemd-recovery token)', 1)], {'id': 1, 'type': 'systemd-recovery', 'keyslot': 2})" ] ||
+	fail "recovery keyslot: $(field "$OUT" 's["keyslots"], s["tokens"]')"
 # No TPM: the header is still shown, the TPM named unreachable.
 swtpm_kill
 expect 0 "status without a TPM" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log" --tpm-timeout 2000
-[ "$(field "$OUT" 's["tpm"]["reachable"], len(s["tokens"])')" = "(False, 1)" ] || fail "no TPM: $OUT"
+[ "$(field "$OUT" 's["tpm"]["reachable"], len(s["tokens"])')" = "(False, 2)" ] || fail "no TPM: $OUT"
 expect 2 "status with no device" "$SEALINIT" status
 echo "PASS"
