@@ -80,6 +80,13 @@
 #                 `cryptsetup open --test-passphrase --token-only` opens it
 #                 through systemd's plugin (exit 0), and fails after
 #                 `sealinit measure --pcr 16` (non-zero)
+#   systemd-signed  the same boot (one boot serves both): a 5th disk whose
+#                 token `sealinit enroll --public-key` bound to a signing key
+#                 for PCR 16, and the rootfs carries `sealinit sign`'s file
+#                 at /etc/systemd/tpm2-pcr-signature.json, where systemd looks
+#                 by default: systemd's plugin reads the token as signed for
+#                 PCR 16 and opens it (exit 0); after the PCR 16 extend it
+#                 fails because no signature approves the new value
 # The legacy network fetch, against tests/legacy-server/ on the host's
 # 127.0.0.1, which the guest reaches as 10.0.2.2 through QEMU user-mode
 # networking (the names are pinned with legacy_resolve, no DNS):
@@ -143,7 +150,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -1096,14 +1103,28 @@ plugin_payload() {
 	PLUGIN_DLOPEN="libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 libtss2-tcti-device.so.0"
 }
 
-sc_systemd_plugin() {
-	local arch=$1 v pcrs out rc t0=$EPOCHREALTIME
-	# Its own image set: the payload changes the rootfs (and its root
-	# hash), and the other scenarios keep theirs as it is. Local IMG_* so
-	# that boot, std_disks and expect_unlocked use this set only here.
-	# shellcheck disable=SC2034 # set by images.env, some unread here
-	local IMG_ARCH IMG_ROOTFS IMG_VERITY IMG_ROOTHASH IMG_DATA IMG_RECOVERY_KEY IMG_MARKER IMG_SEALINIT IMG_EXTRA
+# plugin_boot ARCH: the boot both systemd scenarios read, once per arch.
+# Its own image set: the payload changes the rootfs (and its root hash), and
+# the other scenarios keep theirs as it is. Two extra disks, enrolled on the
+# host against the scenario's TPM state and bound to PCRs that are still
+# zero when guest-init runs: "plugin" (vdd) to PLUGIN_PCRS_$ARCH's values,
+# "signed" (vde) to a policy signed for PCR 16, whose signature file the
+# rootfs carries where systemd looks for it by default
+# (/etc/systemd/tpm2-pcr-signature.json). Sets S, LOG, RC, DUR and the
+# caller's IMG_* (images.env); a second call for the same arch only sets
+# them again, and adds the first call's preparation problems. Returns 1
+# when there was no boot.
+plugin_boot() {
+	local arch=$1 pcrs out rc t0=$EPOCHREALTIME
 	local P=$A/plugin-img
+	if [ "${PLUGIN_BOOTED:-}" = "$arch" ]; then
+		S=$A/systemd-plugin LOG=$A/systemd-plugin/serial.log RC=$PLUGIN_RC DUR=$PLUGIN_DUR
+		PROBLEMS+=("${PLUGIN_PROBLEMS[@]}")
+		[ -z "$PLUGIN_RC" ] && return 1
+		. "$P/images.env"
+		return 0
+	fi
+	PLUGIN_BOOTED=$arch PLUGIN_RC="" PLUGIN_DUR="" PLUGIN_PROBLEMS=()
 	pcrs=PLUGIN_PCRS_$arch
 	pcrs=${!pcrs}
 	S=$A/systemd-plugin
@@ -1111,42 +1132,66 @@ sc_systemd_plugin() {
 	mkdir -p "$S"
 	LOG=$S/serial.log
 	PLUGIN_ERR=""
-	if ! plugin_payload "$arch" "$S"; then
-		problem "payload: $PLUGIN_ERR"
-		verdict "$arch" systemd-plugin ""
-		return
-	fi
-	if ! ROOTFS_ADD=$PLUGIN_ADD ROOTFS_SYSROOT=$PLUGIN_SYSROOT ROOTFS_DLOPEN=$PLUGIN_DLOPEN \
-		SEALINIT=$REPO/build/$arch/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$P" "$arch" >"$S/mkimages.log" 2>&1; then
+	plugin_payload "$arch" "$S" || { problem "payload: $PLUGIN_ERR"; PLUGIN_PROBLEMS=("${PROBLEMS[@]}"); return 1; }
+	# The signing key, and the signature of PCR 16's value at guest-init
+	# (zero: nothing measures into it before), made before the rootfs
+	# that carries it.
+	printf 'pcr16=%064d\n' 0 >"$S/pcr16.values"
+	out=$(openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$S/key.pem" 2>&1 &&
+	      openssl pkey -in "$S/key.pem" -pubout -out "$S/pub.pem" 2>&1 &&
+	      timeout 60 "$HOST_SEALINIT" sign --private-key "$S/key.pem" --pcrs 16 --values "$S/pcr16.values" \
+		--signature "$S/sig.json" 2>&1) ||
+		{ problem "signing PCR 16: $out"; PLUGIN_PROBLEMS=("${PROBLEMS[@]}"); return 1; }
+	if ! ROOTFS_ADD="$PLUGIN_ADD $S/sig.json:/etc/systemd/tpm2-pcr-signature.json" ROOTFS_SYSROOT=$PLUGIN_SYSROOT \
+		ROOTFS_DLOPEN=$PLUGIN_DLOPEN SEALINIT=$REPO/build/$arch/sealinit \
+		timeout 600 "$REPO/tests/qemu/mkimages.sh" "$P" "$arch" >"$S/mkimages.log" 2>&1; then
 		problem "mkimages with the plugin payload failed: $(tail -n 3 "$S/mkimages.log")"
-		verdict "$arch" systemd-plugin ""
-		return
+		PLUGIN_PROBLEMS=("${PROBLEMS[@]}")
+		return 1
 	fi
 	. "$P/images.env"
 	# data.img and the TPM state as in happy, for this rootfs's root hash.
-	enroll_for "$arch" "" "$A/sealinit.conf" || { verdict "$arch" systemd-plugin ""; return; }
-	# The plugin disk: a bare LUKS2 volume (header only; --test-passphrase
-	# needs no data), enrolled against the same TPM state, bound to PCRs
-	# that are still zero when guest-init runs.
+	enroll_for "$arch" "" "$A/sealinit.conf" || { PLUGIN_PROBLEMS=("${PROBLEMS[@]}"); return 1; }
+	# The extra disks: bare LUKS2 volumes (header only; --test-passphrase
+	# needs no data), enrolled against the same TPM state.
 	# (qemu_swtpm_tcp runs in this shell, not in a $(...), so that
 	# qemu_swtpm_stop and qemu_cleanup know its PID.)
-	rm -f "$S/plugin.img"
+	rm -f "$S/plugin.img" "$S/signed.img"
 	truncate -s 20M "$S/plugin.img"
+	truncate -s 20M "$S/signed.img"
 	out=$(timeout 60 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--key-file "$IMG_RECOVERY_KEY" "$S/plugin.img" 2>&1) &&
+		--key-file "$IMG_RECOVERY_KEY" "$S/plugin.img" 2>&1 &&
+	      timeout 60 cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$IMG_RECOVERY_KEY" "$S/signed.img" 2>&1) &&
 	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm-tcp.err" &&
-	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/plugin.img" --key-file "$IMG_RECOVERY_KEY" --pcrs "$pcrs" --unsafe-pcrs 2>&1)
+	out=$(timeout 60 "$HOST_SEALINIT" enroll "$S/plugin.img" --key-file "$IMG_RECOVERY_KEY" --pcrs "$pcrs" --unsafe-pcrs 2>&1 &&
+	      timeout 60 "$HOST_SEALINIT" enroll "$S/signed.img" --key-file "$IMG_RECOVERY_KEY" \
+		--public-key "$S/pub.pem" --public-key-pcrs 16 --unsafe-pcrs 2>&1)
 	rc=$?
 	qemu_swtpm_stop
 	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
 	if [ $rc != 0 ]; then
-		problem "plugin disk enrollment failed: ${out:-$(cat "$S/swtpm-tcp.err")}"
-		verdict "$arch" systemd-plugin ""
-		return
+		problem "enrolling the plugin disks failed: ${out:-$(cat "$S/swtpm-tcp.err")}"
+		PLUGIN_PROBLEMS=("${PROBLEMS[@]}")
+		return 1
 	fi
-	echo "info  $arch systemd-plugin: rootfs $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB with the payload (plugin at $PLUGIN_TOKENS_DIR), token PCRs $pcrs, prepared in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
+	echo "info  $arch systemd-plugin: rootfs $(($(stat -c %s "$IMG_ROOTFS") >> 20)) MiB with the payload (plugin at $PLUGIN_TOKENS_DIR), token PCRs $pcrs and signed PCR 16, prepared in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
 	# shellcheck disable=SC2046
-	boot "$arch" "" tpm $(std_disks) "$S/plugin.img:rw:plugin"
+	boot "$arch" "" tpm $(std_disks) "$S/plugin.img:rw:plugin" "$S/signed.img:rw:signed"
+	PLUGIN_RC=$RC PLUGIN_DUR=$DUR PLUGIN_PROBLEMS=("${PROBLEMS[@]}")
+}
+
+# systemd-plugin: systemd's plugin opens the disk sealinit bound to literal
+# PCR values, and refuses it after PCR 16 is extended.
+sc_systemd_plugin() {
+	local arch=$1 v pcrs
+	# Local IMG_* so that boot, std_disks and expect_unlocked use the
+	# plugin image set only here.
+	# shellcheck disable=SC2034 # set by images.env, some unread here
+	local IMG_ARCH IMG_ROOTFS IMG_VERITY IMG_ROOTHASH IMG_DATA IMG_RECOVERY_KEY IMG_MARKER IMG_SEALINIT IMG_EXTRA
+	pcrs=PLUGIN_PCRS_$arch
+	pcrs=${!pcrs}
+	plugin_boot "$arch" || { verdict "$arch" systemd-plugin ""; return; }
 	expect_unlocked
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-dev')
 	chk "guest-init did not find the plugin disk ('$v'), want /dev/vdd" [ "$v" = /dev/vdd ]
@@ -1154,7 +1199,9 @@ sc_systemd_plugin() {
 	chk "systemd's token plugin: cryptsetup --token-only exited '$v', want 0" [ "$v" = 0 ]
 	chk "cryptsetup did not load systemd's tpm2 plugin" \
 		qemu_grep "$LOG" 'SEALINIT-TEST: systemd-plugin-output: .*libcryptsetup-token-systemd-tpm2\.so'
-	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-extend-exit')
+	chk "systemd's plugin does not read the token as bound to PCRs $pcrs" \
+		qemu_grep "$LOG" "^SEALINIT-TEST: systemd-plugin-dump: tpm2-hash-pcrs: +${pcrs//+/\\+} *\$"
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr16-extend-exit')
 	chk "sealinit measure --pcr 16 in the guest exited '$v', want 0" [ "$v" = 0 ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-after-extend-exit')
 	case "$v" in
@@ -1166,6 +1213,45 @@ sc_systemd_plugin() {
 	grep -a 'SEALINIT-TEST: systemd-plugin-after-extend-output: ' "$LOG" | head -n 2 |
 		sed "s/^SEALINIT-TEST: systemd-plugin-after-extend-output: /info  $arch systemd-plugin: after extend: /"
 	verdict "$arch" systemd-plugin "systemd 254's token plugin opened the sealinit-enrolled disk (PCRs $pcrs), exit $(qemu_value "$LOG" 'SEALINIT-TEST: systemd-plugin-exit'); after PCR 16 extend exit $v (${DUR} s)"
+}
+
+# systemd-signed: the same boot (plugin_boot); systemd's plugin opens the
+# disk sealinit bound to a signing key, with the signature file sealinit
+# signed, and refuses it once PCR 16 holds a value nobody signed.
+sc_systemd_signed() {
+	local arch=$1 v want
+	# shellcheck disable=SC2034 # set by images.env, some unread here
+	local IMG_ARCH IMG_ROOTFS IMG_VERITY IMG_ROOTHASH IMG_DATA IMG_RECOVERY_KEY IMG_MARKER IMG_SEALINIT IMG_EXTRA
+	plugin_boot "$arch" || { verdict "$arch" systemd-signed ""; return; }
+	chk "guest-init did not finish" qemu_grep "$LOG" '^SEALINIT-TEST: done'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-signed-dev')
+	chk "guest-init did not find the signed disk ('$v'), want /dev/vde" [ "$v" = /dev/vde ]
+	# The value signed is the one the guest had: PCR 16 before the extend.
+	want=$(sed -n 's/^pcr16=//p' "$S/pcr16.values")
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr16')
+	chk "PCR 16 in the guest is '$v', the signature approves $want" [ "${v,,}" = "$want" ]
+	# systemd reads the token as sealinit wrote it: no PCR bound to its
+	# value, PCR 16 bound to the signing key.
+	chk "systemd's plugin does not read the token as signed for PCR 16 alone" \
+		qemu_grep "$LOG" '^SEALINIT-TEST: systemd-signed-dump: tpm2-pubkey-pcrs: +16 *$'
+	chk "systemd's plugin reads literal PCRs in the signed token" \
+		qemu_grep "$LOG" '^SEALINIT-TEST: systemd-signed-dump: tpm2-hash-pcrs: *$'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-signed-exit')
+	chk "systemd's token plugin with the signature file: cryptsetup --token-only exited '$v', want 0" [ "$v" = 0 ]
+	chk "cryptsetup did not load systemd's tpm2 plugin for the signed disk" \
+		qemu_grep "$LOG" 'SEALINIT-TEST: systemd-signed-output: .*libcryptsetup-token-systemd-tpm2\.so'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: pcr16-extend-exit')
+	chk "sealinit measure --pcr 16 in the guest exited '$v', want 0" [ "$v" = 0 ]
+	# Refused because the file has no entry for the new value: systemd
+	# found and read the file, and looked the policy up in it.
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: systemd-signed-after-extend-exit')
+	case "$v" in
+	[1-9]*) ;;
+	*) problem "after extending PCR 16 the plugin exited '$v' on the signed disk, want non-zero" ;;
+	esac
+	chk "after extending PCR 16, systemd did not say that no signature matches" \
+		qemu_grep "$LOG" "^SEALINIT-TEST: systemd-signed-after-extend-output: Couldn't find signature for this PCR bank, PCR index and public key\."
+	verdict "$arch" systemd-signed "systemd 254's token plugin opened the disk sealinit bound to a signing key (PCR 16) with sealinit's signature from /etc/systemd, exit $(qemu_value "$LOG" 'SEALINIT-TEST: systemd-signed-exit'); after PCR 16 extend exit $v, no signature for the new value (${DUR} s)"
 }
 
 # --- the legacy network fetch -----------------------------------------------------
