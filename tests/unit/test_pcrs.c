@@ -90,6 +90,7 @@ static void test_expect_parse(void **state)
 		"15 sealinit:config:00\n"
 		"pcr15=00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
 		"pcr15-capped=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+		"policy=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n"
 		"# a comment\n\n"
 		"pcr7=0000000000000000000000000000000000000000000000000000000000000001\r\n";
 	static const struct { const char *text, *msg; } bad[] = {
@@ -127,6 +128,44 @@ static void test_expect_parse(void **state)
 	}
 }
 
+/* A device's read-out: predict's lines and pcrread's, which --expect
+ * refuses (above). */
+static void test_readout_parse(void **state)
+{
+	static const char readout[] =
+		"sha256:4  00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		"sha256:15 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+		"pcr9=0000000000000000000000000000000000000000000000000000000000000009\n";
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "sha1:4  0011223344556677889900112233445566778899\n", "line 1: `sha1': only sha256" },
+		{ "sha256:24 0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "sha256: 0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "sha256:4 00\n", "line 1: pcr4: 64 hex digits" },
+		{ "sha256:4 0000000000000000000000000000000000000000000000000000000000000000\n"
+		  "pcr4=0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "line 2: PCR 4 given twice" },
+	};
+	struct si_pcr_expect e;
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(si_pcr_readout_parse(readout, &e, &d), 0);
+	assert_int_equal(e.mask, (1u << 4) | (1u << 9) | (1u << 15));
+	assert_int_equal(e.sha256[4][1], 0x11);
+	assert_int_equal(e.sha256[9][31], 0x09);
+	assert_int_equal(e.sha256[15][0], 0xff);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d.msg[0] = '\0';
+		if (si_pcr_readout_parse(bad[i].text, &e, &d) != -EINVAL)
+			fail_msg("accepted `%s'", bad[i].text);
+		if (!strstr(d.msg, bad[i].msg))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].text, d.msg, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_all_pcrs_format),
 		cmocka_unit_test(test_banks),
 		cmocka_unit_test(test_expect_parse),
+		cmocka_unit_test(test_readout_parse),
 	};
 	return cmocka_run_group_tests_name("pcrs", tests, NULL, NULL);
 }
