@@ -169,7 +169,8 @@ static int predict_boot(const struct cli_args *a, struct si_bootcfg *c, struct s
 /* The firmware's PCRs from --firmware-log (replayed, with the update's
  * events of the PCRs in `want') or --firmware-pcrs, into fw. *known: the
  * PCRs with a value; *shown: those printed by default (the log's extended
- * PCRs, the read-out's). 0, or the exit code after printing why. */
+ * PCRs, the read-out's). 0, or the exit code after printing why: 1 when a
+ * file cannot be read, 2 when its contents are refused. */
 static int predict_firmware(const struct cli_args *a, const char *cmdline, uint32_t want,
 			    struct si_pcr_expect *fw, uint32_t *known, uint32_t *shown)
 {
@@ -186,6 +187,7 @@ static int predict_firmware(const struct cli_args *a, const char *cmdline, uint3
 		if (si_pcr_readout_parse((const char *)buf, fw, &d) < 0) {
 			fprintf(stderr, "%s predict: --firmware-pcrs `%s': %s\n", prog,
 				a->firmware_pcrs, d.msg);
+			r = EXIT_USAGE;
 			goto out;
 		}
 		*known = *shown = fw->mask & FIRMWARE_PCRS;
@@ -210,6 +212,7 @@ static int predict_firmware(const struct cli_args *a, const char *cmdline, uint3
 			return 1;
 		if (si_pe_authenticode(buf, len, kernel, &d) < 0) {
 			fprintf(stderr, "%s predict: --kernel `%s': %s\n", prog, a->kernel, d.msg);
+			r = EXIT_USAGE;
 			goto out;
 		}
 		free(buf);
@@ -220,6 +223,7 @@ static int predict_firmware(const struct cli_args *a, const char *cmdline, uint3
 		return 1;
 	if (si_tcglog_replay(buf, len, &u, fw, &d) < 0) {
 		fprintf(stderr, "%s predict: --firmware-log `%s': %s\n", prog, a->firmware_log, d.msg);
+		r = EXIT_USAGE;
 		goto out;
 	}
 	*shown = fw->mask & FIRMWARE_PCRS;
