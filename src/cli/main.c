@@ -69,9 +69,13 @@ static const struct command {
 	{ "boot-config", boot_config_main, OPT_CONFIG | OPT_CMDLINE | OPT_NO_ARGS,
 	  "[--config FILE] [--cmdline TEXT]",
 	  "print the boot stage's configuration after the command line's overrides" },
-	{ "predict", predict_main, OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS,
-	  "--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]",
-	  "print what the boot will measure, and the PCR value a token binds" },
+	{ "predict", predict_main,
+	  OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS | OPT_PCRS |
+	  OPT_FIRMWARE_LOG | OPT_FIRMWARE_PCRS | OPT_INITRD | OPT_FIRMWARE_CMDLINE | OPT_KERNEL,
+	  "[--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]] [--firmware-log FILE "
+	  "[--initrd FILE] [--firmware-cmdline TEXT] [--kernel FILE] | --firmware-pcrs FILE] "
+	  "[--pcrs LIST]",
+	  "print what the boot will measure, the PCR values a token binds, its policy" },
 	{ "reseal", reseal_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_EXPECT | OPT_EVENT_LOG | OPT_TPM,
 	  "DEVICE [--key-file FILE] [--pcrs LIST] [--expect FILE] [--event-log FILE] [--tcti SPEC]",

@@ -101,6 +101,16 @@ static const struct cli_option {
 	  "sign: good while the counter is at most N; revoke: raise it to N (default +1)" },
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
+	{ "firmware-log", required_argument, 0, OPT_FIRMWARE_LOG, "FILE",
+	  "the firmware's binary event log (binary_bios_measurements) to replay (predict)" },
+	{ "firmware-pcrs", required_argument, 0, OPT_FIRMWARE_PCRS, "FILE",
+	  "a device's PCR read-out, pcrN=HEX or `sha256:N HEX' lines as pcrread prints (predict)" },
+	{ "initrd", required_argument, 0, OPT_INITRD, "FILE",
+	  "the initramfs the EFI stub will measure into PCR 9 (predict)" },
+	{ "firmware-cmdline", required_argument, 0, OPT_FIRMWARE_CMDLINE, "TEXT",
+	  "the command line the EFI stub measures, if not --cmdline (predict)" },
+	{ "kernel", required_argument, 0, OPT_KERNEL, "FILE",
+	  "the kernel's PE image the firmware will measure into PCR 4 (predict)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -252,6 +262,11 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 				return r;
 			a->has_counter_value = 1;
 			break;
+		case OPT_FIRMWARE_LOG:  a->firmware_log = optarg; break;
+		case OPT_FIRMWARE_PCRS: a->firmware_pcrs = optarg; break;
+		case OPT_INITRD:        a->initrd = optarg; break;
+		case OPT_FIRMWARE_CMDLINE: a->firmware_cmdline = optarg; break;
+		case OPT_KERNEL:        a->kernel = optarg; break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

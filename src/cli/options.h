@@ -50,6 +50,11 @@
 #define OPT_COUNTER      (UINT64_C(1) << 33)
 #define OPT_NV_INDEX     (UINT64_C(1) << 34)
 #define OPT_COUNTER_VALUE (UINT64_C(1) << 35)
+#define OPT_FIRMWARE_LOG (UINT64_C(1) << 36)
+#define OPT_FIRMWARE_PCRS (UINT64_C(1) << 37)
+#define OPT_INITRD       (UINT64_C(1) << 38)
+#define OPT_FIRMWARE_CMDLINE (UINT64_C(1) << 39)
+#define OPT_KERNEL       (UINT64_C(1) << 40)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -85,6 +90,11 @@ struct cli_args {
 	int test, pin, finish, status, unsafe_pcrs, current;
 	int argc;               /* the positional arguments */
 	char **argv;
+	const char *firmware_log;  /* predict --firmware-log: the binary TCG event log */
+	const char *firmware_pcrs; /* predict --firmware-pcrs: a device's read-out */
+	const char *initrd;        /* predict --initrd: the initramfs PCR 9 will measure */
+	const char *firmware_cmdline; /* predict --firmware-cmdline: the EFI stub's LoadOptions */
+	const char *kernel;        /* predict --kernel: the PE image PCR 4 will measure */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

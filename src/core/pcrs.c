@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,45 @@ int si_pcrs_check_sealable(uint32_t mask, struct si_diag *d)
 	return 0;
 }
 
-int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *d)
+/* One value: PCR number num (nlen digits) and hex (len bytes) of line
+ * lineno, into e. */
+static int expect_value(struct si_pcr_expect *e, const char *num, size_t nlen, const char *hex,
+			size_t len, int lineno, struct si_diag *d)
+{
+	unsigned long pcr = SI_PCR_COUNT;
+	size_t i;
+
+	if (nlen && nlen <= 2 && strspn(num, "0123456789") >= nlen)
+		pcr = strtoul(num, NULL, 10);
+	if (pcr >= SI_PCR_COUNT) {
+		si_diag_set(d, "line %d: `%.*s': a PCR number 0-23 was expected", lineno,
+			    (int)(nlen > 20 ? 20 : nlen), num);
+		return -EINVAL;
+	}
+	if (e->mask & (UINT32_C(1) << pcr)) {
+		si_diag_set(d, "line %d: PCR %lu given twice", lineno, pcr);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++)
+		if (!strchr("0123456789abcdefABCDEF", hex[i]))
+			len = 0;
+	if (len != 64) {
+		si_diag_set(d, "line %d: pcr%lu: 64 hex digits (a sha256 value) were expected",
+			    lineno, pcr);
+		return -EINVAL;
+	}
+	for (i = 0; i < 32; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		e->sha256[pcr][i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	e->mask |= UINT32_C(1) << pcr;
+	return 0;
+}
+
+/* pcrN=HEX lines; with readout, also pcrread's `sha256:N HEX'. */
+static int parse_values(const char *text, bool readout, struct si_pcr_expect *e,
+			struct si_diag *d)
 {
 	const char *p = text;
 	int lineno = 0;
@@ -131,10 +170,8 @@ int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_dia
 	memset(e, 0, sizeof(*e));
 	while (*p) {
 		size_t len = strcspn(p, "\n");
-		const char *l = p, *eq;
-		char num[4];
-		unsigned long pcr;
-		size_t i, nlen;
+		const char *l = p, *eq, *colon;
+		int r;
 
 		lineno++;
 		p += len + (p[len] == '\n');
@@ -142,50 +179,51 @@ int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_dia
 			len--;
 		if (!len || l[0] == '#' || (l[0] >= '0' && l[0] <= '9'))
 			continue;
+		/* pcrread's `sha256:N HEX' (N padded with spaces). */
+		colon = memchr(l, ':', len);
+		if (readout && colon && !memchr(l, '=', len)) {
+			const char *num = colon + 1, *hex;
+			size_t nlen = strspn(num, "0123456789");
+
+			if ((size_t)(colon - l) != 6 || strncmp(l, "sha256", 6)) {
+				si_diag_set(d, "line %d: `%.*s': only sha256 values are read", lineno,
+					    (int)(colon - l > 20 ? 20 : colon - l), l);
+				return -EINVAL;
+			}
+			hex = num + nlen + strspn(num + nlen, " \t");
+			if (hex == num + nlen && nlen)
+				hex = l + len;  /* no space between them */
+			r = expect_value(e, num, nlen, hex, (size_t)(l + len - hex), lineno, d);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		eq = memchr(l, '=', len);
-		nlen = eq ? (size_t)(eq - l) - 3 : 0;
-		if (!eq || len < 4 || strncmp(l, "pcr", 3) || !nlen || nlen > 2) {
+		if (eq && (size_t)(eq - l) == 6 && !strncmp(l, "policy", 6))
+			continue;  /* predict's policy digest */
+		if (!eq || len < 4 || strncmp(l, "pcr", 3) || eq - l < 4 || eq - l > 5) {
 			if (eq && (size_t)(eq - l) > 10 && !strncmp(eq - 7, "-capped", 7))
 				continue;
 			si_diag_set(d, "line %d: expected pcrN=HEX (as `sealinit predict' prints), "
 				    "got `%.40s'", lineno, l);
 			return -EINVAL;
 		}
-		memcpy(num, l + 3, nlen);
-		num[nlen] = '\0';
-		for (i = 0; i < nlen; i++)
-			if (num[i] < '0' || num[i] > '9')
-				nlen = 0;
-		pcr = nlen ? strtoul(num, NULL, 10) : SI_PCR_COUNT;
-		if (pcr >= SI_PCR_COUNT) {
-			si_diag_set(d, "line %d: `%.*s': a PCR number 0-23 was expected", lineno,
-				    (int)(eq - l), l);
-			return -EINVAL;
-		}
-		if (e->mask & (UINT32_C(1) << pcr)) {
-			si_diag_set(d, "line %d: PCR %lu given twice", lineno, pcr);
-			return -EINVAL;
-		}
-		len -= (size_t)(eq + 1 - l);
-		for (i = 0; i < len; i++) {
-			char c = eq[1 + i];
-
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-				len = 0;
-		}
-		if (len != 64) {
-			si_diag_set(d, "line %d: pcr%lu: 64 hex digits (a sha256 value) were expected",
-				    lineno, pcr);
-			return -EINVAL;
-		}
-		for (i = 0; i < 32; i++) {
-			char byte[3] = { eq[1 + 2 * i], eq[2 + 2 * i], 0 };
-
-			e->sha256[pcr][i] = (uint8_t)strtoul(byte, NULL, 16);
-		}
-		e->mask |= UINT32_C(1) << pcr;
+		r = expect_value(e, l + 3, (size_t)(eq - l) - 3, eq + 1, (size_t)(l + len - eq - 1),
+				 lineno, d);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *d)
+{
+	return parse_values(text, false, e, d);
+}
+
+int si_pcr_readout_parse(const char *text, struct si_pcr_expect *e, struct si_diag *d)
+{
+	return parse_values(text, true, e, d);
 }
 
 int si_pcrs_parse_values(const char *text, uint32_t need, struct si_pcr_expect *e,

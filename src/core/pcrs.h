@@ -33,11 +33,16 @@ struct si_pcr_expect {
 };
 
 /* `pcrN=HEX' lines (sha256, 64 hex digits), as `sealinit predict' prints
- * them; its event lines (`N EVENT') and `pcrN-capped=' lines are skipped,
- * blank lines and `#' comments too. Anything else, a PCR out of range or
- * given twice, is an error naming the line (-EINVAL). No value at all is
- * no error: e->mask is then 0. */
+ * them; its event lines (`N EVENT'), `pcrN-capped=' and `policy=' lines are
+ * skipped, blank lines and `#' comments too. Anything else, a PCR out of
+ * range or given twice, is an error naming the line (-EINVAL). No value at
+ * all is no error: e->mask is then 0. pcrread's lines are refused here: its
+ * PCR 15 is capped, and a token sealed to it never opens. */
 int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_diag *diag);
+/* The same, and also `sha256:N HEX' lines as `sealinit pcrread' prints
+ * them (another bank's are refused): a device's read-out (predict
+ * --firmware-pcrs). */
+int si_pcr_readout_parse(const char *text, struct si_pcr_expect *e, struct si_diag *diag);
 int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
 
 /*

@@ -14,7 +14,8 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_G
 # bootcfg.c calls into kv.c (values), legacy/cfg.c (legacy_* keys), legacy/net.c (ip=)
 # volkey.c (fixate_volume_key=, which brings secret.c and mbedcrypto) and
 # events.c (cmdline_volatile=; the config event hashes with hash.c).
-core="src/core/json.c src/core/token.c src/core/b64.c src/core/pcrs.c src/core/errors.c src/core/kv.c src/core/journal.c src/core/bootcfg.c src/core/events.c src/core/hash.c src/core/legacy/cfg.c src/core/legacy/net.c src/core/volkey.c src/core/secret.c"
+# tcglog.c and pe.c (predict's firmware inputs) and sigfile.c need nothing more.
+core="src/core/json.c src/core/token.c src/core/b64.c src/core/pcrs.c src/core/errors.c src/core/kv.c src/core/journal.c src/core/bootcfg.c src/core/events.c src/core/hash.c src/core/legacy/cfg.c src/core/legacy/net.c src/core/volkey.c src/core/secret.c src/core/tcglog.c src/core/pe.c src/core/sigfile.c"
 libs="$(pkg-config --cflags --libs json-c tss2-mu) -l:libmbedcrypto.a"
 # The legacy parsers: legacy/client.c only includes curl's headers (it dlopen()s
 # libcurl, so no -lcurl); mbedcrypto statically, as the Makefile links it.
@@ -23,7 +24,7 @@ libs="$(pkg-config --cflags --libs json-c tss2-mu) -l:libmbedcrypto.a"
 legacy_src="src/core/legacy/client.c src/core/legacy/crypto.c"
 legacy_libs="-DSEALINIT_VERSION=\"fuzz\" $(pkg-config --cflags libcurl) -l:libmbedcrypto.a"
 rc=0
-for t in token pcrs bootcfg migration eventlog legacy_login legacy_small legacy_creds net_ip; do
+for t in token pcrs bootcfg migration eventlog legacy_login legacy_small legacy_creds net_ip tcglog sigfile; do
 	case $t in
 	legacy_*) extra="$legacy_src $legacy_libs" ;;
 	*) extra="" ;;

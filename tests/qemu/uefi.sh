@@ -33,6 +33,16 @@
 #   - byte: PCR 9 differs from base's, PCR 0-8 equal (the positive control
 #     of the byte change is "again");
 #   - cmdline: PCR 9 differs from base's, PCR 0-8 equal.
+# And sealinit predict on the host (build/x86_64/sealinit), per arch:
+#   - --firmware-log on each boot's log: PCR 0-9 equal the guest's values;
+#   - --firmware-pcrs on base's values in pcrread's format: the same
+#     policy= for PCR 4+7+9 as from base's log;
+#   - base's log with --initrd B: PCR 9 equals byte's (the boot of B), not
+#     base's; with the command line of the cmdline boot (QEMU's -append and
+#     the ` initrd=initrd' the firmware adds): cmdline's PCR 9, not base's;
+#   - base's log with --kernel vmlinuz: on aarch64 base's PCR 4, and a
+#     vmlinuz with one section byte changed gives another value; on
+#     x86_64 the value is printed only (QEMU's setup header).
 # Output: PASS/FAIL/SKIP lines, info lines, then "N passed, N failed, N
 # skipped". Exit 0 if none failed, 1 otherwise, 77 if no arch could run.
 # QEMU_KEEP=1 keeps the work directories (logs, event logs, YAML).
@@ -312,5 +322,71 @@ fi
 if [ "$ok_cmdline" = 1 ]; then
 	check "cmdline (one word added): PCR 9 differs from base" [ "$(pcr base 9)" != "$(pcr cmdline 9)" ]
 	check "cmdline: PCR 0-8 as in base" same_pcrs base cmdline 0 1 2 3 4 5 6 7 8
+fi
+
+# --- sealinit predict against the guests' values --------------------------------
+HOST_SEALINIT=$REPO/build/x86_64/sealinit
+[ -x "$HOST_SEALINIT" ] || { fail "no $HOST_SEALINIT: run make"; finish; }
+# predicted NAME ARGS...: predict's pcrN=HEX and policy= lines, into $W/NAME.predict
+predicted() {
+	local name=$1
+	shift
+	timeout 60 "$HOST_SEALINIT" predict "$@" >"$W/$name.predict" 2>"$W/$name.predict.err" ||
+		{ info "predict $*: $(cat "$W/$name.predict.err")"; return 1; }
+}
+pval() { sed -n "s/^pcr$2=//p" "$W/$1.predict"; }
+equal() { [ -n "$1" ] && [ "$1" = "$2" ]; }      # equal A B: both set, the same
+differ() { [ -n "$1" ] && [ "$1" != "$2" ]; }    # differ A B: A set, not B
+for b in base again reboot byte cmdline; do
+	okv=ok_$b
+	[ "${!okv}" = 1 ] || continue
+	bad=""
+	predicted "$b" --firmware-log "$W/$b/eventlog.bin" --pcrs 0+1+2+3+4+5+6+7+8+9 || bad=" predict failed"
+	for p in "${FWPCRS[@]}"; do
+		[ "$(pval "$b" "$p")" = "$(pcr "$b" "$p")" ] || bad="$bad $p"
+	done
+	check "$b: predict --firmware-log gives the guest's PCR 0-9${bad:+ (differ:$bad)}" [ -z "$bad" ]
+done
+for p in "${FWPCRS[@]}"; do printf 'sha256:%-2u %s\n' "$p" "$(pcr base "$p")"; done >"$W/base.readout"
+predicted fwlog-479 --firmware-log "$W/base/eventlog.bin" --pcrs 4+7+9
+predicted readout-479 --firmware-pcrs "$W/base.readout" --pcrs 4+7+9
+check "base: predict's policy= for PCR 4+7+9 from the read-out equals the one from the log" \
+	equal "$(sed -n 's/^policy=//p' "$W/fwlog-479.predict")" "$(sed -n 's/^policy=//p' "$W/readout-479.predict")"
+if [ "$ok_byte" = 1 ]; then
+	predicted initrd-b --firmware-log "$W/base/eventlog.bin" --pcrs 9 --initrd "$INITRD_B"
+	want=$(pval initrd-b 9)
+	check "byte: PCR 9 is predict's from base's log and --initrd B (${want:0:16}...)" \
+		equal "$want" "$(pcr byte 9)"
+	check "base: PCR 9 is not that prediction (the initrd differs)" differ "$want" "$(pcr base 9)"
+fi
+if [ "$ok_cmdline" = 1 ]; then
+	# What the stub measures: QEMU's -append, then what the firmware adds.
+	stub="$(qemu_console "$ARCH") panic=-1 $APPEND uefi.variant=1 initrd=initrd"
+	predicted stub-cmdline --firmware-log "$W/base/eventlog.bin" --pcrs 9 --firmware-cmdline "$stub"
+	want=$(pval stub-cmdline 9)
+	check "cmdline: PCR 9 is predict's from base's log and --firmware-cmdline '$stub'" \
+		equal "$want" "$(pcr cmdline 9)"
+	check "base: PCR 9 is not that prediction (the command line differs)" differ "$want" "$(pcr base 9)"
+fi
+predicted kernel --firmware-log "$W/base/eventlog.bin" --pcrs 4 --kernel "$KDIR/vmlinuz"
+want=$(pval kernel 4)
+if [ "$ARCH" = aarch64 ]; then
+	check "base: PCR 4 is predict's from base's log and --kernel vmlinuz (${want:0:16}...)" \
+		equal "$want" "$(pcr base 4)"
+	# The control: one byte of the kernel's first section flipped.
+	/usr/bin/python3 - "$KDIR/vmlinuz" "$W/vmlinuz.changed" <<'EOF'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+pe = struct.unpack_from('<I', d, 0x3c)[0]
+sec = pe + 24 + struct.unpack_from('<H', d, pe + 20)[0]
+d[struct.unpack_from('<I', d, sec + 20)[0] + 100] ^= 1
+open(sys.argv[2], 'wb').write(d)
+EOF
+	predicted kernel-changed --firmware-log "$W/base/eventlog.bin" --pcrs 4 --kernel "$W/vmlinuz.changed"
+	check "base: a vmlinuz with one section byte flipped predicts another PCR 4" \
+		differ "$(pval kernel-changed 4)" "$(pcr base 4)"
+else
+	info "PCR 4 from --kernel vmlinuz ${want:0:16}..., the guest's $(pcr base 4 | cut -c1-16)..." \
+		"(QEMU fills in the setup header of the image it hands the firmware: not predictable from the file)"
 fi
 finish

@@ -81,6 +81,28 @@ static void test_banks(void **state)
 	assert_int_equal(si_bank_digest_size(0x000D), 64);
 }
 
+/* A table of texts a values parser must refuse, each with a message naming
+ * why. */
+struct refusal {
+	const char *text, *msg;
+};
+
+static void refused_by(int (*parse)(const char *, struct si_pcr_expect *, struct si_diag *),
+		       const struct refusal *bad, size_t n)
+{
+	struct si_pcr_expect e;
+	struct si_diag d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		d.msg[0] = '\0';
+		if (parse(bad[i].text, &e, &d) != -EINVAL)
+			fail_msg("accepted `%s'", bad[i].text);
+		if (!strstr(d.msg, bad[i].msg))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].text, d.msg, bad[i].msg);
+	}
+}
+
 /* predict's output is an --expect file as it stands; anything else is
  * refused by line. */
 static void test_expect_parse(void **state)
@@ -90,9 +112,10 @@ static void test_expect_parse(void **state)
 		"15 sealinit:config:00\n"
 		"pcr15=00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
 		"pcr15-capped=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+		"policy=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n"
 		"# a comment\n\n"
 		"pcr7=0000000000000000000000000000000000000000000000000000000000000001\r\n";
-	static const struct { const char *text, *msg; } bad[] = {
+	static const struct refusal bad[] = {
 		{ "pcr15=00\n", "line 1: pcr15: 64 hex digits" },
 		{ "pcr24=0000000000000000000000000000000000000000000000000000000000000000\n",
 		  "a PCR number 0-23" },
@@ -107,7 +130,6 @@ static void test_expect_parse(void **state)
 	};
 	struct si_pcr_expect e;
 	struct si_diag d = { { 0 } };
-	size_t i;
 
 	(void)state;
 	assert_int_equal(si_pcr_expect_parse(predicted, &e, &d), 0);
@@ -118,13 +140,38 @@ static void test_expect_parse(void **state)
 	assert_int_equal(e.sha256[7][31], 0x01);
 	assert_int_equal(si_pcr_expect_parse("# only a comment\n", &e, &d), 0);
 	assert_int_equal(e.mask, 0);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d.msg[0] = '\0';
-		if (si_pcr_expect_parse(bad[i].text, &e, &d) != -EINVAL)
-			fail_msg("accepted `%s'", bad[i].text);
-		if (!strstr(d.msg, bad[i].msg))
-			fail_msg("`%s': message `%s' lacks `%s'", bad[i].text, d.msg, bad[i].msg);
-	}
+	refused_by(si_pcr_expect_parse, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* A device's read-out: predict's lines and pcrread's, which --expect
+ * refuses (above). */
+static void test_readout_parse(void **state)
+{
+	static const char readout[] =
+		"sha256:4  00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		"sha256:15 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+		"pcr9=0000000000000000000000000000000000000000000000000000000000000009\n";
+	static const struct refusal bad[] = {
+		{ "sha1:4  0011223344556677889900112233445566778899\n", "line 1: `sha1': only sha256" },
+		{ "sha256:24 0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "sha256: 0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "a PCR number 0-23" },
+		{ "sha256:4 00\n", "line 1: pcr4: 64 hex digits" },
+		{ "sha256:4 0000000000000000000000000000000000000000000000000000000000000000\n"
+		  "pcr4=0000000000000000000000000000000000000000000000000000000000000000\n",
+		  "line 2: PCR 4 given twice" },
+	};
+	struct si_pcr_expect e;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	assert_int_equal(si_pcr_readout_parse(readout, &e, &d), 0);
+	assert_int_equal(e.mask, (1u << 4) | (1u << 9) | (1u << 15));
+	assert_int_equal(e.sha256[4][1], 0x11);
+	assert_int_equal(e.sha256[9][31], 0x09);
+	assert_int_equal(e.sha256[15][0], 0xff);
+	refused_by(si_pcr_readout_parse, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)
@@ -135,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_all_pcrs_format),
 		cmocka_unit_test(test_banks),
 		cmocka_unit_test(test_expect_parse),
+		cmocka_unit_test(test_readout_parse),
 	};
 	return cmocka_run_group_tests_name("pcrs", tests, NULL, NULL);
 }
