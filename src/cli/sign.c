@@ -36,6 +36,8 @@ static int get_values(const struct cli_args *a, uint32_t mask, uint8_t *out, siz
 	unsigned int i;
 
 	*len = 0;
+	if (!ENABLE_TPM2)
+		return unsupported("sign", "TPM2 support");
 	if (a->current) {
 		struct si_pcr_opts po = { .tcti = a->tcti, .timeout_ms = a->timeout_ms,
 					  .pcr_mask = mask, .bank = 0x000B };

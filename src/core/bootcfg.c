@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,14 +317,19 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "tpm2_measure_pcr")) {
 		bool on = false;
 
-		/* systemd's tpm2-measure-pcr=: a PCR, or yes for 15. */
-		if (si_kv_bool(v, &on) == 0)
+		/* systemd's tpm2-measure-pcr=: a PCR number first (so "0" and
+		 * "1" are PCRs, as in systemd, and what is printed reads back),
+		 * else yes for 15 or no. */
+		if (isdigit((unsigned char)v[0])) {
+			if ((r = si_kv_num(v, 0, 23, &n)) == 0 && !((UINT32_C(1) << n) & SI_PCRS_RESETTABLE))
+				c->tpm2_measure_pcr = (int)n;
+			else
+				r = -EINVAL;
+		} else if (si_kv_bool(v, &on) == 0) {
 			c->tpm2_measure_pcr = on ? 15 : -1;
-		else if ((r = si_kv_num(v, 0, 23, &n)) == 0 &&
-			 !((UINT32_C(1) << n) & SI_PCRS_RESETTABLE))
-			c->tpm2_measure_pcr = (int)n;
-		else
+		} else {
 			r = -EINVAL;
+		}
 		expect = "no, yes (PCR 15) or a PCR number 0-23 other than the resettable 16 and 23";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);

@@ -56,7 +56,10 @@ done < <(kc_bools)
 [ ${#syms[@]} -gt 0 ] || fail "parsed no bool symbol from Kconfig"
 echo "bool symbols in Kconfig: ${syms[*]}"
 
-configs=(allno allyes)
+# allno@O0: allno built at -O0, where the compiler keeps code that only a
+# constant ENABLE_* guard makes dead at -O2: a call into a feature's files
+# not behind its guard fails to link there.
+configs=(allno allno@O0 allyes)
 for i in "${!syms[@]}"; do
 	[ "${settable[$i]}" = 1 ] && configs+=("allno+${syms[$i]}")
 done
@@ -78,7 +81,7 @@ make_config() {
 	allyes*) base=allyesconfig val=n ;;
 	esac
 	make -s KCONFIG_CONFIG="$kc" "$base" >/dev/null 2>&1 || { echo "make $base failed"; return 1; }
-	case $name in
+	case ${name%@O0} in
 	*[+-]*)
 		sym=${name#*[+-]}
 		KCONFIG_CONFIG=$kc "$PY" -m setconfig --kconfig Kconfig "$sym=$val" >/dev/null 2>"$kc.err" ||
@@ -91,6 +94,8 @@ make_config() {
 check_config() {
 	local name=$1 kc=$WORK/$1.config b=$WORK/build-$1 t0=$EPOCHREALTIME state problems=() why rc
 	local log=$WORK/$1.log bin tname tests=0 checks=0 n out v sym want words got cross summary=""
+	local cflags=-O2
+	case $name in *@O0) cflags=-O0 ;; esac
 	why=$(make_config "$name" "$kc")
 	rc=$?
 	if [ $rc = 2 ]; then
@@ -104,7 +109,7 @@ check_config() {
 	# CROSS_COMPILE= on the command line wins over the config's; the host
 	# build is the one checked here.
 	if ! make -k -j2 --no-print-directory BUILD="$b" KCONFIG_CONFIG="$kc" CROSS_COMPILE= \
-		SANITIZE=0 V=0 all unit-tests > "$log" 2>&1; then
+		SANITIZE=0 V=0 CFLAGS="$cflags -g" all unit-tests > "$log" 2>&1; then
 		# make -k: the targets that failed, then the first errors.
 		out=$(sed -nE 's|^make: \*\*\* \[[^]]*: ([^]]*)\] Error.*|\1|p' "$log" | sed "s|^$b/||" | paste -sd ' ' -)
 		problems+=("build failed (${out:-make failed}); first errors:")

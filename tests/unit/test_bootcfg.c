@@ -309,6 +309,12 @@ static void test_volume_binding(void **state)
 	assert_int_equal(c.tpm2_measure_pcr, 7);
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm2_measure_pcr=no", &d), 0);
 	assert_int_equal(c.tpm2_measure_pcr, -1);
+	/* A number is a PCR, as systemd reads it: 0 and 1 too (the fuzzer
+	 * found 0 printed and read back as no). */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm2_measure_pcr=0", &d), 0);
+	assert_int_equal(c.tpm2_measure_pcr, 0);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm2_measure_pcr=01", &d), 0);
+	assert_int_equal(c.tpm2_measure_pcr, 1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		open_defaults(&c);
 		if (si_bootcfg_parse_file(&c, bad[i].line, &d) != -EINVAL)
