@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/legacy/net.h"
 
+struct command;
 static int help_main(const struct cli_args *a);
 
 static int version_main(const struct cli_args *a)
@@ -118,10 +119,30 @@ static void print_exit_codes(void)
 	printf("\nSee docs/cli.md.\n");
 }
 
+/* One command's usage and its options only: `sealinit COMMAND --help',
+ * `sealinit help COMMAND'. */
+static int command_help(const struct command *c)
+{
+	printf("Usage: %s %s %s\n  %s\n", prog, c->name, c->usage, c->help);
+	if (c->opts & ~(OPT_SHORT | OPT_RAW | OPT_NO_ARGS)) {
+		printf("\nOptions:\n");
+		cli_options_help(stdout, c->opts);
+	}
+	printf("\nExit codes: `%s help'; see docs/cli.md.\n", prog);
+	return 0;
+}
+
 static int help_main(const struct cli_args *a)
 {
 	size_t i;
 
+	for (i = 0; a && a->argc == 1 && i < N_COMMANDS; i++)
+		if (!strcmp(a->argv[0], commands[i].name))
+			return command_help(&commands[i]);
+	if (a && a->argc) {
+		fprintf(stderr, "%s help: unknown command `%s'\n", prog, a->argv[0]);
+		return EXIT_USAGE;
+	}
 	printf("Usage: %s [-v] COMMAND [ARGS]\n\n", prog);
 	for (i = 0; i < N_COMMANDS; i++)
 		printf("  %-8s %s\n           %s\n", commands[i].name, commands[i].usage,
@@ -182,6 +203,9 @@ int main(int argc, char **argv)
 
 		if (strcmp(argv[1], c->name))
 			continue;
+		for (int k = 2; k < argc && strcmp(argv[k], "--"); k++)
+			if (!strcmp(argv[k], "--help") || (k == 2 && !strcmp(argv[k], "-h")))
+				return c->fn == help_main ? help_main(NULL) : command_help(c);
 		/* argv[0] of the parse is the command, so that getopt_long's own
 		 * messages read "enroll: unrecognized option". */
 		r = cli_parse(c->name, c->opts, argc - 1, argv + 1, &a);

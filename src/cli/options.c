@@ -42,7 +42,7 @@ static const struct cli_option {
 	{ "key-file", required_argument, 'k', OPT_KEY_FILE, "FILE",
 	  "a key or passphrase file, `-' for standard input or output (-k in enroll, migrate)" },
 	{ "pcrs", required_argument, 0, OPT_PCRS, "LIST",
-	  "PCRs 0-23 joined by '+' or ',' (default " CONFIG_TPM2_DEFAULT_PCRS ")" },
+	  "PCRs 0-23 joined by '+' or ',' (default " CONFIG_TPM2_DEFAULT_PCRS "; predict: those it has values for)" },
 	{ "pin", no_argument, 0, OPT_PIN, NULL,
 	  "also require a PIN to unlock" },
 	{ "pcr", required_argument, 0, OPT_PCR, "N",

@@ -86,4 +86,19 @@ sed 's/`sealinit boot-config/`sealinit b00t-config/g' "$DOC" > "$WORK/no-bootcfg
 ! commands_listed "$HELP" "$DOC" $(printf '%s\n' $CMDS | grep -vx cap) >/dev/null ||
 	fail "help listing a command the table lacks passed"
 
+# One command's help: its usage and only its options, exit 0; the same
+# from `help COMMAND'. The control: another command's option is absent.
+for form in "revoke --help" "revoke -h" "help revoke" "revoke --counter-value 3 --help"; do
+	# shellcheck disable=SC2086
+	run "$SEALINIT" $form
+	[ "$RC" = 0 ] || fail "$form: exit $RC: $OUT"
+	grep -q '^Usage: sealinit revoke ' <<<"$OUT" && grep -q -- '^  --nv-index INDEX' <<<"$OUT" ||
+		fail "$form: not revoke's help: $OUT"
+	grep -q -- '--private-key' <<<"$OUT" && fail "$form: lists sign's --private-key: $OUT"
+done
+run "$SEALINIT" help frobnicate
+[ "$RC" = 2 ] || fail "help of an unknown command: exit $RC"
+run "$SEALINIT" help --help
+[ "$RC" = 0 ] && grep -q '^Exit codes:' <<<"$OUT" || fail "help --help: exit $RC: $OUT"
+
 echo "PASS: help and docs/cli.md agree on $n exit codes and $(printf '%s\n' $CMDS | wc -l) commands"
