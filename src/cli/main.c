@@ -90,8 +90,10 @@ static const struct command {
 	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] "
 	  "[--counter-value N [--nv-index INDEX]] [--tcti SPEC]",
 	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
-	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_TPM | OPT_NO_ARGS,
-	  "[--counter-value N] [--nv-index INDEX] [--tcti SPEC]",
+	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_SIGNATURE | OPT_EVENT_LOG |
+	  OPT_TPM,
+	  "[DEVICE --signature FILE [--event-log FILE]] [--counter-value N] [--nv-index INDEX] "
+	  "[--tcti SPEC]",
 	  "raise the TPM's rollback counter: signatures for lower values stop working" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },

@@ -32,85 +32,6 @@
 #include "core/token.h"
 #include "core/tpm/pcr.h"
 
-#define EVENTLOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
-
-struct log_state {
-	uint8_t full[SI_PCR_COUNT][32];      /* the whole log, replayed */
-	uint8_t before_cap[SI_PCR_COUNT][32]; /* up to the first cap */
-	uint32_t seen, capped, bad;
-};
-
-static void on_record(void *ctx, const struct si_event_record *r)
-{
-	struct log_state *ls = ctx;
-	uint32_t bit = UINT32_C(1) << r->pcr;
-
-	ls->seen |= bit;
-	if (si_event_extend_hex(ls->full[r->pcr], r->digest) < 0)
-		ls->bad |= bit;
-	if (!strcmp(r->string, SI_CAP_EVENT))
-		ls->capped |= bit;
-	else if (!(ls->capped & bit))
-		si_event_extend_hex(ls->before_cap[r->pcr], r->digest);
-}
-
-/* The expected values from this boot's log, for the PCRs of mask it names;
- * 0 or the exit code after printing why. */
-static int expect_from_log(const struct cli_args *a, uint32_t mask, struct si_pcr_expect *e)
-{
-	static char text[1024 * 1024];
-	static struct log_state ls;
-	const char *path = a->event_log ? a->event_log : EVENTLOG_DEFAULT;
-	struct si_pcr_opts po = { .tcti = a->tcti, .timeout_ms = a->timeout_ms, .bank = 0x000B };
-	struct si_pcr_values v;
-	struct si_diag d = { { 0 } };
-	ssize_t n = 0, k;
-	unsigned int i, j = 0;
-	int fd, r;
-
-	if (!ENABLE_TPM2)
-		return unsupported("reseal", "TPM2 support");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "%s reseal: the event log %s: %s (give --expect FILE instead)\n", prog,
-			path, strerror(errno));
-		return 1;
-	}
-	while (n < (ssize_t)sizeof(text) && (k = read(fd, text + n, sizeof(text) - (size_t)n)) > 0)
-		n += k;
-	close(fd);
-	memset(&ls, 0, sizeof(ls));
-	r = si_eventlog_parse(text, (size_t)n, on_record, &ls, &d);
-	if (r < 0) {
-		fprintf(stderr, "%s reseal: %s: %s\n", prog, path, d.msg);
-		return 1;
-	}
-	po.pcr_mask = mask & ls.seen;
-	memset(e, 0, sizeof(*e));
-	if (!po.pcr_mask) {
-		fprintf(stderr, "%s reseal: %s names none of the PCRs to bind (give --expect FILE)\n",
-			prog, path);
-		return 1;
-	}
-	r = si_pcr_read(&po, &v, &d);
-	if (r < 0)
-		return fail("reseal", r, &d);
-	for (i = 0; i < SI_PCR_COUNT; i++) {
-		if (!(po.pcr_mask & (UINT32_C(1) << i)))
-			continue;
-		/* Only a log that is the truth about the PCR says its state. */
-		if ((ls.bad & (UINT32_C(1) << i)) || memcmp(ls.full[i], v.values + 32 * j, 32)) {
-			fprintf(stderr, "%s reseal: %s does not replay to PCR %u's value: it does not "
-				"say what this boot measured (give --expect FILE)\n", prog, path, i);
-			return 1;
-		}
-		j++;
-		memcpy(e->sha256[i], ls.before_cap[i], 32);
-		e->mask |= UINT32_C(1) << i;
-	}
-	return 0;
-}
-
 /* The other systemd-tpm2 tokens, and their keyslots, once the new one is in. */
 static int drop_old_tokens(const char *device, int keep_token, int keep_slot, struct si_diag *d)
 {
@@ -172,9 +93,11 @@ int reseal_main(const struct cli_args *a)
 		if (r)
 			return r;
 	} else {
-		r = expect_from_log(a, o.pcr_mask, &expect);
-		if (r)
+		r = expect_from_log("reseal", a, o.pcr_mask, &expect);
+		if (r) {
+			fprintf(stderr, "  (or give the state with --expect FILE)\n");
 			return r;
+		}
 	}
 	o.expect = &expect;
 

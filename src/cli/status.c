@@ -33,8 +33,6 @@
 #include "core/tpm/pcr.h"
 #include "core/tpm/tpm.h"
 
-#define EVENTLOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
-#define EVENTLOG_MAX     (1024 * 1024)
 
 /* The log, replayed per PCR. */
 struct replay {

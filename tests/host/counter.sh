@@ -136,4 +136,60 @@ expect 13 "counter of other attributes" "$SEALINIT" unlock "$WORK/img" --test --
 expect_msg "is not sealinit's rollback counter"
 expect 13 "revoke on a foreign index" "$SEALINIT" revoke
 expect_msg "is not sealinit's rollback counter"
+
+# revoke DEVICE: refused when the device's next boot would not unlock (the
+# file it reads has no signature good at the new value for this boot's
+# state), the counter left as it was; allowed with a file that has one.
+# On a fresh TPM, the state measured and logged as the boot does, signed
+# before the cap, then capped, as a booted system is.
+swtpm_stop
+swtpm_start || fail "swtpm again"
+mkimg "$WORK/dev"
+expect 0 "enroll --counter (fresh TPM)" "$SEALINIT" enroll "$WORK/dev" --key-file "$WORK/pass" \
+	--public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter
+c=$(echo "$OUT" | sed -n 's/.*defined now, value \([0-9]*\);.*/\1/p')
+: >"$WORK/log"
+measure_logged "$WORK/log" "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd"
+echo "pcr15=$("$SEALINIT" pcrread --pcrs 15 | cut -d' ' -f2)" >"$WORK/state"
+grep -qE '^pcr15=[0-9a-f]{64}$' "$WORK/state" || fail "state: $(cat "$WORK/state")"
+for n in "$c" $((c + 1)); do
+	expect 0 "sign the state for $n" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 \
+		--values "$WORK/state" --counter-value "$n" --signature "$WORK/next-$n.json"
+done
+printf 'pcr15=%064d\n' 9 >"$WORK/other-state"
+expect 0 "sign another state" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 \
+	--values "$WORK/other-state" --counter-value 99 --signature "$WORK/other-99.json"
+measure_logged "$WORK/log" "sealinit:cap"
+expect 2 "revoke DEVICE without --signature" "$SEALINIT" revoke "$WORK/dev"
+expect 1 "revoke DEVICE, the file good only at the old value" "$SEALINIT" revoke "$WORK/dev" \
+	--signature "$WORK/next-$c.json" --event-log "$WORK/log"
+expect_msg "would lock $WORK/dev out at its next boot; nothing was changed"
+expect_msg "good while the counter is at most $c"
+expect 1 "revoke DEVICE, a file for another state" "$SEALINIT" revoke "$WORK/dev" \
+	--signature "$WORK/other-99.json" --event-log "$WORK/log"
+expect_msg "nobody signed"
+# The signature altered: found, but it does not verify.
+/usr/bin/python3 - "$WORK/next-$((c + 1)).json" "$WORK/next-bad.json" <<'PY' || fail "tampering"
+import base64, json, sys
+j = json.load(open(sys.argv[1]))
+s = bytearray(base64.b64decode(j["sha256"][0]["sig"])); s[5] ^= 1
+j["sha256"][0]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(j, open(sys.argv[2], "w"))
+PY
+expect 1 "revoke DEVICE, an altered signature" "$SEALINIT" revoke "$WORK/dev" \
+	--signature "$WORK/next-bad.json" --event-log "$WORK/log"
+expect_msg "does not verify with the token's key"
+# A log that does not replay to the TPM says nothing about the state.
+sed '2s/"digest": "\(.\)/"digest": "f\1/; 2s/"digest": "f\(.\)\(.\{62\}\)/"digest": "f\2/' "$WORK/log" >"$WORK/log.bad"
+cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
+expect 1 "revoke DEVICE, a log that does not replay" "$SEALINIT" revoke "$WORK/dev" \
+	--signature "$WORK/next-$((c + 1)).json" --event-log "$WORK/log.bad"
+expect_msg "does not replay to PCR 15"
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+[ "$(echo "$OUT" | jq -r '.tpm.counters[0].value')" = "$c" ] || fail "a refused revoke moved the counter: $OUT"
+# The control: the file the next boot reads is good at the new value.
+expect 0 "revoke DEVICE, the file good at the new value" "$SEALINIT" revoke "$WORK/dev" \
+	--signature "$WORK/next-$((c + 1)).json" --event-log "$WORK/log"
+expect_msg "token 0 unlocks at the next boot with the counter at $((c + 1))"
+expect_msg "$NV: $c -> $((c + 1))"
 echo "PASS"
