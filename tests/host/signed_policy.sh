@@ -37,14 +37,7 @@ expect 30 "no signature file" "$SEALINIT" unlock "$WORK/img" --test --signature 
 expect_msg "cannot read the signature file"
 
 # Tampered: one bit of the signature flipped.
-/usr/bin/python3 - "$WORK/sig.json" "$WORK/tampered.json" <<'PY' || fail "tampering"
-import base64, json, sys
-j = json.load(open(sys.argv[1]))
-s = bytearray(base64.b64decode(j["sha256"][0]["sig"])); s[10] ^= 1
-j["sha256"][0]["sig"] = base64.b64encode(bytes(s)).decode()
-json.dump(j, open(sys.argv[2], "w"))
-PY
-cmp -s "$WORK/sig.json" "$WORK/tampered.json" && fail "tampering changed nothing"
+flip_sig "$WORK/sig.json" "$WORK/tampered.json"
 expect 32 "tampered signature" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/tampered.json"
 expect_msg "TPM rejected the signature"
 

@@ -84,6 +84,19 @@ PY
 	done
 }
 
+# flip_sig IN OUT: the signature file IN with one bit of its first entry's
+# signature flipped, as OUT (an attacker's edit; the file stays well formed).
+flip_sig() {
+	/usr/bin/python3 - "$1" "$2" <<'PY' || fail "flip_sig $1"
+import base64, json, sys
+j = json.load(open(sys.argv[1]))
+s = bytearray(base64.b64decode(j["sha256"][0]["sig"])); s[10] ^= 1
+j["sha256"][0]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(j, open(sys.argv[2], "w"))
+PY
+	cmp -s "$1" "$2" && fail "flip_sig: $2 is $1"
+}
+
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
 # need_driver NAME: sets DRIVER to the host-test driver NAME that
