@@ -360,7 +360,8 @@ int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_
 struct log_state {
 	uint8_t full[SI_PCR_COUNT][32];      /* the whole log, replayed */
 	uint8_t before_cap[SI_PCR_COUNT][32]; /* up to the first cap */
-	uint32_t seen, capped, bad;
+	uint32_t seen, capped, bad, forged;
+	unsigned int records, forged_at[SI_PCR_COUNT];   /* 1-based record numbers */
 };
 
 static void on_record(void *ctx, const struct si_event_record *r)
@@ -369,9 +370,15 @@ static void on_record(void *ctx, const struct si_event_record *r)
 	uint32_t bit = UINT32_C(1) << r->pcr;
 
 	ls->seen |= bit;
+	ls->records++;
 	if (si_event_extend_hex(ls->full[r->pcr], r->digest) < 0)
 		ls->bad |= bit;
-	if (!strcmp(r->string, SI_CAP_EVENT))
+	if (r->forged && !(ls->forged & bit)) {
+		ls->forged |= bit;
+		ls->forged_at[r->pcr] = ls->records;
+	}
+	/* The cap by its digest: a relabelled record cannot move it. */
+	if (r->cap)
 		ls->capped |= bit;
 	else if (!(ls->capped & bit))
 		si_event_extend_hex(ls->before_cap[r->pcr], r->digest);
@@ -418,6 +425,12 @@ int expect_from_log(const char *cmd, const struct cli_args *a, uint32_t mask,
 	for (i = 0; i < SI_PCR_COUNT; i++) {
 		if (!(po.pcr_mask & (UINT32_C(1) << i)))
 			continue;
+		if (ls.forged & (UINT32_C(1) << i)) {
+			fprintf(stderr, "%s %s: %s, record %u: its PCR %u digest is not the SHA-256 of "
+				"its string, a sealinit event's: the log was altered\n", prog, cmd, path,
+				ls.forged_at[i], i);
+			return 1;
+		}
 		/* Only a log that is the truth about the PCR says its state. */
 		if ((ls.bad & (UINT32_C(1) << i)) || memcmp(ls.full[i], v.values + 32 * j, 32)) {
 			fprintf(stderr, "%s %s: %s does not replay to PCR %u's value: it does not "

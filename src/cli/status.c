@@ -52,11 +52,15 @@ static void on_record(void *ctx, const struct si_event_record *r)
 	json_object_object_add(o, "pcr", json_object_new_int((int)r->pcr));
 	json_object_object_add(o, "digest", json_object_new_string(r->digest));
 	json_object_object_add(o, "string", json_object_new_string(r->string));
+	/* A sealinit event whose digest is not its string's: relabelled, and
+	 * the PCR's log is not believed. */
+	if (r->forged)
+		json_object_object_add(o, "forged", json_object_new_boolean(1));
 	json_object_array_add(rp->records, o);
 	rp->seen |= bit;
-	if (si_event_extend_hex(rp->value[r->pcr], r->digest) < 0)
+	if (si_event_extend_hex(rp->value[r->pcr], r->digest) < 0 || r->forged)
 		rp->bad |= bit;
-	if (!strcmp(r->string, SI_CAP_EVENT))
+	if (r->cap)
 		rp->capped |= bit;
 	else
 		rp->capped &= ~bit;
@@ -418,8 +422,10 @@ int status_main(const struct cli_args *a)
 		p = json_object_new_object();
 		json_object_object_add(p, "pcr", json_object_new_int(i));
 		json_object_object_add(p, "sha256", json_object_new_string(hex));
-		if (log_r >= 0 && (rp.seen & bit) && !(rp.bad & bit)) {
-			bool replays = !memcmp(rp.value[i], v.values + 32 * (k - 1), 32);
+		if (log_r >= 0 && (rp.seen & bit)) {
+			/* A digest that is not one, or a relabelled record: the
+			 * log is not the truth about this PCR. */
+			bool replays = !(rp.bad & bit) && !memcmp(rp.value[i], v.values + 32 * (k - 1), 32);
 
 			json_object_object_add(p, "log_replays", json_object_new_boolean(replays));
 			/* Capped: the log's last word for this PCR is the cap, and

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/kv.h"
 #include "core/events.h"
+#include "core/tpm/pcr.h"
 
 #include <json-c/json.h>
 
@@ -271,6 +272,16 @@ int si_event_extend_hex(uint8_t v[SI_SHA256_SIZE], const char *hex)
 	return 0;
 }
 
+/* hex (either case) is the SHA-256 of data. */
+static bool digest_is(const char *hex, const void *data, size_t len)
+{
+	uint8_t want[SI_SHA256_SIZE], got[SI_SHA256_SIZE];
+
+	return strlen(hex) == 2 * SI_SHA256_SIZE &&
+	       si_hex_decode(got, sizeof(got), hex) == SI_SHA256_SIZE &&
+	       si_sha256(data, len, want) == 0 && !memcmp(want, got, sizeof(want));
+}
+
 static void record_from(struct json_object *o, struct si_event_record *r)
 {
 	struct json_object *v, *c, *dg;
@@ -292,6 +303,9 @@ static void record_from(struct json_object *o, struct si_event_record *r)
 		    json_object_object_get_ex(e, "digest", &hex))
 			snprintf(r->digest, sizeof(r->digest), "%s", json_object_get_string(hex));
 	}
+	r->cap = digest_is(r->digest, SI_CAP_EVENT, strlen(SI_CAP_EVENT));
+	r->forged = !strncmp(r->string, "sealinit:", 9) &&
+		    !digest_is(r->digest, r->string, strlen(r->string));
 }
 
 int si_eventlog_parse(const char *text, size_t len,

@@ -89,6 +89,14 @@ struct si_event_record {
 	unsigned int pcr;
 	char digest[2 * SI_SHA256_SIZE + 1];  /* the sha256 digest, hex; "" if none */
 	char string[SI_EVENT_MAX + 1];
+	/* The cap, known by its digest (SHA-256 of "sealinit:cap"), whatever
+	 * the record's string says: a label is the log writer's claim, the
+	 * digest is what the PCR holds. */
+	bool cap;
+	/* The string names one of sealinit's events ("sealinit:...") and the
+	 * digest is not its SHA-256: relabelled. Such a log says nothing
+	 * true about its PCR. */
+	bool forged;
 };
 
 /* Every record of the log text, in order, to fn; a record that is not

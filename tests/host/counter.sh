@@ -173,12 +173,12 @@ flip_sig "$WORK/next-$((c + 1)).json" "$WORK/next-bad.json"
 expect 1 "revoke DEVICE, an altered signature" "$SEALINIT" revoke "$WORK/dev" \
 	--signature "$WORK/next-bad.json" --event-log "$WORK/log"
 expect_msg "does not verify with the token's key"
-# A log that does not replay to the TPM says nothing about the state.
+# A log with a digest altered says nothing about the state.
 sed '2s/"digest": "\(.\)/"digest": "f\1/; 2s/"digest": "f\(.\)\(.\{62\}\)/"digest": "f\2/' "$WORK/log" >"$WORK/log.bad"
 cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
 expect 1 "revoke DEVICE, a log that does not replay" "$SEALINIT" revoke "$WORK/dev" \
 	--signature "$WORK/next-$((c + 1)).json" --event-log "$WORK/log.bad"
-expect_msg "does not replay to PCR 15"
+expect_msg "the log was altered"
 run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
 [ "$(echo "$OUT" | jq -r '.tpm.counters[0].value')" = "$c" ] || fail "a refused revoke moved the counter: $OUT"
 # The control: the file the next boot reads is good at the new value.

@@ -37,7 +37,9 @@ measure_logged "$WORK/log" "sealinit:cmdline:console=ttyS0" "sealinit:verity:abc
 # (A record's digest changed: what the log says was extended is not.)
 d_real=$(printf '%s' "sealinit:verity:abcd" | sha256sum | cut -c1-64)
 d_fake=$(printf '%s' "sealinit:verity:abce" | sha256sum | cut -c1-64)
-sed "s/$d_real/$d_fake/" "$WORK/log" >"$WORK/log.bad"
+# The record stays self-consistent (its string names what its digest is),
+# so only the replay catches it.
+sed "s/$d_real/$d_fake/; s/sealinit:verity:abcd/sealinit:verity:abce/" "$WORK/log" >"$WORK/log.bad"
 cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
 h0=$(head -c 16M "$WORK/img" | sha256sum)
 expect 1 "reseal with a log that does not replay" "$SEALINIT" reseal "$WORK/img" --pcrs 15 \
@@ -61,4 +63,35 @@ expect 0 "the new token in the resealed state" "$SEALINIT" unlock "$WORK/img" --
 swtpm_restart || fail "swtpm restart"
 "$SEALINIT" measure --pcr 15 --string "sealinit:verity:abcd" >/dev/null
 expect 4 "the new token in another state" "$SEALINIT" unlock "$WORK/img" --test
+
+# The attack on the cap: root on the booted system extends PCR 15 once
+# more and rewrites the log so that the real cap is labelled as another
+# event and its own extend as the cap. "Before the cap" would then be the
+# capped state, which the booted system can reach: a token sealed to it
+# unseals after every boot. The labels must match the digests: refused.
+swtpm_restart || fail "swtpm restart"
+: >"$WORK/log2"
+measure_logged "$WORK/log2" "sealinit:cmdline:console=ttyS0" "sealinit:verity:abcd" "sealinit:cap"
+cp "$WORK/log2" "$WORK/log2.honest"
+measure_logged "$WORK/log2.honest" "attacker"
+/usr/bin/python3 - "$WORK/log2.honest" "$WORK/log2.forged" <<'PY' || fail "forging the log"
+import json, sys
+recs = [json.loads(r) for r in open(sys.argv[1]).read().split("\x1e") if r.strip()]
+recs[2]["content"]["string"] = "sealinit:verity:ffff"   # the real cap, relabelled
+recs[3]["content"]["string"] = "sealinit:cap"           # the attacker's extend
+open(sys.argv[2], "w").write("".join("\x1e" + json.dumps(r) + "\n" for r in recs))
+PY
+for f in forged honest; do
+	cp --sparse=always "$WORK/img" "$WORK/img.$f"
+done
+h0=$(head -c 16M "$WORK/img.forged" | sha256sum)
+expect 1 "reseal with the cap relabelled" "$SEALINIT" reseal "$WORK/img.forged" --pcrs 15 \
+	--key-file "$WORK/recovery" --event-log "$WORK/log2.forged"
+expect_msg "is not the SHA-256 of its string"
+[ "$h0" = "$(head -c 16M "$WORK/img.forged" | sha256sum)" ] || fail "a refused reseal changed the header"
+# The control: the same extend, logged as what it is; sealed before the
+# first cap, so the capped system does not unseal.
+expect 0 "reseal with the honest log" "$SEALINIT" reseal "$WORK/img.honest" --pcrs 15 \
+	--key-file "$WORK/recovery" --event-log "$WORK/log2.honest"
+expect 4 "the resealed token on the capped system" "$SEALINIT" unlock "$WORK/img.honest" --test
 echo "PASS"

@@ -47,6 +47,21 @@ cmp -s "$WORK/log" "$WORK/log.bad" && fail "the log was not altered"
 expect 0 "status with an altered log" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.bad"
 [ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(False, False)]" ] ||
 	fail "altered log: $(pcr15 "$OUT")"
+[ "$(field "$OUT" '[r.get("forged") for r in s["event_log"]["records"]]')" = "[True, True, True]" ] ||
+	fail "the altered record is not marked forged: $(field "$OUT" 's["event_log"]')"
+# The cap is known by its digest, not by its label: relabelled as another
+# of sealinit's events it is a forged record, and nothing is believed; with
+# a label that names no sealinit event it is still the cap (the control:
+# the TPM does hold the cap).
+sed 's/"string": "sealinit:cap"/"string": "sealinit:verity:abcd"/' "$WORK/log" >"$WORK/log.relabel"
+sed 's/"string": "sealinit:cap"/"string": "something else"/' "$WORK/log" >"$WORK/log.other"
+cmp -s "$WORK/log" "$WORK/log.relabel" && fail "the cap was not relabelled"
+expect 0 "status, the cap relabelled" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.relabel"
+[ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(False, False)]" ] ||
+	fail "relabelled cap: $(pcr15 "$OUT")"
+expect 0 "status, the cap under another label" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.other"
+[ "$(field "$OUT" '[(p["log_replays"], p["capped"]) for p in s["tpm"]["pcrs"] if p["pcr"] == 15]')" = "[(True, True)]" ] ||
+	fail "cap under another label: $(pcr15 "$OUT")"
 # A log that is not CEL-JSON: named, and the rest is still shown.
 printf '\036not json\n' >"$WORK/log.junk"
 expect 0 "status with a junk log" "$SEALINIT" status "$WORK/img" --json --event-log "$WORK/log.junk"

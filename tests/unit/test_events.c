@@ -180,6 +180,54 @@ static void test_cel(void **state)
 	assert_int_equal(si_event_cel(&e, buf, 40), -ENOSPC);
 }
 
+static struct si_event_record got[4];
+static int n_got;
+
+static void collect(void *ctx, const struct si_event_record *r)
+{
+	(void)ctx;
+	if (n_got < 4)
+		got[n_got++] = *r;
+}
+
+/* What a log record is, by its digest: the cap whatever its label, and a
+ * sealinit event whose digest is not its string's marked forged; a record
+ * of another writer (a volume's HMAC) is neither. */
+static void test_record_flags(void **state)
+{
+	struct si_event cap, ev;
+	char log[8192], rec[2048];
+	uint8_t dig[SI_SHA256_SIZE];
+	char hex[2 * SI_SHA256_SIZE + 1];
+	size_t len = 0;
+
+	(void)state;
+	si_event_string(&ev, 15, "sealinit:verity:abcd");
+	si_event_string(&cap, 15, "sealinit:cap");
+	len += (size_t)si_event_cel(&ev, log + len, sizeof(log) - len);
+	len += (size_t)si_event_cel(&cap, log + len, sizeof(log) - len);
+	/* The cap's digest under another sealinit label, and a foreign
+	 * record whose digest is no string's. */
+	si_sha256("sealinit:cap", 12, dig);
+	si_hex_encode(hex, dig, sizeof(dig));
+	assert_true(si_cel_record(15, hex, "sealinit:init:/sbin/init:00", rec, sizeof(rec)) > 0);
+	memcpy(log + len, rec, strlen(rec) + 1);
+	len += strlen(rec);
+	assert_true(si_cel_record(15, hex, "cryptsetup:sealdata:uuid", rec, sizeof(rec)) > 0);
+	memcpy(log + len, rec, strlen(rec) + 1);
+	len += strlen(rec);
+	n_got = 0;
+	assert_int_equal(si_eventlog_parse(log, len, collect, NULL, NULL), 4);
+	assert_false(got[0].cap);
+	assert_false(got[0].forged);
+	assert_true(got[1].cap);
+	assert_false(got[1].forged);
+	assert_true(got[2].cap);
+	assert_true(got[2].forged);
+	assert_true(got[3].cap);
+	assert_false(got[3].forged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_config_event),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_cel),
+		cmocka_unit_test(test_record_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
