@@ -45,6 +45,8 @@ static int counter_pol(uint64_t max, uint8_t pol[32], void *ctx)
 {
 	const struct next_boot *nb = ctx;
 
+	if (!ENABLE_TPM2)
+		return -EINVAL;
 	memcpy(pol, nb->base, SI_POLICY_SIZE);
 	return si_policy_counter(pol, nb->name, max);
 }
@@ -62,6 +64,8 @@ static int token_survives(const struct si_token *tok, const char *sigjson,
 	size_t n = 0;
 	unsigned int i;
 
+	if (!ENABLE_TPM2)
+		return -1;
 	memset(&nb, 0, sizeof(nb));
 	for (i = 0; i < SI_PCR_COUNT; i++)
 		if (tok->pubkey_pcr_mask & (UINT32_C(1) << i)) {
@@ -106,6 +110,8 @@ static int check_device(const struct cli_args *a, uint64_t to)
 	size_t n = 0, i, k;
 	int id, r, ids[8];
 
+	if (!ENABLE_TPM2)
+		return unsupported("revoke", "TPM2 support");
 	r = si_luks_open(device, &l, &d);
 	if (r < 0)
 		return fail("revoke", r, &d);
