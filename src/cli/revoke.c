@@ -36,21 +36,6 @@
  * and a typo of a few digits should not start a long loop. */
 #define REVOKE_MAX_STEPS 1024
 
-struct next_boot {
-	uint8_t base[SI_POLICY_SIZE];   /* PolicyPCR over the state */
-	uint8_t name[SI_NV_NAME_SIZE];  /* the counter's */
-};
-
-static int counter_pol(uint64_t max, uint8_t pol[32], void *ctx)
-{
-	const struct next_boot *nb = ctx;
-
-	if (!ENABLE_TPM2)
-		return -EINVAL;
-	memcpy(pol, nb->base, SI_POLICY_SIZE);
-	return si_policy_counter(pol, nb->name, max);
-}
-
 /* Whether token tok would unlock at the next boot, with the counter at to:
  * 0, or -1 with why in d. */
 static int token_survives(const struct si_token *tok, const char *sigjson,
@@ -59,7 +44,7 @@ static int token_survives(const struct si_token *tok, const char *sigjson,
 {
 	static struct si_authkey key;
 	static struct si_sig e;
-	struct next_boot nb;
+	struct si_counter_pol nb;
 	uint8_t values[SI_PCR_COUNT * 32];
 	size_t n = 0;
 	unsigned int i;
@@ -75,8 +60,8 @@ static int token_survives(const struct si_token *tok, const char *sigjson,
 	if (si_authkey_from_pem(&key, tok->pubkey, tok->pubkey_len, d) < 0 ||
 	    si_policy_pcr(nb.base, 0x000B, tok->pubkey_pcr_mask, values, n) < 0 ||
 	    si_counter_name(index, nb.name) < 0 ||
-	    si_sigfile_find_counted(sigjson, tok->pubkey_pcr_mask, key.pkfp, counter_pol, &nb, &e,
-				    d) < 0)
+	    si_sigfile_find_counted(sigjson, tok->pubkey_pcr_mask, key.pkfp, si_counter_pol, &nb,
+				    &e, d) < 0)
 		return -1;
 	if (e.counter < to) {
 		si_diag_set(d, "the newest signature for this state is good while the counter is at "

@@ -168,3 +168,11 @@ out:
 	si_wipe(b64, sizeof(b64));
 	return r;
 }
+
+int si_counter_pol(uint64_t max, uint8_t pol[SI_POLICY_SIZE], void *ctx)
+{
+	const struct si_counter_pol *c = ctx;
+
+	memcpy(pol, c->base, SI_POLICY_SIZE);
+	return si_policy_counter(pol, c->name, max);
+}

@@ -67,6 +67,16 @@ int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE]);
 int si_policy_counter(uint8_t digest[SI_POLICY_SIZE], const uint8_t name[SI_NV_NAME_SIZE],
 		      uint64_t max);
 
+/* The approved policy of a counter signature for max: base (the PolicyPCR
+ * digest of the signed values) followed by PolicyNV on the counter of this
+ * Name. si_counter_pol has the shape of sigfile.h's si_sig_pol_fn, with a
+ * struct si_counter_pol as its context. */
+struct si_counter_pol {
+	uint8_t base[SI_POLICY_SIZE];
+	uint8_t name[SI_NV_NAME_SIZE];
+};
+int si_counter_pol(uint64_t max, uint8_t pol[SI_POLICY_SIZE], void *ctx);
+
 /* The TPML_PCR_SELECTION bytes both PolicyPCR and the digest use: one bank,
  * sizeofSelect 3. out holds 10 bytes. */
 void si_policy_marshal_selection(uint8_t out[10], uint16_t bank, uint32_t mask);

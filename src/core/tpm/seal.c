@@ -374,32 +374,19 @@ out:
 	return r;
 }
 
-struct counter_pol {
-	const uint8_t *base;        /* the session's digest after PolicyPCR */
-	const uint8_t *name;        /* the counter's Name */
-};
-
-static int counter_pol(uint64_t max, uint8_t pol[32], void *ctx)
-{
-	const struct counter_pol *c = ctx;
-
-	memcpy(pol, c->base, 32);
-	return si_policy_counter(pol, c->name, max);
-}
-
 /*
  * A token with a rollback counter: the newest signature for these values,
  * then PolicyNV(counter <= its limit) in the session, after the counter
  * was checked to be sealinit's (its Name is in every signed digest, and a
  * different index there would only fail later, less clearly). *pol is
- * then the session's digest, the one the signature is over.
+ * then the entry's digest, the one the signature is over: PolicyAuthorize
+ * checks that the session holds it, so it is not read back.
  */
 static int policy_counter(struct si_tpm *t, const struct si_token *tok, const char *signature,
 			  const struct si_authkey *key, ESYS_TR session, TPM2B_DIGEST **pol,
 			  struct si_sig *sig, struct si_diag *d)
 {
-	uint8_t want[SI_NV_NAME_SIZE];
-	struct counter_pol c;
+	struct si_counter_pol c;
 	TPM2B_NAME *name = NULL;
 	TPM2B_OPERAND operand = { .size = 8 };
 	ESYS_TR h = ESYS_TR_NONE;
@@ -407,7 +394,7 @@ static int policy_counter(struct si_tpm *t, const struct si_token *tok, const ch
 	TSS2_RC rc;
 	int r, i;
 
-	r = si_counter_name(tok->counter_nv, want);
+	r = si_counter_name(tok->counter_nv, c.name);
 	if (r < 0)
 		return r;
 	rc = Esys_TR_FromTPMPublic(t->esys, tok->counter_nv, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -421,15 +408,14 @@ static int policy_counter(struct si_tpm *t, const struct si_token *tok, const ch
 				    "TPM", tok->counter_nv);
 		goto out;
 	}
-	if (name->size != sizeof(want) || memcmp(name->name, want, sizeof(want))) {
+	if (name->size != sizeof(c.name) || memcmp(name->name, c.name, sizeof(c.name))) {
 		si_diag_set(d, "NV index 0x%08x is not sealinit's rollback counter (its Name "
 			    "differs: other attributes, or never incremented)", tok->counter_nv);
 		r = -SI_ETPM;
 		goto out;
 	}
-	c.base = (*pol)->buffer;
-	c.name = want;
-	r = si_sigfile_find_counted(signature, tok->pubkey_pcr_mask, key->pkfp, counter_pol, &c,
+	memcpy(c.base, (*pol)->buffer, SI_POLICY_SIZE);
+	r = si_sigfile_find_counted(signature, tok->pubkey_pcr_mask, key->pkfp, si_counter_pol, &c,
 				    sig, d);
 	if (r < 0)
 		goto out;
@@ -451,18 +437,7 @@ static int policy_counter(struct si_tpm *t, const struct si_token *tok, const ch
 		}
 		goto out;
 	}
-	Esys_Free(*pol);
-	*pol = NULL;
-	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pol);
-	if (rc) {
-		r = si_tpm_error(t, rc, "reading the policy digest", d);
-		goto out;
-	}
-	if ((*pol)->size != 32 || memcmp((*pol)->buffer, sig->pol, 32)) {
-		si_diag_set(d, "the TPM's policy digest after the counter check is not the signed one");
-		r = -SI_ETPM;
-		goto out;
-	}
+	memcpy((*pol)->buffer, sig->pol, SI_POLICY_SIZE);
 	r = 0;
 out:
 	if (h != ESYS_TR_NONE)
