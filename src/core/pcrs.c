@@ -124,6 +124,19 @@ int si_pcrs_check_sealable(uint32_t mask, struct si_diag *d)
 	return 0;
 }
 
+int si_pcrs_check_capped(uint32_t mask, uint32_t cap_mask, struct si_diag *d)
+{
+	char have[96], capped[96];
+
+	if (mask & cap_mask)
+		return 0;
+	si_pcrs_format(mask, have, sizeof(have));
+	si_pcrs_format(cap_mask, capped, sizeof(capped));
+	si_diag_set(d, "PCRs %s: none of them is capped by the boot (pcrs=%s), so the booted "
+		    "system could unseal this key again", mask ? have : "(none)", capped);
+	return -EINVAL;
+}
+
 /* One value: PCR number num (nlen digits) and hex (len bytes) of line
  * lineno, into e. */
 static int expect_value(struct si_pcr_expect *e, const char *num, size_t nlen, const char *hex,

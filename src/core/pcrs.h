@@ -44,6 +44,11 @@ int si_pcr_expect_parse(const char *text, struct si_pcr_expect *e, struct si_dia
  * --firmware-pcrs). */
 int si_pcr_readout_parse(const char *text, struct si_pcr_expect *e, struct si_diag *diag);
 int si_pcrs_check_sealable(uint32_t mask, struct si_diag *diag);
+/* A token is closed by the boot's cap only if it binds at least one PCR the
+ * boot caps (cap_mask, the configuration's pcrs=): 0, or -EINVAL with a
+ * message naming both sets. A token on PCR 7 alone (systemd-cryptenroll's
+ * default) stays unsealable by the booted system after the cap. */
+int si_pcrs_check_capped(uint32_t mask, uint32_t cap_mask, struct si_diag *diag);
 
 /*
  * sha256 values from text as `sealinit predict' prints them: `pcrN=HEX'

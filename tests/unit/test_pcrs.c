@@ -145,6 +145,31 @@ static void test_expect_parse(void **state)
 
 /* A device's read-out: predict's lines and pcrread's, which --expect
  * refuses (above). */
+/* A token must bind at least one capped PCR: the table holds the refused
+ * (PCR 7 alone under a cap of 15, systemd-cryptenroll's default) beside the
+ * accepted (any overlap). */
+static void test_check_capped(void **state)
+{
+	static const struct { uint32_t mask, cap; int r; } cases[] = {
+		{ 1u << 7, 1u << 15, -EINVAL },
+		{ 0, 1u << 15, -EINVAL },
+		{ 1u << 4 | 1u << 7 | 1u << 9, 1u << 15, -EINVAL },
+		{ 1u << 15, 1u << 15, 0 },
+		{ 1u << 7 | 1u << 15, 1u << 15, 0 },
+		{ 1u << 7, 1u << 4 | 1u << 7 | 1u << 9 | 1u << 15, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct si_diag d = { { 0 } };
+
+		assert_int_equal(si_pcrs_check_capped(cases[i].mask, cases[i].cap, &d), cases[i].r);
+		if (cases[i].r)
+			assert_non_null(strstr(d.msg, "none of them is capped"));
+	}
+}
+
 static void test_readout_parse(void **state)
 {
 	static const char readout[] =
@@ -183,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_banks),
 		cmocka_unit_test(test_expect_parse),
 		cmocka_unit_test(test_readout_parse),
+		cmocka_unit_test(test_check_capped),
 	};
 	return cmocka_run_group_tests_name("pcrs", tests, NULL, NULL);
 }
