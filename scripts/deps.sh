@@ -11,7 +11,7 @@ build="build-essential pkg-config python3 python3-kconfiglib
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross
        libtss2-dev:arm64 libcryptsetup-dev:arm64 libjson-c-dev:arm64
        libmbedtls-dev:arm64 libblkid-dev:arm64 libcurl4-openssl-dev:arm64"
-test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strace openssl curl zstd"
+test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strace openssl curl zstd fdisk"
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
 fuzz="clang libclang-rt-14-dev"
 

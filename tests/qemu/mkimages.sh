@@ -19,7 +19,9 @@
 #
 # Writes to OUTDIR:
 #   rootfs.img     ext4, read-only root: busybox, /sbin/init = guest-init,
-#                  sealinit + libraries, mount point /var/lib/sealdata
+#                  sealinit + libraries, mount points /var/lib/sealdata
+#                  (the test configurations) and /var/lib/docker (the
+#                  production board configurations)
 #   rootfs.verity  its dm-verity hash tree (a separate device: vdc)
 #   roothash       the verity root hash (hex)
 #   data.img       LUKS2 (PBKDF2, 1000 iterations) holding ext4 with MARKER
@@ -85,7 +87,7 @@ if [ -n "${ROOTFS_DLOPEN:-}" ]; then
 	args+=(--dlopen "$x $ROOTFS_DLOPEN")
 fi
 "$REPO/initramfs/mkinitramfs" "${args[@]}" --quiet
-for d in dev proc sys run tmp mnt root etc var/lib/sealdata sbin usr/bin usr/sbin; do
+for d in dev proc sys run tmp mnt root etc var/lib/sealdata var/lib/docker sbin usr/bin usr/sbin; do
 	mkdir -p "$R/$d"
 done
 install -m 0755 "$REPO/tests/qemu/guest-init" "$R/sbin/init"
