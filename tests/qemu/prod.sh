@@ -1,29 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The Jetson production configuration, built as a user builds it, booted
-# under QEMU aarch64 with swtpm; the attacks on the shipped defaults, each
-# beside its control.
+# The production configurations, built as a user builds them, booted under
+# QEMU with swtpm; the attacks on the shipped defaults, each beside its
+# control.
 #
-#   tests/qemu/prod.sh [SCENARIO...]
+#   tests/qemu/prod.sh [aarch64|x86_64|all] [SCENARIO...]
+#
+# aarch64 is configs/jetson_orin_nano_defconfig with
+# board/jetson-orin-nano/sealinit.conf (PCR 15, direct kernel boot, as L4T
+# measures nothing sealinit can rely on yet); x86_64 is
+# configs/x86_64_production_defconfig with board/x86_64-server/sealinit.conf
+# (PCRs 4+7+9+15, booted through OVMF, whose firmware and EFI stub measure
+# the kernel, the initramfs and the command line).
 #
 # What "as a user builds it" means here, step by step:
-#   make jetson_orin_nano_defconfig; make            (cross, as pinned)
+#   make <board>_defconfig; make                     (aarch64: cross, as pinned)
 #   the same defconfig built for the host            (sealinit predict)
-#   board/jetson-orin-nano/sealinit.conf with the root hash filled in
+#   the board's sealinit.conf with the root hash filled in
 #   make initramfs
-# and the only departures, because this is a QEMU virt machine and not an
-# Orin Nano: the initramfs also carries the machine's drivers (virtio,
-# tpm_tis, the arm64 AES modules), and tpm_tis takes the place of
-# tpm_ftpm_tee as the module loaded after tee_supplicant= (no Debian kernel
-# builds tpm_ftpm_tee; the configured supplicant is absent and its start
-# fails, as on a board that lacks it). The disks carry GPT partitions named
-# as the board configuration names them: APP and APP_verity on the first
-# disk, models on the second.
+#   x86_64: the firmware PCRs predicted from a reference boot's event log
+#   (the same firmware, kernel and command line; another initramfs) with
+#   --initrd of the production initramfs, and enroll --expect
+# and the only departures, because this is a QEMU machine: the initramfs
+# also carries the machine's drivers (virtio; on aarch64 tpm_tis and the
+# AES modules), and on aarch64 tpm_tis takes the place of tpm_ftpm_tee as
+# the module loaded after tee_supplicant= (no Debian kernel builds
+# tpm_ftpm_tee; the configured supplicant is absent and its start fails, as
+# on a board that lacks it). The disks carry GPT partitions named as the
+# board configurations name them (APP, APP_verity, models on Jetson; root,
+# root-verity, data on x86_64).
 #
-# Scenarios (default: all):
+# Scenarios (default: all, on both arches; blacklist is aarch64's, where
+# tpm_tis is a module):
 #   happy       the shipped configuration unlocks by the TPM: the data volume
 #               at /var/lib/docker, PCR 15 equal to the replay of predict's
-#               events and the cap, unsealing again refused (exit 4)
+#               events and the cap (x86_64: PCRs 4, 7, 9 as predicted too),
+#               unsealing again refused (exit 4)
 #   loglevel    the same boot with sealinit.loglevel=7 added (what an
 #               engineer debugging a device does): still unlocks, because
 #               lockdown-allowed keys are not measured
@@ -45,9 +57,12 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
 ALL="happy loglevel blacklist timeout"
-QEMU_TIMEOUT=${BOOT_TIMEOUT:-150}
-ARCH=aarch64
-W=$QEMU_WORK
+QEMU_TIMEOUT=${BOOT_TIMEOUT:-240}
+ARCHES="aarch64 x86_64"
+case "${1:-}" in
+aarch64|x86_64) ARCHES=$1; shift ;;
+all) shift ;;
+esac
 NPASS=0 NFAIL=0 NSKIP=0
 WANT=("$@")
 [ ${#WANT[@]} -gt 0 ] || read -ra WANT <<<"$ALL"
@@ -81,41 +96,58 @@ replay() {
 	for e in "$@"; do v=$(sha256_hex "$v$(sha256_str "$e")"); done
 	echo "$v"
 }
-header_sha() { head -c 16M "$1" | sha256sum | cut -c1-64; }
 
-if ! qemu_need "$ARCH"; then
-	[ "${CI:-}" = true ] && { echo "prod.sh: qemu for $ARCH is missing (CI=true: a failure, not a skip)"; NFAIL=1; finish; }
-	echo "prod.sh: qemu for $ARCH cannot be installed"; exit 77
-fi
-command -v sfdisk >/dev/null || "$REPO/scripts/deps.sh" test >/dev/null ||
-	{ echo "prod.sh: sfdisk (Debian's fdisk) is missing"; NFAIL=1; finish; }
+command -v sfdisk >/dev/null || "$REPO/scripts/deps.sh" test >/dev/null
+
+# Per arch: the defconfig, the board, the GPT names of root, verity and
+# data, the machine's extra modules, the module loaded late, the firmware,
+# and the command line the boot loader passes (no sealinit.* word, no
+# roothash=: a locked-down build takes it from the configuration).
+set_arch() {
+	ARCH=$1
+	W=$QEMU_WORK/$ARCH
+	mkdir -p "$W"
+	case $ARCH in
+	aarch64)
+		DEFCONFIG=jetson_orin_nano BOARD=jetson-orin-nano PARTS="APP APP_verity models"
+		EXTRA_MODS="virtio_pci virtio_blk xts ecb aes_ce_blk" LATE='"tpm_tis"'
+		QEMU_FIRMWARE="" PCRS=15 CMDLINE_BASE="root=PARTLABEL=APP rw rootwait" ;;
+	x86_64)
+		DEFCONFIG=x86_64_production BOARD=x86_64-server PARTS="root root-verity data"
+		EXTRA_MODS="virtio_pci virtio_blk" LATE=""
+		QEMU_FIRMWARE=uefi PCRS=4+7+9+15 CMDLINE_BASE="root=PARTLABEL=root ro" ;;
+	esac
+}
 
 # --- the build, as a user runs it ---------------------------------------------
 prep() {
-	local kc=$W/jetson.config kver mods
-	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s jetson_orin_nano_defconfig) >"$W/build.log" 2>&1 &&
-		(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-arm" all) >>"$W/build.log" 2>&1 &&
+	local kc=$W/defconfig.config kver mods cross="" p
+	[ "$ARCH" = aarch64 ] || cross="CROSS_COMPILE="
+	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s "${DEFCONFIG}_defconfig") >"$W/build.log" 2>&1 &&
+		(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-target" all) >>"$W/build.log" 2>&1 &&
 		(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-host" CROSS_COMPILE= all) >>"$W/build.log" 2>&1 ||
 		{ PREP_ERR="build: $(tail -n 3 "$W/build.log")"; return 1; }
-	file -b "$W/build-arm/sealinit" | grep -q 'ARM aarch64' || { PREP_ERR="the defconfig did not cross-build"; return 1; }
+	case $ARCH in aarch64) p='ARM aarch64' ;; *) p='x86-64' ;; esac
+	file -b "$W/build-target/sealinit" | grep -q "$p" || { PREP_ERR="the defconfig did not build for $ARCH"; return 1; }
 	HOSTBIN=$W/build-host/sealinit
 	kver=$(timeout 600 "$REPO/scripts/fetch-kernel.sh" "$ARCH") || { PREP_ERR="fetch-kernel failed"; return 1; }
 	KDIR=$REPO/build/kernels/$ARCH
-	SEALINIT=$W/build-arm/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$W/img" "$ARCH" \
+	SEALINIT=$W/build-target/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$W/img" "$ARCH" \
 		>"$W/mkimages.log" 2>&1 || { PREP_ERR="mkimages: $(tail -n 3 "$W/mkimages.log")"; return 1; }
 	. "$W/img/images.env"
 	# The board's configuration, with what the build writes: the root hash.
 	sed "s/^#roothash=<filled in by the build>\$/roothash=$IMG_ROOTHASH/" \
-		"$REPO/board/jetson-orin-nano/sealinit.conf" >"$W/sealinit.conf"
+		"$REPO/board/$BOARD/sealinit.conf" >"$W/sealinit.conf"
 	grep -qx "roothash=$IMG_ROOTHASH" "$W/sealinit.conf" ||
-		{ PREP_ERR="the board configuration has no '#roothash=<filled in by the build>' line"; return 1; }
+		{ PREP_ERR="board/$BOARD/sealinit.conf has no '#roothash=<filled in by the build>' line"; return 1; }
 	mods=$(sed -n 's/^CONFIG_INITRAMFS_MODULES="\(.*\)"$/\1/p' "$kc")
-	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-arm" initramfs \
+	# Values as the .config writes them, quotes included.
+	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-target" $cross initramfs \
 		CONFIG_BOOT_CONFIG="\"$W/sealinit.conf\"" \
-		CONFIG_INITRAMFS_MODULES="\"$mods virtio_pci virtio_blk xts ecb aes_ce_blk\"" \
-		CONFIG_INITRAMFS_LATE_MODULES='"tpm_tis"') >"$W/initramfs.log" 2>&1 ||
+		CONFIG_INITRAMFS_MODULES="\"$mods $EXTRA_MODS\"" \
+		${LATE:+CONFIG_INITRAMFS_LATE_MODULES=$LATE}) >"$W/initramfs.log" 2>&1 ||
 		{ PREP_ERR="make initramfs: $(tail -n 3 "$W/initramfs.log")"; return 1; }
-	INITRD=$W/build-arm/initramfs.cpio.gz
+	INITRD=$W/build-target/initramfs.cpio.gz
 	echo "info  $ARCH: kernel $kver, production initramfs $(($(stat -c %s "$INITRD") >> 10)) KiB"
 }
 
@@ -139,26 +171,71 @@ gpt_disk() {
 	done
 }
 
-# The command line the device's boot loader passes (no sealinit.* word, no
-# roothash=: the locked-down build takes it from the configuration).
-CMDLINE_BASE="root=PARTLABEL=APP rw rootwait"
-full_cmdline() { echo "$(qemu_console "$ARCH") panic=-1 $CMDLINE_BASE${1:+ $1}"; }
+# reference_boot: x86_64's firmware PCRs come from a reference boot of the
+# same firmware, kernel and command line with another initramfs, as a
+# fleet's build host takes them from a reference device
+# (docs/firmware-pcrs.md): its event log in $W/ref.log, and the command
+# line the kernel saw (the firmware adds ` initrd=initrd') in REF_CMDLINE.
+reference_boot() {
+	local d=$W/ref rc=0 sz
+	mkdir -p "$d"
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" \
+		--init-script "$REPO/tests/qemu/uefi-init" --kernel-dir "$KDIR" \
+		--modules "$EXTRA_MODS" --out "$d/initrd.cpio.gz" 2>"$d/mkinitramfs.log" ||
+		{ PREP_ERR="reference mkinitramfs: $(tail -n 2 "$d/mkinitramfs.log")"; return 1; }
+	# QEMU's -kernel writes the initrd's size into the kernel's setup
+	# header, which the firmware measures into PCR 4: the reference
+	# initramfs gets the production one's size, in zeros after its end
+	# (the kernel skips zero padding between and after cpio archives).
+	[ "$(stat -c %s "$d/initrd.cpio.gz")" -le "$(stat -c %s "$INITRD")" ] ||
+		{ PREP_ERR="the reference initramfs is larger than the production one"; return 1; }
+	truncate -s "$(stat -c %s "$INITRD")" "$d/initrd.cpio.gz"
+	qemu_swtpm_start "$d/tpm" || { PREP_ERR="swtpm"; return 1; }
+	truncate -s 4M "$d/out.img"
+	qemu_disks_clear
+	qemu_disk "$d/out.img" "" out
+	qemu_start "$ARCH" "$KDIR/vmlinuz" "$d/initrd.cpio.gz" "$CMDLINE_BASE" "$d/serial.log"
+	qemu_wait || rc=$?
+	qemu_swtpm_stop "${QEMU_SWTPM_PIDS[-1]}"
+	sed -i 's/\r$//' "$d/serial.log"
+	sz=$(qemu_value "$d/serial.log" 'UEFI: log-size')
+	case "$rc:$sz" in 0:[0-9]*) ;; *) PREP_ERR="reference boot: exit $rc, log size '$sz'"; return 1 ;; esac
+	head -c "$sz" "$d/out.img" >"$W/ref.log"
+	REF_CMDLINE=$(grep -ao 'UEFI: cmdline=\[[^]]*\]' "$d/serial.log" | tail -n1 | sed 's/^UEFI: cmdline=\[//; s/\]$//')
+	[ -n "$REF_CMDLINE" ] || { PREP_ERR="reference boot: no command line"; return 1; }
+}
 
-# enroll: predict's events for the happy command line, with the host build
-# of the same defconfig; a fresh swtpm state measured as the boot will, and
-# the data volume enrolled against it (PCR 15, the Jetson default).
+# enroll: predict's values for the happy boot, with the host build of the
+# same defconfig, and the data volume enrolled to them (the board's PCRs)
+# in a fresh swtpm state that the boots then use.
 enroll() {
-	local out
-	out=$(timeout 60 "$HOSTBIN" predict --config "$W/sealinit.conf" --cmdline "$(full_cmdline)" \
-		--init "$QEMU_LIB_DIR/guest-init" 2>&1) || { PREP_ERR="predict: $out"; return 1; }
+	local out cmdline args=()
+	if [ "$QEMU_FIRMWARE" = uefi ]; then
+		reference_boot || return 1
+		cmdline=$REF_CMDLINE
+		args=(--firmware-log "$W/ref.log" --initrd "$INITRD")
+	else
+		cmdline="$(qemu_console "$ARCH") panic=-1 $CMDLINE_BASE"
+	fi
+	out=$(timeout 60 "$HOSTBIN" predict --config "$W/sealinit.conf" --cmdline "$cmdline" \
+		--init "$QEMU_LIB_DIR/guest-init" "${args[@]}" --pcrs "$PCRS" 2>&1) ||
+		{ PREP_ERR="predict: $out"; return 1; }
 	mapfile -t EVENTS < <(sed -n 's/^15 //p' <<<"$out")
 	PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
+	grep -E '^pcr[0-9]+=' <<<"$out" >"$W/expect.pcrs"
 	[ ${#EVENTS[@]} -ge 4 ] && [ -n "$PREDICTED" ] || { PREP_ERR="predict printed: $out"; return 1; }
 	cp --sparse=always "$IMG_DATA" "$W/data-enrolled.img"
-	qemu_enroll_events "$HOSTBIN" "$W/tpm-enrolled" "$W/data-enrolled.img" "$IMG_RECOVERY_KEY" \
-		"${EVENTS[@]}" 2>"$W/enroll.log" || { PREP_ERR="enroll: $(tail -n 2 "$W/enroll.log")"; return 1; }
-	gpt_disk "$W/system.img" "APP:$IMG_ROOTFS" "APP_verity:$IMG_VERITY" ||
-		{ PREP_ERR="sfdisk: the system disk"; return 1; }
+	rm -rf "$W/tpm-enrolled"
+	qemu_swtpm_tcp "$W/tpm-enrolled" || { PREP_ERR="swtpm"; return 1; }
+	out=$(timeout 60 "$HOSTBIN" enroll "$W/data-enrolled.img" --key-file "$IMG_RECOVERY_KEY" \
+		--pcrs "$PCRS" --expect "$W/expect.pcrs" 2>&1)
+	local rc=$?
+	qemu_swtpm_stop
+	rm -f "$W/tpm-enrolled/swtpm-tcp.log" "$W/tpm-enrolled/.lock"
+	[ $rc = 0 ] || { PREP_ERR="enroll --expect: $out"; return 1; }
+	set -- $PARTS
+	gpt_disk "$W/system.img" "$1:$IMG_ROOTFS" "$2:$IMG_VERITY" || { PREP_ERR="sfdisk: the system disk"; return 1; }
+	DATA_PART=$3
 }
 
 # boot NAME EXTRA: one boot of the production initramfs with the genuine
@@ -168,29 +245,27 @@ boot() {
 	S=$W/$name LOG=$S/serial.log
 	mkdir -p "$S"
 	cp -a "$W/tpm-enrolled" "$S/tpm"
-	gpt_disk "$S/models.img" "models:$W/data-enrolled.img" || { problem "sfdisk: the models disk"; RC=255; return; }
-	HDR_BEFORE=$(dd if="$S/models.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
+	gpt_disk "$S/data-disk.img" "$DATA_PART:$W/data-enrolled.img" || { problem "sfdisk: the data disk"; RC=255; return; }
+	HDR_BEFORE=$(dd if="$S/data-disk.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
 	qemu_swtpm_start "$S/tpm" || { problem "swtpm did not start"; RC=255; return; }
 	qemu_disks_clear
 	qemu_disk "$W/system.img" ro system
-	qemu_disk "$S/models.img" "" models
+	qemu_disk "$S/data-disk.img" "" data
 	qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
 	RC=0
 	qemu_wait || RC=$?
 	sed -i 's/\r$//' "$LOG"
 	qemu_swtpm_stop "${QEMU_SWTPM_PIDS[-1]}"
-	HDR_AFTER=$(dd if="$S/models.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
+	HDR_AFTER=$(dd if="$S/data-disk.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
 }
 
 expect_unlocked() {
-	local v want
+	local v want p
 	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
 	chk "FAILED: $(grep -a '^sealinit: FAILED' "$LOG" | head -n1)" not qemu_grep "$LOG" '^sealinit: FAILED'
 	chk "guest-init did not finish" qemu_grep "$LOG" 'SEALINIT-TEST: done'
-	v=$(qemu_value "$LOG" 'SEALINIT-TEST: data-mounted')
-	chk "data volume mounted: '$v'" [ "$v" = yes ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
-	chk "marker '$v', want '$IMG_MARKER' (read through dm-crypt at /var/lib/docker)" [ "$v" = "$IMG_MARKER" ]
+	chk "marker '$v', want '$IMG_MARKER' (read through dm-crypt)" [ "$v" = "$IMG_MARKER" ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: data-mount')
 	chk "the data volume is at '$v', want /var/lib/docker (the board's mount=)" [ "$v" = /var/lib/docker ]
 	want=$(replay "${EVENTS[@]}" sealinit:cap)
@@ -199,6 +274,10 @@ expect_unlocked() {
 	chk "PCR 15 is $v, want $want (predict's events, then the cap)" [ "$v" = "$want" ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')
 	chk "unsealing again from the booted system exited '$v', want 4 (capped)" [ "$v" = 4 ]
+	for p in 4 7 9; do
+		[ "$PCRS" != 15 ] || break
+		grep -q "^pcr$p=" "$W/expect.pcrs" || problem "predict gave no PCR $p"
+	done
 }
 
 # A refused boot: the failure policy (reboot, after failure_delay) ended
@@ -216,33 +295,46 @@ expect_refused() {
 	chk "the LUKS2 header changed" [ "$HDR_BEFORE" = "$HDR_AFTER" ]
 }
 
-t0=$EPOCHREALTIME
-if ! prep || ! enroll; then
-	echo "FAIL  $ARCH prod: preparation: $PREP_ERR"
-	NFAIL=$((NFAIL + 1)) QEMU_KEEP=1
-	finish
-fi
-echo "info  $ARCH: built and enrolled in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
-
-for s in "${WANT[@]}"; do
-	case $s in
-	happy)
-		boot happy ""
-		expect_unlocked
-		verdict happy ;;
-	loglevel)
-		boot loglevel "sealinit.loglevel=7"
-		expect_unlocked
-		chk "loglevel 7 did not take effect (no debug timing lines)" qemu_grep "$LOG" 'sealinit: .*(ms|real init)'
-		verdict loglevel ;;
-	blacklist)
-		boot blacklist "module_blacklist=tpm_tis"
-		expect_refused 'module_blacklist'
-		verdict blacklist ;;
-	timeout)
-		boot timeout "sealinit.device_timeout=1"
-		expect_refused 'device_timeout'
-		verdict timeout ;;
-	esac
+for arch in $ARCHES; do
+	set_arch "$arch"
+	if ! qemu_need "$ARCH"; then
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL  $ARCH prod: qemu or its firmware is missing (CI=true: a failure, not a skip)"
+			NFAIL=$((NFAIL + 1))
+		else
+			echo "SKIP  $ARCH prod: qemu or its firmware cannot be installed"
+			NSKIP=$((NSKIP + 1))
+		fi
+		continue
+	fi
+	t0=$EPOCHREALTIME
+	if ! prep || ! enroll; then
+		echo "FAIL  $ARCH prod: preparation: $PREP_ERR"
+		NFAIL=$((NFAIL + 1)) QEMU_KEEP=1
+		continue
+	fi
+	echo "info  $ARCH: built and enrolled to PCRs $PCRS in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
+	for s in "${WANT[@]}"; do
+		case $s in
+		happy)
+			boot happy ""
+			expect_unlocked
+			verdict happy ;;
+		loglevel)
+			boot loglevel "sealinit.loglevel=7"
+			expect_unlocked
+			chk "loglevel 7 did not take effect (no debug line)" qemu_grep "$LOG" '^sealinit: real init '
+			verdict loglevel ;;
+		blacklist)
+			[ "$ARCH" = aarch64 ] || continue   # tpm_tis is built into the amd64 kernel
+			boot blacklist "module_blacklist=tpm_tis"
+			expect_refused 'module_blacklist'
+			verdict blacklist ;;
+		timeout)
+			boot timeout "sealinit.device_timeout=1"
+			expect_refused 'device_timeout'
+			verdict timeout ;;
+		esac
+	done
 done
 finish

@@ -111,43 +111,10 @@ KDIR=$REPO/build/kernels/$ARCH
 info "kernel $KVER; firmware $QEMU_UEFI_CODE_F ($(dpkg-query -W -f='${Package} ${Version}' \
 	"$(case $ARCH in aarch64) echo qemu-efi-aarch64 ;; *) echo ovmf ;; esac)" 2>/dev/null))"
 
-# The guest's /init: load the modules, wait (bounded) for the TPM and the
-# output disk, report, write the event log raw to /dev/vda, power off.
-cat >"$W/init" <<'EOF'
-#!/bin/sh
-PATH=/bin:/sbin
-export PATH
-say() { echo "UEFI: $*"; }
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-say "init uptime=$(cut -d' ' -f1 /proc/uptime)"
-while read -r ko; do
-	case "$ko" in ''|'#'*) continue ;; esac
-	insmod "$ko" || say "insmod-failed=$ko"
-done </etc/sealinit/modules
-i=0
-while [ ! -e /sys/class/tpm/tpm0/pcr-sha256/0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-while [ ! -e /dev/vda ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-say "cmdline=[$(cat /proc/cmdline)]"
-[ -d /sys/firmware/efi ] && say "efi=yes" || say "efi=no"
-L=/sys/kernel/security/tpm0/binary_bios_measurements
-if [ -r $L ] && cat $L >/tmp/log && [ -s /tmp/log ]; then
-	say "log-size=$(wc -c </tmp/log) log-sha256=$(sha256sum </tmp/log | cut -c1-64)"
-	cat /tmp/log >/dev/vda && sync
-else
-	say "log-size=none"
-fi
-for p in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
-	say "pcr$p=$(cat /sys/class/tpm/tpm0/pcr-sha256/$p 2>/dev/null)"
-done
-say "done uptime=$(cut -d' ' -f1 /proc/uptime)"
-poweroff -f
-EOF
+# The guest's /init: tests/qemu/uefi-init.
 case "$ARCH" in aarch64) MODS="tpm_tis virtio_pci virtio_blk" ;; *) MODS="virtio_pci virtio_blk" ;; esac
 INITRD_A=$W/initrd-a.cpio.gz INITRD_B=$W/initrd-b.cpio.gz
-timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --init-script "$W/init" \
+timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --init-script "$REPO/tests/qemu/uefi-init" \
 	--kernel-dir "$KDIR" --modules "$MODS" --out "$INITRD_A" 2>"$W/mkinitramfs.log" ||
 	{ fail "mkinitramfs: $(tail -n 2 "$W/mkinitramfs.log")"; finish; }
 # B: byte 9 of the gzip header (OS) changed; the kernel ignores it.
