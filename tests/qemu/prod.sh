@@ -48,7 +48,8 @@
 # The control of blacklist and timeout is happy: the same images and
 # initramfs with the genuine command line.
 #
-# Output: one line per scenario, then "N passed, N failed, N skipped".
+# Output: one line per scenario, then "N passed, N failed, N skipped". The
+# two arches run side by side, one child process each.
 # Environment: QEMU_KEEP=1 keeps the work directory; BOOT_TIMEOUT (default
 # 150; a refused boot waits the board's failure_delay of 30 s) bounds each QEMU run in seconds.
 set -uo pipefail
@@ -294,6 +295,31 @@ expect_refused() {
 	chk "the real init ran" not qemu_grep "$LOG" 'SEALINIT-TEST: '
 	chk "the LUKS2 header changed" [ "$HDR_BEFORE" = "$HDR_AFTER" ]
 }
+
+# Both arches: one child each, side by side (2 cores: one TCG guest each).
+if [ "$ARCHES" != aarch64 ] && [ "$ARCHES" != x86_64 ]; then
+	declare -A CHILD
+	for a in $ARCHES; do
+		"$0" "$a" "${WANT[@]}" >"$QEMU_WORK/$a.out" 2>&1 </dev/null &
+		CHILD[$a]=$!
+		QEMU_HELPER_PIDS+=("$!")   # ended by qemu_cleanup if we are interrupted
+	done
+	for a in $ARCHES; do
+		rc=0
+		wait "${CHILD[$a]}" || rc=$?
+		_qemu_forget QEMU_HELPER_PIDS "${CHILD[$a]}"
+		grep -v -E '^[0-9]+ passed, ' "$QEMU_WORK/$a.out"
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$QEMU_WORK/$a.out" | tail -n1)
+		if [ -z "$line" ]; then
+			echo "FAIL  $a prod: exit $rc, no summary"
+			NFAIL=$((NFAIL + 1))
+			continue
+		fi
+		read -r p _ f _ k _ <<<"$line"
+		NPASS=$((NPASS + p)) NFAIL=$((NFAIL + f)) NSKIP=$((NSKIP + k))
+	done
+	finish
+fi
 
 for arch in $ARCHES; do
 	set_arch "$arch"
