@@ -111,6 +111,45 @@ sign "$WORK/both.json" --counter-value "$v1"
 [ "$(jq '.sha256 | length' "$WORK/both.json")" = 2 ] || fail "both.json: $(cat "$WORK/both.json")"
 expect 0 "file with old and new" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/both.json"
 
+# A corrupt newest entry must not hide a good older one: each entry that
+# matches is tried, newest first. The newest here is for v1 + 5, first in
+# the file; flip_sig alters it, or its sig stops being base64.
+cp "$WORK/sig-v1.json" "$WORK/nb.json"
+sign "$WORK/nb.json" --counter-value $((v1 + 5))
+jq -c '.sha256 |= reverse' "$WORK/nb.json" > "$WORK/newest-first.json"
+jq -e --argjson v $((v1 + 5)) '.sha256[0].sealinit_counter == $v and (.sha256 | length) == 2' \
+	"$WORK/newest-first.json" >/dev/null || fail "newest-first.json: $(cat "$WORK/newest-first.json")"
+flip_sig "$WORK/newest-first.json" "$WORK/corrupt-newest.json"
+jq -c '.sha256[0].sig = "@@"' "$WORK/newest-first.json" > "$WORK/unparsed-newest.json"
+jq -c '.sha256 |= .[:1]' "$WORK/corrupt-newest.json" > "$WORK/corrupt-only.json"
+proxy_start "$WORK/tpm.log"
+expect 0 "newest entry good (control)" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/newest-first.json" --tcti "$PROXY_TCTI"
+good_cmds=$(commands "$WORK/tpm.log" | grep -c .)
+[ "$(commands "$WORK/tpm.log" | grep -c '^VerifySignature$')" = 1 ] ||
+	fail "one entry that works costs one VerifySignature: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+: > "$WORK/tpm.log"
+expect 0 "newest entry corrupt, older good" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/corrupt-newest.json" --tcti "$PROXY_TCTI"
+expect_msg "Token 0 opens keyslot 1"
+[ "$(commands "$WORK/tpm.log" | grep -c '^VerifySignature$')" = 2 ] &&
+	[ "$(commands "$WORK/tpm.log" | grep -c .)" = $((good_cmds + 1)) ] ||
+	fail "the corrupt entry, then the older one: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+proxy_stop
+expect 0 "newest entry's sig not base64, older good" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/unparsed-newest.json"
+# Control: the corrupt entry alone is refused, by name.
+expect 32 "only the corrupt entry" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/corrupt-only.json"
+expect_msg "the TPM rejected the signature for PCRs of the token's key"
+expect_msg "sha256[0] (limit $((v1 + 5)))"
+# Both broken: each named.
+jq -c '.sha256[1].sig = "@@"' "$WORK/corrupt-newest.json" > "$WORK/both-bad.json"
+expect 32 "newest corrupt, older not base64" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/both-bad.json"
+expect_msg "sha256[0] (limit $((v1 + 5)))"
+expect_msg "skipped: \`sha256[1].sig': invalid base64"
+
 # revoke --counter-value: raise to a value, idempotent.
 expect 0 "revoke --counter-value" "$SEALINIT" revoke --counter-value $((v1 + 2))
 expect_msg "$v1 -> $((v1 + 2))"
