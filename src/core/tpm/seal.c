@@ -467,40 +467,40 @@ static int verify_first(struct si_tpm *t, ESYS_TR key, const struct si_sig *sigs
 		if (e->sig_len > sizeof(ts->signature.rsassa.sig.buffer)) {
 			snprintf(one, sizeof(one), "sha256[%zu]: %zu bytes, more than an RSA "
 				 "signature", e->index, e->sig_len);
-			goto next;
+		} else {
+			r = si_authkey_ahash(e->pol, ref->buffer, ref->size, hash.buffer);
+			if (r < 0)
+				goto out;
+			memset(ts, 0, sizeof(*ts));
+			ts->sigAlg = TPM2_ALG_RSASSA;
+			ts->signature.rsassa.hash = TPM2_ALG_SHA256;
+			ts->signature.rsassa.sig.size = (uint16_t)e->sig_len;
+			memcpy(ts->signature.rsassa.sig.buffer, e->sig, e->sig_len);
+			rc = Esys_VerifySignature(t->esys, key, ESYS_TR_NONE, ESYS_TR_NONE,
+						  ESYS_TR_NONE, &hash, ts, ticket);
+			if (!rc) {
+				*ok = i;
+				r = 0;
+				goto out;
+			}
+			/* Only the TPM's verdict on this signature moves to the
+			 * next; anything else (no TPM, a timeout) ends the attempt. */
+			switch (si_tpm_rc_base(rc)) {
+			case TPM2_RC_SIGNATURE:
+			case TPM2_RC_VALUE:
+			case TPM2_RC_SIZE:
+				break;
+			default:
+				r = si_tpm_error(t, rc, "verifying the PCR policy's signature", d);
+				goto out;
+			}
+			if (e->counted)
+				snprintf(one, sizeof(one), "sha256[%zu] (limit %llu): %s", e->index,
+					 (unsigned long long)e->counter, Tss2_RC_Decode(rc));
+			else
+				snprintf(one, sizeof(one), "sha256[%zu]: %s", e->index,
+					 Tss2_RC_Decode(rc));
 		}
-		r = si_authkey_ahash(e->pol, ref->buffer, ref->size, hash.buffer);
-		if (r < 0)
-			goto out;
-		memset(ts, 0, sizeof(*ts));
-		ts->sigAlg = TPM2_ALG_RSASSA;
-		ts->signature.rsassa.hash = TPM2_ALG_SHA256;
-		ts->signature.rsassa.sig.size = (uint16_t)e->sig_len;
-		memcpy(ts->signature.rsassa.sig.buffer, e->sig, e->sig_len);
-		rc = Esys_VerifySignature(t->esys, key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-					  &hash, ts, ticket);
-		if (!rc) {
-			*ok = i;
-			r = 0;
-			goto out;
-		}
-		/* Only the TPM's verdict on this signature moves to the next;
-		 * anything else (no TPM, a timeout) ends the attempt. */
-		switch (si_tpm_rc_base(rc)) {
-		case TPM2_RC_SIGNATURE:
-		case TPM2_RC_VALUE:
-		case TPM2_RC_SIZE:
-			break;
-		default:
-			r = si_tpm_error(t, rc, "verifying the PCR policy's signature", d);
-			goto out;
-		}
-		if (e->counted)
-			snprintf(one, sizeof(one), "sha256[%zu] (limit %llu): %s", e->index,
-				 (unsigned long long)e->counter, Tss2_RC_Decode(rc));
-		else
-			snprintf(one, sizeof(one), "sha256[%zu]: %s", e->index, Tss2_RC_Decode(rc));
-next:
 		len = strlen(why);
 		if (len + 3 < sizeof(why))
 			snprintf(why + len, sizeof(why) - len, "%s%s", len ? "; " : "", one);
