@@ -294,6 +294,20 @@ expect 33 "the signature for $c after that revoke" "$SEALINIT" unlock "$WORK/dev
 expect_msg "revoked"
 expect 0 "the signature for $((c + 1)) (control)" "$SEALINIT" unlock "$WORK/dev" --test \
 	--signature "$WORK/cur-$((c + 1)).json"
+# Whoever can send the TPM a command may increment the counter (tpm2-tools
+# through its policy, the control), but not change its authValue, which
+# the boot's PolicyNV reads it with: the policy names NV_Increment only.
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+before=$(echo "$OUT" | jq -r '.tpm.counters[0].value')
+nv_increment || fail "tpm2_nvincrement through the counter's policy"
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+[ "$(echo "$OUT" | jq -r '.tpm.counters[0].value')" = $((before + 1)) ] || fail "not incremented: $OUT"
+tpm2_startauthsession -S "$WORK/ca.ctx" --policy-session >/dev/null &&
+	tpm2_policycommandcode -S "$WORK/ca.ctx" TPM2_CC_NV_ChangeAuth >/dev/null || fail "ChangeAuth session"
+tpm2_changeauth -c "$NV" -p "session:$WORK/ca.ctx" newauth >/dev/null 2>&1 &&
+	fail "the counter's authValue was changed"
+tpm2_flushcontext "$WORK/ca.ctx" >/dev/null 2>&1
+tpm2_nvincrement "$NV" -C o -P ownerpw >/dev/null 2>&1 && fail "incremented with the owner's authorization"
 # Defining a counter still takes the owner's authorization: named.
 tpm2_nvundefine "$NV" -C o -P ownerpw >/dev/null 2>&1 || fail "tpm2_nvundefine with the owner password"
 expect 13 "enroll --counter with an owner password" "$SEALINIT" enroll "$WORK/dev" \
