@@ -200,6 +200,57 @@ static struct json_object *counters_json(const struct cli_args *a, const struct 
 	return arr;
 }
 
+/* Which TPM hierarchies have a password. sealinit sets none, so one that
+ * is set was set by someone else: a provisioning step, or root taking the
+ * owner hierarchy (docs/updates.md, "Revocation"). */
+static struct json_object *auth_json(const struct cli_args *a)
+{
+	struct json_object *o = json_object_new_object();
+	struct si_tpm_auth_state s;
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	int r;
+
+	if (!ENABLE_TPM2)
+		return o;
+	r = si_tpm_open(a->tcti, a->timeout_ms, &t, &d);
+	if (r == 0)
+		r = si_tpm_auth_state(t, &s, &d);
+	si_tpm_close(t);
+	if (r < 0) {
+		json_object_object_add(o, "error", json_object_new_string(d.msg[0] ? d.msg :
+									 si_strerror(r)));
+		return o;
+	}
+	json_object_object_add(o, "owner", json_object_new_boolean(s.owner));
+	json_object_object_add(o, "endorsement", json_object_new_boolean(s.endorsement));
+	json_object_object_add(o, "lockout", json_object_new_boolean(s.lockout));
+	json_object_object_add(o, "in_lockout", json_object_new_boolean(s.in_lockout));
+	return o;
+}
+
+static void print_auth(struct json_object *o)
+{
+	static const char *const names[] = { "owner", "endorsement", "lockout" };
+	struct json_object *x;
+	const char *sep = "";
+	size_t i;
+
+	if (json_object_object_get_ex(o, "error", &x)) {
+		printf("  TPM hierarchy passwords: %s\n", json_object_get_string(x));
+		return;
+	}
+	printf("  TPM hierarchy passwords:");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (json_object_get_boolean(json_object_object_get(o, names[i]))) {
+			printf("%s %s", sep, names[i]);
+			sep = ",";
+		}
+	printf("%s\n", *sep ? " set (sealinit sets none: someone else did)" : " none");
+	if (json_object_get_boolean(json_object_object_get(o, "in_lockout")))
+		printf("  TPM: in dictionary-attack lockout\n");
+}
+
 static int read_log(const char *path, struct replay *rp, struct json_object *out)
 {
 	static char text[EVENTLOG_MAX];
@@ -301,6 +352,8 @@ static void print_text(struct json_object *st)
 				       json_object_get_string(json_object_object_get(x, "nv")),
 				       json_object_get_string(json_object_object_get(x, "error")));
 		}
+		if (json_object_object_get_ex(e, "hierarchy_auth", &x))
+			print_auth(x);
 	}
 	json_object_object_get_ex(st, "event_log", &e);
 	if (json_object_object_get_ex(e, "error", &x))
@@ -438,6 +491,8 @@ int status_main(const struct cli_args *a)
 	json_object_object_add(tpm, "pcrs", pcrs);
 	if (ENABLE_TPM2 && r == 0)
 		json_object_object_add(tpm, "counters", counters_json(a, &counters));
+	if (ENABLE_TPM2 && r == 0)
+		json_object_object_add(tpm, "hierarchy_auth", auth_json(a));
 	json_object_object_add(st, "tpm", tpm);
 	json_object_object_add(st, "event_log", log);
 	json_object_put(rp.records);

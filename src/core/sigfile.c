@@ -18,9 +18,10 @@
 
 #define BANK "sha256"
 
+/* Every message about an entry names it so: `sha256[2].pol'. */
 static int bad(struct si_diag *d, size_t i, const char *field, const char *why)
 {
-	si_diag_set(d, "signature file: `" BANK "[%zu].%s': %s", i, field, why);
+	si_diag_set(d, "`" BANK "[%zu].%s': %s", i, field, why);
 	return -SI_EBADSIG;
 }
 
@@ -45,20 +46,22 @@ static int hex32(struct json_object *o, const char *key, uint8_t out[32], size_t
 	return 0;
 }
 
-static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+static int parse_object(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
 {
-	struct json_object *v;
-	const char *s;
-	size_t k, n;
-	long len;
-	int r;
-
 	memset(e, 0, sizeof(*e));
+	e->index = i;
 	if (!json_object_is_type(o, json_type_object)) {
-		si_diag_set(d, "signature file: `" BANK "[%zu]': expected an object", i);
+		si_diag_set(d, "`" BANK "[%zu]': expected an object", i);
 		return -SI_EBADSIG;
 	}
-	v = get(o, "pcrs");
+	return 0;
+}
+
+static int parse_pcrs(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+{
+	struct json_object *v = get(o, "pcrs");
+	size_t k, n;
+
 	if (!v)
 		return bad(d, i, "pcrs", "missing");
 	if (!json_object_is_type(v, json_type_array) ||
@@ -75,18 +78,31 @@ static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct
 			return bad(d, i, "pcrs", "PCR number out of range 0-23");
 		e->pcr_mask |= UINT32_C(1) << pcr;
 	}
-	if ((r = hex32(o, "pkfp", e->pkfp, i, d)) < 0 || (r = hex32(o, "pol", e->pol, i, d)) < 0)
-		return r;
-	v = get(o, "sealinit_counter");
-	if (v) {
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-			return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
-		e->counter = (uint64_t)json_object_get_int64(v);
-		if (json_object_get_uint64(v) != e->counter)
-			return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
-		e->counted = true;
-	}
-	v = get(o, "sig");
+	return 0;
+}
+
+/* sealinit_counter, when the entry has it. */
+static int parse_counter(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+{
+	struct json_object *v = get(o, "sealinit_counter");
+
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
+	e->counter = (uint64_t)json_object_get_int64(v);
+	if (json_object_get_uint64(v) != e->counter)
+		return bad(d, i, "sealinit_counter", "expected an integer 0-9223372036854775807");
+	e->counted = true;
+	return 0;
+}
+
+static int parse_sig(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+{
+	struct json_object *v = get(o, "sig");
+	const char *s;
+	long len;
+
 	if (!v)
 		return bad(d, i, "sig", "missing");
 	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
@@ -99,10 +115,22 @@ static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct
 	return 0;
 }
 
-/* The file's object and its sha256 array (NULL when absent), every entry
- * checked. */
-static int load(const char *json, struct json_object **root, struct json_object **bank,
-		struct si_diag *d)
+/* The whole entry, strictly: what `sign' requires of a file it adds to. */
+static int parse_entry(struct json_object *o, size_t i, struct si_sig *e, struct si_diag *d)
+{
+	int r;
+
+	if ((r = parse_object(o, i, e, d)) < 0 || (r = parse_pcrs(o, i, e, d)) < 0 ||
+	    (r = hex32(o, "pkfp", e->pkfp, i, d)) < 0 || (r = hex32(o, "pol", e->pol, i, d)) < 0 ||
+	    (r = parse_counter(o, i, e, d)) < 0 || (r = parse_sig(o, i, e, d)) < 0)
+		return r;
+	return 0;
+}
+
+/* The file's object and its sha256 array (NULL when absent); with strict,
+ * every entry checked. */
+static int load(const char *json, bool strict, struct json_object **root,
+		struct json_object **bank, struct si_diag *d)
 {
 	struct json_object *o;
 	struct si_sig e;
@@ -130,10 +158,14 @@ static int load(const char *json, struct json_object **root, struct json_object 
 		r = -SI_EBADSIG;
 		goto fail;
 	}
-	for (i = 0; i < n; i++) {
-		r = parse_entry(json_object_array_get_idx(*bank, i), i, &e, d);
-		if (r < 0)
+	for (i = 0; strict && i < n; i++) {
+		struct si_diag why;
+
+		r = parse_entry(json_object_array_get_idx(*bank, i), i, &e, &why);
+		if (r < 0) {
+			si_diag_set(d, "signature file: %.480s", why.msg);
 			goto fail;
+		}
 	}
 	return 0;
 fail:
@@ -213,31 +245,163 @@ static int no_match(uint32_t pcr_mask, const uint8_t pkfp[32], size_t for_pcrs, 
 	return -SI_ENOSIG;
 }
 
-int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
-		    const uint8_t pol[32], struct si_sig *out, struct si_diag *d)
+/* What a lookup asks for: the PCRs, the key, and the digest (pol, or for
+ * counted entries pol_for of the entry's counter). */
+struct want {
+	uint32_t pcr_mask;
+	const uint8_t *pkfp;
+	bool counted;
+	const uint8_t *pol;
+	si_sig_pol_fn pol_for;
+	void *ctx;
+};
+
+enum fit {
+	FIT_OTHER_PCRS,   /* another kind of entry, or other PCRs */
+	FIT_OTHER_KEY,    /* these PCRs, another key */
+	FIT_OTHER_STATE,  /* these PCRs and key, other values */
+	FIT_BROKEN,       /* could be for this lookup, but a field does not parse */
+	FIT_MATCH,
+};
+
+/*
+ * How entry i relates to the lookup. Fields are read in the order that
+ * rules the entry out soonest, so that an entry is FIT_BROKEN (its field
+ * named in why) only when nothing that did parse says it is someone
+ * else's: a merged file may hold other tools' entries, and those are not
+ * this lookup's business. <0: pol_for failed.
+ */
+static int fit(struct json_object *o, size_t i, const struct want *w, struct si_sig *e,
+	       struct si_diag *why)
 {
-	struct json_object *root, *bank;
-	size_t i, n, for_pcrs = 0, for_key = 0;
+	uint8_t pol[32];
 	int r;
 
-	r = load(json, &root, &bank, d);
+	if (parse_object(o, i, e, why) < 0)
+		return FIT_BROKEN;
+	if ((get(o, "sealinit_counter") != NULL) != w->counted)
+		return FIT_OTHER_PCRS;
+	if (parse_pcrs(o, i, e, why) < 0)
+		return FIT_BROKEN;
+	if (e->pcr_mask != w->pcr_mask)
+		return FIT_OTHER_PCRS;
+	if (hex32(o, "pkfp", e->pkfp, i, why) < 0)
+		return FIT_BROKEN;
+	if (memcmp(e->pkfp, w->pkfp, 32))
+		return FIT_OTHER_KEY;
+	if (parse_counter(o, i, e, why) < 0 || hex32(o, "pol", e->pol, i, why) < 0)
+		return FIT_BROKEN;
+	if (w->counted) {
+		r = w->pol_for(e->counter, pol, w->ctx);
+		if (r < 0)
+			return r;
+	} else {
+		memcpy(pol, w->pol, 32);
+	}
+	if (memcmp(e->pol, pol, 32))
+		return FIT_OTHER_STATE;
+	if (parse_sig(o, i, e, why) < 0)
+		return FIT_BROKEN;
+	return FIT_MATCH;
+}
+
+/* Append "; msg" (or msg) to d, as far as it fits. */
+static void append(struct si_diag *d, const char *msg)
+{
+	size_t len = strlen(d->msg);
+
+	if (len + 3 < sizeof(d->msg))
+		snprintf(d->msg + len, sizeof(d->msg) - len, "%s%s", len ? "; " : "", msg);
+}
+
+static int lookup(const char *json, const struct want *w, struct si_sig **out, size_t *count,
+		  struct si_diag *d)
+{
+	struct json_object *root, *bank;
+	struct si_sig *list = NULL, tmp;
+	struct si_diag why, skipped = { { 0 } };
+	size_t i, k, n, found = 0, broken = 0, for_pcrs = 0, for_key = 0;
+	int r;
+
+	*out = NULL;
+	*count = 0;
+	r = load(json, false, &root, &bank, d);
 	if (r < 0)
 		return r;
 	n = bank ? json_object_array_length(bank) : 0;
-	for (i = 0; i < n; i++) {
-		(void)parse_entry(json_object_array_get_idx(bank, i), i, out, d);
-		if (out->pcr_mask != pcr_mask || out->counted)
-			continue;
-		for_pcrs++;
-		if (memcmp(out->pkfp, pkfp, 32))
-			continue;
-		for_key++;
-		if (memcmp(out->pol, pol, 32) == 0)
-			goto out;
+	list = calloc(n ? n : 1, sizeof(*list));
+	if (!list) {
+		r = -ENOMEM;
+		goto out;
 	}
-	r = no_match(pcr_mask, pkfp, for_pcrs, for_key, false, d);
+	for (i = 0; i < n; i++) {
+		why.msg[0] = '\0';
+		r = fit(json_object_array_get_idx(bank, i), i, w, &list[found], &why);
+		if (r < 0)
+			goto out;
+		for_pcrs += r >= FIT_OTHER_KEY;
+		for_key += r >= FIT_OTHER_STATE;
+		if (r == FIT_BROKEN) {
+			broken++;
+			append(&skipped, why.msg);
+		} else if (r == FIT_MATCH) {
+			found++;
+		}
+	}
+	/* Counted entries newest first; among equal counters, file order
+	 * (insertion sort: stable, and at most SI_SIGFILE_ENTRIES). */
+	for (i = 1; w->counted && i < found; i++) {
+		tmp = list[i];
+		for (k = i; k > 0 && list[k - 1].counter < tmp.counter; k--)
+			list[k] = list[k - 1];
+		list[k] = tmp;
+	}
+	if (found) {
+		*out = list;
+		*count = found;
+		list = NULL;
+		*d = skipped;
+		r = 0;
+	} else if (broken) {
+		si_diag_set(d, "signature file: no usable entry; %.460s", skipped.msg);
+		r = -SI_EBADSIG;
+	} else {
+		r = no_match(w->pcr_mask, w->pkfp, for_pcrs, for_key, w->counted, d);
+	}
 out:
+	free(list);
 	json_object_put(root);
+	return r;
+}
+
+int si_sigfile_match(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		     const uint8_t pol[32], struct si_sig **out, size_t *n, struct si_diag *d)
+{
+	struct want w = { .pcr_mask = pcr_mask, .pkfp = pkfp, .pol = pol };
+
+	return lookup(json, &w, out, n, d);
+}
+
+int si_sigfile_match_counted(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+			     si_sig_pol_fn pol_for, void *ctx, struct si_sig **out, size_t *n,
+			     struct si_diag *d)
+{
+	struct want w = { .pcr_mask = pcr_mask, .pkfp = pkfp, .counted = true,
+			  .pol_for = pol_for, .ctx = ctx };
+
+	return lookup(json, &w, out, n, d);
+}
+
+int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		    const uint8_t pol[32], struct si_sig *out, struct si_diag *d)
+{
+	struct si_sig *list = NULL;
+	size_t n;
+	int r = si_sigfile_match(json, pcr_mask, pkfp, pol, &list, &n, d);
+
+	if (r == 0)
+		*out = list[0];
+	free(list);
 	return r;
 }
 
@@ -245,40 +409,13 @@ int si_sigfile_find_counted(const char *json, uint32_t pcr_mask, const uint8_t p
 			    si_sig_pol_fn pol_for, void *ctx, struct si_sig *out,
 			    struct si_diag *d)
 {
-	struct json_object *root, *bank;
-	struct si_sig *e = calloc(1, sizeof(*e));
-	size_t i, n, for_pcrs = 0, for_key = 0;
-	uint8_t pol[32];
-	bool found = false;
-	int r;
+	struct si_sig *list = NULL;
+	size_t n;
+	int r = si_sigfile_match_counted(json, pcr_mask, pkfp, pol_for, ctx, &list, &n, d);
 
-	if (!e)
-		return -ENOMEM;
-	r = load(json, &root, &bank, d);
-	if (r < 0)
-		goto done;
-	n = bank ? json_object_array_length(bank) : 0;
-	for (i = 0; i < n; i++) {
-		(void)parse_entry(json_object_array_get_idx(bank, i), i, e, d);
-		if (e->pcr_mask != pcr_mask || !e->counted)
-			continue;
-		for_pcrs++;
-		if (memcmp(e->pkfp, pkfp, 32))
-			continue;
-		for_key++;
-		r = pol_for(e->counter, pol, ctx);
-		if (r < 0)
-			goto out;
-		if (memcmp(e->pol, pol, 32) || (found && e->counter <= out->counter))
-			continue;
-		*out = *e;
-		found = true;
-	}
-	r = found ? 0 : no_match(pcr_mask, pkfp, for_pcrs, for_key, true, d);
-out:
-	json_object_put(root);
-done:
-	free(e);
+	if (r == 0)
+		*out = list[0];
+	free(list);
 	return r;
 }
 
@@ -320,7 +457,7 @@ int si_sigfile_add(const char *json, const struct si_sig *e, char **out, struct 
 
 	*out = NULL;
 	if (json) {
-		r = load(json, &root, &bank, d);
+		r = load(json, true, &root, &bank, d);
 		if (r < 0)
 			return r;
 	} else {

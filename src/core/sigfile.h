@@ -22,8 +22,14 @@ struct si_diag;
  * <= N), and its sig is over pol || SI_COUNTER_REF. systemd's lookup
  * compares pol and so never picks such an entry.
  * Only the sha256 bank is read; other banks are kept as they are.
- * Parsing is strict: every entry of the sha256 bank must be well formed,
- * whether it matches or not, and a bad one is named (`sha256[2].pol').
+ *
+ * A lookup lists every entry that may serve, so that the caller can try
+ * the next when the TPM refuses one: a corrupt entry must not hide a good
+ * one behind it. An entry whose field does not parse is skipped, and
+ * named (`sha256[2].pol') when nothing else serves; its signature could
+ * not have opened anything, since the TPM verifies every signature.
+ * Adding to a file (`sign') is strict: every entry of the sha256 bank
+ * must be well formed, and a bad one is named.
  */
 #define SI_SIGFILE_MAX     (256 * 1024)
 /* Where the boot stage and `sealinit unlock' look by default: in the
@@ -34,6 +40,7 @@ struct si_diag;
 #define SI_SIG_MAX         512  /* RSA-4096 */
 
 struct si_sig {
+	size_t index;            /* its place in the sha256 array, for messages */
 	uint32_t pcr_mask;
 	bool counted;            /* has sealinit_counter */
 	uint64_t counter;        /* its value, at most INT64_MAX */
@@ -49,25 +56,38 @@ struct si_sig {
 int si_sigfile_read(const char *path, char **json, struct si_diag *diag);
 
 /*
- * The entry for these PCRs, this key and this policy digest, as systemd
- * picks it. 0, or:
- *   -SI_EBADSIG  the file is malformed (the field in diag);
+ * The entries for these PCRs, this key and this policy digest, in the
+ * order to try them: file order, as systemd picks the first. Plain
+ * entries only (without sealinit_counter). *out is malloc'd (free()), *n
+ * at least 1; diag then lists the entries skipped as malformed (empty
+ * when none), for the caller to report if none of *out works. Or:
+ *   -SI_EBADSIG  the file is malformed, or every entry that could serve
+ *                is (the fields named in diag);
  *   -SI_ENOSIG   no entry for these PCRs, or none for this digest (the
  *                PCRs hold values nobody signed);
  *   -SI_ESIGKEY  entries for these PCRs, but none by this key.
  */
-int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
-		    const uint8_t pol[32], struct si_sig *out, struct si_diag *diag);
+int si_sigfile_match(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		     const uint8_t pol[32], struct si_sig **out, size_t *n,
+		     struct si_diag *diag);
 
 /*
- * For tokens with a rollback counter: among the counted entries for these
- * PCRs and this key, the one with the highest counter whose pol is what
- * pol_for computes for its counter (the session's PolicyPCR digest
- * followed by PolicyNV for that counter). The same codes as
- * si_sigfile_find; plain entries are not looked at, and a plain lookup
+ * For tokens with a rollback counter: the counted entries for these PCRs
+ * and this key whose pol is what pol_for computes for their counter (the
+ * session's PolicyPCR digest followed by PolicyNV for that counter),
+ * highest counter first, then file order. The same codes as
+ * si_sigfile_match; plain entries are not looked at, and a plain lookup
  * skips counted ones.
  */
 typedef int (*si_sig_pol_fn)(uint64_t counter, uint8_t pol[32], void *ctx);
+int si_sigfile_match_counted(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+			     si_sig_pol_fn pol_for, void *ctx, struct si_sig **out, size_t *n,
+			     struct si_diag *diag);
+
+/* The first entry each of the two would list (what systemd picks; the
+ * newest counted one). */
+int si_sigfile_find(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
+		    const uint8_t pol[32], struct si_sig *out, struct si_diag *diag);
 int si_sigfile_find_counted(const char *json, uint32_t pcr_mask, const uint8_t pkfp[32],
 			    si_sig_pol_fn pol_for, void *ctx, struct si_sig *out,
 			    struct si_diag *diag);

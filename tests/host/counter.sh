@@ -15,6 +15,19 @@ swtpm_start || fail "swtpm"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/key.pem" 2>/dev/null &&
 	openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem" || fail "openssl genpkey"
 NV=0x01805e00
+# The counter's authPolicy, PolicyCommandCode(NV_Increment), and an
+# increment through it, with tpm2-tools: how anyone increments it.
+tpm2_startauthsession -S "$WORK/trial.ctx" >/dev/null &&
+	tpm2_policycommandcode -S "$WORK/trial.ctx" -L "$WORK/inc.pol" TPM2_CC_NV_Increment >/dev/null &&
+	tpm2_flushcontext "$WORK/trial.ctx" || fail "PolicyCommandCode trial"
+nv_increment() {
+	tpm2_startauthsession -S "$WORK/inc.ctx" --policy-session >/dev/null &&
+		tpm2_policycommandcode -S "$WORK/inc.ctx" TPM2_CC_NV_Increment >/dev/null &&
+		tpm2_nvincrement "$NV" -C "$NV" -P "session:$WORK/inc.ctx" >/dev/null 2>&1
+	local rc=$?
+	tpm2_flushcontext "$WORK/inc.ctx" >/dev/null 2>&1
+	return $rc
+}
 
 mkimg "$WORK/img"
 expect 0 "enroll --counter" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" \
@@ -26,8 +39,9 @@ tok=$(cryptsetup token export --token-id 0 "$WORK/img")
 echo "$tok" | jq -e --arg nv "$NV" '.sealinit_counter_nv == $nv and .tpm2_pubkey_pcrs == [15]' >/dev/null ||
 	fail "token fields: $tok"
 tpm2_nvreadpublic "$NV" > "$WORK/nvpub" 2>&1 || fail "tpm2_nvreadpublic: $(cat "$WORK/nvpub")"
-grep -q "nt=0x1" "$WORK/nvpub" && grep -q "ownerwrite" "$WORK/nvpub" && grep -q "authread" "$WORK/nvpub" &&
-	grep -q "no_da" "$WORK/nvpub" && grep -q "written" "$WORK/nvpub" || fail "NV attributes: $(cat "$WORK/nvpub")"
+grep -q "friendly: policywrite|nt=0x1|authread|no_da|written$" "$WORK/nvpub" &&
+	grep -qi "authorization policy: $(xxd -p -c 64 "$WORK/inc.pol")" "$WORK/nvpub" ||
+	fail "NV attributes or policy: $(cat "$WORK/nvpub")"
 
 # A second enrollment finds the counter and keeps it.
 mkimg "$WORK/img2"
@@ -97,6 +111,45 @@ sign "$WORK/both.json" --counter-value "$v1"
 [ "$(jq '.sha256 | length' "$WORK/both.json")" = 2 ] || fail "both.json: $(cat "$WORK/both.json")"
 expect 0 "file with old and new" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/both.json"
 
+# A corrupt newest entry must not hide a good older one: each entry that
+# matches is tried, newest first. The newest here is for v1 + 5, first in
+# the file; flip_sig alters it, or its sig stops being base64.
+cp "$WORK/sig-v1.json" "$WORK/nb.json"
+sign "$WORK/nb.json" --counter-value $((v1 + 5))
+jq -c '.sha256 |= reverse' "$WORK/nb.json" > "$WORK/newest-first.json"
+jq -e --argjson v $((v1 + 5)) '.sha256[0].sealinit_counter == $v and (.sha256 | length) == 2' \
+	"$WORK/newest-first.json" >/dev/null || fail "newest-first.json: $(cat "$WORK/newest-first.json")"
+flip_sig "$WORK/newest-first.json" "$WORK/corrupt-newest.json"
+jq -c '.sha256[0].sig = "@@"' "$WORK/newest-first.json" > "$WORK/unparsed-newest.json"
+jq -c '.sha256 |= .[:1]' "$WORK/corrupt-newest.json" > "$WORK/corrupt-only.json"
+proxy_start "$WORK/tpm.log"
+expect 0 "newest entry good (control)" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/newest-first.json" --tcti "$PROXY_TCTI"
+good_cmds=$(commands "$WORK/tpm.log" | grep -c .)
+[ "$(commands "$WORK/tpm.log" | grep -c '^VerifySignature$')" = 1 ] ||
+	fail "one entry that works costs one VerifySignature: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+: > "$WORK/tpm.log"
+expect 0 "newest entry corrupt, older good" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/corrupt-newest.json" --tcti "$PROXY_TCTI"
+expect_msg "Token 0 opens keyslot 1"
+[ "$(commands "$WORK/tpm.log" | grep -c '^VerifySignature$')" = 2 ] &&
+	[ "$(commands "$WORK/tpm.log" | grep -c .)" = $((good_cmds + 1)) ] ||
+	fail "the corrupt entry, then the older one: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+proxy_stop
+expect 0 "newest entry's sig not base64, older good" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/unparsed-newest.json"
+# Control: the corrupt entry alone is refused, by name.
+expect 32 "only the corrupt entry" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/corrupt-only.json"
+expect_msg "the TPM rejected the signature for PCRs of the token's key"
+expect_msg "sha256[0] (limit $((v1 + 5)))"
+# Both broken: each named.
+jq -c '.sha256[1].sig = "@@"' "$WORK/corrupt-newest.json" > "$WORK/both-bad.json"
+expect 32 "newest corrupt, older not base64" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/both-bad.json"
+expect_msg "sha256[0] (limit $((v1 + 5)))"
+expect_msg "skipped: \`sha256[1].sig': invalid base64"
+
 # revoke --counter-value: raise to a value, idempotent.
 expect 0 "revoke --counter-value" "$SEALINIT" revoke --counter-value $((v1 + 2))
 expect_msg "$v1 -> $((v1 + 2))"
@@ -114,9 +167,9 @@ v3=$((v1 + 2))
 tpm2_nvundefine "$NV" >/dev/null 2>&1 || fail "tpm2_nvundefine"
 expect 13 "counter gone" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v0.json"
 expect_msg "is not on this TPM"
-tpm2_nvdefine "$NV" -C o -s 8 -a "nt=counter|ownerwrite|authread|no_da" >/dev/null 2>&1 ||
-	fail "tpm2_nvdefine"
-tpm2_nvincrement "$NV" -C o >/dev/null 2>&1 || fail "tpm2_nvincrement"
+tpm2_nvdefine "$NV" -C o -s 8 -a "nt=counter|policywrite|authread|no_da" -L "$WORK/inc.pol" \
+	>/dev/null 2>&1 || fail "tpm2_nvdefine"
+nv_increment || fail "tpm2_nvincrement through the counter's policy"
 expect 33 "v0 signature, counter defined again" "$SEALINIT" unlock "$WORK/img" --test \
 	--signature "$WORK/sig-v0.json"
 expect_msg "revoked"
@@ -136,6 +189,31 @@ expect 13 "counter of other attributes" "$SEALINIT" unlock "$WORK/img" --test --
 expect_msg "is not sealinit's rollback counter"
 expect 13 "revoke on a foreign index" "$SEALINIT" revoke
 expect_msg "is not sealinit's rollback counter"
+# The same with the attributes of earlier builds (incremented with the
+# owner's authorization, no policy), and with sealinit's attributes but
+# another policy (PolicyAuthValue: whoever knows the index's auth writes).
+tpm2_startauthsession -S "$WORK/trial.ctx" >/dev/null &&
+	tpm2_policyauthvalue -S "$WORK/trial.ctx" -L "$WORK/av.pol" >/dev/null &&
+	tpm2_flushcontext "$WORK/trial.ctx" || fail "PolicyAuthValue trial"
+for attrs in "ownerwrite|authread|no_da" "policywrite|authread|no_da -L $WORK/av.pol"; do
+	tpm2_nvundefine "$NV" >/dev/null 2>&1 || fail "tpm2_nvundefine"
+	# shellcheck disable=SC2086 # attrs carries -L FILE
+	tpm2_nvdefine "$NV" -C o -s 8 -a "nt=counter|${attrs%% *}" ${attrs#"${attrs%% *}"} >/dev/null 2>&1 ||
+		fail "tpm2_nvdefine $attrs"
+	case $attrs in
+	ownerwrite*) tpm2_nvincrement "$NV" -C o >/dev/null 2>&1 ;;
+	*) tpm2_startauthsession -S "$WORK/av.ctx" --policy-session >/dev/null &&
+		tpm2_policyauthvalue -S "$WORK/av.ctx" >/dev/null &&
+		tpm2_nvincrement "$NV" -C "$NV" -P "session:$WORK/av.ctx" >/dev/null 2>&1
+	   tpm2_flushcontext "$WORK/av.ctx" >/dev/null 2>&1 ;;
+	esac
+	tpm2_nvreadpublic "$NV" | grep -q written || fail "$attrs: not incremented"
+	expect 13 "counter defined as $attrs" "$SEALINIT" unlock "$WORK/img" --test \
+		--signature "$WORK/sig-any.json"
+	expect_msg "is not sealinit's rollback counter"
+	expect 13 "revoke on a counter defined as $attrs" "$SEALINIT" revoke
+	expect_msg "is not sealinit's rollback counter"
+done
 
 # revoke DEVICE: refused when the device's next boot would not unlock (the
 # file it reads has no signature good at the new value for this boot's
@@ -186,4 +264,53 @@ expect 0 "revoke DEVICE, the file good at the new value" "$SEALINIT" revoke "$WO
 	--signature "$WORK/next-$((c + 1)).json" --event-log "$WORK/log"
 expect_msg "token 0 unlocks at the next boot with the counter at $((c + 1))"
 expect_msg "$NV: $c -> $((c + 1))"
+
+# Root takes the owner and lockout hierarchies (tpm2_changeauth, as after
+# a container escape) so that revocation stops working while the old
+# signatures keep opening. The counter's own policy increments it
+# regardless, and status names the passwords that appeared.
+c=$((c + 1))
+for n in "$c" $((c + 1)); do
+	sign "$WORK/cur-$n.json" --counter-value "$n"
+done
+run "$SEALINIT" status "$WORK/dev" --event-log "$WORK/log"
+expect_msg "TPM hierarchy passwords: none"
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+echo "$OUT" | jq -e '.tpm.hierarchy_auth == {"owner": false, "endorsement": false, "lockout": false,
+	"in_lockout": false}' >/dev/null || fail "status on a TPM without passwords: $OUT"
+tpm2_changeauth -c owner ownerpw >/dev/null && tpm2_changeauth -c lockout lockoutpw >/dev/null ||
+	fail "tpm2_changeauth"
+run "$SEALINIT" status "$WORK/dev" --event-log "$WORK/log"
+expect_msg "TPM hierarchy passwords: owner, lockout set (sealinit sets none: someone else did)"
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+echo "$OUT" | jq -e '.tpm.hierarchy_auth.owner and .tpm.hierarchy_auth.lockout and
+	(.tpm.hierarchy_auth.endorsement | not)' >/dev/null || fail "status with passwords: $OUT"
+expect 0 "the signature for $c opens before the revoke" "$SEALINIT" unlock "$WORK/dev" --test \
+	--signature "$WORK/cur-$c.json"
+expect 0 "revoke with owner and lockout passwords set" "$SEALINIT" revoke
+expect_msg "$NV: $c -> $((c + 1))"
+expect 33 "the signature for $c after that revoke" "$SEALINIT" unlock "$WORK/dev" --test \
+	--signature "$WORK/cur-$c.json"
+expect_msg "revoked"
+expect 0 "the signature for $((c + 1)) (control)" "$SEALINIT" unlock "$WORK/dev" --test \
+	--signature "$WORK/cur-$((c + 1)).json"
+# Whoever can send the TPM a command may increment the counter (tpm2-tools
+# through its policy, the control), but not change its authValue, which
+# the boot's PolicyNV reads it with: the policy names NV_Increment only.
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+before=$(echo "$OUT" | jq -r '.tpm.counters[0].value')
+nv_increment || fail "tpm2_nvincrement through the counter's policy"
+run "$SEALINIT" status "$WORK/dev" --json --event-log "$WORK/log"
+[ "$(echo "$OUT" | jq -r '.tpm.counters[0].value')" = $((before + 1)) ] || fail "not incremented: $OUT"
+tpm2_startauthsession -S "$WORK/ca.ctx" --policy-session >/dev/null &&
+	tpm2_policycommandcode -S "$WORK/ca.ctx" TPM2_CC_NV_ChangeAuth >/dev/null || fail "ChangeAuth session"
+tpm2_changeauth -c "$NV" -p "session:$WORK/ca.ctx" newauth >/dev/null 2>&1 &&
+	fail "the counter's authValue was changed"
+tpm2_flushcontext "$WORK/ca.ctx" >/dev/null 2>&1
+tpm2_nvincrement "$NV" -C o -P ownerpw >/dev/null 2>&1 && fail "incremented with the owner's authorization"
+# Defining a counter still takes the owner's authorization: named.
+tpm2_nvundefine "$NV" -C o -P ownerpw >/dev/null 2>&1 || fail "tpm2_nvundefine with the owner password"
+expect 13 "enroll --counter with an owner password" "$SEALINIT" enroll "$WORK/dev" \
+	--key-file "$WORK/pass" --public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter
+expect_msg "the owner hierarchy has an authorization value"
 echo "PASS"

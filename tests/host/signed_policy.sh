@@ -2,7 +2,8 @@
 # Signed PCR policies (PolicyAuthorize), each attack beside its control:
 # sealinit enroll --public-key + sealinit sign open the volume; a tampered
 # signature, one for other values, one by another key and a malformed file
-# are each refused by name. Then with systemd, both ways: systemd 252's
+# are each refused by name, and a tampered entry before a genuine one
+# does not hide it. Then with systemd, both ways: systemd 252's
 # enrollment opens with sealinit's signature, systemd 252 accepts
 # sealinit's signature file for its own unseal, systemd-measure sign and
 # sealinit sign write the same entry, and systemd 254 unseals a token
@@ -40,6 +41,15 @@ expect_msg "cannot read the signature file"
 flip_sig "$WORK/sig.json" "$WORK/tampered.json"
 expect 32 "tampered signature" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/tampered.json"
 expect_msg "TPM rejected the signature"
+# The tampered entry first and the genuine one after it, for the same
+# values (a merged file): the first is refused by the TPM and the next
+# tried, as a corrupt entry must not hide a good one.
+jq -c --slurpfile good "$WORK/sig.json" '.sha256 += $good[0].sha256' "$WORK/tampered.json" \
+	> "$WORK/tampered-first.json"
+[ "$(jq '.sha256 | length' "$WORK/tampered-first.json")" = 2 ] || fail "tampered-first.json"
+expect 0 "tampered entry, then the genuine one" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/tampered-first.json"
+expect_msg "Token 0 opens keyslot 1"
 
 # Signed for other values of PCR 15: the state is not approved.
 printf 'pcr15=%064d\n' 7 > "$WORK/other-values"

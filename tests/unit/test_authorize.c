@@ -3,7 +3,8 @@
  * PolicyAuthorize digest against values computed independently (Python's
  * hashlib over the TPMT_PUBLIC bytes, `openssl rsa -RSAPublicKey_out'),
  * the signature against `openssl dgst -sha256 -sign', and the signature
- * file's strict parser. The key is a throwaway made for this test. The
+ * file's parser: strict for sign, and for lookups skipping (and naming)
+ * the entries that do not parse. The key is a throwaway made for this test. The
  * policy digest of the same key form matches systemd 252's token
  * (tests/host/signed_policy.sh compares them on a TPM). */
 #include <errno.h>
@@ -180,6 +181,14 @@ static int fake_pol(uint64_t counter, uint8_t pol[32], void *ctx)
 	return 0;
 }
 
+/* pol_for that gives the same pol whatever the counter (ctx). */
+static int fake_pol_const(uint64_t counter, uint8_t pol[32], void *ctx)
+{
+	(void)counter;
+	memcpy(pol, ctx, 32);
+	return 0;
+}
+
 /* Counted entries: written with sealinit_counter, found only by the
  * counted lookup, the highest counter among those whose pol matches. */
 static void test_sigfile_counted(void **state)
@@ -246,9 +255,6 @@ static const struct {
 	  "\"sealinit_counter\":1.5}]}", "sha256[0].sealinit_counter'" },
 	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\","
 	  "\"sealinit_counter\":9223372036854775808}]}", "sha256[0].sealinit_counter'" },
-	/* A bad entry after a good one is still refused. */
-	{ "{\"sha256\":[{\"pcrs\":[15],\"pkfp\":\"" PKFP "\",\"pol\":\"" POL15 "\",\"sig\":\"AQID\"},"
-	  "{\"pcrs\":[15]}]}", "sha256[1].pkfp': missing" },
 };
 
 static void test_sigfile_bad(void **state)
@@ -261,13 +267,101 @@ static void test_sigfile_bad(void **state)
 	si_hex_decode(fp, 32, PKFP);
 	si_hex_decode(pol, 32, POL15);
 	for (i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		struct si_sig add = { .pcr_mask = 1u << 15, .sig_len = 1 };
 		struct si_diag d = { { 0 } };
+		const char *json = bad_files[i].json;
+		char *out = NULL;
 
-		assert_int_equal(si_sigfile_find(bad_files[i].json, 1u << 15, fp, pol, &got, &d),
-				 -SI_EBADSIG);
+		/* The lookup of the entry's kind, and sign's add. */
+		if (strstr(json, "sealinit_counter"))
+			assert_int_equal(si_sigfile_find_counted(json, 1u << 15, fp, fake_pol_const, pol,
+								 &got, &d), -SI_EBADSIG);
+		else
+			assert_int_equal(si_sigfile_find(json, 1u << 15, fp, pol, &got, &d),
+					 -SI_EBADSIG);
 		if (!strstr(d.msg, bad_files[i].field))
 			fail_msg("case %zu: `%s' does not name `%s'", i, d.msg, bad_files[i].field);
+		assert_int_equal(si_sigfile_add(json, &add, &out, &d), -SI_EBADSIG);
+		assert_null(out);
+		if (!strstr(d.msg, bad_files[i].field))
+			fail_msg("case %zu, add: `%s' does not name `%s'", i, d.msg, bad_files[i].field);
 	}
+}
+
+#define ENTRY(pcrs, pol, extra, sig) \
+	"{\"pcrs\":[" pcrs "],\"pkfp\":\"" PKFP "\",\"pol\":\"" pol "\"" extra ",\"sig\":\"" sig "\"}"
+
+/*
+ * A lookup lists every entry that may serve and skips those that do not
+ * parse: a corrupt entry (newest, or first) must not hide a good one. Only
+ * when none serves are the skipped ones named, each. `sign' still refuses
+ * to add to a malformed file.
+ */
+static void test_sigfile_skips(void **state)
+{
+	static const char good_then_bad[] = "{\"sha256\":[" ENTRY("15", POL15, "", "AQID") ","
+		"{\"pcrs\":[15]}]}";
+	static const char bad_then_good[] = "{\"sha256\":[" ENTRY("15", POL15, "", "@@") ","
+		ENTRY("15", POL15, "", "AQID") "]}";
+	static const char two_bad[] = "{\"sha256\":[" ENTRY("15", POL15, "", "@@") ",7]}";
+	/* Broken, but for PCR 7 or by another key: not this lookup's. */
+	static const char others_bad[] = "{\"sha256\":[" ENTRY("7", POL15, "", "@@") ","
+		"{\"pcrs\":[15],\"pkfp\":\"" POL15 "\",\"pol\":\"x\",\"sig\":\"AQID\"}]}";
+	/* Counted: the newest first, then file order; one whose counter does
+	 * not parse is skipped, and a plain entry is not listed. */
+	static const char counted[] = "{\"sha256\":["
+		ENTRY("15", POL15, ",\"sealinit_counter\":2", "AQ==") ","
+		ENTRY("15", POL15, ",\"sealinit_counter\":3", "Ag==") ","
+		ENTRY("15", POL15, ",\"sealinit_counter\":\"9\"", "Aw==") ","
+		ENTRY("15", POL15, "", "BA==") ","
+		ENTRY("15", POL15, ",\"sealinit_counter\":3", "BQ==") ","
+		ENTRY("15", POL15, ",\"sealinit_counter\":1", "Bg==") "]}";
+	static const uint8_t order[][2] = { { 1, 2 }, { 4, 5 }, { 0, 1 }, { 5, 6 } };
+	struct si_sig got, *list = NULL, add = { .pcr_mask = 1u << 15, .sig_len = 1 };
+	struct si_diag d = { { 0 } };
+	uint8_t fp[32], pol[32];
+	char *out = NULL;
+	size_t n, i;
+
+	(void)state;
+	si_hex_decode(fp, 32, PKFP);
+	si_hex_decode(pol, 32, POL15);
+	/* The control: the good entry of each file is found. */
+	assert_int_equal(si_sigfile_find(good_then_bad, 1u << 15, fp, pol, &got, &d), 0);
+	assert_int_equal(got.index, 0);
+	assert_int_equal(si_sigfile_match(bad_then_good, 1u << 15, fp, pol, &list, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].index, 1);
+	assert_int_equal(list[0].sig_len, 3);
+	/* ... and the skipped one is named, for the report if it fails too. */
+	assert_non_null(strstr(d.msg, "sha256[0].sig': invalid base64"));
+	free(list);
+	/* The attack's limit: nothing usable is refused, each entry named. */
+	assert_int_equal(si_sigfile_find(two_bad, 1u << 15, fp, pol, &got, &d), -SI_EBADSIG);
+	assert_non_null(strstr(d.msg, "sha256[0].sig': invalid base64"));
+	assert_non_null(strstr(d.msg, "sha256[1]': expected an object"));
+	assert_int_equal(si_sigfile_find(others_bad, 1u << 15, fp, pol, &got, &d), -SI_ESIGKEY);
+	assert_int_equal(si_sigfile_find(others_bad, 1u << 3, fp, pol, &got, &d), -SI_ENOSIG);
+
+	assert_int_equal(si_sigfile_match_counted(counted, 1u << 15, fp, fake_pol_const, pol, &list,
+						  &n, &d), 0);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(list[i].index, order[i][0]);
+		assert_int_equal(list[i].sig[0], order[i][1]);
+	}
+	assert_non_null(strstr(d.msg, "sha256[2].sealinit_counter'"));
+	free(list);
+	assert_int_equal(si_sigfile_find_counted(counted, 1u << 15, fp, fake_pol_const, pol, &got,
+						 &d), 0);
+	assert_int_equal(got.index, 1);
+
+	/* sign adds only to a well-formed file. */
+	memcpy(add.pkfp, fp, 32);
+	memcpy(add.pol, pol, 32);
+	assert_int_equal(si_sigfile_add(bad_then_good, &add, &out, &d), -SI_EBADSIG);
+	assert_null(out);
+	assert_non_null(strstr(d.msg, "sha256[0].sig'"));
 }
 
 static void test_values(void **state)
@@ -302,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_sigfile),
 		cmocka_unit_test(test_sigfile_counted),
 		cmocka_unit_test(test_sigfile_bad),
+		cmocka_unit_test(test_sigfile_skips),
 		cmocka_unit_test(test_values),
 	};
 

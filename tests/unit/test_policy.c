@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Policy digests against vectors computed elsewhere: tpm2-tools trial
- * sessions on swtpm (tpm2_policypcr / tpm2_policyauthvalue), systemd 252's
- * own tokens, and Python's hashlib. */
+ * sessions on swtpm (tpm2_policypcr / tpm2_policyauthvalue /
+ * tpm2_policycommandcode / tpm2_policynv, tpm2_nvreadpublic), systemd
+ * 252's own tokens, and Python's hashlib. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +111,51 @@ static void test_selection_bytes(void **state)
 	assert_memory_equal(sel, want, sizeof(want));
 }
 
+/*
+ * The rollback counter (policy.h), against what a TPM computes. On a
+ * fresh swtpm with tpm2-tools 5.4:
+ *
+ *   tpm2_startauthsession -S t.ctx
+ *   tpm2_policycommandcode -S t.ctx -L inc.pol TPM2_CC_NV_Increment     # authPolicy
+ *   tpm2_flushcontext t.ctx
+ *   tpm2_nvdefine 0x01805e00 -C o -s 8 -a "nt=counter|policywrite|authread|no_da" -L inc.pol
+ *   tpm2_startauthsession -S p.ctx --policy-session
+ *   tpm2_policycommandcode -S p.ctx TPM2_CC_NV_Increment
+ *   tpm2_nvincrement 0x01805e00 -C 0x01805e00 -P session:p.ctx
+ *   tpm2_nvreadpublic 0x01805e00                                         # name: (WRITTEN)
+ *   tpm2_startauthsession -S t.ctx
+ *   printf '\0\0\0\0\0\0\0\5' |
+ *       tpm2_policynv -S t.ctx -i- -C 0x01805e00 0x01805e00 ule -L nv5.pol  # PolicyNV <= 5
+ */
+#define COUNTER_AUTH_POLICY "e8c02d3c5e701670cbaa327db1a2e9f3f41b2c22793e5c669a6e7f44b912f6c0"
+#define COUNTER_NAME "000b3596a1cb85f8fafec67dacbe4aec0f49948351cb34b4dec259979d145d8d2f44"
+#define COUNTER_NV_LE5 "0fefded93dacdc398f5ebfd293ece3fa19e16954968686bd630b5339f26df31b"
+
+static void test_counter(void **state)
+{
+	uint8_t digest[SI_POLICY_SIZE], name[SI_NV_NAME_SIZE], other[SI_NV_NAME_SIZE];
+	char hex[2 * SI_NV_NAME_SIZE + 1];
+
+	(void)state;
+	assert_int_equal(si_counter_auth_policy(digest), 0);
+	si_hex_encode(hex, digest, sizeof(digest));
+	assert_string_equal(hex, COUNTER_AUTH_POLICY);
+	assert_int_equal(si_counter_name(SI_COUNTER_DEFAULT, name), 0);
+	si_hex_encode(hex, name, sizeof(name));
+	assert_string_equal(hex, COUNTER_NAME);
+	memset(digest, 0, sizeof(digest));
+	assert_int_equal(si_policy_counter(digest, name, 5), 0);
+	si_hex_encode(hex, digest, sizeof(digest));
+	assert_string_equal(hex, COUNTER_NV_LE5);
+	/* Another index is another Name, another limit another digest. */
+	assert_int_equal(si_counter_name(SI_COUNTER_DEFAULT + 1, other), 0);
+	assert_memory_not_equal(name, other, sizeof(name));
+	memset(digest, 0, sizeof(digest));
+	assert_int_equal(si_policy_counter(digest, name, 6), 0);
+	si_hex_encode(hex, digest, sizeof(digest));
+	assert_string_not_equal(hex, COUNTER_NV_LE5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_changed_value_changes_digest),
 		cmocka_unit_test(test_pin_auth),
 		cmocka_unit_test(test_selection_bytes),
+		cmocka_unit_test(test_counter),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -16,18 +16,23 @@
 #include "core/tpm/policy.h"
 #include "core/tpm/tpm.h"
 
-/* An ESYS handle for the index, and whether its Name is sealinit's
- * counter's; written tells whether it has been incremented yet. */
+/* An ESYS handle for the index, and whether it is sealinit's counter
+ * (attributes, size and authPolicy: what its Name covers); written tells
+ * whether it has been incremented yet. */
 static int open_index(struct si_tpm *t, uint32_t index, ESYS_TR *h, bool *written,
 		      struct si_diag *d)
 {
 	TPM2B_NV_PUBLIC *pub = NULL;
 	TPM2B_NAME *name = NULL;
+	uint8_t policy[SI_POLICY_SIZE];
 	TSS2_RC rc;
 	uint32_t attrs;
 	int r;
 
 	*h = ESYS_TR_NONE;
+	r = si_counter_auth_policy(policy);
+	if (r < 0)
+		return r;
 	rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, h);
 	if (rc) {
 		*h = ESYS_TR_NONE;
@@ -43,10 +48,13 @@ static int open_index(struct si_tpm *t, uint32_t index, ESYS_TR *h, bool *writte
 	attrs = pub->nvPublic.attributes;
 	*written = attrs & SI_COUNTER_WRITTEN;
 	if (pub->nvPublic.nameAlg != TPM2_ALG_SHA256 || pub->nvPublic.dataSize != 8 ||
-	    pub->nvPublic.authPolicy.size || (attrs & ~SI_COUNTER_WRITTEN) != SI_COUNTER_ATTRS) {
+	    (attrs & ~SI_COUNTER_WRITTEN) != SI_COUNTER_ATTRS ||
+	    pub->nvPublic.authPolicy.size != SI_POLICY_SIZE ||
+	    memcmp(pub->nvPublic.authPolicy.buffer, policy, SI_POLICY_SIZE)) {
 		si_diag_set(d, "NV index 0x%08x is not sealinit's rollback counter: attributes 0x%08x, "
-			    "size %u, policy %u bytes (expected 0x%08x, 8, none)", index,
-			    (unsigned int)attrs, pub->nvPublic.dataSize, pub->nvPublic.authPolicy.size,
+			    "size %u, policy of %u bytes (expected 0x%08x, 8, and the policy "
+			    "PolicyCommandCode(NV_Increment))", index, (unsigned int)attrs,
+			    pub->nvPublic.dataSize, pub->nvPublic.authPolicy.size,
 			    SI_COUNTER_ATTRS | SI_COUNTER_WRITTEN);
 		r = -SI_ETPM;
 		goto fail;
@@ -83,8 +91,8 @@ static int read_value(struct si_tpm *t, ESYS_TR h, uint64_t *value, struct si_di
 	return 0;
 }
 
-/* An owner-authorized step's error: a refused empty authorization named
- * as such. */
+/* Defining the index is the one owner-authorized step: a refused empty
+ * authorization named as such. */
 static int owner_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si_diag *d)
 {
 	uint32_t base = si_tpm_rc_base(rc);
@@ -96,12 +104,30 @@ static int owner_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si
 	return r;
 }
 
+/*
+ * NV_Increment authorized by the index's own policy: a policy session
+ * with PolicyCommandCode(NV_Increment), the index as its own authHandle.
+ * No hierarchy's authorization is involved, so a password set on the
+ * owner hierarchy does not stop revocation. Nothing here is secret: the
+ * session is neither salted nor encrypting.
+ */
 static int increment(struct si_tpm *t, ESYS_TR h, struct si_diag *d)
 {
-	TSS2_RC rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
-				       ESYS_TR_NONE, ESYS_TR_NONE);
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC rc;
 
-	return rc ? owner_error(t, rc, "incrementing the rollback counter", d) : 0;
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
+				   &session);
+	if (rc)
+		return si_tpm_error(t, rc, "starting the rollback counter's policy session", d);
+	rc = Esys_PolicyCommandCode(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    TPM2_CC_NV_Increment);
+	if (!rc)
+		rc = Esys_NV_Increment(t->esys, h, h, session, ESYS_TR_NONE, ESYS_TR_NONE);
+	si_tpm_flush(t, &session);
+	return rc ? si_tpm_error(t, rc, "incrementing the rollback counter", d) : 0;
 }
 
 int si_tpm_counter_read(struct si_tpm *t, uint32_t index, uint64_t *value, struct si_diag *d)
@@ -145,6 +171,10 @@ int si_tpm_counter_ensure(struct si_tpm *t, uint32_t index, uint64_t *value, boo
 		pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
 		pub.nvPublic.attributes = SI_COUNTER_ATTRS;
 		pub.nvPublic.dataSize = 8;
+		pub.nvPublic.authPolicy.size = SI_POLICY_SIZE;
+		r = si_counter_auth_policy(pub.nvPublic.authPolicy.buffer);
+		if (r < 0)
+			goto out;
 		rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 					 ESYS_TR_NONE, &auth, &pub, &h);
 		if (rc) {

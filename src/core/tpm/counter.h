@@ -9,10 +9,12 @@ struct si_diag;
 struct si_tpm;
 
 /*
- * sealinit's rollback counter, an NV index with the attributes of
- * policy.h (SI_COUNTER_ATTRS). Defining it and incrementing it take the
- * owner hierarchy's authorization, which must be empty (as the SRK's
- * creation already requires); reading it takes none.
+ * sealinit's rollback counter, an NV index with the attributes and
+ * authPolicy of policy.h (SI_COUNTER_ATTRS). Defining it takes the owner
+ * hierarchy's authorization, which must then be empty (as the SRK's
+ * creation already requires); incrementing it takes only its own policy
+ * (PolicyCommandCode(NV_Increment)), and reading it its empty authValue:
+ * neither depends on a hierarchy's password.
  */
 
 /* The counter's value. -ENOENT: no index there; -SI_ETPM with diag when

@@ -342,3 +342,31 @@ int si_tpm_pcr_extend_verified(struct si_tpm *t, uint32_t mask, const void *data
 	}
 	return r;
 }
+
+int si_tpm_auth_state(struct si_tpm *t, struct si_tpm_auth_state *s, struct si_diag *d)
+{
+	TPMS_CAPABILITY_DATA *data = NULL;
+	TPMI_YES_NO more = 0;
+	TSS2_RC rc;
+	UINT32 v;
+
+	memset(s, 0, sizeof(*s));
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, 1, &more, &data);
+	if (rc)
+		return si_tpm_error(t, rc, "reading the TPM's permanent properties", d);
+	if (data->capability != TPM2_CAP_TPM_PROPERTIES || data->data.tpmProperties.count != 1 ||
+	    data->data.tpmProperties.tpmProperty[0].property != TPM2_PT_PERMANENT) {
+		Esys_Free(data);
+		si_diag_set(d, "reading the TPM's permanent properties: the TPM answered with "
+			    "another property than TPM_PT_PERMANENT");
+		return -SI_ETPM;
+	}
+	v = data->data.tpmProperties.tpmProperty[0].value;
+	Esys_Free(data);
+	s->owner = v & TPMA_PERMANENT_OWNERAUTHSET;
+	s->endorsement = v & TPMA_PERMANENT_ENDORSEMENTAUTHSET;
+	s->lockout = v & TPMA_PERMANENT_LOCKOUTAUTHSET;
+	s->in_lockout = v & TPMA_PERMANENT_INLOCKOUT;
+	return 0;
+}

@@ -15,6 +15,7 @@
 #define CC_POLICY_AUTH_VALUE 0x0000016Bu
 #define CC_POLICY_AUTHORIZE  0x0000016Au
 #define CC_POLICY_NV         0x00000149u
+#define CC_POLICY_COMMAND_CODE 0x0000016Cu
 #define EO_UNSIGNED_LE       0x0009u
 #define ALG_SHA256           0x000Bu
 #define PIN_PBKDF2_ROUNDS    10000
@@ -103,19 +104,38 @@ int si_policy_authorize(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name, siz
 	return si_policy_authorize_ref(digest, name, name_len, NULL, 0);
 }
 
+int si_policy_command_code(uint8_t digest[SI_POLICY_SIZE], uint32_t cc)
+{
+	uint8_t arg[4];
+
+	put_be32(arg, cc);
+	return policy_update(digest, CC_POLICY_COMMAND_CODE, arg, sizeof(arg));
+}
+
+int si_counter_auth_policy(uint8_t digest[SI_POLICY_SIZE])
+{
+	memset(digest, 0, SI_POLICY_SIZE);
+	return si_policy_command_code(digest, SI_CC_NV_INCREMENT);
+}
+
 int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE])
 {
-	uint8_t pub[14];
+	uint8_t pub[4 + 2 + 4 + 2 + SI_POLICY_SIZE + 2];
+	int r;
 
-	/* TPMS_NV_PUBLIC: nvIndex, nameAlg, attributes, authPolicy (an empty
-	 * TPM2B), dataSize. */
+	/* TPMS_NV_PUBLIC (Part 2, 13.5): nvIndex, nameAlg, attributes,
+	 * authPolicy (a TPM2B), dataSize. */
 	put_be32(pub, index);
 	pub[4] = 0;
 	pub[5] = ALG_SHA256;
 	put_be32(pub + 6, SI_COUNTER_ATTRS | SI_COUNTER_WRITTEN);
-	pub[10] = pub[11] = 0;
-	pub[12] = 0;
-	pub[13] = 8;
+	pub[10] = 0;
+	pub[11] = SI_POLICY_SIZE;
+	r = si_counter_auth_policy(pub + 12);
+	if (r < 0)
+		return r;
+	pub[12 + SI_POLICY_SIZE] = 0;
+	pub[13 + SI_POLICY_SIZE] = 8;
 	name[0] = 0;
 	name[1] = ALG_SHA256;
 	return si_sha256(pub, sizeof(pub), name + 2);

@@ -43,24 +43,36 @@ int si_policy_authorize_ref(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name,
  * The counter's attributes are fixed, since its Name is in every signed
  * digest: a counter (TPM_NT_COUNTER, which only ever counts up and, when
  * deleted and defined again, starts above the highest value any counter
- * of the TPM had), incremented with the owner hierarchy's authorization,
- * read with its own empty authValue (the boot needs no secret), and never
- * subject to dictionary-attack lockout. 8 bytes, no authPolicy.
+ * of the TPM had), incremented through its own policy (POLICYWRITE with
+ * authPolicy PolicyCommandCode(TPM_CC_NV_Increment): anyone may
+ * increment it, whatever the owner hierarchy's password, and nobody may
+ * do anything else with its write or admin role, such as change its
+ * authValue), read with its own empty authValue (AUTHREAD: the boot's
+ * PolicyNV needs no secret), and never subject to dictionary-attack
+ * lockout. 8 bytes. No OWNERWRITE: a password set on the owner hierarchy
+ * must not stop revocation (docs/updates.md, "Revocation").
  */
 #define SI_COUNTER_REF       "sealinit:counter"
 #define SI_COUNTER_REF_LEN   16
 #define SI_COUNTER_DEFAULT   0x01805e00u  /* TCG's owner range, 0x01800000-0x01bfffff */
 #define SI_COUNTER_FIRST     0x01800000u
 #define SI_COUNTER_LAST      0x01bfffffu
-/* TPMA_NV: TPM_NT_COUNTER << 4 | OWNERWRITE | AUTHREAD | NO_DA; WRITTEN
+/* TPMA_NV: TPM_NT_COUNTER << 4 | POLICYWRITE | AUTHREAD | NO_DA; WRITTEN
  * (bit 29) is set by the first increment, and is part of the Name. */
-#define SI_COUNTER_ATTRS     (0x00000010u | 0x00000002u | 0x00040000u | 0x02000000u)
+#define SI_COUNTER_ATTRS     (0x00000010u | 0x00000008u | 0x00040000u | 0x02000000u)
 #define SI_COUNTER_WRITTEN   0x20000000u
+/* Its authPolicy: PolicyCommandCode(TPM_CC_NV_Increment) from zero. */
+#define SI_CC_NV_INCREMENT   0x00000134u
 #define SI_NV_NAME_SIZE      34           /* nameAlg || SHA-256 */
 
 /* The Name of the counter at this index, as the TPM computes it once it
  * has been incremented (WRITTEN set): nameAlg || H(TPMS_NV_PUBLIC). */
 int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE]);
+
+/* PolicyCommandCode(cc), and the counter's authPolicy (that step for
+ * TPM_CC_NV_Increment, from zero). */
+int si_policy_command_code(uint8_t digest[SI_POLICY_SIZE], uint32_t cc);
+int si_counter_auth_policy(uint8_t digest[SI_POLICY_SIZE]);
 
 /* PolicyNV(nv Name, operandB = max as 8 bytes big-endian, offset 0,
  * TPM_EO_UNSIGNED_LE): the counter's value must be at most max. */

@@ -375,74 +375,142 @@ out:
 }
 
 /*
- * A token with a rollback counter: the newest signature for these values,
- * then PolicyNV(counter <= its limit) in the session, after the counter
- * was checked to be sealinit's (its Name is in every signed digest, and a
- * different index there would only fail later, less clearly). *pol is
- * then the entry's digest, the one the signature is over: PolicyAuthorize
- * checks that the session holds it, so it is not read back.
+ * A token with a rollback counter: its index checked to be sealinit's
+ * counter by its Name (which every counter signature covers, so a
+ * different index there would only fail later, less clearly); *h then
+ * refers to it, for PolicyNV. One command (NV_ReadPublic).
  */
-static int policy_counter(struct si_tpm *t, const struct si_token *tok, const char *signature,
-			  const struct si_authkey *key, ESYS_TR session, TPM2B_DIGEST **pol,
-			  struct si_sig *sig, struct si_diag *d)
+static int counter_open(struct si_tpm *t, const struct si_token *tok,
+			uint8_t want[SI_NV_NAME_SIZE], ESYS_TR *h, struct si_diag *d)
 {
-	struct si_counter_pol c;
 	TPM2B_NAME *name = NULL;
-	TPM2B_OPERAND operand = { .size = 8 };
-	ESYS_TR h = ESYS_TR_NONE;
-	uint64_t value;
 	TSS2_RC rc;
-	int r, i;
+	int r;
 
-	r = si_counter_name(tok->counter_nv, c.name);
+	*h = ESYS_TR_NONE;
+	r = si_counter_name(tok->counter_nv, want);
 	if (r < 0)
 		return r;
 	rc = Esys_TR_FromTPMPublic(t->esys, tok->counter_nv, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, &h);
+				   ESYS_TR_NONE, h);
 	if (!rc)
-		rc = Esys_TR_GetName(t->esys, h, &name);
+		rc = Esys_TR_GetName(t->esys, *h, &name);
 	if (rc) {
 		r = si_tpm_error(t, rc, "reading the rollback counter's public area", d);
 		if (si_tpm_rc_base(rc) == TPM2_RC_HANDLE)
 			si_diag_set(d, "the token's rollback counter, NV index 0x%08x, is not on this "
 				    "TPM", tok->counter_nv);
-		goto out;
-	}
-	if (name->size != sizeof(c.name) || memcmp(name->name, c.name, sizeof(c.name))) {
+	} else if (name->size != SI_NV_NAME_SIZE || memcmp(name->name, want, SI_NV_NAME_SIZE)) {
 		si_diag_set(d, "NV index 0x%08x is not sealinit's rollback counter (its Name "
-			    "differs: other attributes, or never incremented)", tok->counter_nv);
+			    "differs: other attributes or policy, or never incremented)",
+			    tok->counter_nv);
 		r = -SI_ETPM;
-		goto out;
 	}
-	memcpy(c.base, (*pol)->buffer, SI_POLICY_SIZE);
-	r = si_sigfile_find_counted(signature, tok->pubkey_pcr_mask, key->pkfp, si_counter_pol, &c,
-				    sig, d);
-	if (r < 0)
-		goto out;
+	Esys_Free(name);
+	return r;
+}
+
+/* PolicyNV(counter <= the entry's limit) in the session. */
+static int counter_check(struct si_tpm *t, const struct si_token *tok, ESYS_TR h,
+			 ESYS_TR session, const struct si_sig *sig, struct si_diag *d)
+{
+	TPM2B_OPERAND operand = { .size = 8 };
+	uint64_t value;
+	TSS2_RC rc;
+	int i, r;
+
 	for (i = 0; i < 8; i++)
 		operand.buffer[i] = (uint8_t)(sig->counter >> (56 - 8 * i));
 	rc = Esys_PolicyNV(t->esys, h, h, session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 			   &operand, 0, TPM2_EO_UNSIGNED_LE);
-	if (rc) {
-		r = si_tpm_error(t, rc, "checking the rollback counter", d);
-		if (si_tpm_rc_base(rc) == TPM2_RC_POLICY) {
-			char now[32] = "?";
+	if (!rc)
+		return 0;
+	r = si_tpm_error(t, rc, "checking the rollback counter", d);
+	if (si_tpm_rc_base(rc) == TPM2_RC_POLICY) {
+		char now[32] = "?";
 
-			if (si_tpm_counter_read(t, tok->counter_nv, &value, d) == 0)
-				snprintf(now, sizeof(now), "%llu", (unsigned long long)value);
-			si_diag_set(d, "the newest signature for these PCR values is good while the "
-				    "rollback counter (NV 0x%08x) is at most %llu; it is %s: revoked",
-				    tok->counter_nv, (unsigned long long)sig->counter, now);
-			r = -SI_EREVOKED;
-		}
-		goto out;
+		if (si_tpm_counter_read(t, tok->counter_nv, &value, d) == 0)
+			snprintf(now, sizeof(now), "%llu", (unsigned long long)value);
+		/* Entries are tried newest first: every older one is revoked too. */
+		si_diag_set(d, "the newest valid signature for these PCR values (sha256[%zu]) is "
+			    "good while the rollback counter (NV 0x%08x) is at most %llu; it is %s: "
+			    "revoked", sig->index, tok->counter_nv, (unsigned long long)sig->counter,
+			    now);
+		r = -SI_EREVOKED;
 	}
-	memcpy((*pol)->buffer, sig->pol, SI_POLICY_SIZE);
-	r = 0;
+	return r;
+}
+
+/*
+ * VerifySignature of each listed entry in turn, until the TPM accepts
+ * one: a corrupt entry (the newest, say) must not hide a good one behind
+ * it. *ok is the one accepted, with its ticket. The first that verifies
+ * costs one command, as a single lookup did. When none does: -SI_EBADSIG,
+ * each entry's reason in d, then those skipped as malformed.
+ */
+static int verify_first(struct si_tpm *t, ESYS_TR key, const struct si_sig *sigs, size_t n,
+			const TPM2B_NONCE *ref, const struct si_diag *skipped,
+			TPMT_TK_VERIFIED **ticket, size_t *ok, struct si_diag *d)
+{
+	TPMT_SIGNATURE *ts = calloc(1, sizeof(*ts));
+	TPM2B_DIGEST hash = { .size = 32 };
+	char why[sizeof(d->msg)] = "", one[160];
+	size_t i, len;
+	TSS2_RC rc;
+	int r = -ENOMEM;
+
+	if (!ts)
+		return r;
+	for (i = 0; i < n; i++) {
+		const struct si_sig *e = &sigs[i];
+
+		if (e->sig_len > sizeof(ts->signature.rsassa.sig.buffer)) {
+			snprintf(one, sizeof(one), "sha256[%zu]: %zu bytes, more than an RSA "
+				 "signature", e->index, e->sig_len);
+		} else {
+			r = si_authkey_ahash(e->pol, ref->buffer, ref->size, hash.buffer);
+			if (r < 0)
+				goto out;
+			memset(ts, 0, sizeof(*ts));
+			ts->sigAlg = TPM2_ALG_RSASSA;
+			ts->signature.rsassa.hash = TPM2_ALG_SHA256;
+			ts->signature.rsassa.sig.size = (uint16_t)e->sig_len;
+			memcpy(ts->signature.rsassa.sig.buffer, e->sig, e->sig_len);
+			rc = Esys_VerifySignature(t->esys, key, ESYS_TR_NONE, ESYS_TR_NONE,
+						  ESYS_TR_NONE, &hash, ts, ticket);
+			if (!rc) {
+				*ok = i;
+				r = 0;
+				goto out;
+			}
+			/* Only the TPM's verdict on this signature moves to the
+			 * next; anything else (no TPM, a timeout) ends the attempt. */
+			switch (si_tpm_rc_base(rc)) {
+			case TPM2_RC_SIGNATURE:
+			case TPM2_RC_VALUE:
+			case TPM2_RC_SIZE:
+				break;
+			default:
+				r = si_tpm_error(t, rc, "verifying the PCR policy's signature", d);
+				goto out;
+			}
+			if (e->counted)
+				snprintf(one, sizeof(one), "sha256[%zu] (limit %llu): %s", e->index,
+					 (unsigned long long)e->counter, Tss2_RC_Decode(rc));
+			else
+				snprintf(one, sizeof(one), "sha256[%zu]: %s", e->index,
+					 Tss2_RC_Decode(rc));
+		}
+		len = strlen(why);
+		if (len + 3 < sizeof(why))
+			snprintf(why + len, sizeof(why) - len, "%s%s", len ? "; " : "", one);
+	}
+	si_diag_set(d, "the TPM rejected the signature%s for PCRs of the token's key (altered, "
+		    "or made by another key): %.300s%s%.150s", n > 1 ? "s" : "", why,
+		    skipped->msg[0] ? "; skipped: " : "", skipped->msg);
+	r = -SI_EBADSIG;
 out:
-	if (h != ESYS_TR_NONE)
-		(void)Esys_TR_Close(t->esys, &h);
-	Esys_Free(name);
+	free(ts);
 	return r;
 }
 
@@ -453,25 +521,32 @@ out:
  * public key in the owner hierarchy (a NULL-hierarchy ticket would not
  * satisfy PolicyAuthorize), VerifySignature of SHA-256(policy) into a
  * ticket, then PolicyAuthorize(policy, empty policyRef, key Name, ticket).
+ * Every entry that matches is a candidate, in the order systemd would
+ * pick (the newest first with a counter); the first the TPM verifies is
+ * used. A counter token's PolicyNV comes between the ticket and
+ * PolicyAuthorize, with the verified entry's limit; PolicyAuthorize then
+ * holds only if the session's digest is that entry's pol, so it is not
+ * read back. The same commands as one lookup when the first entry works.
  */
 static int policy_signed(struct si_tpm *t, const struct si_token *tok, const char *signature,
 			 ESYS_TR session, struct si_diag *d)
 {
 	struct si_authkey *key = calloc(1, sizeof(*key));
-	struct si_sig *sig = calloc(1, sizeof(*sig));
 	TPM2B_PUBLIC *pub = calloc(1, sizeof(*pub));
-	TPMT_SIGNATURE *ts = calloc(1, sizeof(*ts));
+	struct si_sig *sigs = NULL;
+	struct si_counter_pol c;
 	TPML_PCR_SELECTION sel;
-	TPM2B_DIGEST empty = { 0 }, *pol = NULL, hash = { .size = 32 };
+	TPM2B_DIGEST empty = { 0 }, *pol = NULL;
 	TPM2B_NONCE ref = { 0 };
 	TPM2B_NAME *name = NULL;
 	TPMT_TK_VERIFIED *ticket = NULL;
-	ESYS_TR h = ESYS_TR_NONE;
-	struct si_diag kd;
+	ESYS_TR h = ESYS_TR_NONE, nv = ESYS_TR_NONE;
+	struct si_diag kd, skipped = { { 0 } };
+	size_t n = 0, ok = 0;
 	TSS2_RC rc;
 	int r = -ENOMEM;
 
-	if (!key || !sig || !pub || !ts)
+	if (!key || !pub)
 		goto out;
 	r = si_authkey_from_pem(key, tok->pubkey, tok->pubkey_len, &kd);
 	if (r < 0) {
@@ -499,13 +574,22 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = -SI_ETPM;
 		goto out;
 	}
-	r = tok->counter_nv ? policy_counter(t, tok, signature, key, session, &pol, sig, d) :
-		si_sigfile_find(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, sig, d);
-	if (r < 0)
-		goto out;
 	if (tok->counter_nv) {
+		r = counter_open(t, tok, c.name, &nv, d);
+		if (r < 0)
+			goto out;
+		memcpy(c.base, pol->buffer, SI_POLICY_SIZE);
+		r = si_sigfile_match_counted(signature, tok->pubkey_pcr_mask, key->pkfp,
+					     si_counter_pol, &c, &sigs, &n, &skipped);
 		ref.size = SI_COUNTER_REF_LEN;
 		memcpy(ref.buffer, SI_COUNTER_REF, SI_COUNTER_REF_LEN);
+	} else {
+		r = si_sigfile_match(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, &sigs,
+				     &n, &skipped);
+	}
+	if (r < 0) {
+		*d = skipped;
+		goto out;
 	}
 
 	si_authkey_tpm_public(key, pub);
@@ -522,30 +606,15 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = -SI_ETPM;
 		goto out;
 	}
-	r = si_authkey_ahash(pol->buffer, ref.buffer, ref.size, hash.buffer);
+	r = verify_first(t, h, sigs, n, &ref, &skipped, &ticket, &ok, d);
 	if (r < 0)
 		goto out;
-	ts->sigAlg = TPM2_ALG_RSASSA;
-	ts->signature.rsassa.hash = TPM2_ALG_SHA256;
-	if (sig->sig_len > sizeof(ts->signature.rsassa.sig.buffer)) {
-		r = -SI_EBADSIG;
-		goto out;
+	if (tok->counter_nv) {
+		r = counter_check(t, tok, nv, session, &sigs[ok], d);
+		if (r < 0)
+			goto out;
 	}
-	ts->signature.rsassa.sig.size = (uint16_t)sig->sig_len;
-	memcpy(ts->signature.rsassa.sig.buffer, sig->sig, sig->sig_len);
-	rc = Esys_VerifySignature(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &hash,
-				  ts, &ticket);
-	if (rc) {
-		uint32_t base = si_tpm_rc_base(rc);
-
-		r = si_tpm_error(t, rc, "verifying the PCR policy's signature", d);
-		if (base == TPM2_RC_SIGNATURE || base == TPM2_RC_VALUE || base == TPM2_RC_SIZE) {
-			si_diag_set(d, "the TPM rejected the signature for PCRs of the token's key "
-				    "(altered, or made by another key): %s", Tss2_RC_Decode(rc));
-			r = -SI_EBADSIG;
-		}
-		goto out;
-	}
+	memcpy(pol->buffer, sigs[ok].pol, SI_POLICY_SIZE);
 	rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  pol, &ref, name, ticket);
 	if (rc) {
@@ -555,13 +624,14 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 	r = 0;
 out:
 	si_tpm_flush(t, &h);
+	if (nv != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &nv);
 	Esys_Free(pol);
 	Esys_Free(name);
 	Esys_Free(ticket);
 	free(key);
-	free(sig);
+	free(sigs);
 	free(pub);
-	free(ts);
 	return r;
 }
 

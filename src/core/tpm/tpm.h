@@ -2,6 +2,7 @@
 #ifndef SEALINIT_TPM_H
 #define SEALINIT_TPM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,20 @@ int si_tpm_pcr_banks(struct si_tpm *t, unsigned int pcr, uint16_t *banks, size_t
  * for a volume key, an HMAC rather than H(event). */
 int si_tpm_pcr_extend(struct si_tpm *t, unsigned int pcr, size_t n, const uint16_t *banks,
 		      const uint8_t (*digests)[64], const size_t *lens, struct si_diag *diag);
+
+/*
+ * Which hierarchies have an authorization value (a password), from the
+ * TPM's TPM_PT_PERMANENT property (Part 2, 8.6): sealinit itself never
+ * sets one, so one that is set was set by someone else (a provisioning
+ * step, or root taking the owner hierarchy). One command, GetCapability.
+ */
+struct si_tpm_auth_state {
+	bool owner;        /* ownerAuthSet */
+	bool endorsement;  /* endorsementAuthSet */
+	bool lockout;      /* lockoutAuthSet */
+	bool in_lockout;   /* inLockout: dictionary-attack lockout now */
+};
+int si_tpm_auth_state(struct si_tpm *t, struct si_tpm_auth_state *s, struct si_diag *diag);
 
 struct si_seal_params {
 	uint32_t pcr_mask;
