@@ -55,26 +55,33 @@ boot() {
 	for p in "$@"; do log_extend "$log" "$p" "sealinit:cap"; done
 }
 
-# fw_log OUT: a firmware's binary event log (TCG PC Client crypto-agile,
-# sha256 only) with events in PCRs 4, 7 and 9 (an EFI application, the
-# secure-boot variables, the stub's command line and initrd, the
-# separators), written independently of sealinit's parser.
+# fw_log OUT CMDLINE: a firmware's binary event log (TCG PC Client
+# crypto-agile, sha256 only) with events in PCRs 4, 7 and 9 (EFI
+# applications, the secure-boot variables, the separators, and the EFI
+# stub's tagged events: CMDLINE as LoadOptions, UTF-16LE, and the initrd),
+# written independently of sealinit's parser.
 fw_log() {
-	/usr/bin/python3 - "$1" <<'PY' || fail "fw_log"
+	/usr/bin/python3 - "$1" "$2" <<'PY' || fail "fw_log"
 import hashlib, struct, sys
-def rec(pcr, typ, data):
+def rec(pcr, typ, data, digest=None):
     return (struct.pack('<III', pcr, typ, 1) + struct.pack('<H', 0x000B) +
-            hashlib.sha256(data).digest() + struct.pack('<I', len(data)) + data)
+            (digest or hashlib.sha256(data).digest()) + struct.pack('<I', len(data)) + data)
+def tagged(desc):   # TCG PC Client PFP 10.4.2: taggedEventID, size, data
+    d = desc.encode() + b'\0'
+    return struct.pack('<II', 0x8F3B22ED, len(d)) + d
 spec = (b'Spec ID Event03\0' + struct.pack('<IBBBBI', 0, 0, 2, 0, 2, 1) +
         struct.pack('<HH', 0x000B, 32) + b'\0')
 out = struct.pack('<II', 0, 3) + b'\0' * 20 + struct.pack('<I', len(spec)) + spec
-for pcr, typ, data in [
-        (7, 0x80000001, b'SecureBoot=1'), (7, 0x80000001, b'PK'), (7, 0x80000001, b'db'),
-        (4, 0x00000005, b'Calling EFI Application from Boot Option'),
-        (7, 0x00000004, b'\0\0\0\0'), (4, 0x00000004, b'\0\0\0\0'),
-        (4, 0x80000003, b'the boot loader'), (4, 0x80000003, b'the kernel'),
-        (9, 0x00000006, b'LOADED_IMAGE::LoadOptions'), (9, 0x00000006, b'Linux initrd')]:
-    out += rec(pcr, typ, data)
+options = hashlib.sha256(sys.argv[2].encode('utf-16-le') + b'\0\0').digest()
+for pcr, typ, data, digest in [
+        (7, 0x80000001, b'SecureBoot=1', None), (7, 0x80000001, b'PK', None),
+        (7, 0x80000001, b'db', None),
+        (4, 0x00000005, b'Calling EFI Application from Boot Option', None),
+        (7, 0x00000004, b'\0\0\0\0', None), (4, 0x00000004, b'\0\0\0\0', None),
+        (4, 0x80000003, b'the boot loader', None), (4, 0x80000003, b'the kernel', None),
+        (9, 0x00000006, tagged('LOADED_IMAGE::LoadOptions'), options),
+        (9, 0x00000006, tagged('Linux initrd'), None)]:
+    out += rec(pcr, typ, data, digest)
 open(sys.argv[1], 'wb').write(out)
 PY
 }
