@@ -158,6 +158,7 @@ int migrate_main(const struct cli_args *a)
 	struct si_migrate_result res;
 	struct si_bootcfg c;
 	uint32_t capped = 0;
+	char pcrs[96];
 	struct si_diag d = { { 0 } };
 	uint8_t *key = NULL;
 	size_t len = 0;
@@ -235,6 +236,21 @@ int migrate_main(const struct cli_args *a)
 	if (!o.uncapped_pcrs && si_pcrs_check_capped(o.pcr_mask, o.cap_pcrs, &d) < 0) {
 		fprintf(stderr, "%s migrate: %s (--uncapped-pcrs seals anyway)\n", prog, d.msg);
 		return si_exit_code(-EINVAL);
+	}
+	if (a->current && access(a->event_log ? a->event_log : EVENTLOG_DEFAULT, F_OK) == 0) {
+		/* The values now are the capped ones, if this boot capped:
+		 * the booted system reaches them again. */
+		r = boot_state("migrate", a, o.pcr_mask, &expect, &capped);
+		if (r)
+			return r;
+		if (capped) {
+			si_pcrs_format(capped, pcrs, sizeof(pcrs));
+			fprintf(stderr, "%s migrate: --current: PCR %s is capped this boot (its event "
+				"log says so): the booted system can reach its value again; seal to the "
+				"state before the cap (without --current) or to --expect FILE\n", prog,
+				pcrs);
+			return 1;
+		}
 	}
 	if (a->expect) {
 		r = expect_file("migrate", a->expect, o.pcr_mask, &expect);
