@@ -98,6 +98,16 @@ int firmware_state(const char *cmd, const struct cli_args *a, struct si_pcr_expe
 	}
 	r = si_tcglog_replay((const uint8_t *)buf, len, NULL, fw, &d);
 	free(buf);
+	if (r < 0 && !a->firmware_log) {
+		/* A firmware whose log is not crypto-agile (SeaBIOS's SHA-1
+		 * log): no start value from it. A capped firmware PCR then
+		 * fails its replay, by name; sealinit's own PCRs do not need
+		 * it. */
+		memset(fw, 0, sizeof(*fw));
+		fprintf(stderr, "%s %s: the firmware's event log %s is not used: %s\n", prog, cmd,
+			path, d.msg);
+		return 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "%s %s: the firmware's event log %s: %s\n", prog, cmd, path, d.msg);
 		return 1;
@@ -244,6 +254,7 @@ static void differs(const char *cmd, const char *what, const char *logged, const
 int boot_state_configured(const char *cmd, const struct cli_args *a, const struct si_bootcfg *c,
 			  uint32_t mask, struct si_pcr_expect *e, uint32_t *capped)
 {
+	bool have_config = access(a->config, F_OK) == 0;
 	static struct pre pre;
 	static struct si_bootcfg ec;
 	static struct si_event ev[4];
@@ -270,6 +281,21 @@ int boot_state_configured(const char *cmd, const struct cli_args *a, const struc
 	}
 	if (c->measure == SI_MEASURE_NONE || !(e->mask & (UINT32_C(1) << m)))
 		return 0;
+	/* Without the boot's configuration file there is nothing to compute
+	 * the expected events from (the defaults are not what the initramfs
+	 * measured): the log's, unchecked, only when forced. */
+	if (!have_config) {
+		if (!a->force) {
+			fprintf(stderr, "%s %s: no configuration file %s: the state this boot "
+				"measured into PCR %u cannot be checked against it; give the "
+				"initramfs's with --config FILE (or --force to seal to the logged "
+				"state)\n", prog, cmd, a->config, m);
+			return 1;
+		}
+		printf("%s %s: no configuration file %s: sealing PCR %u to the state this boot "
+		       "logged, unchecked (--force)\n", prog, cmd, a->config, m);
+		return 0;
+	}
 	/* The log replayed above: read it again for the measured PCR's events. */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	while (fd >= 0 && n < (ssize_t)sizeof(text) &&

@@ -42,8 +42,9 @@ int boot_state(const char *cmd, const struct cli_args *a, uint32_t mask, struct 
  * configuration and root hash events from the configuration with that
  * command line applied, its init from the log (the configured path) or
  * --init FILE. What differs from the log is said. With nothing pinned and
- * no --cmdline, refused unless --force. c is the configuration file over
- * the defaults, before any command line.
+ * no --cmdline, or without the configuration file (--config, default
+ * /etc/sealinit.conf), refused unless --force. c is the configuration file
+ * over the defaults, before any command line.
  */
 int boot_state_configured(const char *cmd, const struct cli_args *a, const struct si_bootcfg *c,
 			  uint32_t mask, struct si_pcr_expect *e, uint32_t *capped);
