@@ -121,6 +121,8 @@ static int booted_by_tpm(const char *device, const char *path, int *keyslot)
 	const char *json;
 	int r;
 
+	if (!ENABLE_TPM2)
+		return unsupported("migrate", "TPM2 support");
 	if (read_boot_record(path, &b))
 		return 1;
 	r = si_luks_open(device, &l, &d);

@@ -91,6 +91,8 @@ static int old_tokens(const char *device, struct si_token *model, uint32_t *boun
 	int id, found = 0;
 
 	*bound = 0;
+	if (!ENABLE_TPM2)
+		return -unsupported("reseal", "TPM2 support");
 	if (si_luks_open(device, &l, &d) < 0)
 		return -fail("reseal", -SI_EBADHEADER, &d);
 	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++) {
