@@ -67,14 +67,6 @@ int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_
 #define EVENTLOG_DEFAULT "/run/log/systemd/tpm2-measure.log"
 #define EVENTLOG_MAX     (1024 * 1024)
 
-/* The values this boot's event log (--event-log) gives the PCRs of mask it
- * names, up to each one's cap, after the whole log was checked to replay
- * to the TPM's values: a log that is not the truth about a PCR is refused.
- * Sets e->mask to the PCRs the log names. 0, or the exit code after
- * printing why. */
-int expect_from_log(const char *cmd, const struct cli_args *a, uint32_t mask,
-		    struct si_pcr_expect *e);
-
 int pcr_opts_from_args(const char *cmd, const struct cli_args *a, struct si_pcr_opts *po);
 
 #endif

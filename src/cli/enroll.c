@@ -10,6 +10,7 @@
 #include "cli/common.h"
 #include "cli/options.h"
 #include "config.h"
+#include "core/bootcfg.h"
 #include "core/enroll.h"
 #include "core/errors.h"
 #include "core/luks.h"
@@ -92,9 +93,10 @@ static int enroll_recovery(const struct cli_args *a)
 	int r, token = -1, rc;
 
 	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs || a->public_key || a->pubkey_pcrs ||
-	    a->counter)
+	    a->counter || a->uncapped_pcrs)
 		return usage_error("enroll", "%s", "--recovery adds a passphrase keyslot: it takes no "
-				   "--pcrs, --pin, --expect, --public-key, --counter or --unsafe-pcrs");
+				   "--pcrs, --pin, --expect, --public-key, --counter, --unsafe-pcrs or "
+				   "--uncapped-pcrs");
 	pass = existing_passphrase(a, device, &len, &rc);
 	if (!pass)
 		return rc;
@@ -122,6 +124,7 @@ int enroll_main(const struct cli_args *a)
 {
 	struct si_enroll_opts o = { .keyslot = -1 };
 	static struct si_pcr_expect expect;
+	static struct si_bootcfg c;
 	struct si_enroll_result res;
 	struct si_diag d = { { 0 } };
 	char *pass = NULL, pcrbuf[96], signedbuf[96];
@@ -179,6 +182,17 @@ int enroll_main(const struct cli_args *a)
 		return usage_error("enroll", "Invalid --name: `%.80s' (expected a device-mapper "
 				   "name without '/')", a->name);
 
+	/* The boot's cap set: the configuration's pcrs= (the file the boot
+	 * reads; without one, the build's default). --unsafe-pcrs already
+	 * seals outside the boot's rules, so it implies --uncapped-pcrs. */
+	if (load_config("enroll", a->config, a->config_given, &c) < 0)
+		return EXIT_USAGE;
+	o.cap_pcrs = c.cap_pcrs;
+	o.uncapped_pcrs = a->uncapped_pcrs || a->unsafe_pcrs;
+	if (!o.uncapped_pcrs && si_pcrs_check_capped(o.pcr_mask | o.pubkey_pcr_mask, o.cap_pcrs, &d) < 0) {
+		fprintf(stderr, "%s enroll: %s (--uncapped-pcrs seals anyway)\n", prog, d.msg);
+		return si_exit_code(-EINVAL);
+	}
 	pass = existing_passphrase(a, o.device, &pass_len, &r);
 	if (!pass)
 		return r;

@@ -41,8 +41,10 @@ static const struct command {
 } commands[] = {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
-	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM,
+	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM |
+	  OPT_CONFIG | OPT_UNCAPPED_PCRS,
 	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
+	  "[--config FILE] [--uncapped-pcrs] "
 	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]]] "
 	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
@@ -64,8 +66,12 @@ static const struct command {
 	  "[--config FILE] DEVICE NAME | DEVICE --test | --key-file FILE|-",
 	  "fetch the legacy split key over HTTPS; unlock, test, or write it" },
 	{ "migrate", migrate_main,
-	  OPT_CONFIG | OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_FINISH | OPT_STATUS | OPT_TPM,
-	  "[--config FILE] [--key-file FILE|-] [--pcrs LIST] DEVICE | --finish DEVICE | --status DEVICE",
+	  OPT_CONFIG | OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_FINISH | OPT_STATUS | OPT_TPM |
+	  OPT_EXPECT | OPT_CURRENT | OPT_EVENT_LOG | OPT_FIRMWARE_LOG | OPT_CMDLINE | OPT_INIT |
+	  OPT_FORCE | OPT_UNCAPPED_PCRS | OPT_BOOT_RECORD,
+	  "[--config FILE] [--key-file FILE|-] [--pcrs LIST] [--expect FILE | --current | "
+	  "[--event-log FILE] [--firmware-log FILE] [--cmdline TEXT] [--init FILE] [--force]] "
+	  "[--uncapped-pcrs] DEVICE | --finish [--boot-record FILE] DEVICE | --status DEVICE",
 	  "enroll the TPM next to the legacy keyslot; --finish removes the legacy keyslot" },
 	{ "boot-config", boot_config_main, OPT_CONFIG | OPT_CMDLINE | OPT_NO_ARGS,
 	  "[--config FILE] [--cmdline TEXT]",
@@ -78,11 +84,14 @@ static const struct command {
 	  "[--pcrs LIST]",
 	  "print what the boot will measure, the PCR values a token binds, its policy" },
 	{ "reseal", reseal_main,
-	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_EXPECT | OPT_EVENT_LOG | OPT_TPM,
-	  "DEVICE [--key-file FILE] [--pcrs LIST] [--expect FILE] [--event-log FILE] [--tcti SPEC]",
+	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_EXPECT | OPT_EVENT_LOG | OPT_TPM | OPT_CONFIG |
+	  OPT_FIRMWARE_LOG | OPT_CMDLINE | OPT_INIT | OPT_FORCE | OPT_UNCAPPED_PCRS,
+	  "DEVICE [--key-file FILE] [--config FILE] [--pcrs LIST] [--expect FILE | [--event-log FILE] "
+	  "[--firmware-log FILE] [--cmdline TEXT] [--init FILE]] [--force] [--uncapped-pcrs] "
+	  "[--tcti SPEC]",
 	  "after a recovery unlock: a new TPM token for this boot's state; drop the old" },
-	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_TPM,
-	  "DEVICE [--json] [--event-log FILE] [--tcti SPEC]",
+	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_FIRMWARE_LOG | OPT_TPM,
+	  "DEVICE [--json] [--event-log FILE] [--firmware-log FILE] [--tcti SPEC]",
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
 	{ "sign", sign_main,
 	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_COUNTER_VALUE |
@@ -91,8 +100,9 @@ static const struct command {
 	  "[--counter-value N [--nv-index INDEX]] [--tcti SPEC]",
 	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
 	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_SIGNATURE | OPT_EVENT_LOG |
-	  OPT_TPM,
-	  "[DEVICE --signature FILE [--event-log FILE]] [--counter-value N] [--nv-index INDEX] "
+	  OPT_FIRMWARE_LOG | OPT_TPM,
+	  "[DEVICE --signature FILE [--event-log FILE] [--firmware-log FILE]] [--counter-value N] "
+	  "[--nv-index INDEX] "
 	  "[--tcti SPEC]",
 	  "raise the TPM's rollback counter: signatures for lower values stop working" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },

@@ -38,7 +38,7 @@ static const struct cli_option {
 	{ "config", required_argument, 0, OPT_CONFIG, "FILE",
 	  "the configuration file (default /etc/sealinit.conf)" },
 	{ "cmdline", required_argument, 0, OPT_CMDLINE, "TEXT",
-	  "a kernel command line to apply instead of /proc/cmdline" },
+	  "a kernel command line to apply instead of /proc/cmdline (reseal, migrate: the expected one)" },
 	{ "key-file", required_argument, 'k', OPT_KEY_FILE, "FILE",
 	  "a key or passphrase file, `-' for standard input or output (-k in enroll, migrate)" },
 	{ "pcrs", required_argument, 0, OPT_PCRS, "LIST",
@@ -68,11 +68,11 @@ static const struct cli_option {
 	{ "json", no_argument, 0, OPT_JSON, NULL,
 	  "print JSON, for fleet tooling (status)" },
 	{ "event-log", required_argument, 0, OPT_EVENT_LOG, "FILE",
-	  "the CEL-JSON event log (default /run/log/systemd/tpm2-measure.log)" },
+	  "this boot's CEL-JSON event log (default /run/log/systemd/tpm2-measure.log)" },
 	{ "expect", required_argument, 0, OPT_EXPECT, "FILE",
 	  "seal to these pcrN=HEX values (as predict prints them), not the current ones" },
 	{ "init", required_argument, 0, OPT_INIT, "FILE",
-	  "the real init, as the rootfs holds it (predict)" },
+	  "the real init, as the rootfs holds it (predict; reseal, migrate: hash it again)" },
 	{ "rootfs", required_argument, 0, OPT_ROOTFS, "IMAGE",
 	  "the root image, for measure=image (predict)" },
 	{ "name", required_argument, 0, OPT_NAME, "NAME",
@@ -92,7 +92,7 @@ static const struct cli_option {
 	{ "values", required_argument, 0, OPT_VALUES, "FILE",
 	  "PCR values to sign, pcrN=HEX lines as predict prints them (sign)" },
 	{ "current", no_argument, 0, OPT_CURRENT, NULL,
-	  "sign the TPM's current PCR values (sign)" },
+	  "sign (sign) or seal to (migrate) the TPM's current PCR values" },
 	{ "counter", no_argument, 0, OPT_COUNTER, NULL,
 	  "also bind the signed policy to the TPM's rollback counter (enroll; docs/updates.md)" },
 	{ "nv-index", required_argument, 0, OPT_NV_INDEX, "INDEX",
@@ -102,7 +102,8 @@ static const struct cli_option {
 	{ "tpm-timeout", required_argument, 0, OPT_TPM_TIMEOUT, "MS",
 	  "the longest TPM exchange, 1-600000 (default " STR(CONFIG_TPM2_TIMEOUT_MS) ")" },
 	{ "firmware-log", required_argument, 0, OPT_FIRMWARE_LOG, "FILE",
-	  "the firmware's binary event log (binary_bios_measurements) to replay (predict)" },
+	  "the firmware's binary event log (predict; reseal, revoke, status default: "
+	  "/sys/kernel/security/tpm0/binary_bios_measurements)" },
 	{ "firmware-pcrs", required_argument, 0, OPT_FIRMWARE_PCRS, "FILE",
 	  "a device's PCR read-out, pcrN=HEX or `sha256:N HEX' lines as pcrread prints (predict)" },
 	{ "initrd", required_argument, 0, OPT_INITRD, "FILE",
@@ -111,6 +112,12 @@ static const struct cli_option {
 	  "the command line the EFI stub measures, if not --cmdline (predict)" },
 	{ "kernel", required_argument, 0, OPT_KERNEL, "FILE",
 	  "the kernel's PE image the firmware will measure into PCR 4 (predict)" },
+	{ "uncapped-pcrs", no_argument, 0, OPT_UNCAPPED_PCRS, NULL,
+	  "seal to PCRs the boot does not cap (not in pcrs=): the booted system can unseal it" },
+	{ "force", no_argument, 0, OPT_FORCE, NULL,
+	  "reseal, migrate: seal although fewer PCRs than pcrs= or an unchecked command line" },
+	{ "boot-record", required_argument, 0, OPT_BOOT_RECORD, "FILE",
+	  "this boot's unlock record (default /run/sealinit/unlock; migrate --finish)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -225,7 +232,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		if (!o)
 			return EXIT_USAGE;
 		switch (o->bit) {
-		case OPT_CONFIG:   a->config = optarg; break;
+		case OPT_CONFIG:   a->config = optarg; a->config_given = 1; break;
 		case OPT_CMDLINE:  a->cmdline = optarg; break;
 		case OPT_KEY_FILE: a->key_file = optarg; break;
 		case OPT_PCRS:     a->pcrs = optarg; break;
@@ -267,6 +274,9 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_INITRD:        a->initrd = optarg; break;
 		case OPT_FIRMWARE_CMDLINE: a->firmware_cmdline = optarg; break;
 		case OPT_KERNEL:        a->kernel = optarg; break;
+		case OPT_UNCAPPED_PCRS: a->uncapped_pcrs = 1; break;
+		case OPT_FORCE:         a->force = 1; break;
+		case OPT_BOOT_RECORD:   a->boot_record = optarg; break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

@@ -55,6 +55,9 @@
 #define OPT_INITRD       (UINT64_C(1) << 38)
 #define OPT_FIRMWARE_CMDLINE (UINT64_C(1) << 39)
 #define OPT_KERNEL       (UINT64_C(1) << 40)
+#define OPT_UNCAPPED_PCRS (UINT64_C(1) << 41)
+#define OPT_FORCE        (UINT64_C(1) << 42)
+#define OPT_BOOT_RECORD  (UINT64_C(1) << 43)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -64,6 +67,7 @@ struct cli_args {
 	const char *pcrs;       /* --pcrs as given; NULL: the command's default */
 	const char *key_file;   /* --key-file, -k */
 	const char *config;     /* --config, default /etc/sealinit.conf */
+	int config_given;       /* --config was given: the file must exist */
 	const char *string;     /* measure --string */
 	const char *file;       /* measure --file */
 	const char *bank;       /* pcrread --bank, default sha256 */
@@ -95,6 +99,13 @@ struct cli_args {
 	const char *initrd;        /* predict --initrd: the initramfs PCR 9 will measure */
 	const char *firmware_cmdline; /* predict --firmware-cmdline: the EFI stub's LoadOptions */
 	const char *kernel;        /* predict --kernel: the PE image PCR 4 will measure */
+	/* enroll, migrate, reseal --uncapped-pcrs: a token no PCR of the
+	 * boot's cap closes (pcrs=) */
+	int uncapped_pcrs;
+	/* reseal, migrate --force: seal what the checks refuse (fewer PCRs
+	 * than before, a command line nothing pins) */
+	int force;
+	const char *boot_record;   /* migrate --finish: this boot's unlock record */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

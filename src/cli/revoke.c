@@ -8,7 +8,8 @@
  * With DEVICE, first the check that the device's next boot still unlocks:
  * one of its tokens bound to this counter must have, in the signature file
  * that boot reads, a signature good at the new value for the state this
- * boot measured (its event log, before the cap), verified with the token's
+ * boot measured (its logs, the firmware's and sealinit's, before the cap),
+ * verified with the token's
  * key. A revoke that would lock the device out is refused before the
  * counter moves.
  */
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/bootstate.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/options.h"
@@ -91,7 +93,7 @@ static int check_device(const struct cli_args *a, uint64_t to)
 	struct si_diag d = { { 0 } };
 	struct si_luks *l = NULL;
 	char *sigjson = NULL, why[8][sizeof(d.msg)];
-	uint32_t mask = 0;
+	uint32_t mask = 0, capped;
 	size_t n = 0, i, k;
 	int id, r, ids[8];
 
@@ -118,9 +120,10 @@ static int check_device(const struct cli_args *a, uint64_t to)
 	r = si_sigfile_read(a->signature, &sigjson, &d);
 	if (r < 0)
 		return fail("revoke", r, &d);
-	/* This boot's state before the cap, from its log; PCRs the log does
-	 * not name (the firmware's) as they are. */
-	r = expect_from_log("revoke", a, mask, &state);
+	/* This boot's state before the cap, from its logs (the firmware's,
+	 * then sealinit's: a capped firmware PCR replays only so); PCRs the
+	 * logs do not name as they are. */
+	r = boot_state("revoke", a, mask, &state, &capped);
 	if (r)
 		goto out;
 	po.pcr_mask = mask & ~state.mask;
@@ -173,8 +176,9 @@ int revoke_main(const struct cli_args *a)
 	if (a->argc && !a->signature)
 		return usage_error("revoke", "%s", "DEVICE needs --signature FILE: the signature file "
 				   "its next boot reads");
-	if (!a->argc && (a->signature || a->event_log))
-		return usage_error("revoke", "%s", "--signature and --event-log check a DEVICE; give it");
+	if (!a->argc && (a->signature || a->event_log || a->firmware_log))
+		return usage_error("revoke", "%s", "--signature, --event-log and --firmware-log check a "
+				   "DEVICE; give it");
 	r = si_tpm_open(a->tcti, a->timeout_ms, &t, &d);
 	if (r == 0)
 		r = si_tpm_counter_read(t, a->nv_index, &before, &d);

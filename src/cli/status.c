@@ -3,7 +3,8 @@
  * sealinit status DEVICE [--json]: what fleet tooling asks of a device.
  * The volume and its keyslots, every token (its kind and PCRs), the
  * migration journal, the TPM's PCR values for the PCRs the tokens bind,
- * and the event log: whether it replays to those values, and whether each
+ * and the event log: whether it replays to those values (the PCRs the
+ * firmware extended from the firmware's log's replay), and whether each
  * PCR has been capped this boot. Reads only; never unseals.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "cli/bootstate.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/options.h"
@@ -367,7 +369,8 @@ static void print_text(struct json_object *st)
 
 int status_main(const struct cli_args *a)
 {
-	struct json_object *st, *slots, *toks, *tpm, *log, *pcrs;
+	struct json_object *st, *slots, *toks, *tpm, *log, *pcrs, *fwj;
+	static struct si_pcr_expect fw;
 	static struct replay rp;
 	struct counters counters = { .n = 0 };
 	struct si_migration_state ms;
@@ -448,6 +451,20 @@ int status_main(const struct cli_args *a)
 
 	rp.records = json_object_new_array();
 	log = json_object_new_object();
+	/* The PCRs the firmware extended start from its log's replay: a
+	 * firmware PCR the boot caps (4, 7, 9 on x86) replays only so. */
+	fwj = json_object_new_object();
+	json_object_object_add(fwj, "path", json_object_new_string(a->firmware_log ? a->firmware_log :
+								    FWLOG_DEFAULT));
+	if (firmware_state("status", a, &fw) == 0) {
+		json_object_object_add(fwj, "pcrs", pcr_array(fw.mask));
+		for (i = 0; i < SI_PCR_COUNT; i++)
+			if (fw.mask & (UINT32_C(1) << i))
+				memcpy(rp.value[i], fw.sha256[i], 32);
+	} else {
+		json_object_object_add(fwj, "error", json_object_new_string("not read (see above)"));
+	}
+	json_object_object_add(st, "firmware_log", fwj);
 	log_r = read_log(a->event_log ? a->event_log : EVENTLOG_DEFAULT, &rp, log);
 
 	tpm = json_object_new_object();

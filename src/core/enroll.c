@@ -53,6 +53,14 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 		if (r < 0)
 			return r;
 	}
+	/* A token the cap does not close opens again on the booted system;
+	 * a signed PCR counts: its signatures are for the state before the
+	 * cap. */
+	if (o->cap_pcrs && !o->uncapped_pcrs) {
+		r = si_pcrs_check_capped(o->pcr_mask | o->pubkey_pcr_mask, o->cap_pcrs, d);
+		if (r < 0)
+			return r;
+	}
 	if (o->counter_nv && !o->pubkey_pem) {
 		si_diag_set(d, "a rollback counter belongs to a signed policy: no public key given");
 		return -EINVAL;

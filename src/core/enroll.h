@@ -28,6 +28,13 @@ struct si_enroll_opts {
 	/* Seal to an empty PCR set or to PCR 16/23 (si_pcrs_check_sealable):
 	 * tests only. */
 	bool unsafe_pcrs;
+	/* The PCRs the boot caps (the configuration's pcrs=): the token must
+	 * bind one of them (si_pcrs_check_capped), or the booted system can
+	 * unseal it again. 0: unknown, not checked (a caller that checked
+	 * its own set). uncapped_pcrs: seal anyway (the CLI's
+	 * --uncapped-pcrs, never the boot). */
+	uint32_t cap_pcrs;
+	bool uncapped_pcrs;
 	/* Seal to these values instead of the current ones (the PCRs of
 	 * expect->mask within pcr_mask); NULL: the current values. */
 	const struct si_pcr_expect *expect;

@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/json.h"
 #include "core/kv.h"
+#include "core/pcrs.h"
 #include "core/events.h"
 #include "core/tpm/pcr.h"
 
@@ -345,4 +346,43 @@ int si_eventlog_parse(const char *text, size_t len,
 		fn(ctx, &rec);
 	}
 	return n;
+}
+
+static void replay_record(void *ctx, const struct si_event_record *r)
+{
+	struct si_log_replay *lr = ctx;
+	uint32_t bit = UINT32_C(1) << r->pcr;
+
+	lr->seen |= bit;
+	lr->records++;
+	if (si_event_extend_hex(lr->full[r->pcr], r->digest) < 0)
+		lr->bad |= bit;
+	if (r->forged && !(lr->forged & bit)) {
+		lr->forged |= bit;
+		lr->bad |= bit;
+		lr->forged_at[r->pcr] = lr->records;
+	}
+	/* The cap by its digest: a relabelled record cannot move it. */
+	if (r->cap) {
+		lr->capped |= bit;
+		lr->last_cap |= bit;
+	} else {
+		lr->last_cap &= ~bit;
+		if (!(lr->capped & bit))
+			si_event_extend_hex(lr->before_cap[r->pcr], r->digest);
+	}
+}
+
+int si_eventlog_replay(const char *text, size_t len, const struct si_pcr_expect *initial,
+		       struct si_log_replay *out, struct si_diag *d)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; initial && i < SI_PCR_COUNT; i++)
+		if (initial->mask & (UINT32_C(1) << i)) {
+			memcpy(out->full[i], initial->sha256[i], SI_SHA256_SIZE);
+			memcpy(out->before_cap[i], initial->sha256[i], SI_SHA256_SIZE);
+		}
+	return si_eventlog_parse(text, len, replay_record, out, d);
 }

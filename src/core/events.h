@@ -109,4 +109,28 @@ int si_eventlog_parse(const char *text, size_t len,
 /* Extend a sha256 PCR value by a hex digest: -EINVAL when it is not 64 hex. */
 int si_event_extend_hex(uint8_t pcr_value[SI_SHA256_SIZE], const char *digest_hex);
 
+/*
+ * A CEL-JSON log replayed per PCR (sha256), each PCR from its value in
+ * `initial' when initial->mask has it (the firmware's log replayed: PCRs
+ * 0-9 do not start at zero when the OS runs), else from zero. The PCRs
+ * sealinit caps in the firmware's range (4, 7, 9 on x86) replay only so:
+ * their cap records follow the firmware's events, which are in the other
+ * log.
+ */
+struct si_log_replay {
+	uint8_t full[24][SI_SHA256_SIZE];       /* every record: the PCR now */
+	uint8_t before_cap[24][SI_SHA256_SIZE]; /* up to the PCR's first cap */
+	uint32_t seen;       /* PCRs with a record */
+	uint32_t capped;     /* PCRs with a cap record (by its digest) */
+	uint32_t last_cap;   /* PCRs whose last record is the cap */
+	uint32_t bad;        /* PCRs with a digest that is not one, or a forged record */
+	uint32_t forged;     /* PCRs with a forged record (si_event_record) */
+	unsigned int forged_at[24];   /* its 1-based record number */
+	unsigned int records;
+};
+struct si_pcr_expect;
+/* The number of records, or -EINVAL naming the bad one. */
+int si_eventlog_replay(const char *text, size_t len, const struct si_pcr_expect *initial,
+		       struct si_log_replay *out, struct si_diag *diag);
+
 #endif

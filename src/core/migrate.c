@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/luks.h"
 #include "core/migrate.h"
+#include "core/pcrs.h"
 #include "core/token.h"
 #include "core/unlock.h"
 
@@ -137,6 +138,7 @@ int si_migrate(const struct si_migrate_opts *o, struct si_migrate_result *res, s
 		.device = o->device, .tcti = o->tcti, .timeout_ms = o->timeout_ms,
 		.pcr_mask = o->pcr_mask, .passphrase = o->passphrase,
 		.passphrase_len = o->passphrase_len, .expect = o->expect,
+		.cap_pcrs = o->cap_pcrs, .uncapped_pcrs = o->uncapped_pcrs,
 	};
 	struct si_enroll_result er;
 	struct si_migration_state st;
@@ -146,6 +148,13 @@ int si_migrate(const struct si_migrate_opts *o, struct si_migrate_result *res, s
 
 	memset(res, 0, sizeof(*res));
 	res->legacy_keyslot = res->tpm_keyslot = res->replaced_keyslot = res->cleaned_keyslot = -1;
+	/* si_enroll checks it too, but only after the journal was written:
+	 * a refused set must leave the header as it was. */
+	if (o->cap_pcrs && !o->uncapped_pcrs) {
+		r = si_pcrs_check_capped(o->pcr_mask, o->cap_pcrs, d);
+		if (r < 0)
+			return r;
+	}
 	r = si_luks_open(o->device, &l, d);
 	if (r < 0)
 		return r;

@@ -2,6 +2,7 @@
 #ifndef SEALINIT_MIGRATE_H
 #define SEALINIT_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ struct si_migrate_opts {
 	int legacy_keyslot;      /* the keyslot it opened; -1: find it */
 	/* The state to seal to (si_enroll_opts.expect); NULL: current. */
 	const struct si_pcr_expect *expect;
+	/* The boot's cap set, and the override (si_enroll_opts). */
+	uint32_t cap_pcrs;
+	bool uncapped_pcrs;
 };
 
 struct si_migrate_result {

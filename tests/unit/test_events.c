@@ -16,6 +16,8 @@
 #include "core/errors.h"
 #include "core/events.h"
 #include "core/hash.h"
+#include "core/pcrs.h"
+#include "core/tpm/pcr.h"
 
 static void test_cmdline_words(void **state)
 {
@@ -228,6 +230,56 @@ static void test_record_flags(void **state)
 	assert_false(got[3].forged);
 }
 
+/* A log replayed on top of the firmware's values: a PCR with a start value
+ * and a cap replays to H(H(start, e), cap), its state before the cap is
+ * H(start, e); a PCR without one starts at zero; the cap by its digest. */
+static void test_log_replay(void **state)
+{
+	static struct si_log_replay lr;
+	static struct si_pcr_expect fw;
+	struct si_event e, cap;
+	char log[2048];
+	uint8_t want[SI_SHA256_SIZE];
+	size_t len = 0;
+	int n;
+
+	(void)state;
+	memset(&fw, 0, sizeof(fw));
+	fw.mask = UINT32_C(1) << 4;
+	memset(fw.sha256[4], 0xab, SI_SHA256_SIZE);
+	si_event_string(&cap, 4, SI_CAP_EVENT);
+	n = si_event_cel(&cap, log + len, sizeof(log) - len);
+	assert_true(n > 0);
+	len += (size_t)n;
+	si_event_string(&e, 15, "sealinit:cmdline:quiet");
+	n = si_event_cel(&e, log + len, sizeof(log) - len);
+	len += (size_t)n;
+	si_event_string(&cap, 15, SI_CAP_EVENT);
+	n = si_event_cel(&cap, log + len, sizeof(log) - len);
+	len += (size_t)n;
+	assert_int_equal(si_eventlog_replay(log, len, &fw, &lr, NULL), 3);
+	assert_int_equal(lr.seen, (UINT32_C(1) << 4) | (UINT32_C(1) << 15));
+	assert_int_equal(lr.capped, lr.seen);
+	assert_int_equal(lr.last_cap, lr.seen);
+	assert_int_equal(lr.bad, 0);
+	/* PCR 4: from the firmware's value; before its cap, that value. */
+	memset(want, 0xab, sizeof(want));
+	assert_memory_equal(lr.before_cap[4], want, SI_SHA256_SIZE);
+	si_event_string(&cap, 4, SI_CAP_EVENT);
+	si_event_extend(want, &cap);
+	assert_memory_equal(lr.full[4], want, SI_SHA256_SIZE);
+	/* PCR 15: from zero. */
+	si_events_replay(&e, 1, 15, NULL, want);
+	assert_memory_equal(lr.before_cap[15], want, SI_SHA256_SIZE);
+	si_event_string(&cap, 15, SI_CAP_EVENT);
+	si_event_extend(want, &cap);
+	assert_memory_equal(lr.full[15], want, SI_SHA256_SIZE);
+	/* Without the firmware's value, PCR 4 starts at zero: another value. */
+	assert_int_equal(si_eventlog_replay(log, len, NULL, &lr, NULL), 3);
+	memset(want, 0xab, sizeof(want));
+	assert_memory_not_equal(lr.before_cap[4], want, SI_SHA256_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_cel),
 		cmocka_unit_test(test_record_flags),
+		cmocka_unit_test(test_log_replay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
