@@ -28,6 +28,7 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 
 #define POLL_MS 50
 
@@ -86,26 +87,6 @@ static void sleep_ms(int ms)
 		;
 }
 
-int pid1_read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total + 1 < size) {
-		n = read(fd, buf + total, size - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return (int)total;
-}
-
 void pid1_early_mounts(void)
 {
 	int fd;
@@ -134,14 +115,19 @@ void pid1_early_mounts(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
-void pid1_load_modules(const char *file)
+int pid1_load_modules(const char *file, struct si_diag *d)
 {
-	static char list[16384];
+	static char list[SI_TEXTFILE_CONFIG_MAX + 1];
 	char *save = NULL, *path;
-	int n = 0;
+	int n = 0, r;
 
-	if (pid1_read_file(file, list, sizeof(list)) < 0)
-		return;
+	/* Missing: this initramfs loads no modules. Cut or unreadable: the
+	 * boot would go on without a driver it was built to load. */
+	r = si_textfile_read(file, list, sizeof(list), d);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
 	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
 		int fd;
 
@@ -159,6 +145,7 @@ void pid1_load_modules(const char *file)
 		close(fd);
 	}
 	say(6, "loaded %d modules from %s", n, file);
+	return 0;
 }
 
 /*

@@ -25,10 +25,10 @@ double uptime_ms(void);
 /* Debug-level timing of a step that started at t0 (uptime_ms()). */
 void step_done(const char *step, double t0);
 
-/* A whole small file into buf (NUL-terminated); its length or -errno. */
-int pid1_read_file(const char *path, char *buf, size_t size);
-/* finit_module every path listed in file; a missing list is no error. */
-void pid1_load_modules(const char *file);
+/* finit_module every path listed in file; a missing list is no error,
+ * one that cannot be read whole (core/textfile.h) is, by name. A module
+ * that does not load is a warning: the wait for its device says more. */
+int pid1_load_modules(const char *file, struct si_diag *d);
 
 /* Wait, bounded, for a device spec (path or TAG=value) to resolve to
  * exactly one existing node, with progress once a second: 0 and the path;

@@ -7,13 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/pcrs.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 
 /* The open command line, as a build without CONFIG_LOCKDOWN has it: what
  * these tests exercise (test_bootcfg's test_lockdown tests lockdown). */
@@ -381,6 +384,77 @@ static void test_format_roundtrip(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
+/* A file of n bytes: "# " comment lines, then tail (n counts it), for the
+ * reader's limits. */
+static void write_config(const char *path, size_t n, const char *tail, size_t tail_len)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(f);
+	assert_true(n >= tail_len);
+	for (i = 0; i < n - tail_len; i++)
+		fputc((i + 1) % 64 == 0 || i + 1 == n - tail_len ? '\n' : i % 64 == 0 ? '#' : 'x', f);
+	fwrite(tail, 1, tail_len, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The one reader: whole or refused, never cut, at the 16 KiB limit of
+ * the configuration; a NUL byte anywhere refused by offset. The attack is
+ * a file whose lockdown=yes sits past the cut: read whole, it is there;
+ * one byte longer, the file is refused, not read without it. */
+static void test_textfile_limits(void **state)
+{
+	static char buf[SI_TEXTFILE_CONFIG_MAX + 1];
+	static const char tail[] = "lockdown=yes\n";
+	char path[] = "/tmp/sealinit-test-conf-XXXXXX";
+	struct si_diag d = { { 0 } };
+	struct si_bootcfg c;
+	char want[160];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Controls: up to the limit, read whole; the last key is kept. */
+	write_config(path, SI_TEXTFILE_CONFIG_MAX - 1, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), SI_TEXTFILE_CONFIG_MAX - 1);
+	write_config(path, SI_TEXTFILE_CONFIG_MAX, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), SI_TEXTFILE_CONFIG_MAX);
+	assert_int_equal(strlen(buf), SI_TEXTFILE_CONFIG_MAX);
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, buf, &d), 0);
+	assert_true(c.lockdown);
+	/* One byte over: refused by path, size and limit; nothing left in buf
+	 * for a careless caller to parse. */
+	write_config(path, SI_TEXTFILE_CONFIG_MAX + 1, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EFBIG);
+	snprintf(want, sizeof(want), "%s: %d bytes, over the limit of %d", path,
+		 SI_TEXTFILE_CONFIG_MAX + 1, SI_TEXTFILE_CONFIG_MAX);
+	if (!strstr(d.msg, want))
+		fail_msg("`%s' lacks `%s'", d.msg, want);
+	assert_string_equal(buf, "");
+	/* Far over, and from a file with no size (a pipe, /proc): the same. */
+	assert_int_equal(si_textfile_read("/dev/zero", buf, 64, &d), -EFBIG);
+	assert_non_null(strstr(d.msg, "/dev/zero: more than the limit of 63 bytes"));
+	/* A NUL at the end, and in the middle before lockdown=yes. */
+	write_config(path, 100, "lockdown=yes\n\0", 14);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "a NUL byte at offset 99 of 100"));
+	write_config(path, 100, "\0lockdown=yes\n", 14);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "a NUL byte at offset 86 of 100"));
+	assert_non_null(strstr(d.msg, path));
+	/* Control: the same file without the NUL. */
+	write_config(path, 100, "lockdown=yes\n", 13);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), 100);
+	/* Missing: -ENOENT, named, for the caller to decide. */
+	unlink(path);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -ENOENT);
+	assert_non_null(strstr(d.msg, path));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_lockdown),
 		cmocka_unit_test(test_cmdline_volatile),
 		cmocka_unit_test(test_volume_binding),
+		cmocka_unit_test(test_textfile_limits),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }
