@@ -455,6 +455,79 @@ static void test_textfile_limits(void **state)
 	assert_non_null(strstr(d.msg, path));
 }
 
+/* Locked down, a wait from the command line may only lengthen the one
+ * configured: a shorter TPM or device wait is how the TPM is made to look
+ * absent. Each shorter one is refused by name; the longer one and the
+ * same one are the controls. */
+static void test_lockdown_waits(void **state)
+{
+	static const char conf[] =
+		"root=/dev/vda\ndata=/dev/vdb\nlockdown=yes\ntpm_timeout=5000\ndevice_timeout=8000\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	static const struct { const char *cmdline; int r; const char *expect; } cases[] = {
+		{ "sealinit.tpm_timeout=1", -EPERM,
+		  "`sealinit.tpm_timeout=1': shorter than the configured 5000 ms; a locked-down "
+		  "command line may only lengthen a wait" },
+		{ "sealinit.tpm_timeout=4999", -EPERM, "shorter than the configured 5000 ms" },
+		{ "sealinit.device_timeout=100", -EPERM,
+		  "`sealinit.device_timeout=100': shorter than the configured 8000 ms" },
+		{ "sealinit.tpm_timeout=9000 sealinit.tpm_timeout=6000", -EPERM,
+		  "shorter than the configured 9000 ms" },
+		{ "sealinit.tpm_timeout=5000", 0, NULL },
+		{ "sealinit.tpm_timeout=60000 sealinit.device_timeout=8001", 0, NULL },
+		{ "sealinit.loglevel=0", 0, NULL },
+	};
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		open_defaults(&c);
+		assert_int_equal(si_bootcfg_parse_file(&c, conf, &d), 0);
+		d.msg[0] = '\0';
+		if (si_bootcfg_parse_cmdline(&c, cases[i].cmdline, &d) != cases[i].r)
+			fail_msg("`%s': want %d (%s)", cases[i].cmdline, cases[i].r, d.msg);
+		if (cases[i].expect && !strstr(d.msg, cases[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", cases[i].cmdline, d.msg, cases[i].expect);
+	}
+	assert_int_equal(c.loglevel, 0);
+	/* Open, the command line sets any wait: nothing to lengthen. */
+	if (ENABLE_LOCKDOWN)
+		return;
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, "tpm_timeout=5000\n", &d), 0);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm_timeout=1", &d), 0);
+	assert_int_equal(c.tpm_timeout_ms, 1);
+}
+
+/* The command line is read in the kernel's words: quotes grouped and
+ * removed as the kernel removes them, a byte it splits on and systemd
+ * does not refused by offset. */
+static void test_cmdline_kernel_words(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.loglevel=\"3\" \"sealinit.pcr=14\" "
+						  "root=/dev/vda\rrw", &d), 0);
+	assert_int_equal(c.loglevel, 3);
+	assert_int_equal(c.measure_pcr, 14);
+	assert_string_equal(c.root, "/dev/vda");
+	assert_false(c.ro);
+	/* The attack: the kernel sees sealinit.pcr=7 after the VT; refused
+	 * rather than read as one word of root=. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda\vsealinit.pcr=7", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "byte 0x0b at offset 13"));
+	assert_int_equal(c.measure_pcr, 15);
+	/* A quoted value keeps its space, and the value check refuses it. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.data=\"/dev/vdb /dev/vdc\"", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "whitespace"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +540,8 @@ int main(void)
 		cmocka_unit_test(test_cmdline_volatile),
 		cmocka_unit_test(test_volume_binding),
 		cmocka_unit_test(test_textfile_limits),
+		cmocka_unit_test(test_lockdown_waits),
+		cmocka_unit_test(test_cmdline_kernel_words),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }
