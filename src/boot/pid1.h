@@ -15,6 +15,15 @@ struct si_diag;
  * measured or which key source runs.
  */
 
+/* First thing as PID 1: drop the environment the kernel passed (every
+ * unknown X=Y word of the command line) and set only what the boot needs
+ * (PATH, TSS2_LOG=all+NONE). 0, or -errno if a variable could not be
+ * set (the kernel's are gone either way). The programs PID 1 executes get
+ * lists of their own: tee-supplicant and the rescue shell a PATH, the
+ * real init pid1_init_environment(), never the kernel's words. */
+int pid1_environment(void);
+const char *const *pid1_init_environment(void);
+
 /* Mount /proc, /sys, /dev, /run; open the console and /dev/kmsg. */
 void pid1_early_mounts(void);
 
