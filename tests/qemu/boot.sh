@@ -1020,7 +1020,7 @@ sc_debug_keys() {
 		'sealinit:cmdline:.*sealinit\.(loglevel|tpm_timeout|device_timeout)'
 	mv "$LOG" "$S/serial-debug.log"
 	lockdown_refuses "sealinit.tpm_timeout=1" \
-		"\\`sealinit.tpm_timeout=1': shorter than the configured [0-9]+ ms; a locked-down command line may only lengthen a wait"
+		"\`sealinit.tpm_timeout=1': shorter than the configured [0-9]+ ms; a locked-down command line may only lengthen a wait"
 	# Control: any other word is measured, and the TPM refuses.
 	# shellcheck disable=SC2046
 	INITRD=$A/initrd-lockdown.cpio.gz boot "$arch" "rootwait" tpm $(std_disks)
