@@ -39,4 +39,25 @@ config 200 "$WORK/cnul"
 printf '\0' | dd of="$WORK/cnul" bs=1 seek=120 conv=notrunc status=none
 expect 2 "boot-config, a NUL byte in the config" "$SEALINIT" boot-config --config "$WORK/cnul" --cmdline "$cmdline"
 expect_msg "$WORK/cnul: a NUL byte at offset 120 of 200"
+
+# The command line in the kernel's words: a volatile word joined to a
+# payload by a VT is refused by byte and offset, not measured without it.
+printf 'data=/dev/vdb\ncmdline_volatile=bl_prof_dataptr\n' >"$WORK/cv"
+expect 2 "boot-config, a VT in the command line" "$SEALINIT" boot-config --config "$WORK/cv" \
+	--cmdline "$cmdline bl_prof_dataptr=1"$'\v'"init=/bin/sh"
+expect_msg "byte 0x0b at offset 105 of the kernel command line"
+expect 0 "boot-config, the same without the VT" "$SEALINIT" boot-config --config "$WORK/cv" \
+	--cmdline "$cmdline bl_prof_dataptr=1"
+
+# predict, as the boot: sealinit.loglevel=7 and a longer wait change
+# neither event; any other word does (the control).
+printf 'data=/dev/vdb\n' >"$WORK/pc"
+printf '#!/bin/sh\n' >"$WORK/init"
+predict() { "$SEALINIT" predict --config "$WORK/pc" --cmdline "$1" --init "$WORK/init" 2>&1; }
+plain=$(predict "$cmdline") || fail "predict: $plain"
+debug=$(predict "$cmdline sealinit.loglevel=7 sealinit.tpm_timeout=60000") || fail "predict: $debug"
+[ "$plain" = "$debug" ] || fail "sealinit.loglevel=7 changed the prediction: $plain / $debug"
+grep -q '^pcr15-capped=' <<<"$plain" || fail "predict printed no PCR 15: $plain"
+other=$(predict "$cmdline quiet") || fail "predict: $other"
+[ "$plain" != "$other" ] || fail "quiet left the prediction as it was"
 echo ok
