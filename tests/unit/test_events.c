@@ -184,7 +184,7 @@ static void test_unmeasured_keys(void **state)
 {
 	static const char *const values[] = { "7", "3", "600000" };
 	static const char *const measured[] = { "sealinit.pcrs=7", "sealinit.tcti=swtpm:port=1",
-						"sealinit.failure=reboot", "sealinit.recovery_timeout=0",
+						"sealinit.failure=reboot", "sealinit.pcr=14",
 						"sealinit.legacy_timeout=9000" };
 	struct si_bootcfg base, c;
 	struct si_event eb, ec, cb, cc;
