@@ -75,7 +75,7 @@ LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o core/pcrs.o \
 			     core/worker.o core/luks.o core/volkey.o core/kv.o core/journal.o core/bootcfg.o \
 			     core/events.o core/recovery.o core/json.o core/legacy/cfg.o \
-			     core/legacy/net.o core/tcglog.o core/pe.o
+			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
 			     core/tpm/authorize.o core/tpm/counter.o

@@ -28,8 +28,33 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 
 #define POLL_MS 50
+
+/*
+ * The environment, as an allow-list. The kernel hands PID 1 every
+ * command-line word it does not know that looks like X=Y, unmeasured when
+ * the configuration calls it volatile, never checked: SSLKEYLOGFILE=
+ * would make libcurl write the legacy fetch's TLS secrets where it says,
+ * TSS2_LOG= and TSS2_TCTI= steer the TSS. PID 1 drops all of it first and
+ * sets what it needs; its forks (the workers) inherit that, and what it
+ * executes gets a list of its own.
+ */
+static const char *const boot_env[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	/* The TSS logs to stderr on its own; its errors reach the console
+	 * through sealinit's messages instead. */
+	"TSS2_LOG=all+NONE",
+	NULL,
+};
+/* tee-supplicant and the rescue shell: a PATH, nothing else. */
+static char *const helper_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+/* The real init: what the kernel itself gives init when the command line
+ * adds nothing (init/main.c, envp_init). systemd takes its settings from
+ * /proc/cmdline, which it still reads (and which was measured), and from
+ * its own files; an init that wants an environment sets it itself. */
+static char *const init_env[] = { "HOME=/", "TERM=linux", NULL };
 
 static int loglevel = CONFIG_LOG_LEVEL;
 static int kmsg_fd = -1;
@@ -86,24 +111,21 @@ static void sleep_ms(int ms)
 		;
 }
 
-int pid1_read_file(const char *path, char *buf, size_t size)
+int pid1_environment(void)
 {
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t i;
 
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total + 1 < size) {
-		n = read(fd, buf + total, size - 1 - (size_t)total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return (int)total;
+	/* Cannot fail: from here on nothing the kernel passed is left. */
+	clearenv();
+	for (i = 0; boot_env[i]; i++)
+		if (putenv((char *)boot_env[i]) != 0)
+			return -errno;
+	return 0;
+}
+
+const char *const *pid1_init_environment(void)
+{
+	return (const char *const *)init_env;
 }
 
 void pid1_early_mounts(void)
@@ -134,14 +156,19 @@ void pid1_early_mounts(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
-void pid1_load_modules(const char *file)
+int pid1_load_modules(const char *file, struct si_diag *d)
 {
-	static char list[16384];
+	static char list[SI_TEXTFILE_CONFIG_MAX + 1];
 	char *save = NULL, *path;
-	int n = 0;
+	int n = 0, r;
 
-	if (pid1_read_file(file, list, sizeof(list)) < 0)
-		return;
+	/* Missing: this initramfs loads no modules. Cut or unreadable: the
+	 * boot would go on without a driver it was built to load. */
+	r = si_textfile_read(file, list, sizeof(list), d);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
 	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
 		int fd;
 
@@ -159,6 +186,7 @@ void pid1_load_modules(const char *file)
 		close(fd);
 	}
 	say(6, "loaded %d modules from %s", n, file);
+	return 0;
 }
 
 /*
@@ -178,7 +206,7 @@ void pid1_start_helper(const char *path)
 		char *const argv[] = { (char *)path, NULL };
 
 		setsid();
-		execv(argv[0], argv);
+		execve(argv[0], argv, helper_env);
 		_exit(127);
 	}
 	if (pid < 0) {
@@ -435,7 +463,7 @@ int pid1_switch_root(const char *newroot, const char *init, double t_start, stru
 	    uptime_ms() - t_start);
 	if (kmsg_fd >= 0)
 		close(kmsg_fd);
-	execv(init, argv);
+	execve(init, argv, init_env);
 	r = -errno;
 	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	si_diag_set(d, "starting the real init %s: %s", init, strerror(-r));
@@ -454,7 +482,7 @@ static void rescue_shell(void)
 		char *const argv[] = { "/bin/sh", NULL };
 
 		setsid();
-		execv(argv[0], argv);
+		execve(argv[0], argv, helper_env);
 		_exit(127);
 	}
 	if (pid > 0)

@@ -15,6 +15,15 @@ struct si_diag;
  * measured or which key source runs.
  */
 
+/* First thing as PID 1: drop the environment the kernel passed (every
+ * unknown X=Y word of the command line) and set only what the boot needs
+ * (PATH, TSS2_LOG=all+NONE). 0, or -errno if a variable could not be
+ * set (the kernel's are gone either way). The programs PID 1 executes get
+ * lists of their own: tee-supplicant and the rescue shell a PATH, the
+ * real init pid1_init_environment(), never the kernel's words. */
+int pid1_environment(void);
+const char *const *pid1_init_environment(void);
+
 /* Mount /proc, /sys, /dev, /run; open the console and /dev/kmsg. */
 void pid1_early_mounts(void);
 
@@ -25,10 +34,10 @@ double uptime_ms(void);
 /* Debug-level timing of a step that started at t0 (uptime_ms()). */
 void step_done(const char *step, double t0);
 
-/* A whole small file into buf (NUL-terminated); its length or -errno. */
-int pid1_read_file(const char *path, char *buf, size_t size);
-/* finit_module every path listed in file; a missing list is no error. */
-void pid1_load_modules(const char *file);
+/* finit_module every path listed in file; a missing list is no error,
+ * one that cannot be read whole (core/textfile.h) is, by name. A module
+ * that does not load is a warning: the wait for its device says more. */
+int pid1_load_modules(const char *file, struct si_diag *d);
 
 /* Wait, bounded, for a device spec (path or TAG=value) to resolve to
  * exactly one existing node, with progress once a second: 0 and the path;

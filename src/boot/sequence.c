@@ -23,6 +23,7 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
 #define MODULES_FILE  "/etc/sealinit/modules"
@@ -30,22 +31,32 @@
 #define NEWROOT       "/newroot"
 
 /* /etc/sealinit.conf, then the kernel command line over it (kept in
- * cmdline, to be measured). */
+ * cmdline, to be measured). Each is read whole or refused, by name: a cut
+ * file would lose the keys after the cut (lockdown=yes, the volume's pin)
+ * without a word. Only a missing configuration file is no error. */
 static int load_config(struct si_bootcfg *c, char *cmdline, size_t size, struct si_diag *d)
 {
-	static char text[16384];
+	static char text[SI_TEXTFILE_CONFIG_MAX + 1];
 	struct si_diag pd = { { 0 } };
 	int r;
 
 	si_bootcfg_defaults(c);
-	if (pid1_read_file(CONFIG_FILE, text, sizeof(text)) >= 0 &&
-	    si_bootcfg_parse_file(c, text, &pd) < 0) {
+	r = si_textfile_read(CONFIG_FILE, text, sizeof(text), &pd);
+	if (r < 0 && r != -ENOENT) {
+		si_diag_set(d, "config %.400s", pd.msg);
+		return r;
+	}
+	if (r >= 0 && si_bootcfg_parse_file(c, text, &pd) < 0) {
 		si_diag_set(d, "config " CONFIG_FILE ": %.400s", pd.msg);
 		return -EINVAL;
 	}
-	cmdline[0] = '\0';
-	if (pid1_read_file("/proc/cmdline", cmdline, size) >= 0 &&
-	    (r = si_bootcfg_parse_cmdline(c, cmdline, &pd)) < 0) {
+	r = si_textfile_read("/proc/cmdline", cmdline, size, &pd);
+	if (r < 0) {
+		si_diag_set(d, "kernel command line: %.400s", pd.msg);
+		return r;
+	}
+	r = si_bootcfg_parse_cmdline(c, cmdline, &pd);
+	if (r < 0) {
 		si_diag_set(d, "kernel command line: %.400s", pd.msg);
 		return r;
 	}
@@ -73,9 +84,10 @@ int si_boot_main(void)
 
 	t0 = uptime_ms();
 	r = load_config(&cfg, cmdline, sizeof(cmdline), &d);
+	if (r == 0)
+		r = pid1_load_modules(MODULES_FILE, &d);
 	if (r < 0)
 		goto failed;
-	pid1_load_modules(MODULES_FILE);
 	step_done("config and modules", t0);
 
 	t0 = uptime_ms();
@@ -90,8 +102,9 @@ int si_boot_main(void)
 		goto failed;
 	/* The TPM's driver may need tee-supplicant first (Jetson fTPM). */
 	pid1_start_helper(cfg.tee_supplicant);
-	pid1_load_modules(MODULES_LATE);
-	r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
+	r = pid1_load_modules(MODULES_LATE, &d);
+	if (r == 0)
+		r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
 	if (r == 0)
 		r = measure_boot_config(&cfg, cmdline, &d);
 	if (r < 0)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 #include "core/events.h"
 #include "core/legacy/unlock.h"
 #include "core/pcrs.h"
@@ -201,22 +202,19 @@ int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len)
  * fine unless required. */
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c)
 {
-	static char text[16384];
+	static char text[SI_TEXTFILE_CONFIG_MAX + 1];
 	struct si_diag d = { { 0 } };
-	ssize_t k;
-	int fd;
+	int r;
 
 	si_bootcfg_defaults(c);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (!required && errno == ENOENT)
-			return 0;
-		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, strerror(errno));
-		return -errno;
+	/* The boot's reader: what it would refuse, this refuses too. */
+	r = si_textfile_read(path, text, sizeof(text), &d);
+	if (r == -ENOENT && !required)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "%s %s: %s\n", prog, cmd, d.msg);
+		return r;
 	}
-	k = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	text[k > 0 ? k : 0] = '\0';
 	if (si_bootcfg_parse_file(c, text, &d) < 0) {
 		fprintf(stderr, "%s %s: %s: %s\n", prog, cmd, path, d.msg);
 		return -EINVAL;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/pid1.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/options.h"
@@ -174,7 +175,9 @@ int main(int argc, char **argv)
 	/* As PID 1 of the initramfs, run the boot stage; never otherwise: a
 	 * second boot stage would remount and re-measure under the first. */
 	if (getpid() == 1) {
-		setenv("TSS2_LOG", "all+NONE", 0);
+		/* Before anything reads it: the kernel's environment is every
+		 * unknown X=Y word of the command line (pid1.h). */
+		(void)pid1_environment();
 		return si_boot_main();
 	}
 

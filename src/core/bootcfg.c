@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,81 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	si_legacy_cfg_defaults(&c->legacy);
 	c->lockdown = ENABLE_LOCKDOWN;
 	c->tpm2_measure_pcr = -1;
+}
+
+/*
+ * The keys a locked-down command line may ever set (the only names
+ * CONFIG_LOCKDOWN_CMDLINE_KEYS may list): they change how much the boot
+ * says and how long it waits, never what runs or what unlocks. None is
+ * measured, in the command line or in the configuration: adding
+ * sealinit.loglevel=7 to debug a boot must not be what fails it, and a
+ * wait that is measured protects nothing (a boot that gives up waiting
+ * for the TPM measures nothing at all). A wait given on a locked-down
+ * command line may only lengthen the one configured: a shorter TPM or
+ * device wait is how an attacker makes the TPM look absent.
+ */
+static const struct harmless_key {
+	const char *name;
+	size_t offset;      /* its int in struct si_bootcfg */
+	bool measured;      /* never, by rule: the column says so */
+	bool only_longer;   /* locked down, the command line may only raise it */
+	const char *unit;
+} harmless_keys[] = {
+	{ "loglevel", offsetof(struct si_bootcfg, loglevel), false, false, "" },
+	{ "failure_delay", offsetof(struct si_bootcfg, failure_delay_s), false, false, " s" },
+	{ "tpm_timeout", offsetof(struct si_bootcfg, tpm_timeout_ms), false, true, " ms" },
+	{ "device_timeout", offsetof(struct si_bootcfg, device_timeout_ms), false, true, " ms" },
+	{ "net_timeout", offsetof(struct si_bootcfg, net_timeout_ms), false, true, " ms" },
+	{ "pin_timeout", offsetof(struct si_bootcfg, pin_timeout_s), false, true, " s" },
+};
+#define N_HARMLESS (sizeof(harmless_keys) / sizeof(harmless_keys[0]))
+
+static const struct harmless_key *harmless(const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < N_HARMLESS; i++)
+		if (strlen(harmless_keys[i].name) == len && !memcmp(harmless_keys[i].name, key, len))
+			return &harmless_keys[i];
+	return NULL;
+}
+
+bool si_bootcfg_key_unmeasured(const char *key, size_t len)
+{
+	const struct harmless_key *h = harmless(key, len);
+
+	return h && !h->measured;
+}
+
+const char *si_bootcfg_unmeasured_key(size_t i)
+{
+	return i < N_HARMLESS ? harmless_keys[i].name : NULL;
+}
+
+int si_bootcfg_lockdown_keys_check(const char *list, struct si_diag *d)
+{
+	const char *p = list;
+	char names[160];
+	size_t i, o = 0;
+
+	for (i = 0; i < N_HARMLESS; i++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? " " : "",
+				      harmless_keys[i].name);
+	for (;;) {
+		size_t n;
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (!n)
+			return 0;
+		if (!harmless(p, n)) {
+			si_diag_set(d, "CONFIG_LOCKDOWN_CMDLINE_KEYS names `%.*s': a locked-down command "
+				    "line may set only keys that change neither what runs nor what is "
+				    "measured (%s)", (int)(n > 64 ? 64 : n), p, names);
+			return -EINVAL;
+		}
+		p += n;
+	}
 }
 
 static int set_sources(struct si_bootcfg *c, const char *v)
@@ -393,10 +469,31 @@ int si_bootcfg_parse_file(struct si_bootcfg *c, const char *text, struct si_diag
 	return 0;
 }
 
-/* A locked-down boot takes a word only when it changes nothing. */
+/* A locked-down boot takes a word only when it changes nothing: listed,
+ * and harmless whatever the list says. */
 static bool allowed_on_cmdline(const char *key)
 {
-	return si_kv_listed(CONFIG_LOCKDOWN_CMDLINE_KEYS, " ", key, strlen(key));
+	return si_kv_listed(CONFIG_LOCKDOWN_CMDLINE_KEYS, " ", key, strlen(key)) &&
+	       harmless(key, strlen(key));
+}
+
+/* Locked down, a wait from the command line may only lengthen the one
+ * configured: before is the value the key had. */
+static int locked_wait(const struct si_bootcfg *c, const char *key, int before, const char *what,
+		       const char *v, struct si_diag *d)
+{
+	const struct harmless_key *h = harmless(key, strlen(key));
+	int now;
+
+	if (!h || !h->only_longer)
+		return 0;
+	memcpy(&now, (const char *)c + h->offset, sizeof(now));
+	if (now >= before)
+		return 0;
+	si_diag_set(d, "`%s=%.32s': shorter than the configured %d%s; a locked-down command line "
+		    "may only lengthen a wait (a shorter one is how a TPM or a device is made to "
+		    "look absent)", what, v, before, h->unit);
+	return -EPERM;
 }
 
 /* Locked down, a standard key never changes the boot: root=, rootfstype=
@@ -426,75 +523,95 @@ static int locked_standard_key(struct si_bootcfg *c, const char *key, const char
 		return -EPERM;
 	}
 	if (!c->cmdline_ignored[0])
-		snprintf(c->cmdline_ignored, sizeof(c->cmdline_ignored), "%s=%s", key, v);
+		snprintf(c->cmdline_ignored, sizeof(c->cmdline_ignored), "%.20s=%.100s", key, v);
 	return 0;
+}
+
+struct cmdline_ctx {
+	struct si_bootcfg *c;
+	struct si_diag *d;
+};
+
+/* One word, as the kernel hands it on (core/events.h). */
+static int cmdline_word(void *ctx, const struct si_cmdline_word *w)
+{
+	static char tok[CMDLINE_MAX];
+	struct cmdline_ctx *x = ctx;
+	struct si_bootcfg *c = x->c;
+	struct si_diag *d = x->d;
+	char *v;
+	int r = 0;
+
+	if (w->key_len + 1 + (w->val ? w->val_len : 0) >= sizeof(tok))
+		return 0;  /* longer than a command line: not a word of ours */
+	memcpy(tok, w->key, w->key_len);
+	tok[w->key_len] = '\0';
+	if (!w->val) {
+		if (!strcmp(tok, "ro"))
+			c->ro = true;
+		/* A boot loader may add rw (L4T's does); a locked-down root
+		 * stays read-only whatever it says. */
+		else if (!strcmp(tok, "rw") && !c->lockdown)
+			c->ro = false;
+		return 0;
+	}
+	v = tok + w->key_len + 1;
+	memcpy(v, w->val, w->val_len);
+	v[w->val_len] = '\0';
+	if (!strncmp(tok, "sealinit.", 9)) {
+		const char *key = tok + 9;
+		const struct harmless_key *h = harmless(key, strlen(key));
+		char what[80];
+		int before = 0;
+
+		snprintf(what, sizeof(what), "%.70s", tok);
+		if (!strcmp(key, "fixate_volume_key")) {
+			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (a pin the "
+				    "command line could replace would pin nothing)", what);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "tpm2_signature")) {
+			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (the "
+				    "signature file comes with the initramfs)", what);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
+		    !strcmp(key, "lockdown")) {
+			si_diag_set(d, "`%s': set only in the initramfs configuration, never "
+				    "on the command line it governs", what);
+			return -EPERM;
+		}
+		if (c->lockdown && !allowed_on_cmdline(key)) {
+			si_diag_set(d, "`%s=%.100s': refused, this build is locked down; the "
+				    "command line may set only: %s", what, v,
+				    CONFIG_LOCKDOWN_CMDLINE_KEYS);
+			return -EPERM;
+		}
+		if (h)
+			memcpy(&before, (const char *)c + h->offset, sizeof(before));
+		r = set_key(c, key, v, what, d);
+		if (r == 0 && c->lockdown)
+			r = locked_wait(c, key, before, what, v, d);
+	} else if (!strcmp(tok, "root") || !strcmp(tok, "rootfstype") ||
+		   !strcmp(tok, "init") || !strcmp(tok, "roothash") || !strcmp(tok, "ip")) {
+		/* Standard keys keep their meaning (roothash= as systemd's
+		 * veritysetup generator reads it). */
+		r = c->lockdown ? locked_standard_key(c, tok, v, d) : set_key(c, tok, v, tok, d);
+	}
+	return r;
 }
 
 int si_bootcfg_parse_cmdline(struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
 {
-	char buf[CMDLINE_MAX], *save = NULL, *tok;
+	struct cmdline_ctx x = { c, d };
 
-	if (strlen(cmdline) >= sizeof(buf)) {
+	if (strlen(cmdline) >= CMDLINE_MAX) {
 		si_diag_set(d, "kernel command line longer than %d bytes", CMDLINE_MAX - 1);
 		return -EINVAL;
 	}
-	memcpy(buf, cmdline, strlen(cmdline) + 1);
-	for (tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
-		char *v = strchr(tok, '=');
-		int r = 0;
-
-		if (!strcmp(tok, "ro")) {
-			c->ro = true;
-			continue;
-		}
-		if (!strcmp(tok, "rw")) {
-			/* A boot loader may add rw (L4T's does); a locked-down
-			 * root stays read-only whatever it says. */
-			if (!c->lockdown)
-				c->ro = false;
-			continue;
-		}
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (!strncmp(tok, "sealinit.", 9)) {
-			const char *key = tok + 9;
-			char what[80];
-
-			snprintf(what, sizeof(what), "%s", tok);
-			if (!strcmp(key, "fixate_volume_key")) {
-				si_diag_set(d, "`%s': read from /etc/sealinit.conf only (a pin the "
-					    "command line could replace would pin nothing)", what);
-				return -EINVAL;
-			}
-			if (!strcmp(key, "tpm2_signature")) {
-				si_diag_set(d, "`%s': read from /etc/sealinit.conf only (the "
-					    "signature file comes with the initramfs)", what);
-				return -EINVAL;
-			}
-			if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
-			    !strcmp(key, "lockdown")) {
-				si_diag_set(d, "`%s': set only in the initramfs configuration, never "
-					    "on the command line it governs", what);
-				return -EPERM;
-			}
-			if (c->lockdown && !allowed_on_cmdline(key)) {
-				si_diag_set(d, "`%s=%.100s': refused, this build is locked down; the "
-					    "command line may set only: %s", what, v,
-					    CONFIG_LOCKDOWN_CMDLINE_KEYS);
-				return -EPERM;
-			}
-			r = set_key(c, key, v, what, d);
-		} else if (!strcmp(tok, "root") || !strcmp(tok, "rootfstype") ||
-			   !strcmp(tok, "init") || !strcmp(tok, "roothash") || !strcmp(tok, "ip")) {
-			/* Standard keys keep their meaning (roothash= as systemd's
-			 * veritysetup generator reads it). */
-			r = c->lockdown ? locked_standard_key(c, tok, v, d) : set_key(c, tok, v, tok, d);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	/* The words the kernel and systemd see, or a refusal naming the
+	 * byte where they would see others. */
+	return si_cmdline_words(cmdline, cmdline_word, &x, d);
 }
 
 /* The TPM is used: as a key source, or to migrate to. */
@@ -523,6 +640,10 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 	struct si_diag pd;
 	int i;
 
+	/* A key outside the table would be taken locked down and left out
+	 * of the measurement: a build that lists one is refused. */
+	if (si_bootcfg_lockdown_keys_check(CONFIG_LOCKDOWN_CMDLINE_KEYS, d) < 0)
+		return -EINVAL;
 	if (!c->root[0]) {
 		si_diag_set(d, "no root device: set root= on the kernel command line or in the config");
 		return -EINVAL;
@@ -663,4 +784,28 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		return -ENOSPC;
 	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);
 	return k < 0 ? k : 0;
+}
+
+int si_bootcfg_format_measured(const struct si_bootcfg *c, char *buf, size_t size)
+{
+	char *in, *out;
+	int r = si_bootcfg_format(c, buf, size);
+
+	if (r < 0)
+		return r;
+	/* The printed form without the lines of the keys never measured:
+	 * by rule, from the table, so a new key is measured unless it is
+	 * added there. */
+	for (in = out = buf; *in;) {
+		size_t len = strcspn(in, "\n") + (in[strcspn(in, "\n")] == '\n');
+		const char *eq = memchr(in, '=', len);
+
+		if (!eq || !si_bootcfg_key_unmeasured(in, (size_t)(eq - in))) {
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	*out = '\0';
+	return 0;
 }

@@ -3,6 +3,7 @@
 #define SEALINIT_BOOTCFG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/legacy/cfg.h"
@@ -110,8 +111,23 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *diag);
  * build's CONFIG_TPM2_DEFAULT_PCRS and the measured PCR. */
 uint32_t si_bootcfg_migrate_pcrs(const struct si_bootcfg *c);
 
+/* The keys never measured, in the command line (sealinit.KEY=) or in the
+ * configuration: verbosity and waits, the only keys a locked-down command
+ * line may ever set (docs/boot.md, "Lockdown"). key is len bytes, without
+ * the "sealinit." prefix. */
+bool si_bootcfg_key_unmeasured(const char *key, size_t len);
+/* Their names, i from 0; NULL past the last (for tests and messages). */
+const char *si_bootcfg_unmeasured_key(size_t i);
+/* A CONFIG_LOCKDOWN_CMDLINE_KEYS-style list (space-separated) names only
+ * such keys: 0, or -EINVAL naming the first other. si_bootcfg_validate
+ * checks the build's. */
+int si_bootcfg_lockdown_keys_check(const char *list, struct si_diag *diag);
+
 /* Print the resolved configuration as the file format (for `sealinit
  * boot-config`, and so a 3 a.m. operator sees what the boot stage saw). */
 int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size);
+/* The same without the lines of the keys never measured: what the
+ * configuration event hashes (core/events.h). */
+int si_bootcfg_format_measured(const struct si_bootcfg *c, char *buf, size_t size);
 
 #endif

@@ -14,14 +14,108 @@
 
 #include <json-c/json.h>
 
-/* A word's key: "a.b=c" -> "a.b", "quiet" -> "quiet". */
-static size_t key_len(const char *w, size_t n)
+/*
+ * The kernel's isspace() (lib/ctype.c): HT, LF, VT, FF, CR, space, and
+ * 0xA0, which its Latin-1 table marks as a space too. next_arg() in
+ * lib/cmdline.c ends a word at any of them outside double quotes.
+ */
+static bool kernel_space(unsigned char ch)
 {
-	const char *eq = memchr(w, '=', n);
-
-	return eq ? (size_t)(eq - w) : n;
+	return (ch >= '\t' && ch <= '\r') || ch == ' ' || ch == 0xa0;
 }
 
+/*
+ * Bytes on which the kernel and systemd (proc_cmdline_parse:
+ * extract_first_word over " \t\n\r", unquoting '...' and "..." and
+ * reading backslash escapes) would find different words. Where they
+ * differ, a word we measure or leave out is not the word systemd acts on:
+ * refused, by byte and offset. NULL when the byte at i is fine.
+ */
+static const char *byte_refused(const char *s, size_t i)
+{
+	unsigned char ch = (unsigned char)s[i], next = (unsigned char)s[i + 1];
+
+	if (ch == '\v' || ch == '\f' || ch == 0xa0)
+		return "the kernel ends a word there and systemd does not";
+	if (ch == '\'')
+		return "systemd reads it as a quote and the kernel does not";
+	/* \E in a UEFI path (initrd=\EFI\...) means the same to both; a
+	 * backslash before a quote, a space or another backslash does not. */
+	if (ch == '\\' && (!next || next == '"' || next == '\'' || next == '\\' ||
+			   kernel_space(next)))
+		return "systemd reads it as an escape and the kernel does not";
+	return NULL;
+}
+
+int si_cmdline_words(const char *cmdline,
+		     int (*fn)(void *ctx, const struct si_cmdline_word *w), void *ctx,
+		     struct si_diag *d)
+{
+	size_t i, pos = 0;
+
+	for (i = 0; cmdline[i]; i++) {
+		const char *why = byte_refused(cmdline, i);
+
+		if (why) {
+			si_diag_set(d, "byte 0x%02x at offset %zu of the kernel command line: %s; "
+				    "refused, so that every word measured or left out is the word "
+				    "the kernel and systemd see", (unsigned char)cmdline[i], i, why);
+			return -EINVAL;
+		}
+	}
+	for (;;) {
+		struct si_cmdline_word w = { 0 };
+		bool quoted = false, in_quote = false;
+		const char *p, *eq = NULL;
+		size_t n;
+		int r;
+
+		while (cmdline[pos] && kernel_space((unsigned char)cmdline[pos]))
+			pos++;
+		if (!cmdline[pos])
+			return 0;
+		/* next_arg(): a leading quote opens the word and is not part of
+		 * the parameter; any quote toggles; the first '=' (past the
+		 * word's first byte) ends the parameter's name. */
+		p = cmdline + pos;
+		if (*p == '"') {
+			quoted = in_quote = true;
+			p++;
+		}
+		for (n = 0; p[n]; n++) {
+			if (kernel_space((unsigned char)p[n]) && !in_quote)
+				break;
+			if (!eq && n > 0 && p[n] == '=')
+				eq = p + n;
+			if (p[n] == '"')
+				in_quote = !in_quote;
+		}
+		w.word = cmdline + pos;
+		w.len = (size_t)(p + n - w.word);
+		w.offset = pos;
+		w.key = p;
+		if (eq) {
+			w.key_len = (size_t)(eq - p);
+			w.val = eq + 1;
+			w.val_len = (size_t)(p + n - w.val);
+			/* "Don't include quotes in value." */
+			if (w.val_len && *w.val == '"') {
+				w.val++;
+				w.val_len--;
+				if (n && p[n - 1] == '"' && w.val_len)
+					w.val_len--;
+			} else if (quoted && n && p[n - 1] == '"' && w.val_len) {
+				w.val_len--;
+			}
+		} else {
+			w.key_len = n - (quoted && n && p[n - 1] == '"');
+		}
+		pos = (size_t)(p + n - cmdline);
+		r = fn(ctx, &w);
+		if (r < 0)
+			return r;
+	}
+}
 
 const char *si_cmdline_volatile_refused(const char *key)
 {
@@ -38,43 +132,78 @@ const char *si_cmdline_volatile_refused(const char *key)
 	return NULL;
 }
 
-int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *out, size_t size)
+struct measured {
+	const char *volatile_keys;
+	char *out;
+	size_t size, o;
+	struct si_diag *d;
+};
+
+/* A word is left out of the measurement when the configuration lists its
+ * key as volatile, or when it is one of sealinit's keys that are never
+ * measured (bootcfg.h: verbosity and timeouts). */
+static bool left_out(const char *volatile_keys, const struct si_cmdline_word *w)
 {
-	const char *p = cmdline;
-	size_t o = 0;
+	return si_kv_listed(volatile_keys, " ,", w->key, w->key_len) ||
+	       (w->key_len > 9 && !memcmp(w->key, "sealinit.", 9) &&
+		si_bootcfg_key_unmeasured(w->key + 9, w->key_len - 9));
+}
+
+static int measure_word(void *ctx, const struct si_cmdline_word *w)
+{
+	struct measured *m = ctx;
+
+	if (left_out(m->volatile_keys, w)) {
+		/* A quote in a word left out could carry the words after it
+		 * into the one the measurement drops. */
+		if (memchr(w->word, '"', w->len)) {
+			si_diag_set(m->d, "`%.*s' at offset %zu of the kernel command line: a word "
+				    "left out of the measurement holds a quote; refused, so that "
+				    "it cannot carry other words with it", (int)(w->len > 120 ? 120 : w->len),
+				    w->word, w->offset);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (m->o + (m->o ? 1 : 0) + w->len >= m->size)
+		return -E2BIG;
+	if (m->o)
+		m->out[m->o++] = ' ';
+	memcpy(m->out + m->o, w->word, w->len);
+	m->o += w->len;
+	m->out[m->o] = '\0';
+	return 0;
+}
+
+int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *out, size_t size,
+			struct si_diag *d)
+{
+	struct measured m = { volatile_keys, out, size, 0, d };
 
 	if (!size)
 		return -E2BIG;
 	out[0] = '\0';
-	for (;;) {
-		size_t n;
-
-		p += strspn(p, " \t\n");
-		n = strcspn(p, " \t\n");
-		if (!n)
-			break;
-		if (!si_kv_listed(volatile_keys, " ,", p, key_len(p, n))) {
-			if (o + (o ? 1 : 0) + n >= size)
-				return -E2BIG;
-			if (o)
-				out[o++] = ' ';
-			memcpy(out + o, p, n);
-			o += n;
-			out[o] = '\0';
-		}
-		p += n;
-	}
-	return 0;
+	return si_cmdline_words(cmdline, measure_word, &m, d);
 }
 
 int si_cmdline_check(const char *expected, const char *actual, const char *volatile_keys,
 		     struct si_diag *d)
 {
 	static char want[SI_EVENT_MAX + 1], have[4096];
+	struct si_diag wd = { { 0 } };
 	const char *p = want, *q = have;
+	int r;
 
-	if (si_cmdline_measured(expected, volatile_keys, want, sizeof(want)) < 0 ||
-	    si_cmdline_measured(actual, volatile_keys, have, sizeof(have)) < 0) {
+	r = si_cmdline_measured(expected, volatile_keys, want, sizeof(want), &wd);
+	if (r == -EINVAL) {
+		si_diag_set(d, "cmdline= in the configuration: %.400s", wd.msg);
+		return -EPERM;
+	}
+	if (r == 0)
+		r = si_cmdline_measured(actual, volatile_keys, have, sizeof(have), d);
+	if (r == -EINVAL)
+		return -EPERM;
+	if (r < 0) {
 		si_diag_set(d, "the kernel command line is too long to compare");
 		return -EPERM;
 	}
@@ -113,11 +242,15 @@ int si_event_cmdline(struct si_event *e, unsigned int pcr, const char *cmdline,
 		     const char *volatile_keys, struct si_diag *d)
 {
 	static const char prefix[] = "sealinit:cmdline:";
+	int r;
 
 	set(e, pcr);
 	memcpy(e->text, prefix, sizeof(prefix));
-	if (si_cmdline_measured(cmdline, volatile_keys, e->text + sizeof(prefix) - 1,
-				sizeof(e->text) - (sizeof(prefix) - 1)) < 0) {
+	r = si_cmdline_measured(cmdline, volatile_keys, e->text + sizeof(prefix) - 1,
+				sizeof(e->text) - (sizeof(prefix) - 1), d);
+	if (r == -EINVAL)
+		return r;
+	if (r < 0) {
 		si_diag_set(d, "the kernel command line is longer than the %zu bytes a measurement "
 			    "holds (TPM2_PCR_Event takes %d)", SI_EVENT_MAX - (sizeof(prefix) - 1),
 			    SI_EVENT_MAX);
@@ -134,7 +267,7 @@ int si_event_config(struct si_event *e, unsigned int pcr, const struct si_bootcf
 	char hex[2 * SI_SHA256_SIZE + 1];
 
 	set(e, pcr);
-	if (si_bootcfg_format(c, text, sizeof(text)) < 0) {
+	if (si_bootcfg_format_measured(c, text, sizeof(text)) < 0) {
 		si_diag_set(d, "the configuration does not fit in %zu bytes", sizeof(text));
 		return -ENOSPC;
 	}

@@ -20,8 +20,10 @@ struct si_diag;
  * In the order the boot extends them, all into the measured PCR and all
  * before any unseal:
  *
- *   sealinit:cmdline:<the kernel command line>   volatile words left out
- *   sealinit:config:<sha256 of the canonical config>   (si_bootcfg_format)
+ *   sealinit:cmdline:<the kernel command line>   volatile words and the
+ *                     unmeasured sealinit.* keys left out
+ *   sealinit:config:<sha256 of the canonical config>
+ *                     (si_bootcfg_format_measured)
  *   sealinit:verity:<root hash>   or   sealinit:image:<sha256 of the root>
  *   sealinit:init:<path>:<sha256 of the file>
  *   sealinit:cap                  after the unlock, and on every failure
@@ -38,19 +40,44 @@ struct si_event {
 	char text[SI_EVENT_MAX + 1];
 };
 
-/* The command line with every word whose key is listed in volatile_keys
- * (space- or comma-separated names, e.g. "bl_prof_dataptr") left out, and
- * runs of whitespace joined to one space. Into out (size bytes). -E2BIG
- * when it does not fit. */
-int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *out, size_t size);
+/* One word of the kernel command line, as the kernel's next_arg()
+ * (lib/cmdline.c) splits it: word is the raw text, quotes included (what
+ * is measured); key and val are the parameter and its value as the kernel
+ * hands them on, a leading and a closing quote removed (what sealinit
+ * reads). val is NULL for a word without '='. */
+struct si_cmdline_word {
+	const char *word, *key, *val;
+	size_t len, key_len, val_len;
+	size_t offset;  /* of word in the command line */
+};
+
+/* Every word of cmdline to fn, in order, split exactly as the kernel
+ * splits it (its isspace(), 0xA0 included; double quotes group). A
+ * command line on which the kernel and systemd would find other words (a
+ * VT, FF or 0xA0 byte, a single quote, a backslash before a quote, a
+ * space, another backslash or the end) is refused first, -EINVAL naming
+ * the byte and its offset. fn returning < 0 stops the walk with that. */
+int si_cmdline_words(const char *cmdline,
+		     int (*fn)(void *ctx, const struct si_cmdline_word *w), void *ctx,
+		     struct si_diag *diag);
+
+/* The command line as measured: its words (si_cmdline_words) joined by
+ * one space, without those whose key is listed in volatile_keys (space-
+ * or comma-separated names, e.g. "bl_prof_dataptr") and without
+ * sealinit's keys that are never measured (si_bootcfg_key_unmeasured:
+ * verbosity and timeouts). Into out (size bytes). -E2BIG when it does
+ * not fit; -EINVAL, named in diag, for a refused byte or for a quote in
+ * a word left out (it could carry other words out with it). */
+int si_cmdline_measured(const char *cmdline, const char *volatile_keys, char *out, size_t size,
+			struct si_diag *diag);
 
 /* Keys that may never be left out of the measurement. NULL when key is
  * fine, else the reason. */
 const char *si_cmdline_volatile_refused(const char *key);
 
-/* The boot's command line against the configuration's cmdline=, both with
- * the volatile words left out: 0, or -EPERM naming the first word that
- * differs. */
+/* The boot's command line against the configuration's cmdline=, both in
+ * their measured form (si_cmdline_measured): 0, or -EPERM naming the
+ * first word that differs, or the byte or word either was refused for. */
 int si_cmdline_check(const char *expected, const char *actual, const char *volatile_keys,
 		     struct si_diag *diag);
 

@@ -24,7 +24,7 @@ libs="$(pkg-config --cflags --libs json-c tss2-mu) -l:libmbedcrypto.a"
 legacy_src="src/core/legacy/client.c src/core/legacy/crypto.c"
 legacy_libs="-DSEALINIT_VERSION=\"fuzz\" $(pkg-config --cflags libcurl) -l:libmbedcrypto.a"
 rc=0
-for t in token pcrs bootcfg migration eventlog legacy_login legacy_small legacy_creds net_ip tcglog sigfile; do
+for t in token pcrs bootcfg cmdline migration eventlog legacy_login legacy_small legacy_creds net_ip tcglog sigfile; do
 	case $t in
 	legacy_*) extra="$legacy_src $legacy_libs" ;;
 	*) extra="" ;;

@@ -37,6 +37,17 @@ rm -f "$WORK/out"
 expect 0 "unlock to stdout" sh -c "'$SEALINIT' legacy-fetch --config '$CONF' --key-file - > '$WORK/out2'"
 cmp -s "$WORK/out2" "$WORK/legacy-key" || fail "--key-file - differs from the resource"
 
+# libcurl in this build writes the TLS secrets where SSLKEYLOGFILE says
+# once the variable reaches it (the CLI keeps its user's environment): the
+# control of tests/qemu/boot.sh's legacy scenario, where the kernel's
+# SSLKEYLOGFILE= never reaches the fetch.
+rm -f "$WORK/keylog"
+expect 0 "legacy-fetch with SSLKEYLOGFILE" env SSLKEYLOGFILE="$WORK/keylog" "$SEALINIT" legacy-fetch \
+	--config "$CONF" "$WORK/limg" --test
+grep -qE '^(CLIENT_RANDOM|CLIENT_TRAFFIC_SECRET_0) ' "$WORK/keylog" 2>/dev/null ||
+	fail "libcurl wrote no key log to SSLKEYLOGFILE: the boot's test of its absence would prove nothing"
+rm -f "$WORK/keylog"
+
 # The pin holds for the legacy key too: it opens any volume made with it.
 # The rogue one carries limg's UUID; unpinned it opens (the control).
 truncate -s 20M "$WORK/lrogue"

@@ -65,6 +65,18 @@
 #                 when locked down; not locked down, a harmless-looking
 #                 override (the default TCTI spelt out) changes the measured
 #                 command line and the TPM refuses
+#   debug-keys    locked down (lockdown=yes), enrolled for the command line
+#                 without sealinit.loglevel=7: the boot with it, and with
+#                 longer sealinit.tpm_timeout= and .device_timeout=, unlocks
+#                 (verbosity and waits are never measured); a shorter
+#                 sealinit.tpm_timeout= is refused by name before the TPM
+#                 is used; the control: another word (rootwait) still
+#                 changes the measurement and the TPM refuses
+#   kernel-env    SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE on the
+#                 command line of a happy boot (enrolled for it): it
+#                 unlocks, no TSS trace and no TLS key log line reaches the
+#                 console, and the real init's environment is HOME=/ and
+#                 TERM=linux only; the control: the same boot without them
 #   image-mode    measure=image: the whole root device hashed and measured,
 #                 the root mounted without verity, PCR 15 as predicted
 #   image-tampered  measure=image with one unused byte of the root changed:
@@ -91,7 +103,10 @@
 # 127.0.0.1, which the guest reaches as 10.0.2.2 through QEMU user-mode
 # networking (the names are pinned with legacy_resolve, no DNS):
 #   legacy        no TPM, keysources=legacy, ip=dhcp (busybox udhcpc): the
-#                 fetch unlocks the data volume and the boot switches root
+#                 fetch unlocks the data volume and the boot switches root;
+#                 SSLKEYLOGFILE=/dev/console on its command line writes no
+#                 TLS key log line (tests/host/legacy_fetch.sh shows that
+#                 the same libcurl writes one when the variable reaches it)
 #   legacy-stall  the server accepts and never answers: the boot fails within
 #                 the configured deadline, naming it
 #   legacy-nonet  no network interface at all: fails within net_timeout
@@ -150,7 +165,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -979,6 +994,67 @@ sc_cmdline_override() {
 	verdict "$arch" cmdline-override "${#REFUSED[@]} refused locked down ('${REFUSED[1]}...'); open: measured, policy mismatch (${DUR} s)"
 }
 
+# The keys a locked-down command line may set (verbosity, waits) are never
+# measured: debugging a boot does not fail it. Enrolled for the command line
+# without sealinit.loglevel=7, which boot() adds.
+sc_debug_keys() {
+	local arch=$1 cmd
+	new_scenario debug-keys
+	REFUSED=()
+	lockdown_initrd || { verdict "$arch" debug-keys ""; return; }
+	cmd=$(boot_cmdline "$arch" "")
+	cmd=${cmd/ sealinit.loglevel=7/}
+	qemu_predict "$HOST_SEALINIT" "$A/sealinit-lockdown.conf" "$cmd" 2>"$S/enroll.log" &&
+		EVENTS=("${QEMU_EVENTS[@]}") PREDICTED=$QEMU_PREDICTED &&
+		cp --sparse=always "$IMG_DATA" "$S/data.img" &&
+		enroll_into "$S/tpm" "$S/data.img" "${EVENTS[@]}" 2>>"$S/enroll.log" ||
+		{ problem "enroll failed: $(tail -n 2 "$S/enroll.log")"; verdict "$arch" debug-keys ""; return; }
+	chk "predict: the command line measured holds sealinit.loglevel" \
+		not grep -q 'sealinit\.loglevel' <<<"${EVENTS[0]}"
+	# shellcheck disable=SC2046
+	INITRD=$A/initrd-lockdown.cpio.gz boot "$arch" "sealinit.tpm_timeout=120000 sealinit.device_timeout=60000" \
+		tpm $(std_disks)
+	expect_unlocked
+	chk "loglevel 7 was not taken (no step timings)" [ -n "$(step_timings "$LOG")" ]
+	chk "a debug key was measured" not qemu_grep "$LOG" \
+		'sealinit:cmdline:.*sealinit\.(loglevel|tpm_timeout|device_timeout)'
+	mv "$LOG" "$S/serial-debug.log"
+	lockdown_refuses "sealinit.tpm_timeout=1" \
+		"\`sealinit.tpm_timeout=1': shorter than the configured [0-9]+ ms; a locked-down command line may only lengthen a wait"
+	# Control: any other word is measured, and the TPM refuses.
+	# shellcheck disable=SC2046
+	INITRD=$A/initrd-lockdown.cpio.gz boot "$arch" "rootwait" tpm $(std_disks)
+	expect_failure 'system state changed since enrollment \(PCR policy mismatch\)'
+	chk "rootwait was not measured" qemu_grep "$LOG" '^sealinit: measured sealinit:cmdline:.* rootwait into PCR 15'
+	verdict "$arch" debug-keys "loglevel=7 and longer waits unlock; '${REFUSED[0]:0:70}...'; rootwait measured, '${FAILED_LINE}' (${DUR} s)"
+}
+
+# The kernel hands PID 1 every unknown X=Y word of its command line as
+# environment; none of it may reach the TSS, libcurl or the real init.
+sc_kernel_env() {
+	local arch=$1 ap="SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE" v
+	new_scenario kernel-env
+	# Control: the happy boot, and the environment its init gets.
+	# shellcheck disable=SC2046
+	boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: init-env')
+	chk "control: the real init's environment is '$v', want HOME=/,TERM=linux" [ "$v" = "HOME=/,TERM=linux" ]
+	mv "$LOG" "$S/serial-control.log"
+	# The attack, on a boot enrolled for its command line (the words are
+	# measured): it unlocks, and leaves no trace.
+	enroll_for "$arch" "$ap" "$A/sealinit.conf" || { verdict "$arch" kernel-env ""; return; }
+	# shellcheck disable=SC2046
+	boot "$arch" "$ap" tpm $(std_disks)
+	expect_unlocked
+	chk "TSS log lines on the console: the kernel's TSS2_LOG reached the TSS" \
+		not qemu_grep "$LOG" '^(trace|debug|info|WARNING|ERROR):[a-z_]+:'
+	chk "a TLS key log line on the console" not qemu_grep "$LOG" '(CLIENT_RANDOM|TRAFFIC_SECRET)'
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: init-env')
+	chk "the real init's environment is '$v', want HOME=/,TERM=linux" [ "$v" = "HOME=/,TERM=linux" ]
+	verdict "$arch" kernel-env "SSLKEYLOGFILE= and TSS2_LOG= on the command line: unlocked, no TSS or key log line, init env '$v' (${DUR} s)"
+}
+
 # measure=image: the whole root device is hashed and that hash is the
 # measurement; the root is mounted directly, without verity.
 sc_image_mode() {
@@ -1359,10 +1435,13 @@ sc_legacy() {
 	legacy_scenario legacy || return
 	net_on
 	# shellcheck disable=SC2046
-	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=legacy ip=dhcp" notpm $(std_disks)
+	INITRD=$LEGACY_INITRD boot "$arch" "$(legacy_append good) sealinit.keysources=legacy ip=dhcp SSLKEYLOGFILE=/dev/console" \
+		notpm $(std_disks)
 	net_off
 	expect_unlocked_legacy
 	chk "no DHCP lease line" qemu_grep "$LOG" '^sealinit: legacy: network up: eth0 10\.0\.2\.15'
+	chk "a TLS key log line on the console: the kernel's SSLKEYLOGFILE reached libcurl" \
+		not qemu_grep "$LOG" '(CLIENT_RANDOM|TRAFFIC_SECRET)'
 	chk "the TPM was waited for" not qemu_grep "$LOG" 'waiting for TPM'
 	grep -aE '^sealinit: \[ *[0-9.]+\] legacy: ' "$LOG" | sed "s/^sealinit: /info  $arch legacy: /"
 	verdict "$arch" legacy "no TPM; DHCP, login, small part, CDN part, verified; marker read in the new root (${DUR} s)"

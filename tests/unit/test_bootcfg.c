@@ -7,13 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/pcrs.h"
 #include "core/errors.h"
+#include "core/textfile.h"
 
 /* The open command line, as a build without CONFIG_LOCKDOWN has it: what
  * these tests exercise (test_bootcfg's test_lockdown tests lockdown). */
@@ -381,6 +384,150 @@ static void test_format_roundtrip(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
+/* A file of n bytes: "# " comment lines, then tail (n counts it), for the
+ * reader's limits. */
+static void write_config(const char *path, size_t n, const char *tail, size_t tail_len)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(f);
+	assert_true(n >= tail_len);
+	for (i = 0; i < n - tail_len; i++)
+		fputc((i + 1) % 64 == 0 || i + 1 == n - tail_len ? '\n' : i % 64 == 0 ? '#' : 'x', f);
+	fwrite(tail, 1, tail_len, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The one reader: whole or refused, never cut, at the 16 KiB limit of
+ * the configuration; a NUL byte anywhere refused by offset. The attack is
+ * a file whose lockdown=yes sits past the cut: read whole, it is there;
+ * one byte longer, the file is refused, not read without it. */
+static void test_textfile_limits(void **state)
+{
+	static char buf[SI_TEXTFILE_CONFIG_MAX + 1];
+	static const char tail[] = "lockdown=yes\n";
+	char path[] = "/tmp/sealinit-test-conf-XXXXXX";
+	struct si_diag d = { { 0 } };
+	struct si_bootcfg c;
+	char want[160];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Controls: up to the limit, read whole; the last key is kept. */
+	write_config(path, SI_TEXTFILE_CONFIG_MAX - 1, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), SI_TEXTFILE_CONFIG_MAX - 1);
+	write_config(path, SI_TEXTFILE_CONFIG_MAX, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), SI_TEXTFILE_CONFIG_MAX);
+	assert_int_equal(strlen(buf), SI_TEXTFILE_CONFIG_MAX);
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, buf, &d), 0);
+	assert_true(c.lockdown);
+	/* One byte over: refused by path, size and limit; nothing left in buf
+	 * for a careless caller to parse. */
+	write_config(path, SI_TEXTFILE_CONFIG_MAX + 1, tail, sizeof(tail) - 1);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EFBIG);
+	snprintf(want, sizeof(want), "%s: %d bytes, over the limit of %d", path,
+		 SI_TEXTFILE_CONFIG_MAX + 1, SI_TEXTFILE_CONFIG_MAX);
+	if (!strstr(d.msg, want))
+		fail_msg("`%s' lacks `%s'", d.msg, want);
+	assert_string_equal(buf, "");
+	/* Far over, and from a file with no size (a pipe, /proc): the same. */
+	assert_int_equal(si_textfile_read("/dev/zero", buf, 64, &d), -EFBIG);
+	assert_non_null(strstr(d.msg, "/dev/zero: more than the limit of 63 bytes"));
+	/* A NUL at the end, and in the middle before lockdown=yes. */
+	write_config(path, 100, "lockdown=yes\n\0", 14);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "a NUL byte at offset 99 of 100"));
+	write_config(path, 100, "\0lockdown=yes\n", 14);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "a NUL byte at offset 86 of 100"));
+	assert_non_null(strstr(d.msg, path));
+	/* Control: the same file without the NUL. */
+	write_config(path, 100, "lockdown=yes\n", 13);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), 100);
+	/* Missing: -ENOENT, named, for the caller to decide. */
+	unlink(path);
+	assert_int_equal(si_textfile_read(path, buf, sizeof(buf), &d), -ENOENT);
+	assert_non_null(strstr(d.msg, path));
+}
+
+/* Locked down, a wait from the command line may only lengthen the one
+ * configured: a shorter TPM or device wait is how the TPM is made to look
+ * absent. Each shorter one is refused by name; the longer one and the
+ * same one are the controls. */
+static void test_lockdown_waits(void **state)
+{
+	static const char conf[] =
+		"root=/dev/vda\ndata=/dev/vdb\nlockdown=yes\ntpm_timeout=5000\ndevice_timeout=8000\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	static const struct { const char *cmdline; int r; const char *expect; } cases[] = {
+		{ "sealinit.tpm_timeout=1", -EPERM,
+		  "`sealinit.tpm_timeout=1': shorter than the configured 5000 ms; a locked-down "
+		  "command line may only lengthen a wait" },
+		{ "sealinit.tpm_timeout=4999", -EPERM, "shorter than the configured 5000 ms" },
+		{ "sealinit.device_timeout=100", -EPERM,
+		  "`sealinit.device_timeout=100': shorter than the configured 8000 ms" },
+		{ "sealinit.tpm_timeout=9000 sealinit.tpm_timeout=6000", -EPERM,
+		  "shorter than the configured 9000 ms" },
+		{ "sealinit.tpm_timeout=5000", 0, NULL },
+		{ "sealinit.tpm_timeout=60000 sealinit.device_timeout=8001", 0, NULL },
+		{ "sealinit.loglevel=0", 0, NULL },
+	};
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		open_defaults(&c);
+		assert_int_equal(si_bootcfg_parse_file(&c, conf, &d), 0);
+		d.msg[0] = '\0';
+		if (si_bootcfg_parse_cmdline(&c, cases[i].cmdline, &d) != cases[i].r)
+			fail_msg("`%s': want %d (%s)", cases[i].cmdline, cases[i].r, d.msg);
+		if (cases[i].expect && !strstr(d.msg, cases[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", cases[i].cmdline, d.msg, cases[i].expect);
+	}
+	assert_int_equal(c.loglevel, 0);
+	/* Open, the command line sets any wait: nothing to lengthen. */
+	if (ENABLE_LOCKDOWN)
+		return;
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, "tpm_timeout=5000\n", &d), 0);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tpm_timeout=1", &d), 0);
+	assert_int_equal(c.tpm_timeout_ms, 1);
+}
+
+/* The command line is read in the kernel's words: quotes grouped and
+ * removed as the kernel removes them, a byte it splits on and systemd
+ * does not refused by offset. */
+static void test_cmdline_kernel_words(void **state)
+{
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.loglevel=\"3\" \"sealinit.pcr=14\" "
+						  "root=/dev/vda\rrw", &d), 0);
+	assert_int_equal(c.loglevel, 3);
+	assert_int_equal(c.measure_pcr, 14);
+	assert_string_equal(c.root, "/dev/vda");
+	assert_false(c.ro);
+	/* The attack: the kernel sees sealinit.pcr=7 after the VT; refused
+	 * rather than read as one word of root=. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "root=/dev/vda\vsealinit.pcr=7", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "byte 0x0b at offset 13"));
+	assert_int_equal(c.measure_pcr, 15);
+	/* A quoted value keeps its space, and the value check refuses it. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.data=\"/dev/vdb /dev/vdc\"", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "whitespace"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +539,9 @@ int main(void)
 		cmocka_unit_test(test_lockdown),
 		cmocka_unit_test(test_cmdline_volatile),
 		cmocka_unit_test(test_volume_binding),
+		cmocka_unit_test(test_textfile_limits),
+		cmocka_unit_test(test_lockdown_waits),
+		cmocka_unit_test(test_cmdline_kernel_words),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }

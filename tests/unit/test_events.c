@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "core/b64.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
@@ -21,23 +22,24 @@
 
 static void test_cmdline_words(void **state)
 {
+	struct si_diag d = { { 0 } };
 	char out[256];
 
 	(void)state;
 	assert_int_equal(si_cmdline_measured("  console=ttyAMA0\t root=/dev/vda  ro\n", "", out,
-					     sizeof(out)), 0);
+					     sizeof(out), &d), 0);
 	assert_string_equal(out, "console=ttyAMA0 root=/dev/vda ro");
 	/* L4T's per-boot profiling pointers are left out; the rest stays,
 	 * in order, including a key that only starts like a volatile one. */
 	assert_int_equal(si_cmdline_measured("a=1 bl_prof_dataptr=2031616@0x271E10000 b "
 					     "bl_prof_dataptr_x=1 bl_prof_ro_ptr=65536@0x1 c=3",
-					     "bl_prof_dataptr, bl_prof_ro_ptr", out, sizeof(out)), 0);
+					     "bl_prof_dataptr, bl_prof_ro_ptr", out, sizeof(out), &d), 0);
 	assert_string_equal(out, "a=1 b bl_prof_dataptr_x=1 c=3");
 	/* Control: with no list, every word is measured. */
-	assert_int_equal(si_cmdline_measured("a=1 bl_prof_ro_ptr=2", NULL, out, sizeof(out)), 0);
+	assert_int_equal(si_cmdline_measured("a=1 bl_prof_ro_ptr=2", NULL, out, sizeof(out), &d), 0);
 	assert_string_equal(out, "a=1 bl_prof_ro_ptr=2");
-	assert_int_equal(si_cmdline_measured("abcdef", "", out, 6), -E2BIG);
-	assert_int_equal(si_cmdline_measured("abcde", "", out, 6), 0);
+	assert_int_equal(si_cmdline_measured("abcdef", "", out, 6, &d), -E2BIG);
+	assert_int_equal(si_cmdline_measured("abcde", "", out, 6, &d), 0);
 }
 
 static void test_volatile_refused(void **state)
@@ -65,6 +67,198 @@ static void test_cmdline_check(void **state)
 	assert_non_null(strstr(d.msg, "`systemd.run=/bin/sh' was not expected"));
 	assert_int_equal(si_cmdline_check("a b", "a", "", &d), -EPERM);
 	assert_non_null(strstr(d.msg, "lacks `b'"));
+}
+
+/*
+ * The command line as the kernel splits it (lib/cmdline.c next_arg(), its
+ * isspace() with 0xA0): a volatile word joined to a payload by a byte the
+ * kernel or systemd splits on must not take the payload out of the
+ * measurement with it. Each attack is refused, naming the byte and its
+ * offset, or measured as the kernel sees it; the controls are ordinary
+ * command lines, measured as before.
+ */
+static void test_cmdline_smuggling(void **state)
+{
+	static const struct { const char *cmdline, *expect; } refused[] = {
+		/* The kernel splits, systemd does not: refused, by byte. */
+		{ "a bl_prof_dataptr=1\vinit=/bin/sh", "byte 0x0b at offset 19" },
+		{ "a bl_prof_dataptr=1\finit=/bin/sh", "byte 0x0c at offset 19" },
+		{ "a bl_prof_dataptr=1\xa0init=/bin/sh", "byte 0xa0 at offset 19" },
+		/* systemd unquotes '...' and reads escapes; the kernel does not. */
+		{ "a bl_prof_dataptr='1 systemd.unit=rescue.target'", "byte 0x27 at offset 18" },
+		{ "a bl_prof_dataptr=\\\"x systemd.unit=rescue.target", "byte 0x5c at offset 18" },
+		{ "a bl_prof_dataptr=x\\ systemd.unit=rescue.target", "byte 0x5c at offset 19" },
+		{ "a bl_prof_dataptr=x\\\\", "byte 0x5c at offset 19" },
+		/* Kernel quotes: one word for the kernel and for systemd, but
+		 * a word left out must not carry the payload with it. */
+		{ "a bl_prof_dataptr=\"1 init=/bin/sh\"", "`bl_prof_dataptr=\"1 init=/bin/sh\"' at offset 2" },
+		{ "a \"bl_prof_dataptr=1 init=/bin/sh\"", "a word left out of the measurement holds a quote" },
+		{ "a bl_prof_dataptr=1\" init=/bin/sh", "a word left out of the measurement holds a quote" },
+		{ "a sealinit.loglevel=\"7 init=/bin/sh\"", "a word left out of the measurement holds a quote" },
+	};
+	static const struct { const char *cmdline, *measured; } split[] = {
+		/* CR, HT, LF: the kernel and systemd both split there. */
+		{ "a bl_prof_dataptr=1\rinit=/bin/sh", "a init=/bin/sh" },
+		{ "a bl_prof_dataptr=1\tinit=/bin/sh\n", "a init=/bin/sh" },
+		{ "a bl_prof_dataptr=1\ninit=/bin/sh", "a init=/bin/sh" },
+		/* Controls: what boot loaders pass, measured as before. */
+		{ "console=ttyTCU0,115200 bl_prof_dataptr=2031616@0x271E10000 root=/dev/vda rw",
+		  "console=ttyTCU0,115200 root=/dev/vda rw" },
+		{ "initrd=\\EFI\\Linux\\initrd.img quiet", "initrd=\\EFI\\Linux\\initrd.img quiet" },
+		/* Kernel quotes group a measured word, its spaces kept. */
+		{ "dyndbg=\"file foo.c +p\"  quiet", "dyndbg=\"file foo.c +p\" quiet" },
+		{ "a\"b c\" d", "a\"b c\" d" },
+		{ "\"quiet\" bl_prof_ro_ptr=1", "\"quiet\"" },
+	};
+	struct si_diag d = { { 0 } };
+	char out[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		d.msg[0] = '\0';
+		if (si_cmdline_measured(refused[i].cmdline, "bl_prof_dataptr,bl_prof_ro_ptr", out,
+					sizeof(out), &d) != -EINVAL)
+			fail_msg("measured `%s' as `%s'", refused[i].cmdline, out);
+		if (!strstr(d.msg, refused[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", refused[i].cmdline, d.msg,
+				 refused[i].expect);
+		/* The cmdline= check refuses it too, whatever was expected. */
+		assert_int_equal(si_cmdline_check("a", refused[i].cmdline, "bl_prof_dataptr", &d), -EPERM);
+	}
+	for (i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		if (si_cmdline_measured(split[i].cmdline, "bl_prof_dataptr,bl_prof_ro_ptr", out,
+					sizeof(out), &d) != 0)
+			fail_msg("`%s': %s", split[i].cmdline, d.msg);
+		assert_string_equal(out, split[i].measured);
+	}
+	/* The smuggled payload is compared too: cmdline= does not say it. */
+	assert_int_equal(si_cmdline_check("a", "a bl_prof_dataptr=1\rinit=/bin/sh", "bl_prof_dataptr", &d),
+			 -EPERM);
+	assert_non_null(strstr(d.msg, "`init=/bin/sh' was not expected"));
+	assert_int_equal(si_cmdline_check("a", "a bl_prof_dataptr=1", "bl_prof_dataptr", &d), 0);
+}
+
+struct word_list {
+	char text[512];
+};
+
+static int collect_word(void *ctx, const struct si_cmdline_word *w)
+{
+	struct word_list *l = ctx;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "[%.*s|%.*s|%s%.*s]", (int)w->len, w->word,
+		 (int)w->key_len, w->key, w->val ? "=" : "", w->val ? (int)w->val_len : 0,
+		 w->val ? w->val : "");
+	return 0;
+}
+
+/* The words, keys and values the kernel hands on (next_arg()). */
+static void test_cmdline_kernel_words(void **state)
+{
+	static const struct { const char *cmdline, *words; } cases[] = {
+		{ "  ro\t root=/dev/vda  ", "[ro|ro|][root=/dev/vda|root|=/dev/vda]" },
+		{ "a=\"b c\" \"d=e\" \"f\"", "[a=\"b c\"|a|=b c][\"d=e\"|d|=e][\"f\"|f|]" },
+		{ "=x y==z", "[=x|=x|][y==z|y|==z]" },
+		{ "k=\"", "[k=\"|k|=]" },
+		{ "x=\"a b", "[x=\"a b|x|=a b]" },
+	};
+	struct si_diag d = { { 0 } };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct word_list l = { "" };
+
+		assert_int_equal(si_cmdline_words(cases[i].cmdline, collect_word, &l, &d), 0);
+		assert_string_equal(l.text, cases[i].words);
+	}
+}
+
+/*
+ * Debugging a boot must not fail it: each key a locked-down command line
+ * may ever set (verbosity, waits) leaves the measured command line and
+ * the measured configuration as they were, from the table, key by key.
+ * Beside it the control: any other key still changes both.
+ */
+static void test_unmeasured_keys(void **state)
+{
+	static const char *const values[] = { "7", "3", "600000" };
+	static const char *const measured[] = { "sealinit.pcrs=7", "sealinit.tcti=swtpm:port=1",
+						"sealinit.failure=reboot", "sealinit.pcr=14",
+						"sealinit.legacy_timeout=9000" };
+	struct si_bootcfg base, c;
+	struct si_event eb, ec, cb, cc;
+	struct si_diag d = { { 0 } };
+	char word[96], cmdline[160], full_b[8192], full_c[8192];
+	const char *key;
+	size_t i, k;
+
+	(void)state;
+	si_bootcfg_defaults(&base);
+	base.lockdown = false;
+	assert_int_equal(si_event_config(&eb, 15, &base, &d), 0);
+	assert_int_equal(si_event_cmdline(&cb, 15, "console=ttyS0 root=/dev/vda", "", &d), 0);
+	assert_int_equal(si_bootcfg_format(&base, full_b, sizeof(full_b)), 0);
+	for (i = 0; (key = si_bootcfg_unmeasured_key(i)); i++) {
+		/* A value the key takes and that changes the configuration,
+		 * so that an unchanged measurement means something. */
+		for (k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
+			c = base;
+			snprintf(word, sizeof(word), "sealinit.%s=%s", key, values[k]);
+			if (si_bootcfg_parse_cmdline(&c, word, &d) == 0 &&
+			    si_bootcfg_format(&c, full_c, sizeof(full_c)) == 0 && strcmp(full_b, full_c))
+				break;
+		}
+		if (k == sizeof(values) / sizeof(values[0]))
+			fail_msg("sealinit.%s: no test value changes the configuration", key);
+		assert_int_equal(si_event_config(&ec, 15, &c, &d), 0);
+		if (strcmp(eb.text, ec.text))
+			fail_msg("`%s' changed the measured configuration", word);
+		snprintf(cmdline, sizeof(cmdline), "console=ttyS0 %s root=/dev/vda", word);
+		assert_int_equal(si_event_cmdline(&cc, 15, cmdline, "", &d), 0);
+		if (strcmp(cb.text, cc.text))
+			fail_msg("`%s' changed the measured command line: `%s'", word, cc.text);
+		/* It stays in what boot-config prints: left out of the
+		 * measurement, not hidden. */
+		assert_non_null(strstr(full_c, key));
+	}
+	assert_true(i >= 2);
+	/* Controls: the keys outside the table are measured, both ways. */
+	for (i = 0; i < sizeof(measured) / sizeof(measured[0]); i++) {
+		c = base;
+		if (si_bootcfg_parse_cmdline(&c, measured[i], &d) < 0)
+			fail_msg("`%s': %s", measured[i], d.msg);
+		assert_int_equal(si_event_config(&ec, 15, &c, &d), 0);
+		if (!strcmp(eb.text, ec.text))
+			fail_msg("`%s' left the measured configuration as it was", measured[i]);
+		snprintf(cmdline, sizeof(cmdline), "console=ttyS0 %s root=/dev/vda", measured[i]);
+		assert_int_equal(si_event_cmdline(&cc, 15, cmdline, "", &d), 0);
+		if (!strcmp(cb.text, cc.text))
+			fail_msg("`%s' left the measured command line as it was", measured[i]);
+	}
+	/* A key that only starts like one of them is measured. */
+	assert_int_equal(si_event_cmdline(&cc, 15, "console=ttyS0 sealinit.loglevelx=7 root=/dev/vda",
+					  "", &d), 0);
+	assert_string_not_equal(cb.text, cc.text);
+	assert_int_equal(si_event_cmdline(&cc, 15, "console=ttyS0 loglevel=7 root=/dev/vda", "", &d), 0);
+	assert_string_not_equal(cb.text, cc.text);
+}
+
+/* The build's list of lockdown keys names only keys of the table. */
+static void test_lockdown_keys_list(void **state)
+{
+	struct si_diag d = { { 0 } };
+
+	(void)state;
+	assert_int_equal(si_bootcfg_lockdown_keys_check(CONFIG_LOCKDOWN_CMDLINE_KEYS, &d), 0);
+	assert_int_equal(si_bootcfg_lockdown_keys_check("", &d), 0);
+	assert_int_equal(si_bootcfg_lockdown_keys_check("loglevel  tpm_timeout net_timeout", &d), 0);
+	assert_int_equal(si_bootcfg_lockdown_keys_check("loglevel pcrs", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "CONFIG_LOCKDOWN_CMDLINE_KEYS names `pcrs'"));
+	assert_int_equal(si_bootcfg_lockdown_keys_check("recovery_timeout", &d), -EINVAL);
+	assert_int_equal(si_bootcfg_lockdown_keys_check("loglevelx", &d), -EINVAL);
 }
 
 static void test_cmdline_too_long(void **state)
@@ -284,6 +478,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmdline_words),
+		cmocka_unit_test(test_cmdline_smuggling),
+		cmocka_unit_test(test_cmdline_kernel_words),
+		cmocka_unit_test(test_unmeasured_keys),
+		cmocka_unit_test(test_lockdown_keys_list),
 		cmocka_unit_test(test_volatile_refused),
 		cmocka_unit_test(test_cmdline_check),
 		cmocka_unit_test(test_cmdline_too_long),

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "boot/pid1.h"
@@ -63,9 +65,51 @@ static void test_newroot_not_a_mount(void **state)
 	assert_non_null(strstr(d.msg, "/newroot is not a mount of its own"));
 }
 
+/*
+ * The environment: the kernel hands PID 1 every unknown X=Y word of its
+ * command line. After pid1_environment() none is left, and the boot's own
+ * variables win over the kernel's (TSS2_LOG was set without overwrite, so
+ * the kernel's all+TRACE stayed). The control: what the boot needs is
+ * there. The real init's list holds nothing of the kernel's either.
+ */
+static void test_environment(void **state)
+{
+	static const char *const want[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TSS2_LOG=all+NONE" };
+	static const char *const kernel[] = { "SSLKEYLOGFILE", "TSS2_LOG", "TSS2_TCTI", "LD_PRELOAD",
+					      "CURL_CA_BUNDLE", "HOME", "TERM" };
+	const char *const *init;
+	size_t i, n;
+
+	(void)state;
+	setenv("SSLKEYLOGFILE", "/dev/console", 1);
+	setenv("TSS2_LOG", "all+TRACE", 1);
+	setenv("TSS2_TCTI", "swtpm:host=10.0.2.2", 1);
+	setenv("LD_PRELOAD", "/tmp/evil.so", 1);
+	setenv("CURL_CA_BUNDLE", "/tmp/evil.pem", 1);
+	assert_string_equal(getenv("SSLKEYLOGFILE"), "/dev/console");
+	assert_int_equal(pid1_environment(), 0);
+	for (n = 0; environ[n]; n++)
+		;
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < n; i++)
+		assert_string_equal(environ[i], want[i]);
+	assert_null(getenv("SSLKEYLOGFILE"));
+	assert_null(getenv("TSS2_TCTI"));
+	assert_string_equal(getenv("TSS2_LOG"), "all+NONE");
+	/* The real init: the kernel's own defaults, fixed, nothing more. */
+	init = pid1_init_environment();
+	assert_string_equal(init[0], "HOME=/");
+	assert_string_equal(init[1], "TERM=linux");
+	assert_null(init[2]);
+	for (i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++)
+		if (strcmp(kernel[i], "TSS2_LOG") && getenv(kernel[i]))
+			fail_msg("%s=%s is left", kernel[i], getenv(kernel[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_initramfs_ok),
 		cmocka_unit_test(test_not_pid1),
 		cmocka_unit_test(test_root_not_ramfs),

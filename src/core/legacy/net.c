@@ -290,6 +290,8 @@ static int run_udhcpc(const char *iface, const char *script, double deadline, st
 			return -SI_ENETDOWN;
 		}
 	}
+	static char *const udhcpc_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
 	/* One discover a second until the deadline, which bounds it anyway. */
 	snprintf(tries, sizeof(tries), "%d", left < 2000 ? 1 : left > 600000 ? 600 : (int)(left / 1000));
 	pid = fork();
@@ -305,8 +307,10 @@ static int run_udhcpc(const char *iface, const char *script, double deadline, st
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execl(bb, "udhcpc", "-i", iface, "-f", "-q", "-n", "-t", tries, "-T", "1",
-		      "-A", "1", "-s", script, (char *)NULL);
+		/* A known environment, not the caller's: udhcpc hands it on to
+		 * its script, which is sealinit. */
+		execle(bb, "udhcpc", "-i", iface, "-f", "-q", "-n", "-t", tries, "-T", "1",
+		       "-A", "1", "-s", script, (char *)NULL, udhcpc_env);
 		_exit(127);
 	}
 	for (;;) {
