@@ -63,7 +63,8 @@ static int load_config(struct si_bootcfg *c, char *cmdline, size_t size, struct 
 static int check_tpm_driver(const struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
 {
 	static char modules[32768];
-	int n;
+	struct si_diag vd = { { 0 } };
+	int n, r;
 
 	if (!c->lockdown)
 		return 0;
@@ -72,7 +73,10 @@ static int check_tpm_driver(const struct si_bootcfg *c, const char *cmdline, str
 	modules[n++] = '\n';
 	if (pid1_read_file(MODULES_LATE, modules + n, sizeof(modules) - (size_t)n) < 0)
 		modules[n] = '\0';
-	return measure_driver_verdict(cmdline, modules, d);
+	r = measure_driver_verdict(cmdline, modules, &vd);
+	if (r < 0)
+		si_diag_set(d, "kernel command line: %.400s", vd.msg);
+	return r;
 }
 
 int si_boot_main(void)
