@@ -107,6 +107,18 @@
 #                 on the policy mismatch, the legacy source is not tried, and
 #                 the server sees no request (the network must never unlock
 #                 what the TPM refused)
+#   tpm-kept-away  a volume with a TPM token, the legacy fetch configured
+#                 and the server up, the TPM kept away (module_blacklist=
+#                 tpm_tis on aarch64, no TPM on x86_64): refused by name, no
+#                 request, header unchanged; controls: the TPM unlock, and a
+#                 token-less volume with no TPM unlocking by the network
+#   tpm-blacklist  locked down: module_blacklist= of a module of the
+#                 initramfs and initcall_blacklist= refused by name; a
+#                 blacklist of another module boots
+#   late-tpm-cap  (aarch64) tpm_tis loaded by the stand-in supplicant after
+#                 a 300 ms TPM wait: the legacy unlock, then the boot's events
+#                 and cap, PCR 15 as predicted; with a TPM token the same
+#                 boot is refused; with the configured wait, a TPM unlock
 #   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
 #                 unlocked by the network, TPM keyslot enrolled; boot 2, with
 #                 no network device and migrate_finish=yes: unlocked by the TPM
