@@ -1384,6 +1384,9 @@ sc_legacy() {
 sc_legacy_stall() {
 	local arch=$1
 	legacy_scenario legacy-stall || return
+	# A device without a TPM, so a volume without a TPM token: with one,
+	# the network is refused (tpm-kept-away).
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
 	echo stall-api >"$A/legacy-server/mode"
 	net_on
 	# shellcheck disable=SC2046
