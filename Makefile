@@ -89,7 +89,7 @@ SEALINIT  := $(BUILD)/sealinit
 # Unit tests link the core (and test_pid1 the boot file it tests); each
 # follows the features it tests.
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
-			     test_volkey test_recovery test_tcglog test_pe
+			     test_volkey test_recovery test_tcglog test_pe test_keysources
 unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
@@ -126,6 +126,7 @@ $(BUILD)/tests/host_%: $(BUILD)/tests/host_%.o $(CORE_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o
+$(BUILD)/tests/test_keysources: $(addprefix $(BUILD)/src/boot/,keysources.o measure.o pid1.o)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

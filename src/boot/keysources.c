@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,10 +22,18 @@
 #include "core/migrate.h"
 #include "core/recovery.h"
 #include "core/secret.h"
+#include "core/token.h"
 #include "core/unlock.h"
 
 #define UDHCPC_SCRIPT "/run/sealinit/udhcpc.script"
 #define CRED_MNT      "/run/sealinit/credentials"
+#define UNLOCK_RECORD "/run/sealinit/unlock"
+
+/* How the volume opened, for the record the booted system reads. */
+struct outcome {
+	int token;
+	int keyslot;
+};
 
 bool keysources_legacy_enabled(const struct si_bootcfg *c)
 {
@@ -118,7 +127,8 @@ static int console_pin(void *ctx, char *buf, size_t size)
  * checks as the other sources (the shape, the volume pin). Nothing else
  * runs differently: the PCRs are capped as after any failed unseal, and
  * `sealinit reseal' on the booted system binds a new TPM token. */
-static int recovery_source(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
+static int recovery_source(const struct si_bootcfg *c, const char *datadev, struct outcome *out,
+			   struct si_diag *d)
 {
 	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
 	char *typed = si_secret_alloc(256), *key = si_secret_alloc(SI_RECOVERY_LEN + 1);
@@ -154,6 +164,7 @@ static int recovery_source(const struct si_bootcfg *c, const char *datadev, stru
 			say(5, "unlocked %s as /dev/mapper/%s with the recovery key (keyslot %d); the "
 			    "TPM did not: run `sealinit reseal %s' on the booted system", datadev,
 			    c->data_name, r, datadev);
+			out->keyslot = r;
 			r = 0;
 			break;
 		}
@@ -194,22 +205,96 @@ static void finish_migration(const struct si_bootcfg *c, const char *datadev, in
 		say(5, "migration finished: legacy keyslot %d removed", removed);
 }
 
-/* Why the TPM did not unlock decides whether the network may: only a TPM
- * that is not there, or a volume with no TPM token. After a policy
- * mismatch, a substituted SRK, a malformed token, a missing PIN or a TPM
- * that stopped answering, the network would hand the key to exactly the
- * boot the TPM refused (a tampered root). Set by tpm2_source. */
-static bool tpm_allows_fallback = true;
+/*
+ * Fall back to the network? Only when the TPM cannot be what opens this
+ * volume:
+ * - the TPM is there and found no TPM token on the volume, or has not
+ *   been tried yet (keysources=legacy,tpm2: the builder's order);
+ * - no TPM is looked for at all (keysources=legacy, or not yet);
+ * - no TPM appeared, and the volume carries no TPM token.
+ * After a policy mismatch, a substituted SRK, a malformed token, a missing
+ * PIN or a TPM that stopped answering, the network would hand the key to
+ * exactly the boot the TPM refused (a tampered root). And a TPM token on a
+ * volume whose TPM did not appear proves a TPM is expected: a kernel
+ * argument or a short wait that kept it away must not turn the boot into
+ * an unmeasured, uncapped network unlock. The header is read without the
+ * TPM, so that fact is always known.
+ */
+int keysources_fallback_verdict(const struct keysources_facts *f, struct si_diag *d)
+{
+	bool present = f->tpm == TPM_PRESENT || f->tpm == TPM_LATE;
+
+	if (!f->legacy) {
+		si_diag_set(d, "not configured (no legacy_api)");
+		return 1;
+	}
+	if (present && f->tpm_result && f->tpm_result != -SI_ENOTOKEN) {
+		si_diag_set(d, "not tried: the TPM refused this boot (%s), and a device with a TPM "
+			    "and a TPM token never falls back to the network",
+			    si_strerror(f->tpm_result));
+		return -SI_ENOTPM;
+	}
+	if (f->tpm != TPM_ABSENT || f->tokens == 0)
+		return 0;
+	if (f->tokens < 0)
+		si_diag_set(d, "refused: the data volume's LUKS2 header cannot be read, so whether "
+			    "it has a TPM token is unknown, and no TPM appeared within %d ms; "
+			    "refusing the network fallback", f->tpm_wait_ms);
+	else
+		si_diag_set(d, "refused: the data volume has TPM token(s) %s but no TPM appeared "
+			    "within %d ms; refusing the network fallback (a TPM token means this "
+			    "device has a TPM)", f->token_ids, f->tpm_wait_ms);
+	return -SI_ENOTPM;
+}
+
+/* The systemd-tpm2 tokens of the header, their ids in ids ("0, 2"); -1
+ * when the header cannot be read. No TPM needed. */
+static int volume_tpm_tokens(const char *datadev, char *ids, size_t size)
+{
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	const char *json;
+	size_t len = 0;
+	int id, n = 0;
+
+	ids[0] = '\0';
+	if (si_luks_open(datadev, &l, &d) < 0)
+		return -1;
+	for (id = 0; id < SI_LUKS_MAX_TOKENS; id++) {
+		if (si_luks_token_json(l, id, SI_TOKEN_TYPE, &json) < 0)
+			continue;
+		if (len < size)
+			len += (size_t)snprintf(ids + len, size - len, "%s%d", n ? ", " : "", id);
+		n++;
+	}
+	si_luks_close(l);
+	return n;
+}
+
+/* The facts, gathered when the network is next, and the verdict on them. */
+static int fallback(const struct si_bootcfg *c, const char *datadev, int tpm_result,
+		    struct si_diag *d)
+{
+	char ids[64] = "";
+	struct keysources_facts f = {
+		.legacy = keysources_legacy_enabled(c), .tpm_result = tpm_result, .token_ids = ids,
+	};
+
+	f.tpm = measure_tpm_state(&f.tpm_wait_ms);
+	if (f.legacy && f.tpm == TPM_ABSENT)
+		f.tokens = volume_tpm_tokens(datadev, ids, sizeof(ids));
+	return keysources_fallback_verdict(&f, d);
+}
 
 static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
-		       struct si_diag *d)
+		       struct outcome *out, struct si_diag *d)
 {
 	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
 	struct si_unlock_opts o = {
 		.device = datadev, .name = c->data_name, .tcti = c->tcti,
 		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
-		.expect = &expect, .refuse_unsafe_pcrs = true,
+		.expect = &expect,
 		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
 		.measure = c->tpm2_measure_pcr >= 0,
 		.measure_pcr = c->tpm2_measure_pcr >= 0 ? (unsigned int)c->tpm2_measure_pcr : 0,
@@ -229,7 +314,7 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	r = measure_wait_tpm(c, d);
 	if (r < 0)
 		return r;
-	tpm_allows_fallback = false;
+	si_unlock_boot_rules(&o, c);
 	/* Cap on failure too, unless a migration may follow through the
 	 * legacy source: it must seal to the PCRs as they are before the cap. */
 	measure_cap_plan(&o, c->migrate && legacy_after(c, pos));
@@ -238,8 +323,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	if (res.measured_pcr >= 0)
 		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
-	tpm_allows_fallback = r == -SI_ENOTOKEN;
 	if (r == 0) {
+		out->token = res.token;
+		out->keyslot = res.keyslot;
 		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
 		    res.keyslot, res.tpm_commands);
 		if (o.fixate_volume_key)
@@ -285,7 +371,7 @@ static int mount_credentials(const struct si_bootcfg *c, char *path, size_t size
 }
 
 static int legacy_source(const struct si_bootcfg *c, int pos, const char *datadev,
-			 struct si_diag *d)
+			 struct outcome *out, struct si_diag *d)
 {
 	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
 	struct si_legacy_cfg lc = c->legacy;
@@ -343,6 +429,7 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 	if (res.net[0])
 		say(6, "legacy: network up: %s", res.net);
 	say(6, "legacy key opened keyslot %d", res.keyslot);
+	out->keyslot = res.keyslot;
 	if (res.migrate_r == 0)
 		say(5, "migrated: TPM keyslot %d enrolled (%u TPM commands); legacy keyslot %d "
 		    "stays until migrate_finish", res.mres.tpm_keyslot, res.mres.tpm_commands,
@@ -358,7 +445,8 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 struct key_source {
 	enum si_keysource id;
 	const char *name;
-	int (*unlock)(const struct si_bootcfg *c, int pos, const char *datadev, struct si_diag *d);
+	int (*unlock)(const struct si_bootcfg *c, int pos, const char *datadev, struct outcome *out,
+		      struct si_diag *d);
 };
 
 static const struct key_source all_sources[] = {
@@ -366,15 +454,45 @@ static const struct key_source all_sources[] = {
 	{ SI_SRC_LEGACY, "legacy", legacy_source },
 };
 
+/* /run/sealinit/unlock, for the booted system (the boot's /run moves into
+ * the new root): how this boot opened the volume, as key=value lines.
+ * Written to a temporary name and renamed, so a reader sees all or none. */
+static void write_record(const char *source, const struct outcome *o, const char *datadev)
+{
+	struct si_luks_info info = { .uuid = "" };
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	char text[SI_PATH_MAX + 160];
+	int fd, n;
+
+	if (si_luks_open(datadev, &l, &d) == 0)
+		si_luks_info(l, &info);
+	si_luks_close(l);
+	n = snprintf(text, sizeof(text), "source=%s\ntoken=%d\nkeyslot=%d\ndevice=%s\nuuid=%s\n",
+		     source, o->token, o->keyslot, datadev, info.uuid);
+	fd = open(UNLOCK_RECORD ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || n < 0 || n >= (int)sizeof(text) || write(fd, text, (size_t)n) != n ||
+	    fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(UNLOCK_RECORD ".tmp", UNLOCK_RECORD) < 0) {
+		say(4, "writing %s: %s", UNLOCK_RECORD, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(UNLOCK_RECORD ".tmp");
+		return;
+	}
+	say(7, "%s: source=%s token=%d keyslot=%d", UNLOCK_RECORD, source, o->token, o->keyslot);
+}
+
 int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
 {
 	char tried[768] = "";
 	size_t len = 0, k;
-	int i, r = -SI_ENOTOKEN;
+	int i, r = -SI_ENOTOKEN, tpm_result = 0;
 
 	for (i = 0; i < c->nsources; i++) {
 		const struct key_source *src = NULL;
 		struct si_diag sd = { { 0 } };
+		struct outcome out = { -1, -1 };
 		double t0 = uptime_ms();
 
 		for (k = 0; k < sizeof(all_sources) / sizeof(all_sources[0]); k++)
@@ -382,16 +500,25 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 				src = &all_sources[k];
 		if (!src)
 			continue;
-		if (src->id == SI_SRC_LEGACY && !tpm_allows_fallback) {
-			say(4, "legacy: not tried: the TPM refused this boot, and a device with a "
-			    "TPM and a TPM token never falls back to the network");
+		r = src->id == SI_SRC_LEGACY ? fallback(c, datadev, tpm_result, &sd) : 0;
+		if (r < 0) {
+			say(4, "%s: %s", src->name, sd.msg);
+			len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%s%s: %s",
+						len ? "; " : "", src->name, sd.msg);
+			if (len >= sizeof(tried))
+				len = sizeof(tried) - 1;
 			continue;
 		}
-		r = src->unlock(c, i, datadev, &sd);
-		step_done(src->name, t0);
+		if (r == 0) {
+			r = src->unlock(c, i, datadev, &out, &sd);
+			step_done(src->name, t0);
+		}
+		if (src->id == SI_SRC_TPM2)
+			tpm_result = r;
 		if (r == 0) {
 			say(5, "unlocked %s as /dev/mapper/%s via %s", datadev, c->data_name,
 			    src->name);
+			write_record(src->name, &out, datadev);
 			return 0;
 		}
 		if (r == 1) {
@@ -416,10 +543,13 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 	} else if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
 		   si_recovery_present(datadev)) {
 		struct si_diag rd = { { 0 } };
-		int rr = recovery_source(c, datadev, &rd);
+		struct outcome out = { -1, -1 };
+		int rr = recovery_source(c, datadev, &out, &rd);
 
-		if (rr == 0)
+		if (rr == 0) {
+			write_record("recovery", &out, datadev);
 			return 0;
+		}
 		len += (size_t)snprintf(tried + len, sizeof(tried) - len, "%srecovery: %s",
 					len ? "; " : "", rd.msg);
 	}

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "boot/measure.h"
+
 struct si_bootcfg;
 struct si_diag;
 
@@ -18,8 +20,24 @@ bool keysources_legacy_enabled(const struct si_bootcfg *c);
 /* The TPM is used at all: as a key source, or to migrate to. */
 bool keysources_tpm_used(const struct si_bootcfg *c);
 
-/* 0 once the volume is open; otherwise a code, and every attempt named in
- * the diag. */
+/* What the boot knows when the network is next. */
+struct keysources_facts {
+	bool legacy;            /* a legacy source is configured and built in */
+	enum measure_tpm tpm;   /* where the TPM is (measure.h) */
+	int tpm_wait_ms;        /* how long the boot waited for it */
+	int tpm_result;         /* what the tpm2 source returned; 0: not run */
+	int tokens;             /* systemd-tpm2 tokens in the header; -1: unreadable */
+	const char *token_ids;  /* their ids ("0, 2"), for the message */
+};
+
+/* Fall back to the network? 0: yes; 1: no legacy source to try; a
+ * negative code: refused, with the reason in the diag (the boot fails
+ * closed unless a recovery key opens the volume). */
+int keysources_fallback_verdict(const struct keysources_facts *f, struct si_diag *d);
+
+/* 0 once the volume is open, and /run/sealinit/unlock written
+ * (docs/boot.md, "The unlock record"); otherwise a code, and every
+ * attempt named in the diag. */
 int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si_diag *d);
 
 #endif

@@ -28,14 +28,17 @@
 #define VERITY_NAME "sealroot"
 
 /* The one state of this module: where the TPM is, and whether the PCRs
- * still need their cap. */
+ * still need their cap. TPM_UNUSED: the boot did not look for one
+ * (keysources=legacy); TPM_ABSENT: it looked, and none appeared in time;
+ * TPM_LATE: it appeared after that, and got the boot's events and cap. */
 static struct {
-	enum { TPM_UNKNOWN, TPM_ABSENT, TPM_PRESENT } tpm;
+	enum measure_tpm tpm;
 	enum { CAP_NONE, CAP_PENDING, CAP_DONE } cap;
 	uint32_t cap_mask;
 	unsigned int pcr;
 	char tcti[SI_PATH_MAX];
 	int timeout_ms;
+	int wait_ms;
 	/* The measurements of this boot, in order; [0, committed) are in
 	 * the TPM and the log. */
 	struct si_event ev[MAX_EVENTS];
@@ -79,18 +82,131 @@ static void capped(void)
 	}
 }
 
+/* The TPM's device node when the TCTI names one, else NULL. */
+static const char *tpm_node(const char *tcti)
+{
+	if (!strncmp(tcti, "device:", 7))
+		return tcti + 7;
+	if (!strcmp(tcti, "device"))
+		return "/dev/tpmrm0";
+	return NULL;
+}
+
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
 {
-	const char *tpmdev = NULL;
+	const char *tpmdev = tpm_node(c->tcti);
 	char path[SI_PATH_MAX];
 
-	if (!strncmp(c->tcti, "device:", 7))
-		tpmdev = c->tcti + 7;
-	else if (!strcmp(c->tcti, "device"))
-		tpmdev = "/dev/tpmrm0";
+	st.wait_ms = c->device_timeout_ms;
 	if (tpmdev && pid1_wait_for("TPM", tpmdev, path, sizeof(path), c->device_timeout_ms, d) < 0) {
 		si_diag_set(d, "%s did not appear within %d ms", tpmdev, c->device_timeout_ms);
+		st.tpm = TPM_ABSENT;
 		return -SI_ENOTPM;
+	}
+	st.tpm = TPM_PRESENT;
+	return 0;
+}
+
+/* The kernel's isspace(), which splits its command line (lib/ctype.c:
+ * the C locale's six and Latin-1's no-break space). */
+static bool kernel_space(char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r') || (unsigned char)ch == 0xa0;
+}
+
+/* One word of the command line as the kernel's next_arg() takes it: quotes
+ * group spaces and are dropped around the value. At most size-1 bytes of
+ * the name and of the value; returns the rest of the line. */
+static const char *next_word(const char *p, char *name, char *val, size_t size)
+{
+	size_t i = 0, nl = 0, vl = 0;
+	bool quoted = false, in_value = false;
+
+	name[0] = val[0] = '\0';
+	while (*p && kernel_space(*p))
+		p++;
+	for (; p[i] && (quoted || !kernel_space(p[i])); i++) {
+		char ch = p[i];
+
+		if (ch == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (!in_value && ch == '=') {
+			in_value = true;
+			continue;
+		}
+		/* parameq(): '-' and '_' are the same in a name. */
+		if (!in_value && nl + 1 < size)
+			name[nl++] = ch == '-' ? '_' : ch;
+		else if (in_value && vl + 1 < size)
+			val[vl++] = ch;
+	}
+	name[nl] = '\0';
+	val[vl] = '\0';
+	return p + i;
+}
+
+/* Module name of a path in a module list: its file name without .ko and
+ * any compression suffix, with '-' as '_' (the kernel's KBUILD_MODNAME). */
+static bool listed_module(const char *modules, const char *want)
+{
+	const char *line = modules;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n"), i, n;
+		const char *base = line, *q;
+
+		for (q = line; q < line + len; q++)
+			if (*q == '/')
+				base = q + 1;
+		for (n = 0; base + n < line + len && strncmp(base + n, ".ko", 3); n++)
+			;
+		if (*line != '#' && n && n == strlen(want)) {
+			for (i = 0; i < n; i++)
+				if ((base[i] == '-' ? '_' : base[i]) != want[i])
+					break;
+			if (i == n)
+				return true;
+		}
+		line += len + (line[len] == '\n');
+	}
+	return false;
+}
+
+int measure_driver_verdict(const char *cmdline, const char *modules, struct si_diag *d)
+{
+	char name[64], val[512];
+	const char *p = cmdline;
+
+	while (*(p = next_word(p, name, val, sizeof(val))) || name[0]) {
+		const char *v = val;
+
+		if (!strcmp(name, "initcall_blacklist")) {
+			/* An initcall can be the TPM driver's, its bus's, or
+			 * OP-TEE's for a firmware TPM: no list of names is
+			 * complete, so none is taken. */
+			si_diag_set(d, "`initcall_blacklist=%.200s': refused, this build is locked "
+				    "down; a disabled initcall can keep the TPM from appearing", val);
+			return -EPERM;
+		}
+		if (strcmp(name, "module_blacklist") && strcmp(name, "modprobe.blacklist"))
+			continue;
+		while (*v) {
+			char mod[64];
+			size_t len = strcspn(v, ","), i;
+
+			for (i = 0; i < len && i + 1 < sizeof(mod); i++)
+				mod[i] = v[i] == '-' ? '_' : v[i];
+			mod[i] = '\0';
+			if (i == len && listed_module(modules, mod)) {
+				si_diag_set(d, "`%s=%.200s': refused, this build is locked down; it "
+					    "keeps the initramfs's module %s from loading (the TPM's "
+					    "driver, or what the boot needs)", name, val, mod);
+				return -EPERM;
+			}
+			v += len + (v[len] == ',');
+		}
 	}
 	return 0;
 }
@@ -107,11 +223,14 @@ int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possibl
 	st.cap = c->cap_pcrs ? CAP_PENDING : CAP_NONE;
 	if (!ENABLE_TPM2 || (c->measure != SI_MEASURE_NONE && !tpm_used)) {
 		/* keysources=legacy without migration: nothing will be sealed
-		 * or unsealed, so no TPM is waited for. */
-		st.tpm = TPM_ABSENT;
+		 * or unsealed, so no TPM is waited for. The measurements are
+		 * still queued: a TPM there at the end gets them and the cap
+		 * (measure_cap). */
+		st.tpm = TPM_UNUSED;
 		st.cap = CAP_NONE;
-		say(5, "%s: the TPM is not used and the rootfs is not measured",
-		    ENABLE_TPM2 ? "keysources=legacy" : "this build has no TPM2 support");
+		say(5, "%s: the TPM is not waited for; the rootfs is measured only into a TPM "
+		    "found before the real init", ENABLE_TPM2 ? "keysources=legacy" :
+		    "this build has no TPM2 support");
 		return 0;
 	}
 	if (c->measure == SI_MEASURE_NONE)
@@ -119,10 +238,8 @@ int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possibl
 	/* The measurement is the TPM's first use: wait for it here, not only
 	 * before unsealing, or a TPM that shows up late fails the boot. */
 	r = measure_wait_tpm(c, d);
-	if (r == 0) {
-		st.tpm = TPM_PRESENT;
+	if (r == 0)
 		return 0;
-	}
 	if (!legacy_possible) {
 		char why[sizeof(d->msg)];
 
@@ -131,25 +248,32 @@ int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possibl
 			    si_strerror(r), why);
 		return r;
 	}
-	/* A device without a TPM: the legacy fetch is its key source. */
-	st.tpm = TPM_ABSENT;
+	/* A device without a TPM: the legacy fetch is its key source, for a
+	 * volume without a TPM token (keysources.c). */
 	st.cap = CAP_NONE;
-	say(4, "no TPM (%s): the rootfs is not measured; only the legacy source can unlock", d->msg);
+	say(4, "no TPM (%s): the measurements wait for a TPM that appears before the real init; "
+	    "only the legacy source can unlock a volume without a TPM token", d->msg);
 	return 0;
 }
 
 bool measure_no_tpm(void)
 {
-	return st.tpm == TPM_ABSENT;
+	return st.tpm == TPM_ABSENT || st.tpm == TPM_UNUSED;
 }
 
-/* Queue one measurement; measure_commit extends them. */
+enum measure_tpm measure_tpm_state(int *waited_ms)
+{
+	if (waited_ms)
+		*waited_ms = st.wait_ms;
+	return st.tpm;
+}
+
+/* Queue one measurement; measure_commit extends them. Queued with or
+ * without a TPM: one that appears later gets them all (measure_cap). */
 static int queue(const struct si_event *e, struct si_diag *d)
 {
-	if (!ENABLE_TPM2 || st.tpm == TPM_ABSENT) {
-		say(5, "no TPM: %.200s is not measured", e->text);
+	if (!ENABLE_TPM2)
 		return 0;
-	}
 	if (st.nev == MAX_EVENTS) {
 		si_diag_set(d, "more than %d measurements in one boot", MAX_EVENTS);
 		return -ENOSPC;
@@ -167,6 +291,12 @@ int measure_commit(struct si_diag *d)
 
 	if (!ENABLE_TPM2)
 		return 0;
+	if (measure_no_tpm()) {
+		if (st.nev > st.committed)
+			say(5, "no TPM: %zu measurements kept for a TPM that appears before the real "
+			    "init", st.nev - st.committed);
+		return 0;
+	}
 	for (i = st.committed; i < st.nev; i++)
 		ev[n++] = (struct si_pcr_ev){ st.ev[i].pcr, st.ev[i].text, strlen(st.ev[i].text) };
 	if (!n)
@@ -409,14 +539,60 @@ void measure_cap_result(const struct si_unlock_result *res)
 		capped();
 }
 
-int measure_cap(struct si_diag *d)
+/* A TPM the boot did not wait for, or gave up on, that is there now: it
+ * gets this boot's measurements and the cap before the real init, or the
+ * booted system would find its PCRs as a reset left them and could
+ * replay the public events to unseal any token bound to them. Only
+ * looks (the device node, no wait). 1 when it is there now, 0 when not
+ * (or the TCTI names no node to look at), or the commit's error. */
+static int late_tpm(struct si_diag *d)
 {
-	struct si_pcr_opts o = { .tcti = st.tcti, .timeout_ms = st.timeout_ms,
-				 .pcr_mask = st.cap_mask, .verify = true };
+	const char *tpmdev = tpm_node(st.tcti);
+	struct si_diag nd = { { 0 } };
+	char path[SI_PATH_MAX], pcrs[96];
 	int r;
 
-	if (!ENABLE_TPM2 || st.cap != CAP_PENDING || st.tpm == TPM_ABSENT)
+	if (!tpmdev || pid1_wait_for("TPM", tpmdev, path, sizeof(path), 0, &nd) < 0)
 		return 0;
+	if (st.nev)
+		st.cap_mask |= UINT32_C(1) << st.pcr;
+	si_pcrs_format(st.cap_mask, pcrs, sizeof(pcrs));
+	say(4, "the TPM %s is here now, after the boot %s: extending this boot's %zu "
+	    "measurements and capping PCR %s before the real init", path,
+	    st.tpm == TPM_ABSENT ? "stopped waiting for it" : "did not wait for it",
+	    st.nev - st.committed, pcrs);
+	st.tpm = TPM_LATE;
+	st.cap = st.cap_mask ? CAP_PENDING : CAP_NONE;
+	r = measure_commit(d);
+	if (r < 0) {
+		char why[sizeof(d->msg)];
+
+		memcpy(why, d->msg, sizeof(why));
+		si_diag_set(d, "a TPM appeared after the boot stopped waiting for it, and %.300s", why);
+		return r;
+	}
+	return 1;
+}
+
+int measure_cap(struct si_diag *d)
+{
+	struct si_pcr_opts o = { .tcti = st.tcti, .timeout_ms = st.timeout_ms, .verify = true };
+	int r;
+
+	if (!ENABLE_TPM2)
+		return 0;
+	if (st.tpm != TPM_PRESENT && st.tpm != TPM_LATE) {
+		r = late_tpm(d);
+		if (r < 0)
+			return r;
+		/* Not there. Never looked for, through a TCTI without a
+		 * device node: cap through it, as when it was there. */
+		if (r == 0 && !(st.tpm == TPM_UNKNOWN && !tpm_node(st.tcti)))
+			return 0;
+	}
+	if (st.cap != CAP_PENDING)
+		return 0;
+	o.pcr_mask = st.cap_mask;
 	r = si_pcr_event(&o, SI_CAP_EVENT, strlen(SI_CAP_EVENT), d);
 	if (r < 0) {
 		char why[sizeof(d->msg)];

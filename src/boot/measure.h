@@ -18,15 +18,32 @@ struct si_unlock_result;
  * cap is made here.
  */
 
+/* Where the TPM is: not looked for yet, not to be looked for
+ * (keysources=legacy), looked for and not there within device_timeout, there, or there only
+ * after the boot stopped waiting (it then got the measurements and the
+ * cap, in measure_cap). */
+enum measure_tpm { TPM_UNKNOWN, TPM_UNUSED, TPM_ABSENT, TPM_PRESENT, TPM_LATE };
+
+/* A locked-down boot refuses a kernel command line that keeps the TPM
+ * from appearing: module_blacklist= or modprobe.blacklist= naming a
+ * module of the initramfs's lists (modules: their text, one path a line),
+ * and any initcall_blacklist=. Words are split and compared as the kernel
+ * does (quotes, '-' as '_'). 0, or -EPERM naming the word. */
+int measure_driver_verdict(const char *cmdline, const char *modules, struct si_diag *d);
+
 /* Find the TPM, bounded by device_timeout. A device without one may still
  * boot from the legacy source (legacy_possible): then nothing is measured
  * or capped. tpm_used false (keysources=legacy, no migration): the TPM is
  * not waited for at all. */
 int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possible,
 		  struct si_diag *d);
-/* The TPM is known to be absent (measure_begin found none). */
+/* No TPM is in use: measure_begin found none, or did not look. */
 bool measure_no_tpm(void);
-/* The TPM's device node, when the TCTI names one: bounded like the disks. */
+/* Where the TPM is, and how long the boot waited for it (waited_ms, may
+ * be NULL). */
+enum measure_tpm measure_tpm_state(int *waited_ms);
+/* The TPM's device node, when the TCTI names one: bounded like the disks.
+ * Records whether it came. */
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d);
 
 /* What decides what runs, in the order of core/events.h, each queued for
@@ -61,7 +78,9 @@ void measure_note_volume(unsigned int pcr, const char *event, const char *sha256
  * worker caps on its own TPM connection; keep_on_failure leaves the PCRs
  * uncapped after a failed unlock (a migration that follows must seal to
  * them). measure_cap_result records what the worker did. measure_cap caps
- * whatever is still pending: after the unlock, and on every failure. */
+ * whatever is still pending: after the unlock, before switch_root, and on
+ * every failure; first, a TPM that was not there (or not looked for) and
+ * whose node exists now gets the queued measurements, then the cap. */
 void measure_cap_plan(struct si_unlock_opts *o, bool keep_on_failure);
 void measure_cap_result(const struct si_unlock_result *res);
 int measure_cap(struct si_diag *d);

@@ -68,6 +68,30 @@ static int load_config(struct si_bootcfg *c, char *cmdline, size_t size, struct 
 	return 0;
 }
 
+/* Locked down, a kernel argument that keeps the TPM's driver from loading
+ * is refused before any module is loaded or device touched: without a
+ * TPM, nothing would be measured or capped (measure.c). */
+static int check_tpm_driver(const struct si_bootcfg *c, const char *cmdline, struct si_diag *d)
+{
+	static char modules[32768];
+	struct si_diag vd = { { 0 } };
+	int n, r;
+
+	if (!c->lockdown)
+		return 0;
+	/* Read as pid1_load_modules reads them: a missing list is empty, a
+	 * cut or unreadable one fails the boot there, by name. */
+	n = si_textfile_read(MODULES_FILE, modules, sizeof(modules) / 2, &vd);
+	n = n < 0 ? 0 : n;
+	modules[n++] = '\n';
+	if (si_textfile_read(MODULES_LATE, modules + n, sizeof(modules) - (size_t)n, &vd) < 0)
+		modules[n] = '\0';
+	r = measure_driver_verdict(cmdline, modules, &vd);
+	if (r < 0)
+		si_diag_set(d, "kernel command line: %.400s", vd.msg);
+	return r;
+}
+
 int si_boot_main(void)
 {
 	static struct si_bootcfg cfg;
@@ -84,6 +108,8 @@ int si_boot_main(void)
 
 	t0 = uptime_ms();
 	r = load_config(&cfg, cmdline, sizeof(cmdline), &d);
+	if (r == 0)
+		r = check_tpm_driver(&cfg, cmdline, &d);
 	if (r == 0)
 		r = pid1_load_modules(MODULES_FILE, &d);
 	if (r < 0)
@@ -161,7 +187,11 @@ int si_boot_main(void)
 		goto failed;
 	step_done("mount data", t0);
 
-	r = pid1_switch_root(NEWROOT, cfg.init, t_start, &d);
+	/* Last look: a TPM that appeared since the cap gets the measurements
+	 * and its cap now, before the real init can use it. */
+	r = measure_cap(&d);
+	if (r == 0)
+		r = pid1_switch_root(NEWROOT, cfg.init, t_start, &d);
 
 failed:
 	/* Fail closed: whatever happened, nothing later in this boot unseals. */

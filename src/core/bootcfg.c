@@ -407,6 +407,9 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 			r = -EINVAL;
 		}
 		expect = "no, yes (PCR 15) or a PCR number 0-23 other than the resettable 16 and 23";
+	} else if (!strcmp(key, "tpm2_transient_primary")) {
+		r = si_kv_bool(v, &c->tpm2_transient_primary);
+		expect = "yes or no";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
@@ -573,6 +576,11 @@ static int cmdline_word(void *ctx, const struct si_cmdline_word *w)
 		if (!strcmp(key, "tpm2_signature")) {
 			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (the "
 				    "signature file comes with the initramfs)", what);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "tpm2_transient_primary")) {
+			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (which storage "
+				    "keys the TPM may unseal under is the initramfs's trust)", what);
 			return -EINVAL;
 		}
 		if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
@@ -780,6 +788,9 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 		n += snprintf(buf + n, size - (size_t)n, "tpm2_measure_pcr=%d\n", c->tpm2_measure_pcr);
 	else
 		n += snprintf(buf + n, size - (size_t)n, "tpm2_measure_pcr=no\n");
+	/* Only when set: configurations without it measure as before. */
+	if (c->tpm2_transient_primary)
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_transient_primary=yes\n");
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);

@@ -87,6 +87,10 @@ struct si_bootcfg {
 	/* After the unlock, before the cap, measure the volume as systemd's
 	 * tpm2-measure-pcr= does; -1: no. */
 	int tpm2_measure_pcr;
+	/* A locked-down boot opens a token without `tpm2_srk' (systemd 252
+	 * writes none: it unseals under a primary made from a template,
+	 * whose key nothing checks) only with this set. File only. */
+	bool tpm2_transient_primary;
 };
 
 void si_bootcfg_defaults(struct si_bootcfg *c);

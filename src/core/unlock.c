@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/b64.h"
+#include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/luks.h"
 #include "core/pcrs.h"
@@ -139,6 +140,45 @@ static bool has_token_type(struct si_luks *luks, const char *type)
 	return false;
 }
 
+void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c)
+{
+	o->refuse_unsafe_pcrs = true;
+	o->capped_pcrs = c->cap_pcrs;
+	o->refuse_transient_primary = c->lockdown && !c->tpm2_transient_primary;
+}
+
+/* The boot's rules for one token (si_unlock_boot_rules): 0, or the code
+ * that skips it, with the reason in d. */
+static int refused_at_boot(const struct si_unlock_opts *o, const struct si_token *tok,
+			   struct si_diag *d)
+{
+	uint32_t pcrs = tok->pcr_mask | tok->pubkey_pcr_mask;
+	char why[sizeof(d->msg)];
+	int r = 0;
+
+	if (o->refuse_unsafe_pcrs)
+		r = si_pcrs_check_sealable(pcrs, d);
+	if (r == 0 && o->capped_pcrs)
+		r = si_pcrs_check_capped(pcrs, o->capped_pcrs, d);
+	if (r < 0) {
+		memcpy(why, d->msg, sizeof(why));
+		si_diag_set(d, "`tpm2-pcrs'%s: %.400s; refused at boot",
+			    tok->pubkey_pcr_mask ? " with `tpm2_pubkey_pcrs'" : "", why);
+		return -SI_EBADTOKEN;
+	}
+	/* TCG's template makes the same key on every TPM, but the token
+	 * carries no name to compare it with: an interposer answering
+	 * CreatePrimary with its own key would see the session salt. */
+	if (o->refuse_transient_primary && !tok->srk_len) {
+		si_diag_set(d, "no `tpm2_srk': the key would be unsealed under a primary key made "
+			    "from a template, which nothing checks; refused by a locked-down boot "
+			    "(tpm2_transient_primary=yes in the configuration allows it; re-enroll "
+			    "with `sealinit reseal' to pin the storage key)");
+		return -SI_ESRK;
+	}
+	return 0;
+}
+
 /* Try every token, in id order; the first failure is the answer unless a
  * later one stops the loop. */
 static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, struct si_tpm **tpm,
@@ -161,15 +201,8 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 		tried++;
 		td.msg[0] = '\0';
 		r = si_token_parse(json, tok, &td);
-		if (r == 0 && o->refuse_unsafe_pcrs &&
-		    si_pcrs_check_sealable(tok->pcr_mask | tok->pubkey_pcr_mask, &td) < 0) {
-			char why[sizeof(td.msg)];
-
-			memcpy(why, td.msg, sizeof(why));
-			si_diag_set(&td, "`tpm2-pcrs'%s: %.400s; refused at boot",
-				    tok->pubkey_pcr_mask ? " with `tpm2_pubkey_pcrs'" : "", why);
-			r = -SI_EBADTOKEN;
-		}
+		if (r == 0)
+			r = refused_at_boot(o, tok, &td);
 		if (r == 0)
 			r = unlock_token(o, luks, tpm, tok, s, &sigjson, res, &td);
 		if (r == 0) {

@@ -8,6 +8,7 @@
 
 #include "core/volkey.h"
 
+struct si_bootcfg;
 struct si_diag;
 struct si_luks_expect;
 
@@ -56,6 +57,14 @@ struct si_unlock_opts {
 	/* Refuse tokens bound to no PCR or to PCR 16/23 (the boot stage);
 	 * the CLI opens them, for recovery and for systemd's tokens. */
 	bool refuse_unsafe_pcrs;
+	/* The PCRs the boot caps (pcrs=): a token that binds none of them
+	 * stays unsealable by the booted system after the cap, so it is
+	 * refused; 0: no such rule (the CLI). */
+	uint32_t capped_pcrs;
+	/* Refuse tokens without `tpm2_srk': they unseal under a transient
+	 * primary made from a template, and nothing checks its key (a locked-
+	 * down boot without tpm2_transient_primary=yes). */
+	bool refuse_transient_primary;
 	/* The volume bound to the enrolled one (luks.h, si_luks_bind): the
 	 * volume key's id for bind_name must equal fixate_volume_key before
 	 * anything is activated (-SI_EVOLKEY otherwise). NULL: not pinned.
@@ -86,6 +95,12 @@ struct si_unlock_result {
 	char measured[SI_VOLKEY_PREFIX_MAX];
 	char volume_id[SI_VOLKEY_HEX_LEN + 1];
 };
+
+/* The rules a token must pass for the boot stage, from its configuration:
+ * no unsafe PCRs, at least one PCR it caps, a pinned storage key when
+ * locked down (unless tpm2_transient_primary=yes). Refused tokens are
+ * skipped, each named in the diag; the next one is tried. */
+void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c);
 
 /* Runs in a child process under o->timeout_ms (worker.h): a TPM that
  * hangs ends in -SI_ENOTPM, never in a hung boot. */

@@ -122,6 +122,18 @@
 #                 on the policy mismatch, the legacy source is not tried, and
 #                 the server sees no request (the network must never unlock
 #                 what the TPM refused)
+#   tpm-kept-away  a volume with a TPM token, the legacy fetch configured
+#                 and the server up, the TPM kept away (module_blacklist=
+#                 tpm_tis on aarch64, no TPM on x86_64): refused by name, no
+#                 request, header unchanged; controls: the TPM unlock, and a
+#                 token-less volume with no TPM unlocking by the network
+#   tpm-blacklist  locked down: module_blacklist= of a module of the
+#                 initramfs and initcall_blacklist= refused by name; a
+#                 blacklist of another module boots
+#   late-tpm-cap  (aarch64) tpm_tis loaded by the stand-in supplicant after
+#                 a 300 ms TPM wait: the legacy unlock, then the boot's events
+#                 and cap, PCR 15 as predicted; with a TPM token the same
+#                 boot is refused; with the configured wait, a TPM unlock
 #   migrate       boot 1: an un-enrolled volume and a blank TPM, migrate=yes:
 #                 unlocked by the network, TPM keyslot enrolled; boot 2, with
 #                 no network device and migrate_finish=yes: unlocked by the TPM
@@ -165,11 +177,12 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch migrate migrate-tampered replay"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
 DEFAULT_x86_64=${ALL_SCENARIOS/late-tpm }  # tpm_tis is built into the amd64 kernel
+DEFAULT_x86_64=${DEFAULT_x86_64/late-tpm-cap }
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
 DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
 HOST_SEALINIT=$REPO/build/x86_64/sealinit
@@ -1450,6 +1463,9 @@ sc_legacy() {
 sc_legacy_stall() {
 	local arch=$1
 	legacy_scenario legacy-stall || return
+	# A device without a TPM, so a volume without a TPM token: with one,
+	# the network is refused (tpm-kept-away).
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
 	echo stall-api >"$A/legacy-server/mode"
 	net_on
 	# shellcheck disable=SC2046
@@ -1546,6 +1562,161 @@ sc_legacy_after_mismatch() {
 	chk "the legacy source ran after the TPM refused" not qemu_grep "$LOG" '^sealinit: legacy: (logging|network)'
 	chk "the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
 	verdict "$arch" legacy-after-mismatch "'${FAILED_LINE}'; no request to the server (${DUR} s)"
+}
+
+# server_requests: lines of the good server's request log so far.
+server_requests() { cat "$A/legacy-server/good.log" 2>/dev/null | wc -l; }
+# expect_record SOURCE TOKEN KEYSLOT: /run/sealinit/unlock as the booted
+# system read it (guest-init), 0644.
+expect_record() {
+	local want got
+	want="source=$1 token=$2 keyslot=$3 device=/dev/vdb uuid=$LUKS_UUID"
+	got=$(sed -n 's/^SEALINIT-TEST: unlock-record: //p' "$LOG" | paste -sd ' ' -)
+	chk "/run/sealinit/unlock is '$got', want '$want'" [ "$got" = "$want" ]
+	got=$(qemu_value "$LOG" 'SEALINIT-TEST: unlock-record-mode')
+	chk "/run/sealinit/unlock mode '$got', want 644" [ "$got" = 644 ]
+}
+
+# tpm-kept-away: a volume with a TPM token, the legacy fetch configured and
+# the server up, and the TPM kept from appearing: on aarch64 by
+# module_blacklist=tpm_tis (a kernel argument that is not ours), on x86_64
+# (tpm_tis built in) by no TPM at all. The TPM token proves a TPM is
+# expected: refused by name, no request, the header unchanged. Controls:
+# the same volume with its TPM unlocks by the TPM (and records it in
+# /run/sealinit/unlock); a volume without a TPM token and no TPM still
+# unlocks by the network.
+sc_tpm_kept_away() {
+	local arch=$1 ap before after h0 h1 attack withtpm
+	legacy_scenario tpm-kept-away || return
+	ap="$(legacy_append good) ip=dhcp"
+	enroll_for "$arch" "$ap" "$A/legacy-server/sealinit.conf" || { verdict "$arch" tpm-kept-away ""; return; }
+	# Control: the TPM there, nothing kept away.
+	before=$(server_requests)
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$ap" tpm $(std_disks)
+	net_off
+	after=$(server_requests)
+	expect_unlocked
+	chk "control: not unlocked via tpm2" qemu_grep "$LOG" '^sealinit: unlocked /dev/vdb as /dev/mapper/sealdata via tpm2'
+	chk "control: the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	expect_record tpm2 0 1
+	mv "$LOG" "$S/serial-control.log"
+	# The attack.
+	case "$arch" in
+	aarch64) attack="module_blacklist=tpm_tis sealinit.device_timeout=$DEV_TIMEOUT_MS" withtpm=tpm ;;
+	*) attack="sealinit.device_timeout=$DEV_TIMEOUT_MS" withtpm=notpm ;;
+	esac
+	h0=$(header_sha "$S/data.img")
+	before=$(server_requests)
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$ap $attack" "$withtpm" $(std_disks)
+	net_off
+	after=$(server_requests)
+	expect_failure "legacy: refused: the data volume has TPM token\(s\) 0 but no TPM appeared within $DEV_TIMEOUT_MS ms; refusing the network fallback"
+	chk "attack: the legacy source ran" not qemu_grep "$LOG" '^sealinit: legacy: (logging|network)'
+	chk "attack: the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	h1=$(header_sha "$S/data.img")
+	chk "attack: the LUKS2 header changed" [ "$h0" = "$h1" ]
+	local fl=$FAILED_LINE
+	mv "$LOG" "$S/serial-attack.log"
+	# Control of the rule: no TPM token, no TPM: the network unlocks.
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$LEGACY_INITRD boot "$arch" "$ap sealinit.device_timeout=$DEV_TIMEOUT_MS" notpm $(std_disks)
+	net_off
+	expect_unlocked_legacy
+	expect_record legacy -1 0
+	verdict "$arch" tpm-kept-away "${attack%% *}: '${fl:0:150}...'; no request, header unchanged; controls: TPM unlock, TPM-less network unlock (${DUR} s)"
+}
+
+# tpm-blacklist: locked down, kernel arguments that keep the TPM's driver
+# (or a module of the initramfs) from loading are refused by name before
+# any device is touched; a blacklist of a module the initramfs does not
+# load boots (control).
+sc_tpm_blacklist() {
+	local arch=$1 mod
+	new_scenario tpm-blacklist
+	REFUSED=()
+	lockdown_initrd || { verdict "$arch" tpm-blacklist ""; return; }
+	# tpm_tis is a module on arm64 and built in on amd64 (so not listed).
+	case "$arch" in aarch64) mod=tpm_tis ;; *) mod=dm_crypt ;; esac
+	lockdown_refuses "module_blacklist=$mod" "\`module_blacklist=$mod': refused, this build is locked down; it keeps the initramfs's module $mod from loading"
+	lockdown_refuses "initcall_blacklist=init_tis" "\`initcall_blacklist=init_tis': refused, this build is locked down"
+	enroll_for "$arch" "module_blacklist=nouveau" "$A/sealinit-lockdown.conf" || { verdict "$arch" tpm-blacklist ""; return; }
+	# shellcheck disable=SC2046
+	INITRD=$A/initrd-lockdown.cpio.gz boot "$arch" "module_blacklist=nouveau" tpm $(std_disks)
+	expect_unlocked
+	verdict "$arch" tpm-blacklist "${#REFUSED[@]} refused ('${REFUSED[0]}...'); module_blacklist=nouveau unlocks (${DUR} s)"
+}
+
+# late-tpm-cap: (aarch64) a TPM that appears after the boot stopped
+# waiting: the stand-in tee-supplicant loads tpm_tis 1 s after it starts,
+# sealinit.device_timeout=300. A volume without a TPM token unlocks by the
+# network, and the TPM then gets the boot's events and the cap before the
+# real init: PCR 15 in the booted guest is their replay with the cap, as
+# predicted. Attack: the same short wait on a volume with a TPM token is
+# refused by name, no request, the header unchanged; control: that volume
+# with the configured wait unlocks by the TPM.
+late_tpm_initrd() {
+	local aes kver
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	kver=$(cat "$KDIR/kver")
+	{ cat "$A/legacy-server/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; } >"$S/sealinit.conf"
+	printf '#!/bin/sh\nsleep 1\nexec insmod /lib/tpm_tis.ko\n' >"$S/late-tpm.sh"
+	chmod 0755 "$S/late-tpm.sh"
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --sealinit "$REPO/build/$ARCH/sealinit" \
+		--kernel-dir "$KDIR" --modules "tpm_tis_core virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--config "$S/sealinit.conf" --busybox yes --compress zstd \
+		--add "$A/legacy-server/pki/ca.pem:/etc/sealinit/legacy-ca.pem" --add "$A/legacy-server/cred:/etc/sealinit/legacy.cred" \
+		--add "$S/late-tpm.sh:/usr/sbin/tee-supplicant" \
+		--add "$KDIR/lib/modules/$kver/kernel/drivers/char/tpm/tpm_tis.ko:/lib/tpm_tis.ko" \
+		--out "$S/initrd.cpio.gz" >"$S/mkinitramfs.log" 2>&1 || { problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"; return 1; }
+}
+sc_late_tpm_cap() {
+	local arch=$1 ap before after h0 h1 fl
+	[ "$arch" = aarch64 ] || { skip "$arch" late-tpm-cap "tpm_tis is built into the $arch kernel"; return; }
+	legacy_scenario late-tpm-cap || return
+	late_tpm_initrd || { verdict "$arch" late-tpm-cap ""; return; }
+	ap="$(legacy_append good) ip=dhcp"
+	cp --sparse=always "$IMG_DATA" "$S/data.img"
+	predict_boot "$arch" "$ap sealinit.device_timeout=300" "$S/sealinit.conf" 2>"$S/predict.log" ||
+		{ problem "predict: $(tail -n 1 "$S/predict.log")"; verdict "$arch" late-tpm-cap ""; return; }
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap sealinit.device_timeout=300" tpm $(std_disks)
+	net_off
+	expect_unlocked_legacy
+	chk "the TPM was there before the wait ended" qemu_grep "$LOG" '^sealinit: no TPM \(/dev/tpmrm0 did not appear within 300 ms\)'
+	chk "no line saying the late TPM was measured and capped" \
+		qemu_grep "$LOG" '^sealinit: the TPM /dev/tpmrm0 is here now, after the boot stopped waiting for it: extending this boot.s 4 measurements and capping PCR 15'
+	expect_measured
+	expect_record legacy -1 0
+	mv "$LOG" "$S/serial-late.log"
+	# The attack and its control: a volume with a TPM token.
+	enroll_for "$arch" "$ap" "$S/sealinit.conf" || { verdict "$arch" late-tpm-cap ""; return; }
+	h0=$(header_sha "$S/data.img")
+	before=$(server_requests)
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap sealinit.device_timeout=300" tpm $(std_disks)
+	net_off
+	after=$(server_requests)
+	expect_failure "legacy: refused: the data volume has TPM token\(s\) 0 but no TPM appeared within 300 ms; refusing the network fallback"
+	chk "attack: the server saw $((after - before)) requests, want 0" [ "$after" = "$before" ]
+	h1=$(header_sha "$S/data.img")
+	chk "attack: the LUKS2 header changed" [ "$h0" = "$h1" ]
+	fl=$FAILED_LINE
+	mv "$LOG" "$S/serial-attack.log"
+	net_on
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks)
+	net_off
+	expect_unlocked
+	expect_record tpm2 0 1
+	verdict "$arch" late-tpm-cap "late TPM measured and capped (PCR 15 as predicted); short wait on a TPM token: '${fl:0:100}...'; control: TPM unlock (${DUR} s)"
 }
 
 # migrate_initrd ARCH APPEND: $S/initrd.cpio.gz, the legacy initramfs
