@@ -675,6 +675,13 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 		si_diag_set(d, "migrate_pcrs: %.400s", pd.msg);
 		return -EINVAL;
 	}
+	/* The token a migration enrolls is one the boot opens: it must bind a
+	 * PCR the boot caps, or the booted system could unseal it again. */
+	if (uses_tpm(c) && c->migrate &&
+	    si_pcrs_check_capped(si_bootcfg_migrate_pcrs(c), c->cap_pcrs, &pd) < 0) {
+		si_diag_set(d, "migrate_pcrs: %.400s", pd.msg);
+		return -EINVAL;
+	}
 	if (uses_tpm(c) && !c->cap_pcrs) {
 		si_diag_set(d, "pcrs= is empty: nothing would be capped, and the booted system "
 			    "could unseal the key again");

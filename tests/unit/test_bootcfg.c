@@ -175,6 +175,11 @@ static void test_validate(void **state)
 						  "sealinit.migrate=yes sealinit.migrate_pcrs=7+23", &d), 0);
 	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "migrate_pcrs: PCR 23"));
+	/* Nor to PCRs the boot does not cap (7 alone under pcrs=15); 7+15,
+	 * below, is the control. */
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.migrate_pcrs=7", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "migrate_pcrs: PCRs 7: none of them is capped"));
 	/* A migration seals to the expected state: it needs the expected
 	 * command line, from the file. */
 	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.migrate_pcrs=7+15", &d), 0);
