@@ -125,7 +125,7 @@ $(BUILD)/tests/host_%: $(BUILD)/tests/host_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o
+$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o $(BUILD)/src/boot/failrec.o
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 
 #include "boot/boot.h"
+#include "boot/failrec.h"
 #include "boot/keysources.h"
 #include "boot/measure.h"
 #include "boot/pid1.h"
@@ -76,6 +77,8 @@ int si_boot_main(void)
 	if (r < 0)
 		goto failed;
 	pid1_load_modules(MODULES_FILE);
+	/* Why the last boot failed, before this one can fail too. */
+	failrec_boot_start();
 	step_done("config and modules", t0);
 
 	t0 = uptime_ms();
@@ -148,6 +151,7 @@ int si_boot_main(void)
 		goto failed;
 	step_done("mount data", t0);
 
+	failrec_boot_ok();
 	r = pid1_switch_root(NEWROOT, cfg.init, t_start, &d);
 
 failed:

@@ -95,6 +95,9 @@ static const struct command {
 	  "[DEVICE --signature FILE [--event-log FILE]] [--counter-value N] [--nv-index INDEX] "
 	  "[--tcti SPEC]",
 	  "raise the TPM's rollback counter: signatures for lower values stop working" },
+	{ "last-failure", last_failure_main, OPT_CLEAR | OPT_JSON | OPT_NO_ARGS,
+	  "[--clear] [--json]",
+	  "why the last boot failed, as the boot stage kept it in an EFI variable" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -111,6 +111,8 @@ static const struct cli_option {
 	  "the command line the EFI stub measures, if not --cmdline (predict)" },
 	{ "kernel", required_argument, 0, OPT_KERNEL, "FILE",
 	  "the kernel's PE image the firmware will measure into PCR 4 (predict)" },
+	{ "clear", no_argument, 0, OPT_CLEAR, NULL,
+	  "remove the failure record once read (last-failure)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -267,6 +269,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_INITRD:        a->initrd = optarg; break;
 		case OPT_FIRMWARE_CMDLINE: a->firmware_cmdline = optarg; break;
 		case OPT_KERNEL:        a->kernel = optarg; break;
+		case OPT_CLEAR:         a->clear = 1; break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

@@ -55,6 +55,7 @@
 #define OPT_INITRD       (UINT64_C(1) << 38)
 #define OPT_FIRMWARE_CMDLINE (UINT64_C(1) << 39)
 #define OPT_KERNEL       (UINT64_C(1) << 40)
+#define OPT_CLEAR        (UINT64_C(1) << 41)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -88,6 +89,7 @@ struct cli_args {
 	int has_counter_value;  /* sign, revoke --counter-value given */
 	uint64_t counter_value;
 	int test, pin, finish, status, unsafe_pcrs, current;
+	int clear;              /* last-failure --clear */
 	int argc;               /* the positional arguments */
 	char **argv;
 	const char *firmware_log;  /* predict --firmware-log: the binary TCG event log */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/errors.h"
@@ -179,6 +180,16 @@ int si_failrec_parse(const char *text, size_t len, struct si_failrec *r, struct 
 			return -EINVAL;
 		}
 	return 0;
+}
+
+const char *si_failrec_when(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, size, "time unknown (the clock was not set)");
+	return buf;
 }
 
 void si_failrec_next(const struct si_failrec *prev, struct si_failrec *next)

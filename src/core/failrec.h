@@ -57,6 +57,10 @@ int si_failrec_format(const struct si_failrec *r, char *buf, size_t size);
  * and what was expected in the diag. r->failed stays escaped. */
 int si_failrec_parse(const char *text, size_t len, struct si_failrec *r, struct si_diag *d);
 
+/* The record's time for a person: "2024-12-06 16:38:00 UTC", or that the
+ * clock was not set. Returns buf. */
+const char *si_failrec_when(int64_t t, char *buf, size_t size);
+
 /* The record this failure writes, from the previous one (NULL: none). */
 void si_failrec_next(const struct si_failrec *prev, struct si_failrec *next);
 
