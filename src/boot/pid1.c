@@ -491,7 +491,7 @@ void pid1_fail(const struct si_bootcfg *c, const struct si_diag *d)
 		    "to hold a reboot loop, boot with sealinit.failure_delay=3600 (docs/boot.md)",
 		    delay, c->failure_delay_s);
 	for (i = delay; i > 0 && c->failure == SI_FAIL_REBOOT; i--) {
-		if (i % 5 == 0 || i <= 3)
+		if (i < delay && (i % 5 == 0 || i <= 3))
 			say(2, "rebooting in %d s", i);
 		sleep_ms(1000);
 	}
