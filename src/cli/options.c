@@ -111,6 +111,8 @@ static const struct cli_option {
 	  "the command line the EFI stub measures, if not --cmdline (predict)" },
 	{ "kernel", required_argument, 0, OPT_KERNEL, "FILE",
 	  "the kernel's PE image the firmware will measure into PCR 4 (predict)" },
+	{ "cipher", required_argument, 0, OPT_CIPHER, "SPEC",
+	  "the data segment's cipher, e.g. aes-xts-plain64 (default: a known-good one)" },
 	{ "clear", no_argument, 0, OPT_CLEAR, NULL,
 	  "remove the failure record once read (last-failure)" },
 };
@@ -270,6 +272,14 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_FIRMWARE_CMDLINE: a->firmware_cmdline = optarg; break;
 		case OPT_KERNEL:        a->kernel = optarg; break;
 		case OPT_CLEAR:         a->clear = 1; break;
+		case OPT_CIPHER:
+			/* As the boot's cipher=: a dm-crypt spec, never null. */
+			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))
+				return usage_error(cmd, "Invalid --cipher: `%.80s' (expected a dm-crypt "
+						   "cipher spec such as aes-xts-plain64, never "
+						   "cipher_null)", optarg);
+			a->cipher = optarg;
+			break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

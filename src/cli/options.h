@@ -56,6 +56,7 @@
 #define OPT_FIRMWARE_CMDLINE (UINT64_C(1) << 39)
 #define OPT_KERNEL       (UINT64_C(1) << 40)
 #define OPT_CLEAR        (UINT64_C(1) << 41)
+#define OPT_CIPHER       (UINT64_C(1) << 42)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -90,6 +91,7 @@ struct cli_args {
 	uint64_t counter_value;
 	int test, pin, finish, status, unsafe_pcrs, current;
 	int clear;              /* last-failure --clear */
+	const char *cipher;     /* unlock --cipher: the segment cipher expected */
 	int argc;               /* the positional arguments */
 	char **argv;
 	const char *firmware_log;  /* predict --firmware-log: the binary TCG event log */
