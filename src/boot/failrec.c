@@ -2,9 +2,10 @@
 /*
  * The failure record at boot (failrec.h): efivarfs in the initramfs, the
  * previous failure printed, this one written. Nothing here may keep the
- * failure policy from running: every write is in a worker under a
- * deadline (a firmware's SetVariable is a synchronous call that can take
- * long while it reclaims flash), and every error is one line.
+ * failure policy from running: every firmware call (the mount, the read,
+ * each write) is in a worker under a deadline (SetVariable is synchronous
+ * and can take long while the firmware reclaims flash), and every error is
+ * one line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,50 +36,82 @@ static struct {
 	struct si_failrec prev;
 } st;
 
+/* Mounting efivarfs asks the firmware for every variable's name, and a
+ * read asks for the variable: both are firmware calls, so they run in a
+ * worker too. The child's mount is the parent's (one mount namespace). */
+struct start_result {
+	int mounted;              /* as st.mounted */
+	int read;                 /* si_failrec_read's code */
+	struct si_failrec rec;
+};
+
 static int mount_efivarfs(void)
 {
 	struct stat sb;
 
-	if (st.mounted == 1)
-		return 0;
 	/* No EFI: the kernel makes no /sys/firmware/efi. */
 	if (stat("/sys/firmware/efi", &sb) < 0)
-		return st.mounted = -ENODEV;
+		return -ENODEV;
 	if (mount("efivarfs", SI_FAILREC_EFIVARS, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) == 0 || errno == EBUSY)
-		return st.mounted = 1, 0;
+		return 1;
 	/* ENODEV: efivarfs is a module not loaded yet. */
 	if (errno == ENODEV) {
 		pid1_load_modules(MODULES_FILE);
 		if (mount("efivarfs", SI_FAILREC_EFIVARS, "efivarfs",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
-			return st.mounted = 1, 0;
+			return 1;
 	}
-	return st.mounted = -errno;
+	return errno == ENODEV ? -ENOSYS : -errno;
+}
+
+static int start_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	struct start_result *res = out;
+
+	res->mounted = mount_efivarfs();
+	res->read = res->mounted == 1 ? si_failrec_read(PATH, &res->rec, d) : 0;
+	return 0;
+}
+
+static const char *why_not(int mounted)
+{
+	return mounted == -ENODEV ? "no EFI" : mounted == -ENOSYS ? "no efivarfs in this kernel" :
+	       strerror(-mounted);
 }
 
 void failrec_boot_start(void)
 {
+	static struct start_result res;
 	struct si_diag d = { { 0 } };
-	char t[40];
+	const struct si_work w = {
+		.fn = start_work, .out = &res, .out_size = sizeof(res), .deadline_ms = WRITE_MS,
+		.timeout_code = -ETIMEDOUT, .noun = "the EFI variable store",
+	};
+	char t[48];
 	int r;
 
 	st.started = 1;
-	r = mount_efivarfs();
+	memset(&res, 0, sizeof(res));
+	r = si_worker_run(&w, &d);
 	if (r < 0) {
-		say(6, "failure record: no EFI variables here (%s); a failed boot leaves no record",
-		    r == -ENODEV ? "no EFI" : strerror(-r));
+		st.mounted = r;
+		say(4, "failure record: %s", d.msg);
 		return;
 	}
-	/* Reading is bounded by the file's size; efivarfs caches the
-	 * variables at mount, so it does not call the firmware. */
-	r = si_failrec_read(PATH, &st.prev, &d);
-	if (r == -ENOENT)
+	st.mounted = res.mounted;
+	if (res.mounted < 0) {
+		say(6, "failure record: no EFI variables here (%s); a failed boot leaves no record",
+		    why_not(res.mounted));
 		return;
-	if (r < 0) {
+	}
+	if (res.read == -ENOENT)
+		return;
+	if (res.read < 0) {
 		say(4, "failure record " SI_FAILREC_VAR " unreadable: %s", d.msg);
 		return;
 	}
+	st.prev = res.rec;
 	st.have_prev = 1;
 	if (st.prev.consecutive)
 		say(4, "the previous boot failed (%u in a row, %u recorded; %s; policy %s; "
@@ -138,12 +171,13 @@ int failrec_boot_failed(const struct si_bootcfg *c, const char *msg)
 		 (unsigned int)c->failure < 4 ? policies[c->failure] : "poweroff");
 	snprintf(r.version, sizeof(r.version), "%s", SEALINIT_VERSION);
 	snprintf(r.failed, sizeof(r.failed), "%s", msg);
-	e = mount_efivarfs();
-	if (e == 0)
+	if (st.mounted == 1) {
 		e = write_bounded(&r, &d);
-	else
-		si_diag_set(&d, "%s", e == -ENODEV ? "no EFI on this platform" :
-			    "efivarfs cannot be mounted");
+	} else {
+		e = st.mounted < 0 ? st.mounted : -ENODEV;
+		si_diag_set(&d, "%s", e == -ETIMEDOUT ? "the EFI variable store did not answer" :
+			    why_not(e));
+	}
 	if (e < 0) {
 		say(3, "failure record not kept: %s", d.msg);
 	} else {
