@@ -14,7 +14,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 export QEMU_UEFI_CODE=$WORK/no-such-firmware/AAVMF_CODE.fd QEMU_UEFI_VARS=$WORK/no-such-firmware/AAVMF_VARS.fd
 export APT_LOCK_TIMEOUT=60
-unset CI
+# A failing QEMU test keeps its scratch directory for the post-mortem: here
+# they go under WORK, which is removed.
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
+unset CI QEMU_KEEP
 
 # runq LABEL CMD...: run with a bound, keep output and status.
 runq() { local l=$1; shift; OUT=$(timeout 300 "$@" 2>&1); RC=$?; echo "== $l (exit $RC)" >>"$WORK/all.log"; echo "$OUT" >>"$WORK/all.log"; }

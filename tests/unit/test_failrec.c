@@ -158,7 +158,8 @@ static void test_next(void **state)
  * text; read back, replaced, cleared. */
 static void test_file(void **state)
 {
-	char dir[] = "/tmp/sealinit-failrec.XXXXXX", path[64];
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[4096], path[4352];
 	struct si_failrec r = { .consecutive = 2, .failures = 2, .policy = "reboot",
 				.version = "0.1", .failed = "no TPM" }, back;
 	struct si_diag d = { { 0 } };
@@ -166,6 +167,7 @@ static void test_file(void **state)
 	int fd;
 
 	(void)state;
+	snprintf(dir, sizeof(dir), "%s/sealinit-failrec.XXXXXX", tmp);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/" SI_FAILREC_VAR, dir);
 	assert_int_equal(si_failrec_read(path, &back, &d), -ENOENT);
