@@ -75,7 +75,7 @@ LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o core/pcrs.o \
 			     core/worker.o core/luks.o core/volkey.o core/kv.o core/journal.o core/bootcfg.o \
 			     core/events.o core/recovery.o core/json.o core/legacy/cfg.o \
-			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o
+			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o core/escape.o core/failrec.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
 			     core/tpm/authorize.o core/tpm/counter.o
@@ -89,7 +89,7 @@ SEALINIT  := $(BUILD)/sealinit
 # Unit tests link the core (and test_pid1 the boot file it tests); each
 # follows the features it tests.
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
-			     test_volkey test_recovery test_tcglog test_pe test_keysources
+			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec
 unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
@@ -125,8 +125,8 @@ $(BUILD)/tests/host_%: $(BUILD)/tests/host_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o
-$(BUILD)/tests/test_keysources: $(addprefix $(BUILD)/src/boot/,keysources.o measure.o pid1.o)
+$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o $(BUILD)/src/boot/failrec.o
+$(BUILD)/tests/test_keysources: $(addprefix $(BUILD)/src/boot/,keysources.o measure.o pid1.o failrec.o)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

@@ -2,7 +2,13 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages a target needs. Idempotent: when every package
 # is already installed it does nothing and touches no network.
-#   scripts/deps.sh build|cross|test|bench|all
+#   scripts/deps.sh build|cross|test|qemu|bench|all
+# `all' (what `make check' runs first) is every package any test needs,
+# the QEMU machines and their UEFI firmware included, so that no test has to
+# install one lazily and no missing piece turns into a skip (with CI=true a
+# test that still finds one missing fails; docs/testing.md). apt and dpkg
+# wait up to APT_LOCK_TIMEOUT seconds (default 600) for a lock another apt
+# holds, instead of failing at once.
 set -euo pipefail
 
 build="build-essential pkg-config python3 python3-kconfiglib
@@ -12,6 +18,10 @@ cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross
        libtss2-dev:arm64 libcryptsetup-dev:arm64 libjson-c-dev:arm64
        libmbedtls-dev:arm64 libblkid-dev:arm64 libcurl4-openssl-dev:arm64"
 test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strace openssl curl zstd fdisk"
+# tests/qemu: the machines, their UEFI firmware (OVMF, AAVMF), what
+# mkimages.sh and mkinitramfs run, depmod for fetch-kernel.sh.
+qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs cryptsetup-bin
+      binutils kmod tpm2-tools"
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
 fuzz="clang libclang-rt-14-dev"
 
@@ -21,9 +31,10 @@ for t in "$@"; do
 	build) want="$want $build" ;;
 	cross) want="$want $build $cross" ;;
 	test)  want="$want $build $test $fuzz" ;;
+	qemu)  want="$want $build $test $qemu" ;;
 	bench) want="$want $build $test $bench" ;;
-	all)   want="$want $build $cross $test $bench $fuzz" ;;
-	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, bench or all)" >&2; exit 2 ;;
+	all)   want="$want $build $cross $test $qemu $bench $fuzz" ;;
+	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, qemu, bench or all)" >&2; exit 2 ;;
 	esac
 done
 
@@ -45,5 +56,6 @@ case "$missing" in
 esac
 echo "deps.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+lock=(-o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}")
+apt-get "${lock[@]}" update -qq
+apt-get "${lock[@]}" install -y -qq --no-install-recommends $missing >/dev/null

@@ -3,7 +3,10 @@
 # Every test: unit (cmocka) and host integration (swtpm), each on the normal
 # build and again on an AddressSanitizer + UBSan build. Ends with one line:
 #   N passed, N failed, N skipped
-# Exit status is non-zero when anything failed.
+# Exit status is non-zero when anything failed. With CI=true a skip (exit
+# 77, or a suite's skipped scenario) counts as a failure: in CI every test
+# dependency is installed first (make check: scripts/deps.sh all), so a
+# missing one is a broken machine, not a reason to hide the tests.
 #   tests/run.sh [-k PATTERN]     only tests whose name contains PATTERN
 #                                 (-k build: every tests/build/*.sh)
 # Each host, build, fuzz and QEMU test runs with a TMPDIR of its own (under
@@ -83,7 +86,12 @@ run_host() {
 	fi
 	case $rc in
 	0) passed=$((passed + 1)); note "$label" "ok" ;;
-	77) skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")" ;;
+	77) if [ "${CI:-}" = true ]; then
+		failed=$((failed + 1)); failures+=("$label")
+		note "$label" "FAIL (skipped under CI=true: $(tail -1 "$logdir/${label//\//-}.log"))"
+	    else
+		skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")"
+	    fi ;;
 	*) failed=$((failed + 1)); failures+=("$label")
 	   note "$label" "FAIL (exit $rc, log: $logdir/${label//\//-}.log)"
 	   tail -5 "$logdir/${label//\//-}.log" | sed 's/^/    /' ;;
@@ -110,7 +118,7 @@ run_suite() {
 		return
 	fi
 	if [ -z "$line" ]; then
-		if [ $rc = 77 ]; then
+		if [ $rc = 77 ] && [ "${CI:-}" != true ]; then
 			skipped=$((skipped + 1)); note "$label" "skip: $(tail -1 "$logdir/${label//\//-}.log")"
 		else
 			failed=$((failed + 1)); failures+=("$label")
@@ -123,6 +131,10 @@ run_suite() {
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	k=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${k:-0}))
+	# Under CI=true a skipped scenario is a missing dependency: a failure.
+	if [ "${CI:-}" = true ] && [ "${k:-0}" != 0 ]; then
+		failed=$((failed + k)) skipped=$((skipped - k)) f=$((f + k))
+	fi
 	if [ "$f" != 0 ] || { [ $rc != 0 ] && [ $rc != 77 ]; }; then
 		[ "$f" = 0 ] && failed=$((failed + 1))
 		failures+=("$label")

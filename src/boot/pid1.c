@@ -24,6 +24,7 @@
 
 #include <blkid/blkid.h>
 
+#include "boot/failrec.h"
 #include "boot/pid1.h"
 #include "config.h"
 #include "core/bootcfg.h"
@@ -492,7 +493,8 @@ static void rescue_shell(void)
 
 void pid1_fail(const struct si_bootcfg *c, const struct si_diag *d)
 {
-	int i;
+	const char *cause = d->msg[0] ? d->msg : "unknown cause";
+	int i, delay;
 
 	/* /dev/kmsg passes 10 records per 5 s per open file (the kernel's
 	 * default printk.devkmsg=ratelimit), and a boot at loglevel 7 has used
@@ -503,14 +505,21 @@ void pid1_fail(const struct si_bootcfg *c, const struct si_diag *d)
 		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	}
 	loglevel = loglevel < 2 ? 2 : loglevel;
-	say(2, "FAILED: %s", d->msg[0] ? d->msg : "unknown cause");
+	say(2, "FAILED: %s", cause);
 	say(2, "the data volume stays locked; failure policy: %s",
 	    c->failure == SI_FAIL_REBOOT ? "reboot" : c->failure == SI_FAIL_HALT ? "halt" :
 	    c->failure == SI_FAIL_SHELL ? "rescue shell" : "power off");
+	/* The console may have nobody in front of it: keep the cause where
+	 * the next boot and the booted system read it (bounded). */
+	delay = failrec_boot_failed(c, cause);
 	if (c->failure == SI_FAIL_SHELL)
 		rescue_shell();
-	for (i = c->failure_delay_s; i > 0 && c->failure == SI_FAIL_REBOOT; i--) {
-		if (i % 5 == 0 || i <= 3)
+	if (c->failure == SI_FAIL_REBOOT && delay > 0)
+		say(2, "rebooting in %d s (failure_delay=%d, doubled for each failed boot in a row); "
+		    "to hold a reboot loop, boot with sealinit.failure_delay=3600 (docs/boot.md)",
+		    delay, c->failure_delay_s);
+	for (i = delay; i > 0 && c->failure == SI_FAIL_REBOOT; i--) {
+		if (i < delay && (i % 5 == 0 || i <= 3))
 			say(2, "rebooting in %d s", i);
 		sleep_ms(1000);
 	}

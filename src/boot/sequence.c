@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 
 #include "boot/boot.h"
+#include "boot/failrec.h"
 #include "boot/keysources.h"
 #include "boot/measure.h"
 #include "boot/pid1.h"
@@ -114,6 +115,8 @@ int si_boot_main(void)
 		r = pid1_load_modules(MODULES_FILE, &d);
 	if (r < 0)
 		goto failed;
+	/* Why the last boot failed, before this one can fail too. */
+	failrec_boot_start();
 	step_done("config and modules", t0);
 
 	t0 = uptime_ms();
@@ -190,8 +193,10 @@ int si_boot_main(void)
 	/* Last look: a TPM that appeared since the cap gets the measurements
 	 * and its cap now, before the real init can use it. */
 	r = measure_cap(&d);
-	if (r == 0)
+	if (r == 0) {
+		failrec_boot_ok();
 		r = pid1_switch_root(NEWROOT, cfg.init, t_start, &d);
+	}
 
 failed:
 	/* Fail closed: whatever happened, nothing later in this boot unseals. */

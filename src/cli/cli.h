@@ -22,5 +22,6 @@ int status_main(const struct cli_args *a);
 int reseal_main(const struct cli_args *a);
 int sign_main(const struct cli_args *a);
 int revoke_main(const struct cli_args *a);
+int last_failure_main(const struct cli_args *a);
 
 #endif

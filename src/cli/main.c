@@ -50,9 +50,9 @@ static const struct command {
 	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
-	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_TPM,
+	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_CIPHER | OPT_TPM,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--signature FILE] [--tcti SPEC]",
+	  "[--signature FILE] [--cipher SPEC] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",
@@ -106,6 +106,9 @@ static const struct command {
 	  "[--nv-index INDEX] "
 	  "[--tcti SPEC]",
 	  "raise the TPM's rollback counter: signatures for lower values stop working" },
+	{ "last-failure", last_failure_main, OPT_CLEAR | OPT_JSON | OPT_NO_ARGS,
+	  "[--clear] [--json]",
+	  "why the last boot failed, as the boot stage kept it in an EFI variable" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -118,6 +118,10 @@ static const struct cli_option {
 	  "reseal, migrate: seal although fewer PCRs than pcrs= or an unchecked command line" },
 	{ "boot-record", required_argument, 0, OPT_BOOT_RECORD, "FILE",
 	  "this boot's unlock record (default /run/sealinit/unlock; migrate --finish)" },
+	{ "cipher", required_argument, 0, OPT_CIPHER, "SPEC",
+	  "the data segment's cipher, e.g. aes-xts-plain64 (default: a known-good one)" },
+	{ "clear", no_argument, 0, OPT_CLEAR, NULL,
+	  "remove the failure record once read (last-failure)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -277,6 +281,15 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_UNCAPPED_PCRS: a->uncapped_pcrs = 1; break;
 		case OPT_FORCE:         a->force = 1; break;
 		case OPT_BOOT_RECORD:   a->boot_record = optarg; break;
+		case OPT_CLEAR:         a->clear = 1; break;
+		case OPT_CIPHER:
+			/* As the boot's cipher=: a dm-crypt spec, never null. */
+			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))
+				return usage_error(cmd, "Invalid --cipher: `%.80s' (expected a dm-crypt "
+						   "cipher spec such as aes-xts-plain64, never "
+						   "cipher_null)", optarg);
+			a->cipher = optarg;
+			break;
 		case OPT_MEASURE_PCR: {
 			unsigned int pcr;
 

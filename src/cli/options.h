@@ -58,6 +58,8 @@
 #define OPT_UNCAPPED_PCRS (UINT64_C(1) << 41)
 #define OPT_FORCE        (UINT64_C(1) << 42)
 #define OPT_BOOT_RECORD  (UINT64_C(1) << 43)
+#define OPT_CLEAR        (UINT64_C(1) << 44)
+#define OPT_CIPHER       (UINT64_C(1) << 45)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -92,6 +94,8 @@ struct cli_args {
 	int has_counter_value;  /* sign, revoke --counter-value given */
 	uint64_t counter_value;
 	int test, pin, finish, status, unsafe_pcrs, current;
+	int clear;              /* last-failure --clear */
+	const char *cipher;     /* unlock --cipher: the segment cipher expected */
 	int argc;               /* the positional arguments */
 	char **argv;
 	const char *firmware_log;  /* predict --firmware-log: the binary TCG event log */

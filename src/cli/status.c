@@ -23,6 +23,7 @@
 #include "config.h"
 #include "core/b64.h"
 #include "core/errors.h"
+#include "core/escape.h"
 #include "core/events.h"
 #include "core/luks.h"
 #include "core/migrate.h"
@@ -35,6 +36,24 @@
 #include "core/tpm/pcr.h"
 #include "core/tpm/tpm.h"
 
+
+/* A string from the LUKS2 header or the event log, which are the
+ * attacker's to write: escaped (core/escape.h), so that neither can forge
+ * a status line nor send the terminal a control sequence, in the text and
+ * in the JSON alike. */
+static struct json_object *untrusted(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *buf = malloc(SI_ESCAPE_LEN(n));
+	struct json_object *o;
+
+	if (!buf)
+		return json_object_new_string("(out of memory)");
+	si_escape_mem(buf, SI_ESCAPE_LEN(n), s ? s : "", n);
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
 
 /* The log, replayed per PCR. */
 struct replay {
@@ -53,7 +72,7 @@ static void on_record(void *ctx, const struct si_event_record *r)
 
 	json_object_object_add(o, "pcr", json_object_new_int((int)r->pcr));
 	json_object_object_add(o, "digest", json_object_new_string(r->digest));
-	json_object_object_add(o, "string", json_object_new_string(r->string));
+	json_object_object_add(o, "string", untrusted(r->string));
 	/* A sealinit event whose digest is not its string's: relabelled, and
 	 * the PCR's log is not believed. */
 	if (r->forged)
@@ -124,7 +143,7 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	struct si_diag d = { { 0 } };
 
 	json_object_object_add(o, "id", json_object_new_int(id));
-	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "type", untrusted(type));
 	*keyslot = -1;
 	if (!strcmp(type, SI_RECOVERY_TOKEN_TYPE)) {
 		*keyslot = first_keyslot(json);
@@ -134,7 +153,7 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	if (!ENABLE_TPM2 || strcmp(type, SI_TOKEN_TYPE))
 		return o;
 	if (si_token_parse(json, &t, &d) < 0) {
-		json_object_object_add(o, "error", json_object_new_string(d.msg));
+		json_object_object_add(o, "error", untrusted(d.msg));
 		return o;
 	}
 	*keyslot = t.keyslot;
@@ -154,7 +173,7 @@ static struct json_object *token_json(int id, const char *type, const char *json
 			si_hex_encode(hex, k.pkfp, sizeof(k.pkfp));
 			json_object_object_add(o, "pkfp", json_object_new_string(hex));
 		} else {
-			json_object_object_add(o, "pkfp_error", json_object_new_string(d.msg));
+			json_object_object_add(o, "pkfp_error", untrusted(d.msg));
 		}
 		snprintf(nv, sizeof(nv), "0x%08x", (unsigned int)t.counter_nv);
 		json_object_object_add(o, "counter_nv", t.counter_nv ? json_object_new_string(nv) : NULL);
@@ -270,7 +289,7 @@ static int read_log(const char *path, struct replay *rp, struct json_object *out
 	close(fd);
 	r = si_eventlog_parse(text, (size_t)n, on_record, rp, &d);
 	if (r < 0)
-		json_object_object_add(out, "error", json_object_new_string(d.msg));
+		json_object_object_add(out, "error", untrusted(d.msg));
 	json_object_object_add(out, "records", json_object_get(rp->records));
 	return r;
 }
@@ -390,8 +409,8 @@ int status_main(const struct cli_args *a)
 	st = json_object_new_object();
 	si_luks_info(l, &info);
 	json_object_object_add(st, "device", json_object_new_string(a->argv[0]));
-	json_object_object_add(st, "uuid", json_object_new_string(info.uuid));
-	json_object_object_add(st, "cipher", json_object_new_string(info.cipher));
+	json_object_object_add(st, "uuid", untrusted(info.uuid));
+	json_object_object_add(st, "cipher", untrusted(info.cipher));
 	json_object_object_add(st, "key_size", json_object_new_int(info.key_bits));
 
 	toks = json_object_new_array();

@@ -7,12 +7,14 @@
 #include "cli/options.h"
 #include "config.h"
 #include "core/errors.h"
+#include "core/luks.h"
 #include "core/unlock.h"
 #include "core/volkey.h"
 
 int unlock_main(const struct cli_args *a)
 {
 	struct si_unlock_opts o = { 0 };
+	struct si_luks_expect expect = { a->cipher, 0 };
 	struct si_unlock_result res;
 	struct si_diag d = { { 0 } };
 	double t0;
@@ -41,6 +43,9 @@ int unlock_main(const struct cli_args *a)
 	o.measure = a->measure_pcr >= 0;
 	o.measure_pcr = a->measure_pcr >= 0 ? (unsigned int)a->measure_pcr : 0;
 	o.signature = a->signature;
+	/* The header is checked on this path as at boot: the cipher named,
+	 * or one of the known-good ones (si_luks_check); never cipher_null. */
+	o.expect = a->cipher ? &expect : NULL;
 
 	t0 = now_ms();
 	r = si_unlock(&o, &res, &d);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 struct si_luks {
 	struct crypt_device *cd;
 	const char *device;
+	bool checked;           /* si_luks_check passed: activation allowed */
 	char last_error[160];
 };
 
@@ -163,11 +165,27 @@ int si_luks_info(struct si_luks *l, struct si_luks_info *info)
 	return 0;
 }
 
+/* Every activation, from every caller: a volume whose shape was not
+ * checked is never mapped (a cipher_null segment maps the attacker's
+ * plaintext). A test (name NULL) maps nothing. */
+static int activation_allowed(const struct si_luks *l, const char *name, struct si_diag *d)
+{
+	if (!name || l->checked)
+		return 0;
+	si_diag_set(d, "`%s': refusing to activate a volume whose header was not checked "
+		    "(cipher, segments, key size)", l->device);
+	return -SI_EBADHEADER;
+}
+
 int si_luks_activate(struct si_luks *l, const char *name, int keyslot, const char *pass,
 		     size_t len, struct si_diag *d)
 {
-	int r = crypt_activate_by_passphrase(begin(l), name, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot,
-					     pass, len, 0);
+	int r = activation_allowed(l, name, d);
+
+	if (r < 0)
+		return r;
+	r = crypt_activate_by_passphrase(begin(l), name, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot,
+					 pass, len, 0);
 
 	if (r == -EPERM || r == -ENOENT) {
 		si_diag_set(d, "the unsealed key opens no keyslot of `%s'", l->device);
@@ -247,7 +265,9 @@ int si_luks_activate_bound(struct si_luks *l, const char *name, int keyslot, con
 	size_t vk_len = 0, i;
 	int r, slot;
 
-	r = volume_prefix(l, b->name, b->prefix, sizeof(b->prefix), d);
+	r = activation_allowed(l, name, d);
+	if (r == 0)
+		r = volume_prefix(l, b->name, b->prefix, sizeof(b->prefix), d);
 	if (r < 0)
 		return r;
 	slot = volume_key(l, keyslot, pass, len, &vk, &vk_len, d);
@@ -350,6 +370,38 @@ static const char *member_str(struct json_object *o, const char *key)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/*
+ * The ciphers a volume may use when the caller names none (the CLI): what
+ * cryptsetup and systemd-repart create, and the alternatives cryptsetup's
+ * FAQ recommends for hardware without AES instructions (dm-crypt refuses
+ * a key size a cipher does not take). Anything else is refused:
+ * cipher_null, ecb, plain IVs that repeat past 2 TiB, a cipher this table
+ * does not know. The boot names its cipher (cipher=, default
+ * aes-xts-plain64) and checks exactly that one.
+ */
+static const char *const known_ciphers[] = {
+	"aes-xts-plain64",
+	"aes-cbc-essiv:sha256",
+	"serpent-xts-plain64",
+	"twofish-xts-plain64",
+	"xchacha12,aes-adiantum-plain64",
+	"xchacha20,aes-adiantum-plain64",
+};
+
+#define N_KNOWN (sizeof(known_ciphers) / sizeof(known_ciphers[0]))
+#define KNOWN_LIST "aes-xts-plain64, aes-cbc-essiv:sha256, serpent-xts-plain64, " \
+	"twofish-xts-plain64, xchacha12,aes-adiantum-plain64 or xchacha20,aes-adiantum-plain64"
+
+static int known_cipher(const char *enc)
+{
+	size_t i;
+
+	for (i = 0; enc && i < N_KNOWN; i++)
+		if (!strcmp(enc, known_ciphers[i]))
+			return (int)i;
+	return -1;
+}
+
 static int check_json(struct si_luks *l, const struct si_luks_expect *e, struct json_object *root,
 		      struct si_diag *d)
 {
@@ -369,9 +421,17 @@ static int check_json(struct si_luks *l, const struct si_luks_expect *e, struct 
 				    id, type ? type : "(none)");
 			return -SI_EBADHEADER;
 		}
-		if (!enc || strcmp(enc, e->cipher)) {
+		if (e && e->cipher && (!enc || strcmp(enc, e->cipher))) {
 			si_diag_set(d, "`%s': segment %s is encrypted with `%.64s', expected %s "
 				    "(cipher=)", l->device, id, enc ? enc : "(none)", e->cipher);
+			return -SI_EBADHEADER;
+		}
+		/* No cipher named: a null or unknown one is refused all the
+		 * same. */
+		if ((!e || !e->cipher) && known_cipher(enc) < 0) {
+			si_diag_set(d, "`%s': segment %s is encrypted with `%.64s', not a known-good "
+				    "cipher (expected " KNOWN_LIST "; name another with --cipher)",
+				    l->device, id, enc ? enc : "(none)");
 			return -SI_EBADHEADER;
 		}
 	}
@@ -415,10 +475,11 @@ int si_luks_check(struct si_luks *l, const struct si_luks_expect *e, struct si_d
 	if (r < 0)
 		return r;
 	bits = crypt_get_volume_key_size(l->cd) * 8;
-	if (bits != e->key_bits) {
+	if (e && e->key_bits && bits != e->key_bits) {
 		si_diag_set(d, "`%s' has a %d-bit volume key, expected %d (key_size=)", l->device,
 			    bits, e->key_bits);
 		return -SI_EBADHEADER;
 	}
+	l->checked = true;
 	return 0;
 }

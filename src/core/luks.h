@@ -62,10 +62,17 @@ int si_luks_info(struct si_luks *l, struct si_luks_info *info);
  * (reencryption, an unknown one), other than exactly one segment, a
  * segment of another type or cipher, a keyslot area in cipher_null, a
  * volume key of another size. -SI_EBADHEADER.
+ *
+ * e NULL, or e->cipher NULL (the CLI, unless told): the segment's cipher
+ * must be one of a known-good list (luks.c); cipher_null and anything
+ * unknown are refused. e->key_bits 0: any size.
+ *
+ * Only a handle that passed this check can be activated: si_luks_activate
+ * and si_luks_activate_bound with a name refuse otherwise, whoever calls.
  */
 struct si_luks_expect {
-	const char *cipher;   /* "aes-xts-plain64" */
-	int key_bits;         /* 512 */
+	const char *cipher;   /* "aes-xts-plain64"; NULL: the known-good list */
+	int key_bits;         /* 512; 0: any the cipher allows */
 };
 
 int si_luks_check(struct si_luks *l, const struct si_luks_expect *e, struct si_diag *diag);

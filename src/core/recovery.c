@@ -133,7 +133,7 @@ int si_recovery_unlock(const char *device, const char *name, const char *key,
 	int r;
 
 	r = si_luks_open(device, &l, d);
-	if (r == 0 && expect)
+	if (r == 0)
 		r = si_luks_check(l, expect, d);
 	if (r == 0 && fixate) {
 		b = si_secret_alloc(sizeof(*b));

@@ -41,7 +41,8 @@ int si_recovery_enroll(const char *device, const char *passphrase, size_t passph
 bool si_recovery_present(const char *device);
 
 /* Open device as name (NULL: check only) with a recovery key, after the
- * same shape check as every key source (expect), and the volume pin when
+ * same shape check as every key source (expect; NULL: the known-good
+ * ciphers, si_luks_check), and the volume pin when
  * fixate is set. Returns the keyslot. */
 int si_recovery_unlock(const char *device, const char *name, const char *key,
 		       const struct si_luks_expect *expect, const char *fixate, const char *bind_name,

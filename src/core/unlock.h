@@ -52,7 +52,7 @@ struct si_unlock_opts {
 	 * from the header already loaded. NULL: do not look. */
 	const char *probe_token_type;
 	/* What the volume must look like before any token is tried
-	 * (si_luks_check); NULL: no check (the CLI). */
+	 * (si_luks_check); NULL: the known-good ciphers (the CLI). */
 	const struct si_luks_expect *expect;
 	/* Refuse tokens bound to no PCR or to PCR 16/23 (the boot stage);
 	 * the CLI opens them, for recovery and for systemd's tokens. */

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Helpers for QEMU boot tests. Source it from bash; see tests/qemu/README.md.
 #
-# Debian packages (installed on demand, only when missing): qemu-system-arm
-# (aarch64), qemu-system-x86 (x86_64), swtpm, cpio, e2fsprogs,
-# cryptsetup-bin, plus everything `scripts/deps.sh test` installs.
+# Debian packages: qemu-system-arm (aarch64), qemu-system-x86 (x86_64),
+# swtpm, cpio, e2fsprogs, cryptsetup-bin, the UEFI firmware (ovmf,
+# qemu-efi-aarch64), plus everything `scripts/deps.sh test` installs; all of
+# them in `scripts/deps.sh qemu' (and `all', which make check runs first).
+# A test run alone installs what is missing on demand; what still cannot be
+# installed is a skip, or with CI=true a failure (qemu_dep_missing).
 #
 # Every swtpm and qemu started here is recorded by PID and ended by
 # qemu_cleanup, which is on the cleanup stack of tests/lib/atexit.sh (run at
@@ -71,10 +74,25 @@ _qemu_pkgs() {
 			missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0
-	qemu_log "installing$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; }
+	qemu_log "installing$missing (scripts/deps.sh all installs them before the tests)"
+	local lock=(-o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}")
+	DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+		{ apt-get "${lock[@]}" update -qq >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends $missing >/dev/null 2>&1; }
+}
+
+# qemu_dep_missing WHAT: a piece of the test machine is missing (a qemu, a
+# firmware, a tool). Prints "SKIP  WHAT" and exits 77; with CI=true prints
+# "FAIL  WHAT" and exits 1 instead: in CI every dependency was installed
+# before the first test (make check runs scripts/deps.sh all), so a missing
+# one is a broken machine, and a skip would hide the tests that need it.
+qemu_dep_missing() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL  $* (CI=true: a missing test dependency fails; scripts/deps.sh all installs it)"
+		exit 1
+	fi
+	echo "SKIP  $*"
+	exit 77
 }
 
 # QEMU_WORK: this test's scratch directory under $TMPDIR, made when lib.sh

@@ -45,11 +45,14 @@
 #     x86_64 the value is printed only (QEMU's setup header).
 # Output: PASS/FAIL/SKIP lines, info lines, then "N passed, N failed, N
 # skipped". Exit 0 if none failed, 1 otherwise, 77 if no arch could run.
+# A missing qemu, firmware or tool is a SKIP; with CI=true it is a FAIL
+# (tests/qemu/lib.sh, qemu_dep_missing; tests/build/ci_deps.sh tests it).
 # QEMU_KEEP=1 keeps the work directories (logs, event logs, YAML).
 # UEFI_TIMEOUT (default 240) bounds each QEMU run, in seconds.
 #
-# Debian packages (installed when missing): those of lib.sh, ovmf,
-# qemu-efi-aarch64, tpm2-tools; /usr/bin/python3 for the Authenticode hash.
+# Debian packages (scripts/deps.sh qemu; installed when missing): those of
+# lib.sh, ovmf, qemu-efi-aarch64, tpm2-tools; /usr/bin/python3 for the
+# Authenticode hash.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -100,12 +103,10 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 info() { echo "info  $ARCH $*"; }
 finish() { [ "$NFAIL" = 0 ] && exit 0; echo "(kept $W)" >&2; exit 1; }
 
-if ! qemu_need "$ARCH"; then
-	echo "SKIP  $ARCH: qemu-system or its UEFI firmware cannot be installed"
-	exit 77
-fi
+# A missing piece is a skip, or with CI=true a failure (lib.sh).
+qemu_need "$ARCH" || qemu_dep_missing "$ARCH: qemu-system or its UEFI firmware cannot be installed"
 _qemu_pkgs tpm2-tools || true
-command -v tpm2_eventlog >/dev/null || { echo "SKIP  $ARCH: no tpm2_eventlog (tpm2-tools)"; exit 77; }
+command -v tpm2_eventlog >/dev/null || qemu_dep_missing "$ARCH: no tpm2_eventlog (tpm2-tools)"
 KVER=$(timeout 600 "$REPO/scripts/fetch-kernel.sh" "$ARCH") || { fail "fetch-kernel"; finish; }
 KDIR=$REPO/build/kernels/$ARCH
 info "kernel $KVER; firmware $QEMU_UEFI_CODE_F ($(dpkg-query -W -f='${Package} ${Version}' \

@@ -17,7 +17,7 @@
 #include "core/errors.h"
 #include "core/luks.h"
 
-static char img[4096], junk[4096], cbc[4096], xts256[4096];
+static char img[4096], junk[4096], cbc[4096], xts256[4096], ecb[4096];
 
 /* A 20 MiB LUKS2 image with one PBKDF2 keyslot for "pw", made in process. */
 static int mkluks(char *path, size_t size, const char *tmp, const char *cipher, const char *mode,
@@ -58,7 +58,8 @@ static int setup(void **state)
 	close(fd);
 	if (mkluks(img, sizeof(img), tmp, "aes", "xts-plain64", 64) < 0 ||
 	    mkluks(cbc, sizeof(cbc), tmp, "aes", "cbc-essiv:sha256", 32) < 0 ||
-	    mkluks(xts256, sizeof(xts256), tmp, "aes", "xts-plain64", 32) < 0)
+	    mkluks(xts256, sizeof(xts256), tmp, "aes", "xts-plain64", 32) < 0 ||
+	    mkluks(ecb, sizeof(ecb), tmp, "aes", "ecb", 32) < 0)
 		return -1;
 	return 0;
 }
@@ -70,6 +71,7 @@ static int teardown(void **state)
 	unlink(junk);
 	unlink(cbc);
 	unlink(xts256);
+	unlink(ecb);
 	return 0;
 }
 
@@ -81,7 +83,8 @@ static int check(const char *path, const char *cipher, int bits, struct si_diag 
 
 	memset(d, 0, sizeof(*d));
 	assert_int_equal(si_luks_open(path, &l, d), 0);
-	r = si_luks_check(l, &e, d);
+	/* cipher NULL and bits 0 is what the CLI passes: no expectation. */
+	r = si_luks_check(l, cipher || bits ? &e : NULL, d);
 	si_luks_close(l);
 	return r;
 }
@@ -103,6 +106,48 @@ static void test_check_shape(void **state)
 	/* The configured cipher with a shorter key. */
 	assert_int_equal(check(xts256, "aes-xts-plain64", 512, &d), -SI_EBADHEADER);
 	assert_non_null(strstr(d.msg, "256-bit volume key, expected 512"));
+}
+
+/* No expectation (the CLI): the known-good list; an unknown cipher is
+ * refused by name. */
+static void test_check_known(void **state)
+{
+	struct si_diag d;
+
+	(void)state;
+	assert_int_equal(check(img, NULL, 0, &d), 0);
+	assert_int_equal(check(cbc, NULL, 0, &d), 0);
+	assert_int_equal(check(xts256, NULL, 0, &d), 0);
+	assert_int_equal(check(ecb, NULL, 0, &d), -SI_EBADHEADER);
+	assert_non_null(strstr(d.msg, "segment 0 is encrypted with `aes-ecb', not a known-good cipher"));
+	/* A cipher named with any key size: the name decides. */
+	assert_int_equal(check(ecb, "aes-ecb", 0, &d), 0);
+	assert_int_equal(check(img, "aes-ecb", 0, &d), -SI_EBADHEADER);
+}
+
+/* Activation needs a handle that passed the check, whoever calls: the
+ * guard refuses before device-mapper is touched. A test (no name) and a
+ * checked handle go on. */
+static void test_activate_needs_check(void **state)
+{
+	struct si_luks *l = NULL;
+	struct si_diag d = { { 0 } };
+	int r;
+
+	(void)state;
+	assert_int_equal(si_luks_open(ecb, &l, &d), 0);
+	assert_int_equal(si_luks_activate(l, "sealinit-unit-ecb", -1, "pw", 2, &d), -SI_EBADHEADER);
+	assert_non_null(strstr(d.msg, "refusing to activate a volume whose header was not checked"));
+	assert_int_equal(si_luks_activate(l, NULL, -1, "pw", 2, &d), 0);
+	assert_int_equal(si_luks_check(l, NULL, &d), -SI_EBADHEADER);
+	assert_int_equal(si_luks_activate(l, "sealinit-unit-ecb", -1, "pw", 2, &d), -SI_EBADHEADER);
+	si_luks_close(l);
+	assert_int_equal(si_luks_open(img, &l, &d), 0);
+	assert_int_equal(si_luks_check(l, NULL, &d), 0);
+	/* Past the guard: the wrong key, or no device-mapper here. */
+	r = si_luks_activate(l, "sealinit-unit-xts", -1, "wrong", 5, &d);
+	assert_true(r == -SI_EKEYSLOT || r == -SI_EACTIVATE);
+	si_luks_close(l);
 }
 
 /* Positive control first: the error of this operation is quoted. */
@@ -167,6 +212,8 @@ int main(void)
 		cmocka_unit_test(test_no_stale_error),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_check_shape),
+		cmocka_unit_test(test_check_known),
+		cmocka_unit_test(test_activate_needs_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

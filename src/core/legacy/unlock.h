@@ -27,7 +27,7 @@ struct si_legacy_unlock_opts {
 	const char *name;                 /* NULL: find the keyslot, activate nothing */
 	int key_fd;                       /* >= 0: the worker writes the key here */
 	/* What the volume must look like, checked before the fetch
-	 * (si_luks_check); NULL: no check. */
+	 * (si_luks_check); NULL: the known-good ciphers. */
 	const struct si_luks_expect *expect;
 	/* The volume key's id the volume must have (si_luks_activate_bound,
 	 * bound to bind_name, or to name when NULL): checked before
