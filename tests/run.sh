@@ -192,6 +192,7 @@ if $MAKE --no-print-directory CROSS_COMPILE=aarch64-linux-gnu- all > "$logdir/bu
 		case "qemu-boot" in *"$pattern"*) run_suite tests/qemu/boot.sh "qemu/boot" all ;; esac
 	fi
 	case "qemu-uefi" in *"$pattern"*) run_suite tests/qemu/uefi.sh "qemu/uefi" ;; esac
+	case "qemu-prod" in *"$pattern"*) run_suite tests/qemu/prod.sh "qemu/prod" ;; esac
 else
 	failed=$((failed + 1)); failures+=("build-aarch64")
 	note "build-aarch64" "FAIL (log: $logdir/build-aarch64.log)"
