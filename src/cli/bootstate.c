@@ -49,23 +49,7 @@ static int read_all(const char *path, size_t max, char **buf, size_t *len)
 		close(fd);
 		return -ENOMEM;
 	}
-	for (;;) {
-		ssize_t k = read(fd, *buf + n, max + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > max) {
-			r = -EFBIG;
-			break;
-		}
-	}
+	r = read_fd_whole(fd, *buf, max + 1, &n);
 	close(fd);
 	if (r < 0) {
 		free(*buf);

@@ -122,8 +122,9 @@ int ask_pin(void *ctx, char *buf, size_t size)
 	return r;
 }
 
-/* A key: all of fd's content is the passphrase, as cryptsetup reads it. */
-int read_key_fd(int fd, char *buf, size_t size, size_t *len)
+/* All of fd's content into buf, to the end of the file: -EFBIG when it
+ * fills buf (there may be more), else 0; *len is what was read. */
+int read_fd_whole(int fd, char *buf, size_t size, size_t *len)
 {
 	size_t n = 0;
 	int r = 0;
@@ -146,7 +147,15 @@ int read_key_fd(int fd, char *buf, size_t size, size_t *len)
 		}
 	}
 	*len = n;
-	if (r == 0 && n == 0)
+	return r;
+}
+
+/* A key: all of fd's content is the passphrase, as cryptsetup reads it. */
+int read_key_fd(int fd, char *buf, size_t size, size_t *len)
+{
+	int r = read_fd_whole(fd, buf, size, len);
+
+	if (r == 0 && *len == 0)
 		r = -ENODATA;
 	return r;
 }

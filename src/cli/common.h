@@ -38,6 +38,9 @@ double now_ms(void);
 
 int read_secret_line(const char *prompt, char *buf, size_t size);
 int ask_pin(void *ctx, char *buf, size_t size);
+/* fd's content to its end into buf: -EFBIG when it fills buf, else 0 or
+ * -errno; *len is what was read. */
+int read_fd_whole(int fd, char *buf, size_t size, size_t *len);
 int read_key_fd(int fd, char *buf, size_t size, size_t *len);
 int read_key_file(const char *path, char *buf, size_t size, size_t *len);
 /* A public file (a PEM public key) of at most size bytes: 0, or -errno
