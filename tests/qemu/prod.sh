@@ -49,8 +49,16 @@
 #   timeout     sealinit.device_timeout=1, a lockdown-allowed key that used
 #               to make the TPM "absent": refused by name (a locked-down
 #               command line may lengthen a wait, never shorten it)
-# The control of blacklist and timeout is happy: the same images and
-# initramfs with the genuine command line.
+#   env         SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE: the kernel hands
+#               unknown words to PID 1 as environment; the measured command
+#               line changes, so the TPM refuses, and before it does the TSS
+#               printed no trace (PID 1 starts from an empty environment)
+#   smuggle     bl_prof_dataptr (left out of the Jetson measurement as L4T
+#               changes it every boot) joined by a vertical tab to
+#               systemd.unit=rescue.target, which the kernel splits off for
+#               the real init: refused by byte and offset
+# The control of each refusal is happy: the same images and initramfs with
+# the genuine command line.
 #
 # Output: one line per scenario, then "N passed, N failed, N skipped". The
 # two arches run side by side, one child process each.
@@ -61,7 +69,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL="happy loglevel blacklist timeout"
+ALL="happy loglevel blacklist timeout env smuggle"
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-240}
 ARCHES="aarch64 x86_64"
 case "${1:-}" in
@@ -375,6 +383,21 @@ for arch in $ARCHES; do
 			boot timeout "sealinit.device_timeout=1"
 			expect_refused 'device_timeout'
 			verdict timeout ;;
+		env)
+			# The words change the measured command line, so the TPM
+			# refuses; before it does, nothing of them may act.
+			boot env "SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE"
+			expect_refused 'PCR policy mismatch'
+			chk "the kernel's TSS2_LOG reached the TSS (trace lines on the console)" \
+				not qemu_grep "$LOG" '^(trace|debug|info|WARNING|ERROR):[a-z_]+:'
+			verdict env ;;
+		smuggle)
+			# A word the configuration leaves out of the measurement
+			# (Jetson: L4T's bl_prof_dataptr) joined by a vertical tab
+			# to a word the real init reads: the kernel splits there.
+			boot smuggle "bl_prof_dataptr=0x1"$'\v'"systemd.unit=rescue.target"
+			expect_refused 'byte 0x0b at offset'
+			verdict smuggle ;;
 		esac
 	done
 done
