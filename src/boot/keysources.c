@@ -463,23 +463,15 @@ static void write_record(const char *source, const struct outcome *o, const char
 	struct si_luks *l = NULL;
 	struct si_diag d = { { 0 } };
 	char text[SI_PATH_MAX + 160];
-	int fd, n;
+	int n;
 
 	if (si_luks_open(datadev, &l, &d) == 0)
 		si_luks_info(l, &info);
 	si_luks_close(l);
 	n = snprintf(text, sizeof(text), "source=%s\ntoken=%d\nkeyslot=%d\ndevice=%s\nuuid=%s\n",
 		     source, o->token, o->keyslot, datadev, info.uuid);
-	fd = open(UNLOCK_RECORD ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || n < 0 || n >= (int)sizeof(text) || write(fd, text, (size_t)n) != n ||
-	    fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(UNLOCK_RECORD ".tmp", UNLOCK_RECORD) < 0) {
-		say(4, "writing %s: %s", UNLOCK_RECORD, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(UNLOCK_RECORD ".tmp");
+	if (n < 0 || n >= (int)sizeof(text) || pid1_publish(UNLOCK_RECORD, text, (size_t)n) < 0)
 		return;
-	}
 	say(7, "%s: source=%s token=%d keyslot=%d", UNLOCK_RECORD, source, o->token, o->keyslot);
 }
 

@@ -157,6 +157,36 @@ void pid1_early_mounts(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
+int pid1_publish(const char *path, const char *text, size_t len)
+{
+	char tmp[SI_PATH_MAX + 8];
+	ssize_t n = -1;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		while ((n = write(fd, text, len)) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)len)
+			r = n < 0 ? -errno : -EIO;
+		else if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+			r = -errno;
+		if (close(fd) < 0 && !r)
+			r = -errno;
+		if (!r && rename(tmp, path) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		say(4, "writing %s: %s", path, strerror(-r));
+		unlink(tmp);
+	}
+	return r;
+}
+
 int pid1_load_modules(const char *file, struct si_diag *d)
 {
 	static char list[SI_TEXTFILE_CONFIG_MAX + 1];

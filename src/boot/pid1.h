@@ -34,6 +34,11 @@ double uptime_ms(void);
 /* Debug-level timing of a step that started at t0 (uptime_ms()). */
 void step_done(const char *step, double t0);
 
+/* Write a file the booted system reads (the boot's /run moves into the
+ * new root), mode 0644: to a temporary name, then renamed, so that a reader
+ * sees all of it or nothing. 0, or -errno after a warning naming path. */
+int pid1_publish(const char *path, const char *text, size_t len);
+
 /* finit_module every path listed in file; a missing list is no error,
  * one that cannot be read whole (core/textfile.h) is, by name. A module
  * that does not load is a warning: the wait for its device says more. */

@@ -30,6 +30,7 @@
 #define MODULES_FILE  "/etc/sealinit/modules"
 #define MODULES_LATE  "/etc/sealinit/modules.late"
 #define NEWROOT       "/newroot"
+#define BOOT_CONFIG_COPY "/run/sealinit/sealinit.conf"
 
 /* /etc/sealinit.conf, then the kernel command line over it (kept in
  * cmdline, to be measured). Each is read whole or refused, by name: a cut
@@ -51,6 +52,11 @@ static int load_config(struct si_bootcfg *c, char *cmdline, size_t size, struct 
 		si_diag_set(d, "config " CONFIG_FILE ": %.400s", pd.msg);
 		return -EINVAL;
 	}
+	/* For the booted system's `sealinit reseal', `migrate' and `status':
+	 * the configuration this boot measured, which the real root may not
+	 * carry (or carry another of). It holds no secret: paths and names. */
+	if (r >= 0)
+		pid1_publish(BOOT_CONFIG_COPY, text, (size_t)r);
 	r = si_textfile_read("/proc/cmdline", cmdline, size, &pd);
 	if (r < 0) {
 		si_diag_set(d, "kernel command line: %.400s", pd.msg);

@@ -10,11 +10,15 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/options.h"
 #include "config.h"
 #include "core/pcrs.h"
+
+/* What the boot stage writes for the booted system (src/boot/sequence.c). */
+#define BOOT_CONFIG_COPY "/run/sealinit/sealinit.conf"
 #include "core/tpm/policy.h"
 
 #define STR_(x) #x
@@ -36,7 +40,8 @@ static const struct cli_option {
 	const char *help;
 } options[] = {
 	{ "config", required_argument, 0, OPT_CONFIG, "FILE",
-	  "the configuration file (default /etc/sealinit.conf)" },
+	  "the configuration file (default: the one this boot used, "
+	  "/run/sealinit/sealinit.conf, else /etc/sealinit.conf)" },
 	{ "cmdline", required_argument, 0, OPT_CMDLINE, "TEXT",
 	  "a kernel command line to apply instead of /proc/cmdline (reseal, migrate: the expected one)" },
 	{ "key-file", required_argument, 'k', OPT_KEY_FILE, "FILE",
@@ -312,6 +317,10 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 	}
 	a->argc = argc - optind;
 	a->argv = argv + optind;
+	/* On a booted device the boot stage left the configuration it
+	 * measured there; the real root's /etc may hold none, or another. */
+	if (!a->config_given && access(BOOT_CONFIG_COPY, F_OK) == 0)
+		a->config = BOOT_CONFIG_COPY;
 	if ((mask & OPT_NO_ARGS) && a->argc)
 		return usage_error(cmd, "unexpected argument `%s'", a->argv[0]);
 	return 0;

@@ -53,6 +53,12 @@
 #               unknown words to PID 1 as environment; the measured command
 #               line changes, so the TPM refuses, and before it does the TSS
 #               printed no trace (PID 1 starts from an empty environment)
+#   reseal      (x86_64) the booted system reseals, as after a recovery boot:
+#               `sealinit reseal --pcrs 15' (the shortcut, a token any code
+#               after a reset could replay) is refused by name; plain
+#               `sealinit reseal', with the configuration the boot left in
+#               /run/sealinit and both event logs, binds 4+7+9+15 again,
+#               and the reboot into the same state unlocks with that token
 #   smuggle     bl_prof_dataptr (left out of the Jetson measurement as L4T
 #               changes it every boot) joined by a vertical tab to
 #               systemd.unit=rescue.target, which the kernel splits off for
@@ -69,7 +75,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL="happy loglevel blacklist timeout env smuggle"
+ALL="happy loglevel blacklist timeout env smuggle reseal"
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-240}
 ARCHES="aarch64 x86_64"
 case "${1:-}" in
@@ -251,19 +257,26 @@ enroll() {
 	DATA_PART=$3
 }
 
-# boot NAME EXTRA: one boot of the production initramfs with the genuine
-# command line plus EXTRA; sets LOG, RC and S (the scenario's directory).
+# boot NAME EXTRA [again]: one boot of the production initramfs with the
+# genuine command line plus EXTRA; sets LOG, RC and S (the scenario's
+# directory). again: the same TPM state and data disk as NAME's last boot
+# (a reboot), the log in serial-again.log. BOOT_DISK=FILE:SERIAL attaches
+# one more disk.
 boot() {
-	local name=$1 extra=$2
-	S=$W/$name LOG=$S/serial.log
-	mkdir -p "$S"
-	cp -a "$W/tpm-enrolled" "$S/tpm"
-	gpt_disk "$S/data-disk.img" "$DATA_PART:$W/data-enrolled.img" || { problem "sfdisk: the data disk"; RC=255; return; }
+	local name=$1 extra=$2 again=${3:-}
+	S=$W/$name LOG=$S/serial${again:+-again}.log
+	if [ -z "$again" ]; then
+		mkdir -p "$S"
+		cp -a "$W/tpm-enrolled" "$S/tpm"
+		gpt_disk "$S/data-disk.img" "$DATA_PART:$W/data-enrolled.img" ||
+			{ problem "sfdisk: the data disk"; RC=255; return; }
+	fi
 	HDR_BEFORE=$(dd if="$S/data-disk.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
 	qemu_swtpm_start "$S/tpm" || { problem "swtpm did not start"; RC=255; return; }
 	qemu_disks_clear
 	qemu_disk "$W/system.img" ro system
 	qemu_disk "$S/data-disk.img" "" data
+	[ -z "${BOOT_DISK:-}" ] || qemu_disk "${BOOT_DISK%:*}" ro "${BOOT_DISK##*:}"
 	qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
 	RC=0
 	qemu_wait || RC=$?
@@ -391,6 +404,31 @@ for arch in $ARCHES; do
 			chk "the kernel's TSS2_LOG reached the TSS (trace lines on the console)" \
 				not qemu_grep "$LOG" '^(trace|debug|info|WARNING|ERROR):[a-z_]+:'
 			verdict env ;;
+		reseal)
+			# x86_64, where the firmware's PCRs are the point: the
+			# booted system reseals (as after a recovery boot) from both
+			# event logs; the shortcut, PCR 15 alone, is refused.
+			[ "$PCRS" != 15 ] || continue
+			{ cat "$IMG_RECOVERY_KEY"; echo; } >"$W/reseal-key.img"
+			truncate -s 1M "$W/reseal-key.img"
+			BOOT_DISK="$W/reseal-key.img:reseal-prod" boot reseal ""
+			expect_unlocked
+			v=$(qemu_value "$LOG" 'SEALINIT-TEST: reseal15-exit')
+			chk "reseal --pcrs 15 exited '$v', want 1 (fewer PCRs than pcrs=)" [ "$v" = 1 ]
+			chk "reseal --pcrs 15 did not name the PCRs it would drop" \
+				qemu_grep "$LOG" 'reseal15-output: .*would not bind PCR 4\+7\+9'
+			v=$(qemu_value "$LOG" 'SEALINIT-TEST: reseal-exit')
+			chk "reseal exited '$v', want 0: $(grep -a 'reseal-output' "$LOG" | tail -n 3 | tr '\n' ' ')" [ "$v" = 0 ]
+			dd if="$S/data-disk.img" of="$S/part-header.img" bs=1M skip=1 count=16 status=none
+			v=$(cryptsetup luksDump --dump-json-metadata "$S/part-header.img" 2>/dev/null |
+				/usr/bin/python3 -c 'import json,sys; t=[v for v in json.load(sys.stdin)["tokens"].values() if v["type"]=="systemd-tpm2"]; print(";".join("+".join(map(str,x["tpm2-pcrs"])) for x in t))')
+			chk "after reseal the tokens bind '$v', want one token on 4+7+9+15" [ "$v" = "4+7+9+15" ]
+			# The reboot into the same state: the new token opens.
+			BOOT_DISK="" boot reseal "" again
+			expect_unlocked
+			v=$(qemu_value "$LOG" 'SEALINIT-TEST: unlock-record: source')
+			chk "the reboot unlocked by '$v', want tpm2 (the resealed token)" [ "$v" = tpm2 ]
+			verdict reseal ;;
 		smuggle)
 			# A word the configuration leaves out of the measurement
 			# (Jetson: L4T's bl_prof_dataptr) joined by a vertical tab
