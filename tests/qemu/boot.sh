@@ -1991,29 +1991,8 @@ sc_failure_record() {
 # one core, and this machine kind has two); each prints its own lines and
 # summary, collected here in arch order. BOOT_PARALLEL=0 runs them in turn.
 if [ "$ARCHES" = "aarch64 x86_64" ] && [ "${BOOT_PARALLEL:-1}" = 1 ]; then
-	pids=()
-	for ARCH in $ARCHES; do
-		BOOT_PARALLEL=0 bash "$0" "$ARCH" "${WANT[@]}" >"$W/$ARCH.out" 2>&1 &
-		pids+=($!)
-	done
-	stop_children() { local p; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-	at_exit stop_children
-	rcs=()
-	for p in "${pids[@]}"; do wait "$p"; rcs+=($?); done
-	pids=()
 	NSKIP=0
-	for ARCH in $ARCHES; do
-		grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$W/$ARCH.out"
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$W/$ARCH.out" | tail -n1)
-		if [ -z "$line" ]; then
-			echo "FAIL  $ARCH: boot.sh ended with no summary (exit ${rcs[0]})"
-			NFAIL=$((NFAIL + 1))
-		else
-			read -r p _ f _ k _ <<<"${line//,/}"
-			NPASS=$((NPASS + p)) NFAIL=$((NFAIL + f)) NSKIP=$((NSKIP + k))
-		fi
-		rcs=("${rcs[@]:1}")
-	done
+	qemu_arch_children "$0" "$ARCHES" "${WANT[@]}"
 	echo "info  total run time $(qemu_elapsed "$T_RUN0" "$EPOCHREALTIME") s (the two arches side by side)"
 	echo "$NPASS passed, $NFAIL failed, $NSKIP skipped"
 	[ "$NPASS" = 0 ] && [ "$NFAIL" = 0 ] && exit 77

@@ -271,6 +271,37 @@ qemu_enroll_events() {
 	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
 }
 
+# qemu_arch_children SCRIPT ARCHES [ARG...]: run `SCRIPT ARCH ARG...' for
+# each arch in ARCHES side by side (QEMU TCG runs one vCPU on one core, and
+# this machine kind has two), with BOOT_PARALLEL=0 in their environment;
+# then print each child's lines but its summary, in arch order, and add its
+# summary's counts to NPASS, NFAIL and NSKIP (a child that printed none is
+# one failure). The children are ended by qemu_cleanup if this shell is.
+qemu_arch_children() {
+	local script=$1 arches=$2 a rc line p f k
+	local -A pid
+	shift 2
+	for a in $arches; do
+		BOOT_PARALLEL=0 bash "$script" "$a" "$@" >"$QEMU_WORK/$a.out" 2>&1 </dev/null &
+		pid[$a]=$!
+		QEMU_HELPER_PIDS+=("$!")
+	done
+	for a in $arches; do
+		rc=0
+		wait "${pid[$a]}" || rc=$?
+		_qemu_forget QEMU_HELPER_PIDS "${pid[$a]}"
+		grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$QEMU_WORK/$a.out"
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$QEMU_WORK/$a.out" | tail -n1)
+		if [ -z "$line" ]; then
+			echo "FAIL  $a: $(basename "$script") ended with no summary (exit $rc)"
+			NFAIL=$((NFAIL + 1))
+			continue
+		fi
+		read -r p _ f _ k _ <<<"${line//,/}"
+		NPASS=$((NPASS + p)) NFAIL=$((NFAIL + f)) NSKIP=$((NSKIP + ${k:-0}))
+	done
+}
+
 qemu_console() {
 	case "$1" in aarch64) echo console=ttyAMA0 ;; *) echo console=ttyS0 ;; esac
 }

@@ -323,26 +323,7 @@ expect_refused() {
 
 # Both arches: one child each, side by side (2 cores: one TCG guest each).
 if [ "$ARCHES" != aarch64 ] && [ "$ARCHES" != x86_64 ]; then
-	declare -A CHILD
-	for a in $ARCHES; do
-		"$0" "$a" "${WANT[@]}" >"$QEMU_WORK/$a.out" 2>&1 </dev/null &
-		CHILD[$a]=$!
-		QEMU_HELPER_PIDS+=("$!")   # ended by qemu_cleanup if we are interrupted
-	done
-	for a in $ARCHES; do
-		rc=0
-		wait "${CHILD[$a]}" || rc=$?
-		_qemu_forget QEMU_HELPER_PIDS "${CHILD[$a]}"
-		grep -v -E '^[0-9]+ passed, ' "$QEMU_WORK/$a.out"
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$QEMU_WORK/$a.out" | tail -n1)
-		if [ -z "$line" ]; then
-			echo "FAIL  $a prod: exit $rc, no summary"
-			NFAIL=$((NFAIL + 1))
-			continue
-		fi
-		read -r p _ f _ k _ <<<"$line"
-		NPASS=$((NPASS + p)) NFAIL=$((NFAIL + f)) NSKIP=$((NSKIP + k))
-	done
+	qemu_arch_children "$0" "$ARCHES" "${WANT[@]}"
 	finish
 fi
 
