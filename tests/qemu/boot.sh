@@ -258,15 +258,7 @@ countE() { grep -acE -- "$2" "$1" 2>/dev/null; }
 # The sealinit FAILED line (from the console: "sealinit: FAILED: ...").
 failed_line() { grep -aE '^sealinit: FAILED: ' "$1" | head -n1 | sed 's/^sealinit: FAILED: //'; }
 
-# sha256 of hex-encoded bytes, in hex (pure bash + coreutils).
-sha256_hex() { printf "$(echo "$1" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64; }
-sha256_str() { printf '%s' "$1" | sha256sum | cut -c1-64; }
-# The PCR 15 value after `extend EVENT...` from zero: H(old || H(event)).
-predict_pcr() {
-	local v=0000000000000000000000000000000000000000000000000000000000000000 e
-	for e in "$@"; do v=$(sha256_hex "$v$(sha256_str "$e")"); done
-	echo "$v"
-}
+# sha256_hex, sha256_str, predict_pcr: tests/qemu/lib.sh.
 
 # --- per-arch preparation -----------------------------------------------------
 # Sets A (arch dir), KDIR, IMG_* (images.env), LUKS_UUID; builds:

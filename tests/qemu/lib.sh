@@ -302,6 +302,16 @@ qemu_arch_children() {
 	done
 }
 
+# sha256 of hex-encoded bytes, in hex (pure bash + coreutils).
+sha256_hex() { printf "$(echo "$1" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64; }
+sha256_str() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+# The PCR 15 value after `extend EVENT...` from zero: H(old || H(event)).
+predict_pcr() {
+	local v=0000000000000000000000000000000000000000000000000000000000000000 e
+	for e in "$@"; do v=$(sha256_hex "$v$(sha256_str "$e")"); done
+	echo "$v"
+}
+
 qemu_console() {
 	case "$1" in aarch64) echo console=ttyAMA0 ;; *) echo console=ttyS0 ;; esac
 }
