@@ -323,6 +323,13 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	if (res.measured_pcr >= 0)
 		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
+	if (res.auth_state > 0 && (res.auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
+		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
+		    "(a provisioning step, or root on a booted system); revocation does not need "
+		    "it, but `sealinit status' will name it until it is cleared",
+		    res.auth_state & SI_AUTH_OWNER ? "owner" : "",
+		    (res.auth_state & SI_AUTH_OWNER) && (res.auth_state & SI_AUTH_LOCKOUT) ? " and " : "",
+		    res.auth_state & SI_AUTH_LOCKOUT ? "lockout" : "");
 	if (r == 0) {
 		out->token = res.token;
 		out->keyslot = res.keyslot;

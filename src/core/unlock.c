@@ -145,6 +145,20 @@ void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c)
 	o->refuse_unsafe_pcrs = true;
 	o->capped_pcrs = c->cap_pcrs;
 	o->refuse_transient_primary = c->lockdown && !c->tpm2_transient_primary;
+	o->read_auth_state = true;
+}
+
+/* Which hierarchies have a password, after the cap (it costs one command,
+ * and the cap comes first): SI_AUTH_* bits, or -1. */
+static int auth_state(struct si_tpm *tpm)
+{
+	struct si_tpm_auth_state s;
+	struct si_diag d;
+
+	if (!tpm || si_tpm_auth_state(tpm, &s, &d) < 0)
+		return -1;
+	return (s.owner ? SI_AUTH_OWNER : 0) | (s.endorsement ? SI_AUTH_ENDORSEMENT : 0) |
+	       (s.lockout ? SI_AUTH_LOCKOUT : 0);
 }
 
 /* The boot's rules for one token (si_unlock_boot_rules): 0, or the code
@@ -253,6 +267,7 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 	/* Every path caps, a header that did not load included. */
 	if (o->cap_mask && o->cap_event && (r == 0 || !o->cap_only_on_success))
 		res->capped = cap(o, &tpm) == 0;
+	res->auth_state = o->read_auth_state ? auth_state(tpm) : -1;
 	si_tpm_close(tpm);
 	si_luks_close(luks);
 	return r;
@@ -264,7 +279,7 @@ static int unlock_work(void *arg, struct si_worker *w, void *out, struct si_diag
 	struct si_unlock_result *res = out;
 
 	/* The worker's result starts zeroed, not as si_unlock() set it. */
-	res->measured_pcr = -1;
+	res->measured_pcr = res->auth_state = -1;
 
 	o.get_pin = si_worker_get_pin;
 	o.pin_ctx = w;
@@ -281,7 +296,7 @@ int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
 	};
 
 	memset(res, 0, sizeof(*res));
-	res->token = res->keyslot = res->measured_pcr = -1;
+	res->token = res->keyslot = res->measured_pcr = res->auth_state = -1;
 	if (binds(o) && !o->bind_name && !o->name) {
 		si_diag_set(d, "the volume key's id is bound to a name: give the /dev/mapper name");
 		return -EINVAL;

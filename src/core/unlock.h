@@ -65,6 +65,10 @@ struct si_unlock_opts {
 	 * primary made from a template, and nothing checks its key (a locked-
 	 * down boot without tpm2_transient_primary=yes). */
 	bool refuse_transient_primary;
+	/* After the cap, on the same connection, read which hierarchies have
+	 * a password (one GetCapability): sealinit sets none, so one that
+	 * appeared was set by someone else (the boot reports it). */
+	bool read_auth_state;
 	/* The volume bound to the enrolled one (luks.h, si_luks_bind): the
 	 * volume key's id for bind_name must equal fixate_volume_key before
 	 * anything is activated (-SI_EVOLKEY otherwise). NULL: not pinned.
@@ -92,6 +96,8 @@ struct si_unlock_result {
 	 * the HMAC covers and the sha256 digest (the volume key's id) for
 	 * the event log; -1 otherwise. */
 	int measured_pcr;
+	/* With read_auth_state: SI_AUTH_* bits, or -1 when not read. */
+	int auth_state;
 	char measured[SI_VOLKEY_PREFIX_MAX];
 	char volume_id[SI_VOLKEY_HEX_LEN + 1];
 };
@@ -100,6 +106,10 @@ struct si_unlock_result {
  * no unsafe PCRs, at least one PCR it caps, a pinned storage key when
  * locked down (unless tpm2_transient_primary=yes). Refused tokens are
  * skipped, each named in the diag; the next one is tried. */
+#define SI_AUTH_OWNER       1
+#define SI_AUTH_ENDORSEMENT 2
+#define SI_AUTH_LOCKOUT     4
+
 void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c);
 
 /* Runs in a child process under o->timeout_ms (worker.h): a TPM that

@@ -8,6 +8,8 @@
 # Controls: 7+15 opens; the unpinned token opens with the key set and
 # without lockdown; a token with tpm2_srk opens locked down. The driver
 # asks as the boot stage does (BOOT_RULES=1, pcrs=15 and $BOOT_CONFIG).
+# Last, the boot reads the hierarchy passwords after its cap: none on a
+# fresh TPM, owner and lockout once root set them.
 . "$(dirname "$0")/../lib/common.sh"
 need_driver unlock_cap
 command -v systemd-cryptenroll >/dev/null || skip "systemd-cryptenroll not installed"
@@ -75,4 +77,16 @@ expect 0 "sealinit enroll --pcrs 15 beside the PCR 7 token" \
 	"$SEALINIT" enroll "$WORK/both" --key-file "$WORK/pass" --pcrs 15
 boot_rules "$WORK/both" "lockdown=yes" "r=0 capped=1 (token 0: \`tpm2-pcrs': PCRs 7: none of them is capped*)" \
 	"PCR 7 token skipped by name, token 1 opens"
+
+# A hierarchy password that appeared (root after a container escape runs
+# tpm2_changeauth): the boot reads it after the cap and reports it. The
+# control is the same TPM before the change, which reads none.
+tpm_reboot
+run env BOOT_RULES=1 SHOW_AUTH=1 "$DRIVER" "$WORK/ours"
+case "$OUT" in "r=0 capped=1 ()"*"auth=none"*) ;; *) fail "fresh TPM: want auth=none, got $OUT" ;; esac
+tpm2_changeauth -c owner ownerpw >/dev/null && tpm2_changeauth -c lockout lockoutpw >/dev/null ||
+	fail "tpm2_changeauth"
+tpm_reboot
+run env BOOT_RULES=1 SHOW_AUTH=1 "$DRIVER" "$WORK/ours"
+case "$OUT" in "r=0 capped=1 ()"*"auth=owner lockout"*) ;; *) fail "owner and lockout passwords set: want them named, got $OUT" ;; esac
 echo ok

@@ -7,7 +7,9 @@
  * (si_unlock_boot_rules) for a configuration of `pcrs=15' followed by the
  * lines of $BOOT_CONFIG: tokens on no PCR, on PCR 16/23 or on no PCR the
  * boot caps refused; locked down, tokens without tpm2_srk refused unless
- * tpm2_transient_primary=yes.
+ * tpm2_transient_primary=yes. With SHOW_AUTH=1 too, a second line says
+ * which hierarchy passwords the boot read after the cap: auth=none,
+ * auth=owner lockout, ..., or auth=unknown.
  *
  *   unlock_cap DEVICE [keep-on-failure]
  */
@@ -48,5 +50,11 @@ int main(int argc, char **argv)
 	}
 	r = si_unlock(&o, &res, &d);
 	printf("r=%d capped=%d (%s)\n", r < 0 ? si_exit_code(r) : 0, res.capped, d.msg);
+	/* The boot reads the hierarchies' passwords after the cap
+	 * (SHOW_AUTH=1 prints what it read). */
+	if (getenv("SHOW_AUTH"))
+		printf("auth=%s%s%s\n", res.auth_state < 0 ? "unknown" : res.auth_state ? "" : "none",
+		       res.auth_state > 0 && (res.auth_state & SI_AUTH_OWNER) ? "owner " : "",
+		       res.auth_state > 0 && (res.auth_state & SI_AUTH_LOCKOUT) ? "lockout" : "");
 	return 0;
 }
