@@ -48,7 +48,9 @@
 #               before the TPM is waited for; the header is unchanged
 #   timeout     sealinit.device_timeout=1, a lockdown-allowed key that used
 #               to make the TPM "absent": refused by name (a locked-down
-#               command line may lengthen a wait, never shorten it)
+#               command line may lengthen a wait, never shorten it); on
+#               x86_64 the reboot (same UEFI variables) unlocks, prints the
+#               previous failure, and `sealinit last-failure' reads it
 #   env         SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE: the kernel hands
 #               unknown words to PID 1 as environment; the measured command
 #               line changes, so the TPM refuses, and before it does the TSS
@@ -270,7 +272,10 @@ boot() {
 	qemu_disk "$W/system.img" ro system
 	qemu_disk "$S/data-disk.img" "" data
 	[ -z "${BOOT_DISK:-}" ] || qemu_disk "${BOOT_DISK%:*}" ro "${BOOT_DISK##*:}"
-	qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
+	# A reboot keeps the machine's UEFI variables (the failure record).
+	QEMU_UEFI_VARS=${again:+$BOOT_VARS} \
+		qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
+	BOOT_VARS=$QEMU_UEFI_VARS_COPY
 	RC=0
 	qemu_wait || RC=$?
 	sed -i 's/\r$//' "$LOG"
@@ -369,6 +374,17 @@ for arch in $ARCHES; do
 		timeout)
 			boot timeout "sealinit.device_timeout=1"
 			expect_refused 'device_timeout'
+			if [ "$QEMU_FIRMWARE" = uefi ]; then
+				# The shipped x86_64 image keeps the failure in an EFI
+				# variable: the next, genuine boot prints it and the
+				# booted system reads it.
+				boot timeout "" again
+				expect_unlocked
+				chk "the next boot did not print the previous failure" \
+					qemu_grep "$LOG" '^sealinit: the previous boot failed .*device_timeout'
+				chk "last-failure on the booted system did not read it" \
+					qemu_grep "$LOG" 'SEALINIT-TEST: last-failure: .*device_timeout'
+			fi
 			verdict timeout ;;
 		env)
 			# The words change the measured command line, so the TPM
