@@ -344,14 +344,10 @@ int expect_file(const char *cmd, const char *path, uint32_t mask, struct si_pcr_
 	static char text[16384];
 	struct si_diag d = { { 0 } };
 	char pcrs[96];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t k = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
 
-	if (fd >= 0)
-		close(fd);
-	if (k < 0)
-		return usage_error(cmd, "--expect `%s': %s", path, strerror(errno));
-	text[k] = '\0';
+	/* Whole or refused: a cut file would seal to fewer PCRs' values. */
+	if (si_textfile_read(path, text, sizeof(text), &d) < 0)
+		return usage_error(cmd, "--expect: %s", d.msg);
 	if (si_pcr_expect_parse(text, e, &d) < 0)
 		return usage_error(cmd, "--expect `%s': %s", path, d.msg);
 	if (!e->mask)

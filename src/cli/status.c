@@ -30,6 +30,7 @@
 #include "core/json.h"
 #include "core/pcrs.h"
 #include "core/recovery.h"
+#include "core/textfile.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
@@ -274,19 +275,17 @@ static void print_auth(struct json_object *o)
 
 static int read_log(const char *path, struct replay *rp, struct json_object *out)
 {
-	static char text[EVENTLOG_MAX];
+	static char text[EVENTLOG_MAX + 1];
 	struct si_diag d = { { 0 } };
-	ssize_t n, k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	int n, r;
 
 	json_object_object_add(out, "path", json_object_new_string(path));
-	if (fd < 0) {
-		json_object_object_add(out, "error", json_object_new_string(strerror(errno)));
-		return -errno;
+	/* Whole or refused: a cut log would hide the cap. */
+	n = si_textfile_read(path, text, sizeof(text), &d);
+	if (n < 0) {
+		json_object_object_add(out, "error", untrusted(d.msg));
+		return n;
 	}
-	for (n = 0; n < (ssize_t)sizeof(text) && (k = read(fd, text + n, sizeof(text) - (size_t)n)) > 0;)
-		n += k;
-	close(fd);
 	r = si_eventlog_parse(text, (size_t)n, on_record, rp, &d);
 	if (r < 0)
 		json_object_object_add(out, "error", untrusted(d.msg));

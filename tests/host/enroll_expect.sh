@@ -51,6 +51,14 @@ grep -q 'gives PCR 15, which --pcrs does not bind' <<<"$OUT" || fail "unbound PC
 printf 'hello\n' >"$WORK/bad3"
 expect 2 "garbage" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15 --expect "$WORK/bad3"
 grep -q "line 1: expected pcrN=HEX" <<<"$OUT" || fail "garbage: $OUT"
+# Read whole or refused, never cut: the prediction with a NUL after it, and
+# the prediction followed by more than the reader's 16 KiB.
+{ cat "$WORK/predicted"; printf '\0pcr7=%s\n' "$(printf '0%.0s' $(seq 64))"; } >"$WORK/bad4"
+expect 2 "a NUL byte" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 7+15 --expect "$WORK/bad4"
+grep -q "a NUL byte at offset $(stat -c %s "$WORK/predicted")" <<<"$OUT" || fail "NUL: $OUT"
+{ cat "$WORK/predicted"; for i in $(seq 300); do echo "pcr15=$(grep '^pcr15=' "$WORK/predicted" | cut -d= -f2)"; done; } >"$WORK/bad5"
+expect 2 "over 16 KiB" "$SEALINIT" enroll "$WORK/img" --key-file "$WORK/pass" --pcrs 15 --expect "$WORK/bad5"
+grep -q "over the limit of 16383" <<<"$OUT" || fail "over 16 KiB: $OUT"
 after=$(cryptsetup luksDump "$WORK/img" | grep -c systemd-tpm2)
 [ "$before" = "$after" ] || fail "a refused --expect enrolled a token ($before -> $after)"
 echo "PASS"
