@@ -107,46 +107,6 @@ int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
 	return 0;
 }
 
-/* The kernel's isspace(), which splits its command line (lib/ctype.c:
- * the C locale's six and Latin-1's no-break space). */
-static bool kernel_space(char ch)
-{
-	return ch == ' ' || (ch >= '\t' && ch <= '\r') || (unsigned char)ch == 0xa0;
-}
-
-/* One word of the command line as the kernel's next_arg() takes it: quotes
- * group spaces and are dropped around the value. At most size-1 bytes of
- * the name and of the value; returns the rest of the line. */
-static const char *next_word(const char *p, char *name, char *val, size_t size)
-{
-	size_t i = 0, nl = 0, vl = 0;
-	bool quoted = false, in_value = false;
-
-	name[0] = val[0] = '\0';
-	while (*p && kernel_space(*p))
-		p++;
-	for (; p[i] && (quoted || !kernel_space(p[i])); i++) {
-		char ch = p[i];
-
-		if (ch == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (!in_value && ch == '=') {
-			in_value = true;
-			continue;
-		}
-		/* parameq(): '-' and '_' are the same in a name. */
-		if (!in_value && nl + 1 < size)
-			name[nl++] = ch == '-' ? '_' : ch;
-		else if (in_value && vl + 1 < size)
-			val[vl++] = ch;
-	}
-	name[nl] = '\0';
-	val[vl] = '\0';
-	return p + i;
-}
-
 /* Module name of a path in a module list: its file name without .ko and
  * any compression suffix, with '-' as '_' (the kernel's KBUILD_MODNAME). */
 static bool listed_module(const char *modules, const char *want)
@@ -174,41 +134,70 @@ static bool listed_module(const char *modules, const char *want)
 	return false;
 }
 
-int measure_driver_verdict(const char *cmdline, const char *modules, struct si_diag *d)
+/* A parameter name as the kernel's parameq() compares it: '-' is '_'. */
+static bool param_is(const struct si_cmdline_word *w, const char *name)
 {
-	char name[64], val[512];
-	const char *p = cmdline;
+	size_t i;
 
-	while (*(p = next_word(p, name, val, sizeof(val))) || name[0]) {
-		const char *v = val;
+	if (w->key_len != strlen(name))
+		return false;
+	for (i = 0; i < w->key_len; i++)
+		if ((w->key[i] == '-' ? '_' : w->key[i]) != name[i])
+			return false;
+	return true;
+}
 
-		if (!strcmp(name, "initcall_blacklist")) {
-			/* An initcall can be the TPM driver's, its bus's, or
-			 * OP-TEE's for a firmware TPM: no list of names is
-			 * complete, so none is taken. */
-			si_diag_set(d, "`initcall_blacklist=%.200s': refused, this build is locked "
-				    "down; a disabled initcall can keep the TPM from appearing", val);
+struct driver_walk {
+	const char *modules;
+	struct si_diag *d;
+};
+
+static int driver_word(void *ctx, const struct si_cmdline_word *w)
+{
+	struct driver_walk *x = ctx;
+	const char *v = w->val, *end = w->val + w->val_len;
+	const char *name = param_is(w, "module_blacklist") ? "module_blacklist" :
+			   param_is(w, "modprobe.blacklist") ? "modprobe.blacklist" : NULL;
+
+	if (param_is(w, "initcall_blacklist")) {
+		/* An initcall can be the TPM driver's, its bus's, or OP-TEE's
+		 * for a firmware TPM: no list of names is complete, so none is
+		 * taken. */
+		si_diag_set(x->d, "`initcall_blacklist=%.*s': refused, this build is locked down; a "
+			    "disabled initcall can keep the TPM from appearing",
+			    (int)(w->val_len > 200 ? 200 : w->val_len), w->val ? w->val : "");
+		return -EPERM;
+	}
+	if (!name || !v)
+		return 0;
+	while (v < end) {
+		char mod[64];
+		size_t len = 0, i;
+
+		while (v + len < end && v[len] != ',')
+			len++;
+		for (i = 0; i < len && i + 1 < sizeof(mod); i++)
+			mod[i] = v[i] == '-' ? '_' : v[i];
+		mod[i] = '\0';
+		if (i == len && listed_module(x->modules, mod)) {
+			si_diag_set(x->d, "`%s=%.*s': refused, this build is locked down; it keeps "
+				    "the initramfs's module %s from loading (the TPM's driver, or what "
+				    "the boot needs)", name, (int)(w->val_len > 200 ? 200 : w->val_len),
+				    w->val, mod);
 			return -EPERM;
 		}
-		if (strcmp(name, "module_blacklist") && strcmp(name, "modprobe.blacklist"))
-			continue;
-		while (*v) {
-			char mod[64];
-			size_t len = strcspn(v, ","), i;
-
-			for (i = 0; i < len && i + 1 < sizeof(mod); i++)
-				mod[i] = v[i] == '-' ? '_' : v[i];
-			mod[i] = '\0';
-			if (i == len && listed_module(modules, mod)) {
-				si_diag_set(d, "`%s=%.200s': refused, this build is locked down; it "
-					    "keeps the initramfs's module %s from loading (the TPM's "
-					    "driver, or what the boot needs)", name, val, mod);
-				return -EPERM;
-			}
-			v += len + (v[len] == ',');
-		}
+		v += len + (v + len < end);
 	}
 	return 0;
+}
+
+int measure_driver_verdict(const char *cmdline, const char *modules, struct si_diag *d)
+{
+	struct driver_walk x = { modules, d };
+
+	/* Split by the one splitter the measurement uses (core/events.c),
+	 * which refuses the bytes the kernel and systemd split differently. */
+	return si_cmdline_words(cmdline, driver_word, &x, d);
 }
 
 int measure_begin(const struct si_bootcfg *c, bool tpm_used, bool legacy_possible,

@@ -27,8 +27,9 @@ enum measure_tpm { TPM_UNKNOWN, TPM_UNUSED, TPM_ABSENT, TPM_PRESENT, TPM_LATE };
 /* A locked-down boot refuses a kernel command line that keeps the TPM
  * from appearing: module_blacklist= or modprobe.blacklist= naming a
  * module of the initramfs's lists (modules: their text, one path a line),
- * and any initcall_blacklist=. Words are split and compared as the kernel
- * does (quotes, '-' as '_'). 0, or -EPERM naming the word. */
+ * and any initcall_blacklist=. Words are split by si_cmdline_words() and
+ * compared as the kernel does ('-' as '_'). 0, -EPERM naming the word, or
+ * the splitter's -EINVAL naming a byte. */
 int measure_driver_verdict(const char *cmdline, const char *modules, struct si_diag *d);
 
 /* Find the TPM, bounded by device_timeout. A device without one may still
