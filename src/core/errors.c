@@ -50,6 +50,8 @@ static const struct si_error_info table[] = {
 	{ SI_ESIGKEY,      31, "PCR policy signed by another key than the token's" },
 	{ SI_EBADSIG,      32, "PCR policy signature malformed or rejected by the TPM" },
 	{ SI_EREVOKED,     33, "PCR policy signature revoked (the TPM's rollback counter is past it)" },
+	{ SI_ENORECORD,    34, "no device record for this fleet's key in the TPM" },
+	{ SI_ENOTBLANK,    35, "the partition is not blank: provisioning never formats over data" },
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))

@@ -45,6 +45,9 @@ enum si_error {
 	SI_ESIGKEY,      /* signatures for these PCRs, but by another key */
 	SI_EBADSIG,      /* the signature file is malformed, or the TPM rejected it */
 	SI_EREVOKED,     /* the signature's counter limit is below the TPM's rollback counter */
+	/* A fleet (docs/fleet.md). */
+	SI_ENORECORD,    /* the device record is missing, or not sealinit's for the fleet key */
+	SI_ENOTBLANK,    /* provisioning: the partition is not blank */
 	SI_EMAX,
 };
 
