@@ -15,6 +15,8 @@
 #include "core/legacy/net.h"
 #include "core/pcrs.h"
 #include "core/sigfile.h"
+#include "core/tpm/policy.h"
+#include "core/tpm/record.h"
 #include "core/volkey.h"
 
 #define LINE_MAX_LEN 1024
@@ -58,6 +60,7 @@ void si_bootcfg_defaults(struct si_bootcfg *c)
 	si_legacy_cfg_defaults(&c->legacy);
 	c->lockdown = ENABLE_LOCKDOWN;
 	c->tpm2_measure_pcr = -1;
+	c->tpm2_counter = SI_COUNTER_DEFAULT;
 }
 
 /*
@@ -181,6 +184,52 @@ static int is_hex(const char *v)
 
 /* One key, from either source. `what` is how the user wrote the key, for
  * the message. */
+/* yes: the default index; no: none; else an index of the owner range. */
+static int nv_index(const char *v, uint32_t def, uint32_t *out)
+{
+	bool on;
+	char *end;
+	unsigned long n;
+
+	if (si_kv_bool(v, &on) == 0) {
+		*out = on ? def : 0;
+		return 0;
+	}
+	if (strncmp(v, "0x", 2))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v + 2, &end, 16);
+	if (errno || *end || end == v + 2 || n < SI_COUNTER_FIRST || n > SI_COUNTER_LAST)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* The keys the command line never sets, whatever the lockdown: each is
+ * part of the trust the initramfs carries. Why, or NULL. */
+static const char *file_only(const char *key)
+{
+	static const struct { const char *key, *why; } keys[] = {
+		{ "fixate_volume_key", "a pin the command line could replace would pin nothing" },
+		{ "tpm2_signature", "the signature file comes with the initramfs" },
+		{ "tpm2_transient_primary", "which storage keys the TPM may unseal under is the "
+		  "initramfs's trust" },
+		{ "tpm2_public_key", "the fleet's key is the initramfs's trust" },
+		{ "device_record", "a record the command line could turn off would bind nothing" },
+		{ "provision", "formatting a partition is the image's decision" },
+		{ "provision_mkfs", "the program that formats is the image's" },
+		{ "tpm2_counter", "the rollback counter is the image's" },
+		{ "escrow", "where the recovery key goes is the image's decision" },
+		{ "escrow_public_key", "the escrow key is the initramfs's trust" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].key))
+			return keys[i].why;
+	return NULL;
+}
+
 static int set_key(struct si_bootcfg *c, const char *key, const char *v, const char *what,
 		   struct si_diag *d)
 {
@@ -190,9 +239,10 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 
 	/* The kernel command line cannot carry them, so neither may the file:
 	 * one syntax, and no invisible bytes in a device path. The expected
-	 * command line is made of words, so it has spaces between them. */
+	 * command line is made of words, and provision_mkfs= (file only) of a
+	 * program and its arguments, so they have spaces between them. */
 	for (q = v; *q; q++) {
-		if (*q == ' ' && !strcmp(key, "cmdline"))
+		if (*q == ' ' && (!strcmp(key, "cmdline") || !strcmp(key, "provision_mkfs")))
 			continue;
 		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
 			si_diag_set(d, "`%s': value contains whitespace or control characters", what);
@@ -410,6 +460,30 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "tpm2_transient_primary")) {
 		r = si_kv_bool(v, &c->tpm2_transient_primary);
 		expect = "yes or no";
+	} else if (!strcmp(key, "tpm2_public_key") || !strcmp(key, "escrow_public_key")) {
+		char *dst = key[0] == 't' ? c->tpm2_public_key : c->escrow_public_key;
+
+		r = !*v || *v == '/' ? si_kv_str(dst, SI_PATH_MAX, v) : -EINVAL;
+		expect = "an absolute path (a PEM public key in the initramfs), or empty";
+	} else if (!strcmp(key, "device_record")) {
+		r = nv_index(v, SI_RECORD_DEFAULT, &c->device_record);
+		expect = "yes (index 0x01805e01), no, or an NV index 0x01800000-0x01bfffff";
+	} else if (!strcmp(key, "tpm2_counter")) {
+		r = nv_index(v, SI_COUNTER_DEFAULT, &c->tpm2_counter);
+		expect = "yes (index 0x01805e00), no, or an NV index 0x01800000-0x01bfffff";
+	} else if (!strcmp(key, "provision")) {
+		r = si_kv_bool(v, &c->provision);
+		expect = "yes or no";
+	} else if (!strcmp(key, "provision_mkfs")) {
+		r = !*v || *v == '/' ? si_kv_str(c->provision_mkfs, sizeof(c->provision_mkfs), v) :
+			-EINVAL;
+		expect = "an absolute path to a program, then its arguments (e.g. "
+			 "/sbin/mke2fs -q -t ext4), or empty";
+	} else if (!strcmp(key, "escrow")) {
+		r = !*v || !strcmp(v, "server") || si_kv_devspec(v) == 0 ?
+			si_kv_str(c->escrow, sizeof(c->escrow), v) : -EINVAL;
+		expect = "server, a device spec (LABEL=, PARTLABEL=, UUID=, /dev/...) of a removable "
+			 "medium, or empty";
 	} else if (!strncmp(key, "legacy_", 7)) {
 		r = si_legacy_cfg_set(&c->legacy, key + 7, v, &expect);
 		if (r == -ENOENT) {
@@ -568,19 +642,10 @@ static int cmdline_word(void *ctx, const struct si_cmdline_word *w)
 		int before = 0;
 
 		snprintf(what, sizeof(what), "%.70s", tok);
-		if (!strcmp(key, "fixate_volume_key")) {
-			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (a pin the "
-				    "command line could replace would pin nothing)", what);
-			return -EINVAL;
-		}
-		if (!strcmp(key, "tpm2_signature")) {
-			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (the "
-				    "signature file comes with the initramfs)", what);
-			return -EINVAL;
-		}
-		if (!strcmp(key, "tpm2_transient_primary")) {
-			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (which storage "
-				    "keys the TPM may unseal under is the initramfs's trust)", what);
+		const char *why = file_only(key);
+
+		if (why) {
+			si_diag_set(d, "`%s': read from /etc/sealinit.conf only (%s)", what, why);
 			return -EINVAL;
 		}
 		if (!strcmp(key, "cmdline") || !strcmp(key, "cmdline_volatile") ||
@@ -641,6 +706,60 @@ static bool keysource(const struct si_bootcfg *c, enum si_keysource k)
 		if (c->sources[i] == k)
 			return true;
 	return false;
+}
+
+/*
+ * The data volume must be bound when the TPM opens it locked down: a token
+ * sealed by anyone, in any state, to the public policy of a genuine one
+ * unseals in the genuine state (docs/threat-model.md, "Rogue volume").
+ * The record binds a fleet's devices; the pin, one device. Provisioning
+ * needs the record (the volume it makes would be bound to nothing) and
+ * an escrow (a volume nobody could recover).
+ */
+static int validate_fleet(const struct si_bootcfg *c, struct si_diag *d)
+{
+	if (c->device_record && !c->tpm2_public_key[0]) {
+		si_diag_set(d, "device_record=0x%08x needs tpm2_public_key= (the fleet's PCR-signing "
+			    "key: the record's policy is made from it)", (unsigned int)c->device_record);
+		return -EINVAL;
+	}
+	if (c->device_record && !keysource(c, SI_SRC_TPM2)) {
+		si_diag_set(d, "device_record: only the tpm2 key source reads the record, and "
+			    "keysources has none");
+		return -EINVAL;
+	}
+	if (c->lockdown && keysource(c, SI_SRC_TPM2) && !c->device_record &&
+	    !c->fixate_volume_key[0]) {
+		si_diag_set(d, "locked down, and the data volume is bound to nothing: set "
+			    "device_record= (a fleet's devices) or fixate_volume_key= (one device); "
+			    "without either, a volume whose token anyone sealed to the public policy "
+			    "of the genuine one opens");
+		return -EINVAL;
+	}
+	if (!c->provision)
+		return 0;
+	if (!c->device_record) {
+		si_diag_set(d, "provision=yes needs device_record=: a volume made at boot must be "
+			    "bound by the record");
+		return -EINVAL;
+	}
+	if (!c->provision_mkfs[0]) {
+		si_diag_set(d, "provision=yes needs provision_mkfs= (the program that makes the "
+			    "file system for fstype=%s)", c->data_fstype);
+		return -EINVAL;
+	}
+	if (!c->escrow[0] || !c->escrow_public_key[0]) {
+		si_diag_set(d, "provision=yes needs escrow= (server, or a removable medium) and "
+			    "escrow_public_key=: a volume whose recovery key went nowhere cannot "
+			    "be recovered");
+		return -EINVAL;
+	}
+	if (!strcmp(c->escrow, "server") && !c->legacy.api[0]) {
+		si_diag_set(d, "escrow=server needs legacy_api= and the legacy credentials: the "
+			    "recovery key goes to the fleet server over the legacy API");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
@@ -711,6 +830,8 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 			    "and keysources has none", c->tpm2_measure_pcr);
 		return -EINVAL;
 	}
+	if (validate_fleet(c, d) < 0)
+		return -EINVAL;
 	if (!c->nsources) {
 		si_diag_set(d, "no key source: this build has neither TPM2 support nor the legacy "
 			    "network fetch (CONFIG_TPM2, CONFIG_LEGACY_NET)");
@@ -743,6 +864,29 @@ uint32_t si_bootcfg_migrate_pcrs(const struct si_bootcfg *c)
 	if (si_pcrs_parse(CONFIG_TPM2_DEFAULT_PCRS, &mask, &d) < 0)
 		mask = 0;
 	return mask | UINT32_C(1) << c->measure_pcr;
+}
+
+/* The fleet's keys, each only when set: configurations without them
+ * keep the configuration event (and the values signed for it) they had. */
+static int format_fleet(const struct si_bootcfg *c, char *buf, size_t size, int n)
+{
+	if (c->tpm2_public_key[0])
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_public_key=%s\n", c->tpm2_public_key);
+	if (c->device_record)
+		n += snprintf(buf + n, size - (size_t)n, "device_record=0x%08x\n",
+			      (unsigned int)c->device_record);
+	if (!c->provision)
+		return n;
+	n += snprintf(buf + n, size - (size_t)n, "provision=yes\n");
+	if (c->tpm2_counter)
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=0x%08x\n",
+			      (unsigned int)c->tpm2_counter);
+	else
+		n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=no\n");
+	n += snprintf(buf + n, size - (size_t)n, "provision_mkfs=%s\nescrow=%s\n"
+		      "escrow_public_key=%s\n", c->provision_mkfs, c->escrow,
+		      c->escrow_public_key);
+	return n;
 }
 
 int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
@@ -798,6 +942,9 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	/* Only when set: configurations without it measure as before. */
 	if (c->tpm2_transient_primary)
 		n += snprintf(buf + n, size - (size_t)n, "tpm2_transient_primary=yes\n");
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	n = format_fleet(c, buf, size, n);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	k = si_legacy_cfg_format(&c->legacy, buf + n, size - (size_t)n);

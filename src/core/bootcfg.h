@@ -91,6 +91,23 @@ struct si_bootcfg {
 	 * writes none: it unseals under a primary made from a template,
 	 * whose key nothing checks) only with this set. File only. */
 	bool tpm2_transient_primary;
+	/* A fleet (docs/fleet.md); all file only, none measured unless set.
+	 * tpm2_public_key: the fleet's PCR-signing public key (PEM) in the
+	 * initramfs. device_record: the NV index of the device record
+	 * (core/tpm/record.h), whose volume id pins the data volume; 0: none.
+	 * provision: a blank data partition is provisioned at boot
+	 * (core/provision.h), with the rollback counter at tpm2_counter
+	 * (0: none), the file system by provision_mkfs (a program and its
+	 * arguments, split on spaces), and the recovery key escrowed,
+	 * encrypted to escrow_public_key, to the removable medium escrow=
+	 * names (a device spec) or to the legacy server (escrow=server). */
+	char tpm2_public_key[SI_PATH_MAX];
+	uint32_t device_record;
+	bool provision;
+	uint32_t tpm2_counter;
+	char provision_mkfs[SI_PATH_MAX];
+	char escrow[SI_PATH_MAX];
+	char escrow_public_key[SI_PATH_MAX];
 };
 
 void si_bootcfg_defaults(struct si_bootcfg *c);

@@ -533,6 +533,108 @@ static void test_cmdline_kernel_words(void **state)
 	assert_non_null(strstr(d.msg, "whitespace"));
 }
 
+/* A fleet: the binding a locked-down boot needs, the keys provisioning
+ * needs, each refused by name; all of them from the file only. */
+static void test_fleet(void **state)
+{
+	static const char base[] =
+		"root=/dev/vda\ndata=/dev/vdb\nhashdev=/dev/vdc\nlockdown=yes\nkeysources=tpm2\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	static const struct { const char *tail, *expect; } refused[] = {
+		/* The attack: a locked-down boot that opens any volume. */
+		{ "", "locked down, and the data volume is bound to nothing" },
+		{ "device_record=yes\n", "device_record=0x01805e01 needs tpm2_public_key=" },
+		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n",
+		  "provision=yes needs provision_mkfs=" },
+		{ "tpm2_public_key=/k.pem\nprovision=yes\nprovision_mkfs=/sbin/mke2fs\n"
+		  "fixate_volume_key=bb5f54cf0b074f9a9b0c3862c028c1f0b61236c5c4436d4df90f5619357c25f0\n",
+		  "provision=yes needs device_record=" },
+		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n"
+		  "provision_mkfs=/sbin/mke2fs -q\n", "needs escrow=" },
+		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n"
+		  "provision_mkfs=/sbin/mke2fs -q\nescrow=server\nescrow_public_key=/e.pem\n",
+		  "escrow=server needs legacy_api=" },
+	};
+	static const struct { const char *line, *expect; } bad[] = {
+		{ "device_record=0x81000001\n", "`device_record': invalid value" },
+		{ "device_record=12\n", "an NV index 0x01800000-0x01bfffff" },
+		{ "tpm2_counter=0x01c00002\n", "`tpm2_counter': invalid value" },
+		{ "tpm2_public_key=k.pem\n", "an absolute path" },
+		{ "provision_mkfs=mke2fs\n", "an absolute path to a program" },
+		{ "escrow=sdb1\n", "a device spec" },
+	};
+	static const char *const cmdline[] = {
+		"sealinit.device_record=no", "sealinit.provision=yes", "sealinit.tpm2_public_key=/x",
+		"sealinit.escrow=LABEL=X", "sealinit.escrow_public_key=/x",
+		"sealinit.provision_mkfs=/bin/sh", "sealinit.tpm2_counter=no",
+	};
+	struct si_bootcfg c;
+	struct si_diag d = { { 0 } };
+	char text[1024], out[8192];
+	size_t i;
+
+	(void)state;
+	if (!ENABLE_TPM2)
+		skip();
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		open_defaults(&c);
+		snprintf(text, sizeof(text), "%s%s", base, refused[i].tail);
+		if (si_bootcfg_parse_file(&c, text, &d))
+			fail_msg("parse `%s': %s", refused[i].tail, d.msg);
+		d.msg[0] = '\0';
+		if (si_bootcfg_validate(&c, &d) != -EINVAL)
+			fail_msg("valid: `%s'", refused[i].tail);
+		if (!strstr(d.msg, refused[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", refused[i].tail, d.msg,
+				 refused[i].expect);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		open_defaults(&c);
+		d.msg[0] = '\0';
+		assert_int_equal(si_bootcfg_parse_file(&c, bad[i].line, &d), -EINVAL);
+		if (!strstr(d.msg, bad[i].expect))
+			fail_msg("`%s': message `%s' lacks `%s'", bad[i].line, d.msg, bad[i].expect);
+	}
+	/* Controls: the pin alone, the record alone, a complete provisioning. */
+	open_defaults(&c);
+	snprintf(text, sizeof(text), "%sfixate_volume_key=%s\n", base,
+		 "bb5f54cf0b074f9a9b0c3862c028c1f0b61236c5c4436d4df90f5619357c25f0");
+	assert_int_equal(si_bootcfg_parse_file(&c, text, &d), 0);
+	if (si_bootcfg_validate(&c, &d))
+		fail_msg("%s", d.msg);
+	open_defaults(&c);
+	snprintf(text, sizeof(text), "%stpm2_public_key=/etc/sealinit/fleet.pem\n"
+		 "device_record=yes\nprovision=yes\nprovision_mkfs=/sbin/mke2fs -q -t ext4\n"
+		 "escrow=LABEL=ESCROW\nescrow_public_key=/etc/sealinit/escrow.pem\n"
+		 "tpm2_counter=0x01805e07\n", base);
+	assert_int_equal(si_bootcfg_parse_file(&c, text, &d), 0);
+	if (si_bootcfg_validate(&c, &d))
+		fail_msg("%s", d.msg);
+	assert_int_equal(c.device_record, 0x01805e01);
+	assert_int_equal(c.tpm2_counter, 0x01805e07);
+	/* What is printed reads back the same. */
+	assert_int_equal(si_bootcfg_format(&c, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "device_record=0x01805e01\nprovision=yes\n"
+			       "tpm2_counter=0x01805e07\nprovision_mkfs=/sbin/mke2fs -q -t ext4\n"));
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, out, &d), 0);
+	assert_int_equal(c.device_record, 0x01805e01);
+	assert_string_equal(c.escrow, "LABEL=ESCROW");
+	/* Unset, nothing is printed: older configurations measure the same. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_format(&c, out, sizeof(out)), 0);
+	assert_null(strstr(out, "device_record"));
+	assert_null(strstr(out, "provision"));
+	/* None of them from the command line, locked down or not. */
+	for (i = 0; i < sizeof(cmdline) / sizeof(cmdline[0]); i++) {
+		open_defaults(&c);
+		d.msg[0] = '\0';
+		assert_int_equal(si_bootcfg_parse_cmdline(&c, cmdline[i], &d), -EINVAL);
+		if (!strstr(d.msg, "read from /etc/sealinit.conf only"))
+			fail_msg("`%s': %s", cmdline[i], d.msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_textfile_limits),
 		cmocka_unit_test(test_lockdown_waits),
 		cmocka_unit_test(test_cmdline_kernel_words),
+		cmocka_unit_test(test_fleet),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }
