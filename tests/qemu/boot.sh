@@ -944,7 +944,10 @@ lockdown_initrd() {
 	local aes
 	[ -s "$A/initrd-lockdown.cpio.gz" ] && return 0
 	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
-	{ cat "$A/sealinit.conf"; echo lockdown=yes; echo "roothash=$IMG_ROOTHASH"; } >"$A/sealinit-lockdown.conf"
+	local id
+	# Locked down, the volume must be bound: the test volume's id, pinned.
+	id=$(volume_id "$IMG_DATA" "$IMG_RECOVERY_KEY" sealdata) || { problem "volume id of $IMG_DATA"; return 1; }
+	{ cat "$A/sealinit.conf"; echo lockdown=yes; echo "roothash=$IMG_ROOTHASH"; echo "fixate_volume_key=$id"; } >"$A/sealinit-lockdown.conf"
 	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --sealinit "$REPO/build/$ARCH/sealinit" \
 		--kernel-dir "$KDIR" --modules "tpm_tis virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
 		--config "$A/sealinit-lockdown.conf" --busybox no --out "$A/initrd-lockdown.cpio.gz" \

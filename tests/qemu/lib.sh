@@ -451,3 +451,16 @@ qemu_cleanup() {
 	fi
 	QEMU_TMPDIRS=()
 }
+
+# volume_id IMAGE KEYFILE NAME: the LUKS2 volume's id as sealinit and
+# systemd compute it (src/core/volkey.h): lower-case hex of
+# HMAC-SHA256(volume key, "cryptsetup:NAME:UUID"), NAME without ':' or '\\'.
+volume_id() {
+	local vk uuid
+	uuid=$(cryptsetup luksUUID "$1") || return 1
+	vk=$(cryptsetup luksDump --dump-volume-key --batch-mode --key-file "$2" "$1" 2>/dev/null |
+		sed -n '/^MK dump:/,/^$/p;/^Volume key:/,/^$/p' | grep -oE '([0-9a-f]{2} ?)+' | tr -d ' \n') || return 1
+	[ ${#vk} -ge 64 ] || return 1
+	printf 'cryptsetup:%s:%s' "$3" "$uuid" |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$vk" | sed 's/^.*= //'
+}
