@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "boot/keysources.h"
+#include "boot/fleet.h"
 #include "boot/measure.h"
 #include "boot/pid1.h"
 #include "config.h"
@@ -314,6 +315,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	r = measure_wait_tpm(c, d);
 	if (r < 0)
 		return r;
+	o.signature = fleet_signature(c, d);
+	if (!o.signature)
+		return -SI_ENOSIG;
 	si_unlock_boot_rules(&o, c);
 	/* Cap on failure too, unless a migration may follow through the
 	 * legacy source: it must seal to the PCRs as they are before the cap. */

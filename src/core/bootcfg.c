@@ -438,8 +438,10 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 		expect = "the 64 lower-case hex digits `sealinit enroll' printed (systemd's "
 			 "fixate-volume-key=), or empty";
 	} else if (!strcmp(key, "tpm2_signature")) {
-		r = *v == '/' ? si_kv_str(c->tpm2_signature, sizeof(c->tpm2_signature), v) : -EINVAL;
-		expect = "an absolute path (the signature file in the initramfs)";
+		r = si_kv_devspec(v) == 0 ?
+			si_kv_str(c->tpm2_signature, sizeof(c->tpm2_signature), v) : -EINVAL;
+		expect = "an absolute path (the signature file in the initramfs), or a partition "
+			 "holding it (PARTLABEL=, PARTUUID=, /dev/...)";
 	} else if (!strcmp(key, "tpm2_measure_pcr")) {
 		bool on = false;
 

@@ -81,8 +81,9 @@ struct si_bootcfg {
 	 * line could replace would pin nothing. */
 	char fixate_volume_key[65];
 	/* The signature file for tokens with a signed PCR policy (sigfile.h,
-	 * docs/updates.md), an absolute path in the initramfs. File only, as
-	 * the trust the initramfs carries. */
+	 * docs/updates.md): an absolute path in the initramfs, or a raw
+	 * partition holding it (boot/fleet.h), where a firmware that measures
+	 * the initramfs needs it. File only. */
 	char tpm2_signature[256];
 	/* After the unlock, before the cap, measure the volume as systemd's
 	 * tpm2-measure-pcr= does; -1: no. */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SEALINIT_BOOT_FLEET_H
+#define SEALINIT_BOOT_FLEET_H
+
+#include <stddef.h>
+
+struct si_bootcfg;
+struct si_diag;
+
+/*
+ * The boot's fleet steps (docs/fleet.md): where a release's signature file
+ * comes from, and what a first boot writes to the escrow medium. Both are
+ * raw partitions, never mounted: their contents are the attacker's to
+ * write, and a file system would put the kernel's parser of it before the
+ * cap; sealinit's own strict parsers read them instead.
+ */
+
+/* The signature file the TPM source reads: tpm2_signature= itself when it
+ * is a path in the initramfs; when it names a partition (x86_64 measures
+ * the initramfs into PCR 9, so a signature over that state cannot be
+ * inside it), the partition's bytes up to the first NUL are copied, once,
+ * into SI_FLEET_SIGNATURE_RUN and that path is returned. NULL with d set
+ * when the partition is absent, unreadable, or holds no NUL in the first
+ * SI_SIGFILE_MAX bytes. Bounded by device_timeout (the wait) and
+ * tpm_timeout (the read, in a child). */
+#define SI_FLEET_SIGNATURE_RUN "/run/sealinit/tpm2-pcr-signature.json"
+const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d);
+
+/* The escrow medium (escrow= a device spec): json is written into the
+ * first free slot of the partition, a slot being SI_ESCROW_SLOT bytes at a
+ * multiple of SI_ESCROW_SLOT, free when all zero; the document (shorter
+ * than a slot) then zeros, then fsync. One medium collects the escrows
+ * of many devices; `sealinit escrow-open' reads them back. Within the
+ * first SI_ESCROW_SPAN bytes. 0, or a code with d naming the medium. */
+#define SI_ESCROW_SLOT 4096
+#define SI_ESCROW_SPAN (64u << 20)
+int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_diag *d);
+
+#endif
