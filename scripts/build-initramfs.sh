@@ -3,7 +3,7 @@
 # `make initramfs`: the initramfs for the configured target, from the
 # values the Makefile reads out of .config.
 #   scripts/build-initramfs.sh ARCH SEALINIT OUT
-# Environment: MODULES, LATE_MODULES, EXTRA_FILES, KERNEL_DIR (empty:
+# Environment: MODULES, LATE_MODULES, EXTRA_FILES, SYSROOT, KERNEL_DIR (empty:
 # Debian's cloud kernel, fetched), BOOT_CONFIG, BUSYBOX (y/n), COMPRESSION
 # (gzip or zstd).
 set -euo pipefail
@@ -24,6 +24,7 @@ fi
 }
 extra=()
 for spec in ${EXTRA_FILES:-}; do extra+=(--add "$spec"); done
+for dir in ${SYSROOT:-}; do extra+=(--sysroot "$dir"); done
 exec "$REPO/initramfs/mkinitramfs" --arch "$arch" --sealinit "$sealinit" \
 	--kernel-dir "$kdir" --modules "$MODULES" --late-modules "${LATE_MODULES:-}" \
 	--config "$BOOT_CONFIG" "${extra[@]}" \
