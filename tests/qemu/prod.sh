@@ -80,7 +80,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL="happy loglevel blacklist timeout env smuggle reseal"
+ALL="happy loglevel blacklist timeout env smuggle reseal fleet rogue cut"
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-240}
 ARCHES="aarch64 x86_64"
 FAST=" sealinit.failure_delay=1"
@@ -139,34 +139,111 @@ set_arch() {
 
 # --- the build, as a user runs it ---------------------------------------------
 prep() {
-	local kc=$W/defconfig.config kver mods cross="" p
-	[ "$ARCH" = aarch64 ] || cross="CROSS_COMPILE="
+	local kc=$W/defconfig.config kver root
 	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s "${DEFCONFIG}_defconfig") >"$W/build.log" 2>&1 &&
 		(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-target" all) >>"$W/build.log" 2>&1 &&
 		(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-host" CROSS_COMPILE= all) >>"$W/build.log" 2>&1 ||
 		{ PREP_ERR="build: $(tail -n 3 "$W/build.log")"; return 1; }
-	case $ARCH in aarch64) p='ARM aarch64' ;; *) p='x86-64' ;; esac
-	file -b "$W/build-target/sealinit" | grep -q "$p" || { PREP_ERR="the defconfig did not build for $ARCH"; return 1; }
-	HOSTBIN=$W/build-host/sealinit
+	case $ARCH in aarch64) root='ARM aarch64' ;; *) root='x86-64' ;; esac
+	file -b "$W/build-target/sealinit" | grep -q "$root" || { PREP_ERR="the defconfig did not build for $ARCH"; return 1; }
+	HOSTBIN=$W/build-host/sealinit KCONF=$kc
 	kver=$(timeout 600 "$REPO/scripts/fetch-kernel.sh" "$ARCH") || { PREP_ERR="fetch-kernel failed"; return 1; }
 	KDIR=$REPO/build/kernels/$ARCH
+	# The fleet's two keys, as its CI and its recovery desk hold them: the
+	# PCR-signing key (the image carries its public half) and the escrow
+	# key (the image carries its public half; the private one opens the
+	# escrowed recovery keys).
+	for k in pcr escrow; do
+		openssl genrsa -out "$W/fleet-$k-key.pem" "$([ $k = pcr ] && echo 2048 || echo 3072)" 2>/dev/null &&
+			openssl rsa -in "$W/fleet-$k-key.pem" -pubout -out "$W/fleet-$k-pub.pem" 2>/dev/null ||
+			{ PREP_ERR="openssl: the fleet's $k key"; return 1; }
+	done
+	# mke2fs for the target, and the root its libraries come from.
+	case $ARCH in
+	x86_64) MKFS=/sbin/mke2fs MKFS_ROOT="" ;;
+	aarch64)
+		MKFS_ROOT=$(qemu_deb_root arm64 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libss2 libe2p2) ||
+			{ PREP_ERR="arm64 e2fsprogs"; return 1; }
+		MKFS=$MKFS_ROOT/sbin/mke2fs ;;
+	esac
+	[ -x "$MKFS" ] || { PREP_ERR="no mke2fs at $MKFS"; return 1; }
 	SEALINIT=$W/build-target/sealinit timeout 600 "$REPO/tests/qemu/mkimages.sh" "$W/img" "$ARCH" \
 		>"$W/mkimages.log" 2>&1 || { PREP_ERR="mkimages: $(tail -n 3 "$W/mkimages.log")"; return 1; }
-	. "$W/img/images.env"
-	# The board's configuration, with what the build writes: the root hash.
-	sed "s/^#roothash=<filled in by the build>\$/roothash=$IMG_ROOTHASH/" \
-		"$REPO/board/$BOARD/sealinit.conf" >"$W/sealinit.conf"
-	grep -qx "roothash=$IMG_ROOTHASH" "$W/sealinit.conf" ||
-		{ PREP_ERR="board/$BOARD/sealinit.conf has no '#roothash=<filled in by the build>' line"; return 1; }
-	mods=$(sed -n 's/^CONFIG_INITRAMFS_MODULES="\(.*\)"$/\1/p' "$kc")
+	echo "info  $ARCH: kernel $kver"
+}
+
+# make_initramfs OUT [SIGFILE]: `make initramfs' of the defconfig, with the
+# fleet's public keys, mke2fs and (Jetson) the release's signature file as
+# CONFIG_INITRAMFS_EXTRA_FILES, the machine's drivers added.
+make_initramfs() {
+	local out=$1 sig=${2:-} mods cross="" extra
+	[ "$ARCH" = aarch64 ] || cross="CROSS_COMPILE="
+	mods=$(sed -n 's/^CONFIG_INITRAMFS_MODULES="\(.*\)"$/\1/p' "$KCONF")
+	extra="$W/fleet-pcr-pub.pem:/etc/sealinit/fleet-pcr-key.pem $W/fleet-escrow-pub.pem:/etc/sealinit/fleet-escrow-key.pem $MKFS:/sbin/mke2fs"
+	[ -z "$sig" ] || extra+=" $sig:/etc/sealinit/tpm2-pcr-signature.json"
+	rm -f "$W/build-target/initramfs.cpio.gz"
 	# Values as the .config writes them, quotes included.
-	(cd "$REPO" && KCONFIG_CONFIG=$kc make -s BUILD="$W/build-target" $cross initramfs \
-		CONFIG_BOOT_CONFIG="\"$W/sealinit.conf\"" \
+	(cd "$REPO" && KCONFIG_CONFIG=$KCONF make -s BUILD="$W/build-target" $cross initramfs \
+		CONFIG_BOOT_CONFIG="\"$REL/sealinit.conf\"" \
 		CONFIG_INITRAMFS_MODULES="\"$mods $EXTRA_MODS\"" \
-		${LATE:+CONFIG_INITRAMFS_LATE_MODULES=$LATE}) >"$W/initramfs.log" 2>&1 ||
-		{ PREP_ERR="make initramfs: $(tail -n 3 "$W/initramfs.log")"; return 1; }
-	INITRD=$W/build-target/initramfs.cpio.gz
-	echo "info  $ARCH: kernel $kver, production initramfs $(($(stat -c %s "$INITRD") >> 10)) KiB"
+		CONFIG_INITRAMFS_EXTRA_FILES="\"$extra\"" CONFIG_INITRAMFS_SYSROOT="\"$MKFS_ROOT\"" \
+		${LATE:+CONFIG_INITRAMFS_LATE_MODULES=$LATE}) >"$REL/initramfs.log" 2>&1 ||
+		{ PREP_ERR="make initramfs: $(tail -n 3 "$REL/initramfs.log")"; return 1; }
+	mv "$W/build-target/initramfs.cpio.gz" "$out"
+}
+
+# release NAME IMGDIR: one release of the fleet's image, as its CI makes it
+# once for every device: the board's configuration with the release's root
+# hash, the initramfs, the PCR values predicted for it, the one signature
+# file (sealinit sign --record: the tokens' entry and the device record's,
+# with the rollback counter's limit), and the system disk (root, verity
+# and, on x86_64, the signature partition). Sets REL, INITRD, SYSTEM,
+# EVENTS, PREDICTED, ROOTHASH for the boots that follow.
+release() {
+	local name=$1 img=$2 out cmdline args=() disk
+	REL=$W/$name
+	mkdir -p "$REL"
+	. "$img/images.env"
+	ROOTHASH=$IMG_ROOTHASH ROOTFS=$IMG_ROOTFS VERITY=$IMG_VERITY
+	# What the build writes: the root hash.
+	sed "s/^#roothash=<filled in by the build>\$/roothash=$IMG_ROOTHASH/" \
+		"$REPO/board/$BOARD/sealinit.conf" >"$REL/sealinit.conf"
+	grep -qx "roothash=$IMG_ROOTHASH" "$REL/sealinit.conf" ||
+		{ PREP_ERR="board/$BOARD/sealinit.conf has no '#roothash=<filled in by the build>' line"; return 1; }
+	INITRD=$REL/initramfs.cpio.gz
+	if [ "$QEMU_FIRMWARE" = uefi ]; then
+		# The initramfs is measured (PCR 9): built first, its signature
+		# goes to a partition of its own.
+		make_initramfs "$INITRD" || return 1
+		reference_boot || return 1
+		cmdline=$REF_CMDLINE
+		args=(--firmware-log "$REL/ref.log" --initrd "$INITRD")
+	else
+		cmdline="$(qemu_console "$ARCH") panic=-1 $CMDLINE_BASE"
+	fi
+	out=$(timeout 60 "$HOSTBIN" predict --config "$REL/sealinit.conf" --cmdline "$cmdline" \
+		--init "$QEMU_LIB_DIR/guest-init" "${args[@]}" --pcrs "$PCRS" 2>&1) ||
+		{ PREP_ERR="predict: $out"; return 1; }
+	mapfile -t EVENTS < <(sed -n 's/^15 //p' <<<"$out")
+	PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
+	grep -E '^pcr[0-9]+=' <<<"$out" >"$REL/expect.pcrs"
+	[ ${#EVENTS[@]} -ge 4 ] && [ -n "$PREDICTED" ] || { PREP_ERR="predict printed: $out"; return 1; }
+	rm -f "$REL/sig.json"
+	out=$(timeout 60 "$HOSTBIN" sign --private-key "$W/fleet-pcr-key.pem" --pcrs "$PCRS" \
+		--values "$REL/expect.pcrs" --counter-value 1 --record --signature "$REL/sig.json" 2>&1) ||
+		{ PREP_ERR="sign: $out"; return 1; }
+	set -- $PARTS
+	disk=("$1:$IMG_ROOTFS" "$2:$IMG_VERITY")
+	if [ "$QEMU_FIRMWARE" = uefi ]; then
+		disk+=("sealinit-sig:$REL/sig.json")
+	else
+		make_initramfs "$INITRD" "$REL/sig.json" || return 1
+	fi
+	SYSTEM=$REL/system.img
+	gpt_disk "$SYSTEM" "${disk[@]}" || { PREP_ERR="sfdisk: the system disk"; return 1; }
+	DATA_PART=$3
+	declare -p REL INITRD SYSTEM EVENTS PREDICTED ROOTHASH DATA_PART | sed "s/^declare -/declare -g -/" >"$REL/vars"
+	echo "info  $ARCH: release $name: initramfs $(($(stat -c %s "$INITRD") >> 10)) KiB, one signature file of $(jq '.sha256 | length' "$REL/sig.json") entries"
 }
 
 # gpt_disk OUT NAME:FILE...: a GPT disk image holding each FILE in a
@@ -195,92 +272,36 @@ gpt_disk() {
 # (docs/firmware-pcrs.md): its event log in $W/ref.log, and the command
 # line the kernel saw (the firmware adds ` initrd=initrd') in REF_CMDLINE.
 reference_boot() {
-	local d=$W/ref rc=0 sz
-	mkdir -p "$d"
-	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" \
-		--init-script "$REPO/tests/qemu/uefi-init" --kernel-dir "$KDIR" \
-		--modules "$EXTRA_MODS" --out "$d/initrd.cpio.gz" 2>"$d/mkinitramfs.log" ||
-		{ PREP_ERR="reference mkinitramfs: $(tail -n 2 "$d/mkinitramfs.log")"; return 1; }
-	# QEMU's -kernel writes the initrd's size into the kernel's setup
-	# header, which the firmware measures into PCR 4: the reference
-	# initramfs gets the production one's size, in zeros after its end
-	# (the kernel skips zero padding between and after cpio archives).
-	[ "$(stat -c %s "$d/initrd.cpio.gz")" -le "$(stat -c %s "$INITRD")" ] ||
-		{ PREP_ERR="the reference initramfs is larger than the production one"; return 1; }
-	truncate -s "$(stat -c %s "$INITRD")" "$d/initrd.cpio.gz"
-	qemu_swtpm_start "$d/tpm" || { PREP_ERR="swtpm"; return 1; }
-	truncate -s 4M "$d/out.img"
-	qemu_disks_clear
-	qemu_disk "$d/out.img" "" out
-	qemu_start "$ARCH" "$KDIR/vmlinuz" "$d/initrd.cpio.gz" "$CMDLINE_BASE" "$d/serial.log"
-	qemu_wait || rc=$?
-	qemu_swtpm_stop "${QEMU_SWTPM_PIDS[-1]}"
-	sed -i 's/\r$//' "$d/serial.log"
-	sz=$(qemu_value "$d/serial.log" 'UEFI: log-size')
-	case "$rc:$sz" in 0:[0-9]*) ;; *) PREP_ERR="reference boot: exit $rc, log size '$sz'"; return 1 ;; esac
-	head -c "$sz" "$d/out.img" >"$W/ref.log"
-	REF_CMDLINE=$(grep -ao 'UEFI: cmdline=\[[^]]*\]' "$d/serial.log" | tail -n1 | sed 's/^UEFI: cmdline=\[//; s/\]$//')
-	[ -n "$REF_CMDLINE" ] || { PREP_ERR="reference boot: no command line"; return 1; }
-}
-
-# enroll: predict's values for the happy boot, with the host build of the
-# same defconfig, and the data volume enrolled to them (the board's PCRs)
-# in a fresh swtpm state that the boots then use.
-enroll() {
-	local out cmdline args=()
-	if [ "$QEMU_FIRMWARE" = uefi ]; then
-		reference_boot || return 1
-		cmdline=$REF_CMDLINE
-		args=(--firmware-log "$W/ref.log" --initrd "$INITRD")
-	else
-		cmdline="$(qemu_console "$ARCH") panic=-1 $CMDLINE_BASE"
-	fi
-	out=$(timeout 60 "$HOSTBIN" predict --config "$W/sealinit.conf" --cmdline "$cmdline" \
-		--init "$QEMU_LIB_DIR/guest-init" "${args[@]}" --pcrs "$PCRS" 2>&1) ||
-		{ PREP_ERR="predict: $out"; return 1; }
-	mapfile -t EVENTS < <(sed -n 's/^15 //p' <<<"$out")
-	PREDICTED=$(sed -n 's/^pcr15-capped=//p' <<<"$out")
-	grep -E '^pcr[0-9]+=' <<<"$out" >"$W/expect.pcrs"
-	[ ${#EVENTS[@]} -ge 4 ] && [ -n "$PREDICTED" ] || { PREP_ERR="predict printed: $out"; return 1; }
-	cp --sparse=always "$IMG_DATA" "$W/data-enrolled.img"
-	rm -rf "$W/tpm-enrolled"
-	qemu_swtpm_tcp "$W/tpm-enrolled" || { PREP_ERR="swtpm"; return 1; }
-	out=$(timeout 60 "$HOSTBIN" enroll "$W/data-enrolled.img" --key-file "$IMG_RECOVERY_KEY" \
-		--pcrs "$PCRS" --expect "$W/expect.pcrs" 2>&1)
-	local rc=$?
-	qemu_swtpm_stop
-	rm -f "$W/tpm-enrolled/swtpm-tcp.log" "$W/tpm-enrolled/.lock"
-	[ $rc = 0 ] || { PREP_ERR="enroll --expect: $out"; return 1; }
-	set -- $PARTS
-	gpt_disk "$W/system.img" "$1:$IMG_ROOTFS" "$2:$IMG_VERITY" || { PREP_ERR="sfdisk: the system disk"; return 1; }
-	DATA_PART=$3
-}
-
-# boot NAME EXTRA [again]: one boot of the production initramfs with the
-# genuine command line plus EXTRA; sets LOG, RC and S (the scenario's
-# directory). again: the same TPM state and data disk as NAME's last boot
-# (a reboot), the log in serial-again.log. BOOT_DISK=FILE:SERIAL attaches
-# one more disk.
-boot() {
 	local name=$1 extra=$2 again=${3:-}
 	S=$W/$name LOG=$S/serial${again:+-again}.log
 	if [ -z "$again" ]; then
 		mkdir -p "$S"
-		cp -a "$W/tpm-enrolled" "$S/tpm"
-		gpt_disk "$S/data-disk.img" "$DATA_PART:$W/data-enrolled.img" ||
-			{ problem "sfdisk: the data disk"; RC=255; return; }
+		rm -rf "$S/tpm"
+		cp -a "${DEV_TPM:-$W/tpm-enrolled}" "$S/tpm"
+		cp --sparse=always "${DEV_DATA:-$W/data-enrolled-disk.img}" "$S/data-disk.img"
 	fi
 	HDR_BEFORE=$(dd if="$S/data-disk.img" bs=1M skip=1 count=16 status=none | sha256sum | cut -c1-64)
 	qemu_swtpm_start "$S/tpm" || { problem "swtpm did not start"; RC=255; return; }
 	qemu_disks_clear
-	qemu_disk "$W/system.img" ro system
+	qemu_disk "$SYSTEM" ro system
 	qemu_disk "$S/data-disk.img" "" data
 	[ -z "${BOOT_DISK:-}" ] || qemu_disk "${BOOT_DISK%:*}" ro "${BOOT_DISK##*:}"
+	[ -z "${ESCROW:-}" ] || qemu_disk "$ESCROW" "" escrow
 	# A reboot keeps the machine's UEFI variables (the failure record).
 	QEMU_UEFI_VARS=${again:+$BOOT_VARS} \
 		qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
 	BOOT_VARS=$QEMU_UEFI_VARS_COPY
 	RC=0
+	if [ -n "${CUT_AT:-}" ]; then
+		# A power cut: QEMU ends (SIGTERM, no guest shutdown) as soon as
+		# the console shows CUT_AT.
+		if qemu_expect "$LOG" "$CUT_AT"; then
+			_qemu_stop_pid "$QEMU_PID"
+			CUT=yes
+		else
+			CUT=no
+		fi
+	fi
 	qemu_wait || RC=$?
 	sed -i 's/\r$//' "$LOG"
 	qemu_swtpm_stop "${QEMU_SWTPM_PIDS[-1]}"
@@ -293,7 +314,8 @@ expect_unlocked() {
 	chk "FAILED: $(grep -a '^sealinit: FAILED' "$LOG" | head -n1)" not qemu_grep "$LOG" '^sealinit: FAILED'
 	chk "guest-init did not finish" qemu_grep "$LOG" 'SEALINIT-TEST: done'
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: marker')
-	chk "marker '$v', want '$IMG_MARKER' (read through dm-crypt)" [ "$v" = "$IMG_MARKER" ]
+	chk "marker '$v', want '${WANT_MARKER:-$BASE_MARKER}' (written by the booted system, read through dm-crypt)" \
+		[ "$v" = "${WANT_MARKER:-$BASE_MARKER}" ]
 	v=$(qemu_value "$LOG" 'SEALINIT-TEST: data-mount')
 	chk "the data volume is at '$v', want /var/lib/docker (the board's mount=)" [ "$v" = /var/lib/docker ]
 	want=$(predict_pcr "${EVENTS[@]}" sealinit:cap)
@@ -304,7 +326,7 @@ expect_unlocked() {
 	chk "unsealing again from the booted system exited '$v', want 4 (capped)" [ "$v" = 4 ]
 	for p in 4 7 9; do
 		[ "$PCRS" != 15 ] || break
-		grep -q "^pcr$p=" "$W/expect.pcrs" || problem "predict gave no PCR $p"
+		grep -q "^pcr$p=" "$REL/expect.pcrs" || problem "predict gave no PCR $p"
 	done
 }
 
@@ -321,6 +343,118 @@ expect_refused() {
 	chk "a key was released" not qemu_grep "$LOG" 'sealinit: (unsealed with token|unlocked /dev)'
 	chk "the real init ran" not qemu_grep "$LOG" 'SEALINIT-TEST: '
 	chk "the LUKS2 header changed" [ "$HDR_BEFORE" = "$HDR_AFTER" ]
+}
+
+# escrowed_key DISK UUID: the recovery key of volume UUID, from the
+# escrow medium's partition, opened with the fleet's escrow key (what the
+# recovery desk runs); empty when it is not there.
+escrowed_key() {
+	dd if="$1" of="$1.part" bs=1M skip=1 count=4 status=none 2>/dev/null &&
+		"$HOSTBIN" escrow-open --key "$W/fleet-escrow-key.pem" --uuid "$2" "$1.part" 2>/dev/null
+}
+# data_uuid DISK: the UUID of the LUKS2 volume in the data disk's partition.
+data_uuid() {
+	dd if="$1" of="$1.hdr" bs=1M skip=1 count=16 status=none 2>/dev/null &&
+		cryptsetup luksUUID "$1.hdr" 2>/dev/null
+}
+# opens_with DISK KEY: the recovery key opens the volume (its header copy).
+opens_with() {
+	dd if="$1" of="$1.hdr" bs=1M skip=1 count=16 status=none 2>/dev/null &&
+		printf '%s' "$2" | cryptsetup open --test-passphrase --key-file - "$1.hdr" >/dev/null 2>&1
+}
+
+# Two devices from one image and one signature file per release.
+fleet_scenario() {
+	local bm ua ub ka kb
+	# Device B: flashed from the same image as A; its first boot makes its
+	# own volume, record and escrow, its second unlocks by the TPM alone.
+	device "$W/devB" || { problem "sfdisk: device B"; return; }
+	DEV_TPM=$W/devB/tpm DEV_DATA=$W/devB/data-disk.img ESCROW=$W/escrow.img boot fleet-b ""
+	expect_provisioned
+	bm=$(qemu_value "$LOG" 'SEALINIT-TEST: marker-written')
+	ESCROW=$W/escrow.img boot fleet-b "" again
+	WANT_MARKER=$bm expect_unlocked
+	chk "device B's second boot provisioned again" not qemu_grep "$LOG" '^sealinit: provision'
+	rm -rf "$W/devB/tpm"
+	cp -a "$S/tpm" "$W/devB/tpm"
+	cp --sparse=always "$S/data-disk.img" "$W/devB/data-disk.img"
+	# Where each device's secret went: one medium holds both escrows,
+	# each opens its own volume and not the other's.
+	ua=$(data_uuid "$W/data-enrolled-disk.img") ub=$(data_uuid "$W/devB/data-disk.img")
+	chk "A and B have the same volume UUID '$ua'" [ -n "$ua" ] && [ "$ua" != "$ub" ]
+	ka=$(escrowed_key "$W/escrow.img" "$ua") kb=$(escrowed_key "$W/escrow.img" "$ub")
+	chk "no escrowed key for A ($ua) or B ($ub) on the medium" [ ${#ka} = 71 ] && [ ${#kb} = 71 ]
+	chk "A's escrowed key does not open A's volume" opens_with "$W/data-enrolled-disk.img" "$ka"
+	chk "B's escrowed key does not open B's volume" opens_with "$W/devB/data-disk.img" "$kb"
+	chk "A's escrowed key opens B's volume" not opens_with "$W/devB/data-disk.img" "$ka"
+	# The models partition of A moved into B: refused, nothing activated.
+	DEV_TPM=$W/devB/tpm DEV_DATA=$W/data-enrolled-disk.img boot fleet-moved "$FAST"
+	expect_refused 'storage key|not the volume|device record|record'
+	# One signed update, the same for both: a new root, a new initramfs,
+	# one new signature file; no step on either device.
+	ROOTFS_ADD="$W/fleet-pcr-pub.pem:/etc/release-2" SEALINIT=$W/build-target/sealinit \
+		timeout 600 "$REPO/tests/qemu/mkimages.sh" "$W/img2" "$ARCH" >"$W/mkimages2.log" 2>&1 ||
+		{ problem "mkimages for release 2: $(tail -n 2 "$W/mkimages2.log")"; return; }
+	release r2 "$W/img2" || { problem "release 2: $PREP_ERR"; return; }
+	chk "release 2 has the root hash of release 1" not grep -q "roothash=$ROOTHASH" "$W/r1/sealinit.conf"
+	boot fleet-update-a ""
+	expect_unlocked
+	DEV_TPM=$W/devB/tpm DEV_DATA=$W/devB/data-disk.img boot fleet-update-b ""
+	WANT_MARKER=$bm expect_unlocked
+	# Back to release 1 for the scenarios after this one.
+	use_release r1
+}
+
+# The rogue volume: on device A's own TPM, in another PCR state (after a
+# reset, as from a USB boot), the attacker seals a key of their own to the
+# genuine token's public policy (the fleet key, its PCRs, the counter) and
+# puts it on a volume of their own. The genuine boot unseals it; the
+# record refuses the volume before it is activated.
+rogue_scenario() {
+	local d=$W/rogue out
+	mkdir -p "$d"
+	rm -rf "$d/tpm"
+	cp -a "$W/tpm-enrolled" "$d/tpm"
+	truncate -s 64M "$d/rogue.img"
+	printf 'attacker-passphrase' >"$d/key"
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$d/key" "$d/rogue.img" >/dev/null 2>&1 || { problem "luksFormat of the rogue volume"; return; }
+	qemu_swtpm_tcp "$d/tpm" || { problem "swtpm for the attacker"; return; }
+	out=$(timeout 60 "$HOSTBIN" enroll "$d/rogue.img" --key-file "$d/key" \
+		--public-key "$W/fleet-pcr-pub.pem" --public-key-pcrs "$PCRS" --pcrs "" --counter \
+		--uncapped-pcrs 2>&1)
+	local rc=$?
+	qemu_swtpm_stop
+	rm -f "$d/tpm/swtpm-tcp.log" "$d/tpm/.lock"
+	[ $rc = 0 ] || { problem "the attacker's enroll: $out"; return; }
+	gpt_disk "$d/data-disk.img" "$DATA_PART:$d/rogue.img" || { problem "sfdisk: the rogue disk"; return; }
+	DEV_TPM=$d/tpm DEV_DATA=$d/data-disk.img boot rogue "$FAST"
+	expect_refused 'not the volume|device record|fixate|volume key'
+	chk "the attacker's token did not unseal: the attack was not tried" \
+		qemu_grep "$LOG" 'volume key'
+}
+
+# Power cuts during the first boot: at each step, QEMU ends (no shutdown);
+# the next boot provisions again or boots the complete volume, and reads
+# back the marker its booted system then wrote.
+cut_scenario() {
+	local step n=0 m
+	for step in 'making the file system' 'writing the header onto the partition' 'reading the volume back'; do
+		n=$((n + 1))
+		device "$W/devC$n" || { problem "sfdisk: device C$n"; return; }
+		escrow_medium "$W/escrowC$n.img" || { problem "sfdisk: escrow C$n"; return; }
+		CUT_AT="^sealinit: provision: $step" DEV_TPM=$W/devC$n/tpm DEV_DATA=$W/devC$n/data-disk.img \
+			ESCROW=$W/escrowC$n.img boot cut$n ""
+		chk "cut $n: the boot never reached '$step'" [ "$CUT" = yes ]
+		ESCROW=$W/escrowC$n.img boot cut$n "" again
+		chk "after a cut at '$step': FAILED: $(grep -a '^sealinit: FAILED' "$LOG" | head -n1)" \
+			not qemu_grep "$LOG" '^sealinit: FAILED'
+		m=$(qemu_value "$LOG" 'SEALINIT-TEST: marker-written')
+		chk "after a cut at '$step': the booted system found no empty volume to mark" [ -n "$m" ]
+		chk "after a cut at '$step': not unlocked by the TPM" \
+			qemu_grep "$LOG" 'SEALINIT-TEST: unlock-record: source=tpm2'
+		echo "info  $ARCH: cut at '$step': the next boot $(qemu_grep "$LOG" '^sealinit: provisioned ' && echo "provisioned again" || echo "unlocked the complete volume")"
+	done
 }
 
 # Both arches: one child each, side by side (2 cores: one TCG guest each).
@@ -342,12 +476,12 @@ for arch in $ARCHES; do
 		continue
 	fi
 	t0=$EPOCHREALTIME
-	if ! prep || ! enroll; then
+	if ! prep || ! release r1 "$W/img" || ! provision_first; then
 		echo "FAIL  $ARCH prod: preparation: $PREP_ERR"
 		NFAIL=$((NFAIL + 1)) QEMU_KEEP=1
 		continue
 	fi
-	echo "info  $ARCH: built and enrolled to PCRs $PCRS in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
+	echo "info  $ARCH: built, signed and provisioned for PCRs $PCRS in $(qemu_elapsed "$t0" "$EPOCHREALTIME") s"
 	for s in "${WANT[@]}"; do
 		case $s in
 		happy)
@@ -423,6 +557,15 @@ for arch in $ARCHES; do
 			v=$(qemu_value "$LOG" 'SEALINIT-TEST: unlock-record: source')
 			chk "the reboot unlocked by '$v', want tpm2 (the resealed token)" [ "$v" = tpm2 ]
 			verdict reseal ;;
+		fleet)
+			fleet_scenario
+			verdict fleet ;;
+		rogue)
+			rogue_scenario
+			verdict rogue ;;
+		cut)
+			cut_scenario
+			verdict cut ;;
 		smuggle)
 			# A word the configuration leaves out of the measurement
 			# (Jetson: L4T's bl_prof_dataptr) joined by a vertical tab
