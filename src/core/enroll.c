@@ -20,10 +20,11 @@
 #define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
 
 /*
- * The device record, first: the volume's id from the passphrase that
- * authorizes the enrollment (the volume key is the same whichever keyslot
- * opens it). A power cut after it leaves a record naming this volume and
- * no new token; the enrollment run again writes the same id.
+ * The device record, before the keyslot: the volume's id from the
+ * passphrase that authorizes the enrollment (the volume key is the same
+ * whichever keyslot opens it). A power cut after it leaves a record
+ * naming this volume and no new token; the enrollment run again writes
+ * the same id.
  */
 static int write_record(const struct si_enroll_opts *o, struct si_luks *luks, struct si_tpm *tpm,
 			struct si_diag *d)
@@ -137,11 +138,6 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	r = si_tpm_open(o->tcti, o->timeout_ms, &tpm, d);
 	if (r < 0)
 		goto out;
-	if (o->record_index) {
-		r = write_record(o, luks, tpm, d);
-		if (r < 0)
-			goto out;
-	}
 	if (o->counter_nv) {
 		r = si_tpm_counter_ensure(tpm, o->counter_nv, &res->counter, &res->counter_created, d);
 		if (r < 0)
@@ -159,6 +155,11 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	sp.pubkey_pem = o->pubkey_pem;
 	sp.pubkey_pem_len = o->pubkey_pem_len;
 	r = si_tpm_seal(tpm, &sp, tok, &res->srk_created, d);
+	/* After the seal, which makes the SRK the record's read-back is
+	 * salted to; before the keyslot, so that a refused record adds
+	 * nothing to the volume. */
+	if (r == 0 && o->record_index)
+		r = write_record(o, luks, tpm, d);
 	res->tpm_commands = si_tpm_commands(tpm);
 	if (r < 0)
 		goto out;

@@ -291,12 +291,13 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 		r = read_record(o, &tpm, res, d);
 		pinned.fixate_volume_key = res->record_id;
 	}
-	if (r == 0)
+	if (r == 0) {
 		r = try_tokens(&pinned, luks, &tpm, res, d);
-	if (r == -SI_EVOLKEY && o->record_index && res->record_id[0]) {
-		memcpy(why, d->msg, sizeof(why));
-		si_diag_set(d, "not the volume of the device record (NV index 0x%08x): %.400s",
-			    o->record_index, why);
+		if (r == -SI_EVOLKEY && o->record_index) {
+			memcpy(why, d->msg, sizeof(why));
+			si_diag_set(d, "not the volume of the device record (NV index 0x%08x): "
+				    "%.400s", o->record_index, why);
+		}
 	}
 	/* From the header already loaded: the caller reads the volume again
 	 * only when it has to. */
