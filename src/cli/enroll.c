@@ -167,11 +167,9 @@ int enroll_main(const struct cli_args *a)
 	if (!o.unsafe_pcrs && si_pcrs_check_sealable(o.pcr_mask | o.pubkey_pcr_mask, &d) < 0)
 		return usage_error("enroll", "--pcrs: %s (--unsafe-pcrs forces it, for tests)", d.msg);
 	if (a->public_key) {
-		r = read_public_key(a->public_key, pem, sizeof(pem), &o.pubkey_pem_len);
-		if (r < 0)
-			return usage_error("enroll", "cannot read --public-key `%.200s': %s",
-					   a->public_key, r == -EFBIG ? "larger than 2 KiB" :
-					   strerror(-r));
+		r = public_key_option("enroll", a->public_key, pem, sizeof(pem), &o.pubkey_pem_len);
+		if (r)
+			return r;
 		o.pubkey_pem = pem;
 	}
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sealinit unlock: unseal a token's key; activate, or only test it. */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -51,11 +49,10 @@ int unlock_main(const struct cli_args *a)
 		return usage_error("unlock", "%s", "--record and --public-key go together: the record "
 				   "is checked against the fleet key");
 	if (a->record) {
-		r = read_public_key(a->public_key, pem, sizeof(pem), &o.record_pubkey_len);
-		if (r < 0)
-			return usage_error("unlock", "cannot read --public-key `%.200s': %s",
-					   a->public_key, r == -EFBIG ? "larger than 2 KiB" :
-					   strerror(-r));
+		r = public_key_option("unlock", a->public_key, pem, sizeof(pem),
+				      &o.record_pubkey_len);
+		if (r)
+			return r;
 		o.record_index = a->record_index;
 		o.record_pubkey_pem = pem;
 	}

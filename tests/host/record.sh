@@ -17,8 +17,7 @@
 command -v openssl >/dev/null || skip "openssl not installed"
 command -v tpm2_nvdefine >/dev/null || skip "tpm2-tools not installed"
 swtpm_start || fail "swtpm"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/key.pem" 2>/dev/null &&
-	openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem" || fail "openssl genpkey"
+rsa_key "$WORK/key.pem" "$WORK/pub.pem"
 NV=0x01805e01
 SIG=$WORK/sig.json
 rec_unlock() { # rec_unlock CODE WHAT IMAGE: unlock --test with the record
@@ -170,8 +169,7 @@ rec_enroll 0 "enroll --record over the attacker's index" "$WORK/img"
 rec_unlock 0 "after the genuine write" "$WORK/img"
 rec_unlock 29 "rogue volume after the genuine write" "$WORK/rogue"
 # An index of the right shape for another fleet key: named by its policy.
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.pem" 2>/dev/null &&
-	openssl pkey -in "$WORK/other.pem" -pubout -out "$WORK/other-pub.pem" || fail "openssl"
+rsa_key "$WORK/other.pem" "$WORK/other-pub.pem"
 expect 34 "another fleet's key" "$SEALINIT" unlock "$WORK/img" --test --record \
 	--public-key "$WORK/other-pub.pem" --signature "$SIG"
 expect_msg "a policy (32 bytes) other than PolicyAuthorize"

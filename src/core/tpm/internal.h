@@ -58,6 +58,10 @@ int si_tpm_srk(struct si_tpm *t, ESYS_TR *srk, struct si_diag *d);
 int si_tpm_start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_TR *out,
 			 struct si_diag *d);
 
+/* A policy session that is neither salted nor encrypting (seal.c), for
+ * policies that guard no secret; step names it in an error. */
+int si_tpm_policy_session(struct si_tpm *t, ESYS_TR *out, const char *step, struct si_diag *d);
+
 /*
  * The signed part of a policy session (seal.c), shared by the unseal of a
  * token with tpm2_pubkey and the device record's write (record.c): the

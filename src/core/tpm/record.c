@@ -310,7 +310,6 @@ static int write_data(struct si_tpm *t, ESYS_TR h, const struct si_authkey *key,
 		      uint32_t pcr_mask, const char *signature, const uint8_t id[SI_RECORD_SIZE],
 		      struct si_diag *d)
 {
-	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
 	struct si_signed_policy p = {
 		.key = key, .pcr_mask = pcr_mask, .signature = signature,
 		.ref = (const uint8_t *)SI_RECORD_REF, .ref_len = SI_RECORD_REF_LEN,
@@ -324,11 +323,9 @@ static int write_data(struct si_tpm *t, ESYS_TR h, const struct si_authkey *key,
 	TSS2_RC rc;
 	int r;
 
-	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
-				   &session);
-	if (rc)
-		return si_tpm_error(t, rc, "starting the device record's policy session", d);
+	r = si_tpm_policy_session(t, &session, "starting the device record's policy session", d);
+	if (r < 0)
+		return r;
 	si_tpm_selection(&sel, TPM2_ALG_SHA256, pcr_mask);
 	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
 	if (!rc)
@@ -355,6 +352,21 @@ out:
 	return r;
 }
 
+/* What a write needs before it touches the TPM. */
+static int write_args(uint32_t index, const char *signature, struct si_diag *d)
+{
+	if (index < SI_COUNTER_FIRST || index > SI_COUNTER_LAST) {
+		si_diag_set(d, "NV index 0x%08x is outside the owner range 0x%08x-0x%08x", index,
+			    SI_COUNTER_FIRST, SI_COUNTER_LAST);
+		return -EINVAL;
+	}
+	if (!signature) {
+		si_diag_set(d, "writing the device record needs the release's signature file");
+		return -SI_ENOSIG;
+	}
+	return 0;
+}
+
 int si_tpm_record_write(struct si_tpm *t, uint32_t index, const void *pubkey_pem, size_t pem_len,
 			uint32_t pcr_mask, const char *signature, const uint8_t id[SI_RECORD_SIZE],
 			struct si_diag *d)
@@ -369,18 +381,9 @@ int si_tpm_record_write(struct si_tpm *t, uint32_t index, const void *pubkey_pem
 
 	if (!key)
 		return r;
-	if (index < SI_COUNTER_FIRST || index > SI_COUNTER_LAST) {
-		si_diag_set(d, "NV index 0x%08x is outside the owner range 0x%08x-0x%08x", index,
-			    SI_COUNTER_FIRST, SI_COUNTER_LAST);
-		r = -EINVAL;
-		goto out;
-	}
-	if (!signature) {
-		si_diag_set(d, "writing the device record needs the release's signature file");
-		r = -SI_ENOSIG;
-		goto out;
-	}
-	r = fleet_key(key, pubkey_pem, pem_len, d);
+	r = write_args(index, signature, d);
+	if (r == 0)
+		r = fleet_key(key, pubkey_pem, pem_len, d);
 	if (r < 0)
 		goto out;
 	r = open_record(t, index, key, &h, &shape, &attrs, &why);

@@ -172,6 +172,20 @@ int si_tpm_start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_
 	return 0;
 }
 
+int si_tpm_policy_session(struct si_tpm *t, ESYS_TR *out, const char *step, struct si_diag *d)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, out);
+	if (rc) {
+		*out = ESYS_TR_NONE;
+		return si_tpm_error(t, rc, step, d);
+	}
+	return 0;
+}
+
 int si_tpm_seal(struct si_tpm *t, const struct si_seal_params *p, struct si_token *tok,
 		int *srk_created, struct si_diag *d)
 {
