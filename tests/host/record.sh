@@ -151,9 +151,24 @@ tpm2_nvdefine "$NV" -C o -s 32 -a "policywrite|authread|no_da" -L "$WORK/policy.
 rec_unlock 34 "same shape, unwritten" "$WORK/img"
 expect_msg "NV index $NV is not the device record of this fleet key: never written"
 rec_unlock 34 "same shape, unwritten: the rogue volume" "$WORK/rogue"
+# No token is tried without the record: the TPM sees no Load or Unseal,
+# and nothing is activated (the control, after (c)'s genuine write: with
+# the record, NV_Read then Unseal).
+proxy_start "$WORK/tpm.log"
+expect 34 "unwritten record, through the proxy" "$SEALINIT" unlock "$WORK/img" sealrec --record \
+	--public-key "$WORK/pub.pem" --signature "$SIG" --tcti "$PROXY_TCTI"
+commands "$WORK/tpm.log" | grep -qE '^(Load|Unseal)$' &&
+	fail "a token was tried without the record: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+[ -e /dev/mapper/sealrec ] && fail "activated without the record"
+proxy_stop
 # Control: the genuine write (S0) writes that index.
 rec_enroll 0 "enroll --record over the unwritten index" "$WORK/img"
-rec_unlock 0 "after the genuine write" "$WORK/img"
+proxy_start "$WORK/tpm.log"
+expect 0 "after the genuine write, through the proxy" "$SEALINIT" unlock "$WORK/img" --test \
+	--record --public-key "$WORK/pub.pem" --signature "$SIG" --tcti "$PROXY_TCTI"
+commands "$WORK/tpm.log" | grep -qx 'Unseal' && commands "$WORK/tpm.log" | grep -qx 'NV_Read' ||
+	fail "the record read, then the token: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+proxy_stop
 
 # (d) Another policy, written with the attacker's id.
 tpm2_nvundefine "$NV" -C o >/dev/null || fail "tpm2_nvundefine"
