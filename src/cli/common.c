@@ -207,6 +207,16 @@ int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len)
 	return r < 0 ? r : n ? 0 : -ENODATA;
 }
 
+int public_key_option(const char *cmd, const char *path, uint8_t *buf, size_t size, size_t *len)
+{
+	int r = read_public_key(path, buf, size, len);
+
+	if (r < 0)
+		return usage_error(cmd, "cannot read --public-key `%.200s': %s", path,
+				   r == -EFBIG ? "larger than 2 KiB" : strerror(-r));
+	return 0;
+}
+
 /* The boot configuration file, over the defaults. A missing file is
  * fine unless required. */
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c)

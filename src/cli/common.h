@@ -46,6 +46,9 @@ int read_key_file(const char *path, char *buf, size_t size, size_t *len);
 /* A public file (a PEM public key) of at most size bytes: 0, or -errno
  * (-EFBIG when larger). */
 int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len);
+/* The same for the --public-key option: 0, or the exit code after saying
+ * why. */
+int public_key_option(const char *cmd, const char *path, uint8_t *buf, size_t size, size_t *len);
 
 int load_config(const char *cmd, const char *path, bool required, struct si_bootcfg *c);
 

@@ -93,10 +93,10 @@ static int enroll_recovery(const struct cli_args *a)
 	int r, token = -1, rc;
 
 	if (a->pcrs || a->pin || a->expect || a->unsafe_pcrs || a->public_key || a->pubkey_pcrs ||
-	    a->counter || a->uncapped_pcrs)
+	    a->counter || a->uncapped_pcrs || a->record || a->signature)
 		return usage_error("enroll", "%s", "--recovery adds a passphrase keyslot: it takes no "
-				   "--pcrs, --pin, --expect, --public-key, --counter, --unsafe-pcrs or "
-				   "--uncapped-pcrs");
+				   "--pcrs, --pin, --expect, --public-key, --counter, --unsafe-pcrs, "
+				   "--uncapped-pcrs, --record or --signature");
 	pass = existing_passphrase(a, device, &len, &rc);
 	if (!pass)
 		return rc;
@@ -146,6 +146,11 @@ int enroll_main(const struct cli_args *a)
 		return usage_error("enroll", "%s", "--counter needs --public-key: the counter is part "
 				   "of the signed policy");
 	o.counter_nv = a->counter ? a->nv_index : 0;
+	if (a->record && !a->public_key)
+		return usage_error("enroll", "%s", "--record needs --public-key: the device record is "
+				   "written through the fleet key's signature");
+	o.record_index = a->record ? a->record_index : 0;
+	o.signature = a->signature;
 	/* With a signing key the default PCRs are the signed ones, and the
 	 * literal ones only those given. */
 	if (si_pcrs_parse(a->pcrs ? a->pcrs : a->public_key ? "" : CONFIG_TPM2_DEFAULT_PCRS,
@@ -162,11 +167,9 @@ int enroll_main(const struct cli_args *a)
 	if (!o.unsafe_pcrs && si_pcrs_check_sealable(o.pcr_mask | o.pubkey_pcr_mask, &d) < 0)
 		return usage_error("enroll", "--pcrs: %s (--unsafe-pcrs forces it, for tests)", d.msg);
 	if (a->public_key) {
-		r = read_public_key(a->public_key, pem, sizeof(pem), &o.pubkey_pem_len);
-		if (r < 0)
-			return usage_error("enroll", "cannot read --public-key `%.200s': %s",
-					   a->public_key, r == -EFBIG ? "larger than 2 KiB" :
-					   strerror(-r));
+		r = public_key_option("enroll", a->public_key, pem, sizeof(pem), &o.pubkey_pem_len);
+		if (r)
+			return r;
 		o.pubkey_pem = pem;
 	}
 	if (a->pin && !isatty(STDIN_FILENO) && !a->key_file)
@@ -227,6 +230,9 @@ int enroll_main(const struct cli_args *a)
 		       "--counter-value %llu or more\n", o.counter_nv,
 		       res.counter_created ? "defined now" : "already defined",
 		       (unsigned long long)res.counter, (unsigned long long)res.counter);
+	if (o.record_index)
+		printf("  device record: NV index 0x%08x holds this volume's id; unlock and boot with "
+		       "--record / device_record= need no fixate_volume_key\n", o.record_index);
 	print_pin(a->name, res.volume_id[0] ? res.volume_id : NULL, &res.id_diag);
 	return 0;
 }

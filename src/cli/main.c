@@ -43,16 +43,18 @@ static const struct command {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
 	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM |
-	  OPT_CONFIG | OPT_UNCAPPED_PCRS,
+	  OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_RECORD | OPT_SIGNATURE,
 	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
 	  "[--config FILE] [--uncapped-pcrs] "
-	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]]] "
+	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]] "
+	  "[--record[=INDEX] [--signature FILE]]] "
 	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
-	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_CIPHER | OPT_TPM,
+	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_CIPHER | OPT_TPM |
+	  OPT_RECORD | OPT_PUBLIC_KEY,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--signature FILE] [--cipher SPEC] [--tcti SPEC]",
+	  "[--signature FILE] [--cipher SPEC] [--record[=INDEX] --public-key PEM] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",
@@ -96,9 +98,9 @@ static const struct command {
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
 	{ "sign", sign_main,
 	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_COUNTER_VALUE |
-	  OPT_NV_INDEX | OPT_TPM | OPT_NO_ARGS,
+	  OPT_NV_INDEX | OPT_TPM | OPT_NO_ARGS | OPT_RECORD,
 	  "--private-key PEM --pcrs LIST --values FILE|--current [--signature FILE] "
-	  "[--counter-value N [--nv-index INDEX]] [--tcti SPEC]",
+	  "[--counter-value N [--nv-index INDEX]] [--record] [--tcti SPEC]",
 	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
 	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_SIGNATURE | OPT_EVENT_LOG |
 	  OPT_FIRMWARE_LOG | OPT_TPM,

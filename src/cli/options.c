@@ -20,6 +20,7 @@
 /* What the boot stage writes for the booted system (src/boot/sequence.c). */
 #define BOOT_CONFIG_COPY "/run/sealinit/sealinit.conf"
 #include "core/tpm/policy.h"
+#include "core/tpm/record.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -127,6 +128,9 @@ static const struct cli_option {
 	  "the data segment's cipher, e.g. aes-xts-plain64 (default: a known-good one)" },
 	{ "clear", no_argument, 0, OPT_CLEAR, NULL,
 	  "remove the failure record once read (last-failure)" },
+	{ "record", optional_argument, 0, OPT_RECORD, "INDEX",
+	  "the device record (docs/token-format.md): sign its entry too; enroll: write it; "
+	  "unlock: pin the volume it names (default index 0x01805e01)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -157,7 +161,7 @@ static int parse_pcr_index(const char *cmd, const char *opt, const char *arg, un
 	return 0;
 }
 
-static int parse_nv_index(const char *cmd, const char *arg, uint32_t *index)
+static int parse_nv_index(const char *cmd, const char *opt, const char *arg, uint32_t *index)
 {
 	char *end;
 	unsigned long v;
@@ -166,8 +170,8 @@ static int parse_nv_index(const char *cmd, const char *arg, uint32_t *index)
 	v = strtoul(arg, &end, 0);
 	if (errno || *end || end == arg || arg[0] == '-' || v < SI_COUNTER_FIRST ||
 	    v > SI_COUNTER_LAST)
-		return usage_error(cmd, "Invalid --nv-index: `%s' (expected an index of the owner "
-				   "range, 0x01800000-0x01bfffff)", arg);
+		return usage_error(cmd, "Invalid --%s: `%s' (expected an index of the owner "
+				   "range, 0x01800000-0x01bfffff)", opt, arg);
 	*index = (uint32_t)v;
 	return 0;
 }
@@ -216,6 +220,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		.pcr = 15,
 		.measure_pcr = -1,
 		.nv_index = SI_COUNTER_DEFAULT,
+		.record_index = SI_RECORD_DEFAULT,
 		.argc = argc - 1,
 		.argv = argv + 1,
 	};
@@ -270,7 +275,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_CURRENT:     a->current = 1; break;
 		case OPT_COUNTER:     a->counter = 1; break;
 		case OPT_NV_INDEX:
-			if ((r = parse_nv_index(cmd, optarg, &a->nv_index)))
+			if ((r = parse_nv_index(cmd, "nv-index", optarg, &a->nv_index)))
 				return r;
 			break;
 		case OPT_COUNTER_VALUE:
@@ -287,6 +292,12 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_FORCE:         a->force = 1; break;
 		case OPT_BOOT_RECORD:   a->boot_record = optarg; break;
 		case OPT_CLEAR:         a->clear = 1; break;
+		case OPT_RECORD:
+			a->record = 1;
+			if (optarg && (r = parse_nv_index(cmd, "record", optarg, &a->record_index)))
+				return r;
+			a->record_index_given = optarg != NULL;
+			break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))
@@ -334,8 +345,10 @@ void cli_options_help(FILE *f, uint64_t mask)
 	for (i = 0; i < N_OPTIONS; i++) {
 		if (!(mask & options[i].bit))
 			continue;
-		snprintf(name, sizeof(name), "--%s%s%s", options[i].name, options[i].arg ? " " : "",
-			 options[i].arg ? options[i].arg : "");
+		snprintf(name, sizeof(name), "--%s%s%s%s", options[i].name,
+			 !options[i].arg ? "" : options[i].has_arg == optional_argument ? "[=" : " ",
+			 options[i].arg ? options[i].arg : "",
+			 options[i].arg && options[i].has_arg == optional_argument ? "]" : "");
 		fprintf(f, "  %-18s %s\n", name, options[i].help);
 	}
 }

@@ -60,6 +60,7 @@
 #define OPT_BOOT_RECORD  (UINT64_C(1) << 43)
 #define OPT_CLEAR        (UINT64_C(1) << 44)
 #define OPT_CIPHER       (UINT64_C(1) << 45)
+#define OPT_RECORD       (UINT64_C(1) << 46)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -110,6 +111,12 @@ struct cli_args {
 	 * than before, a command line nothing pins) */
 	int force;
 	const char *boot_record;   /* migrate --finish: this boot's unlock record */
+	/* sign --record: also sign the device record's entry; enroll, unlock
+	 * --record[=INDEX]: write, or read, the record at record_index
+	 * (default SI_RECORD_DEFAULT); record_index_given: =INDEX was there */
+	int record;
+	int record_index_given;
+	uint32_t record_index;
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

@@ -25,6 +25,7 @@
 #include "core/tpm/authorize.h"
 #include "core/tpm/pcr.h"
 #include "core/tpm/policy.h"
+#include "core/tpm/record.h"
 
 #define VALUES_MAX (64 * 1024)
 
@@ -117,13 +118,33 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* An entry: pol signed with its policyRef, by the key in locked memory. */
+static int sign_entry(const char *key, size_t key_len, uint32_t mask, const uint8_t pol[32],
+		      const char *ref, size_t ref_len, struct si_sig *e, struct si_diag *d)
+{
+	struct si_authkey pub;
+	int r;
+
+	/* Without TPM support the core has no signer (the build links at
+	 * -O0 too: tests/build/matrix.sh). */
+	if (!ENABLE_TPM2)
+		return -EOPNOTSUPP;
+	r = si_authkey_sign(key, key_len, pol, (const uint8_t *)ref, ref_len, e->sig,
+			    sizeof(e->sig), &e->sig_len, &pub, d);
+	if (r < 0)
+		return r;
+	e->pcr_mask = mask;
+	memcpy(e->pkfp, pub.pkfp, sizeof(e->pkfp));
+	memcpy(e->pol, pol, sizeof(e->pol));
+	return 0;
+}
+
 int sign_main(const struct cli_args *a)
 {
-	uint8_t values[SI_PCR_COUNT * 32], pol[SI_POLICY_SIZE] = { 0 };
-	struct si_authkey pub;
+	uint8_t values[SI_PCR_COUNT * 32], pol[SI_POLICY_SIZE] = { 0 }, rpol[SI_POLICY_SIZE];
 	struct si_diag d = { { 0 } };
-	struct si_sig *e = NULL;
-	char *key = NULL, *old = NULL, *out = NULL, pcrs[96], hex[65], limit[96] = "";
+	struct si_sig *e = NULL, *re = NULL;
+	char *key = NULL, *old = NULL, *out = NULL, *both = NULL, pcrs[96], hex[65], limit[96] = "";
 	size_t values_len, key_len = 0;
 	uint32_t mask;
 	int r, rc = 1;
@@ -140,11 +161,18 @@ int sign_main(const struct cli_args *a)
 		return usage_error("sign", "--pcrs: %s", d.msg);
 	if (!mask)
 		return usage_error("sign", "%s", "--pcrs: empty");
+	if (a->record_index_given)
+		return usage_error("sign", "%s", "--record takes no INDEX here: the record's entry "
+				   "is the same at every index");
 
 	r = get_values(a, mask, values, &values_len);
 	if (r)
 		return r;
 	if (si_policy_pcr(pol, 0x000B, mask, values, values_len) < 0)
+		return fail("sign", -EIO, NULL);
+	/* The device record's entry (record.h): the same values, then
+	 * PolicyCommandCode(NV_Write); never a counter step. */
+	if (a->record && si_record_approved(pol, rpol) < 0)
 		return fail("sign", -EIO, NULL);
 	/* With a counter: PolicyNV after PolicyPCR in the approved policy,
 	 * and the signature over it with the counter's policyRef. */
@@ -158,7 +186,8 @@ int sign_main(const struct cli_args *a)
 
 	key = si_secret_alloc(KEYFILE_MAX);
 	e = calloc(1, sizeof(*e));
-	if (!key || !e) {
+	re = calloc(1, sizeof(*re));
+	if (!key || !e || !re) {
 		rc = fail("sign", -ENOMEM, NULL);
 		goto out;
 	}
@@ -168,21 +197,18 @@ int sign_main(const struct cli_args *a)
 			r == -ENODATA ? "empty file" : strerror(-r));
 		goto out;
 	}
-	r = si_authkey_sign(key, key_len, pol,
-			    a->has_counter_value ? (const uint8_t *)SI_COUNTER_REF : NULL,
-			    a->has_counter_value ? SI_COUNTER_REF_LEN : 0,
-			    e->sig, sizeof(e->sig), &e->sig_len, &pub, &d);
+	r = sign_entry(key, key_len, mask, pol, a->has_counter_value ? SI_COUNTER_REF : NULL,
+		       a->has_counter_value ? SI_COUNTER_REF_LEN : 0, e, &d);
+	if (r == 0 && a->record)
+		r = sign_entry(key, key_len, mask, rpol, SI_RECORD_REF, SI_RECORD_REF_LEN, re, &d);
 	si_secret_free(key);
 	key = NULL;
 	if (r < 0) {
 		rc = fail("sign", r, &d);
 		goto out;
 	}
-	e->pcr_mask = mask;
 	e->counted = a->has_counter_value;
 	e->counter = a->counter_value;
-	memcpy(e->pkfp, pub.pkfp, sizeof(e->pkfp));
-	memcpy(e->pol, pol, sizeof(e->pol));
 
 	if (a->signature) {
 		r = si_sigfile_read(a->signature, &old, &d);
@@ -192,6 +218,11 @@ int sign_main(const struct cli_args *a)
 		}
 	}
 	r = si_sigfile_add(old, e, &out, &d);
+	if (r == 0 && a->record) {
+		r = si_sigfile_add(out, re, &both, &d);
+		free(out);
+		out = both;
+	}
 	if (r < 0) {
 		if (a->signature && r == -SI_EBADSIG)
 			fprintf(stderr, "%s sign: `%s': %s\n", prog, a->signature, d.msg);
@@ -216,10 +247,16 @@ int sign_main(const struct cli_args *a)
 			 (unsigned int)a->nv_index, (unsigned long long)a->counter_value);
 	fprintf(a->signature ? stdout : stderr, "Signed sha256 PCRs %s (policy %s)%s%s%s\n", pcrs,
 		hex, limit, a->signature ? " into " : "", a->signature ? a->signature : "");
+	if (a->record) {
+		si_hex_encode(hex, rpol, sizeof(rpol));
+		fprintf(a->signature ? stdout : stderr, "Signed the device record's write for the "
+			"same values (policy %s, no counter step)\n", hex);
+	}
 	rc = 0;
 out:
 	si_secret_free(key);
 	free(e);
+	free(re);
 	free(old);
 	free(out);
 	return rc;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "core/errors.h"
 #include "core/luks.h"
+#include "core/tpm/authorize.h"
 #include "core/unlock.h"
 #include "core/volkey.h"
 
@@ -17,6 +18,7 @@ int unlock_main(const struct cli_args *a)
 	struct si_luks_expect expect = { a->cipher, 0 };
 	struct si_unlock_result res;
 	struct si_diag d = { { 0 } };
+	static uint8_t pem[SI_AUTHKEY_PEM_MAX];
 	double t0;
 	int r;
 
@@ -43,6 +45,17 @@ int unlock_main(const struct cli_args *a)
 	o.measure = a->measure_pcr >= 0;
 	o.measure_pcr = a->measure_pcr >= 0 ? (unsigned int)a->measure_pcr : 0;
 	o.signature = a->signature;
+	if (!!a->record != !!a->public_key)
+		return usage_error("unlock", "%s", "--record and --public-key go together: the record "
+				   "is checked against the fleet key");
+	if (a->record) {
+		r = public_key_option("unlock", a->public_key, pem, sizeof(pem),
+				      &o.record_pubkey_len);
+		if (r)
+			return r;
+		o.record_index = a->record_index;
+		o.record_pubkey_pem = pem;
+	}
 	/* The header is checked on this path as at boot: the cipher named,
 	 * or one of the known-good ones (si_luks_check); never cipher_null. */
 	o.expect = a->cipher ? &expect : NULL;
@@ -54,6 +67,9 @@ int unlock_main(const struct cli_args *a)
 			res.tpm_commands);
 	if (r < 0)
 		return fail("unlock", r, &d);
+	if (o.record_index)
+		printf("Device record (NV index 0x%08x): volume id %s, matches\n", o.record_index,
+		       res.record_id);
 	if (o.fixate_volume_key)
 		printf("Volume key id for %s matches fixate-volume-key\n", o.bind_name ? o.bind_name : o.name);
 	if (res.measured_pcr >= 0)

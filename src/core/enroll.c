@@ -10,12 +10,42 @@
 #include "core/luks.h"
 #include "core/pcrs.h"
 #include "core/secret.h"
+#include "core/sigfile.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
+#include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 
 #define SECRET_SIZE 32  /* as systemd seals: 256 bits, full entropy */
+
+/*
+ * The device record, before the keyslot: the volume's id from the
+ * passphrase that authorizes the enrollment (the volume key is the same
+ * whichever keyslot opens it). A power cut after it leaves a record
+ * naming this volume and no new token; the enrollment run again writes
+ * the same id.
+ */
+static int write_record(const struct si_enroll_opts *o, struct si_luks *luks, struct si_tpm *tpm,
+			struct si_diag *d)
+{
+	char hex[SI_VOLKEY_HEX_LEN + 1], *sig = NULL;
+	uint8_t id[SI_RECORD_SIZE];
+	int r;
+
+	r = si_sigfile_read(o->signature ? o->signature : SI_SIGFILE_DEFAULT, &sig, d);
+	if (r < 0)
+		return -SI_ENOSIG;
+	r = si_luks_volume_id(luks, o->bind_name ? o->bind_name : SI_VOLKEY_DEFAULT_NAME,
+			      o->passphrase, o->passphrase_len, hex, d);
+	if (r == 0 && si_hex_decode(id, sizeof(id), hex) != SI_RECORD_SIZE)
+		r = -EINVAL;
+	if (r == 0)
+		r = si_tpm_record_write(tpm, o->record_index, o->pubkey_pem, o->pubkey_pem_len,
+					o->pubkey_pcr_mask, sig, id, d);
+	free(sig);
+	return r;
+}
 
 static int fill_random(uint8_t *buf, size_t len)
 {
@@ -60,6 +90,11 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 		r = si_pcrs_check_capped(o->pcr_mask | o->pubkey_pcr_mask, o->cap_pcrs, d);
 		if (r < 0)
 			return r;
+	}
+	if (o->record_index && !o->pubkey_pem) {
+		si_diag_set(d, "the device record is written through the fleet key's signature: no "
+			    "public key given");
+		return -EINVAL;
 	}
 	if (o->counter_nv && !o->pubkey_pem) {
 		si_diag_set(d, "a rollback counter belongs to a signed policy: no public key given");
@@ -120,6 +155,11 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	sp.pubkey_pem = o->pubkey_pem;
 	sp.pubkey_pem_len = o->pubkey_pem_len;
 	r = si_tpm_seal(tpm, &sp, tok, &res->srk_created, d);
+	/* After the seal, which makes the SRK the record's read-back is
+	 * salted to; before the keyslot, so that a refused record adds
+	 * nothing to the volume. */
+	if (r == 0 && o->record_index)
+		r = write_record(o, luks, tpm, d);
 	res->tpm_commands = si_tpm_commands(tpm);
 	if (r < 0)
 		goto out;

@@ -51,6 +51,13 @@ struct si_enroll_opts {
 	/* With pubkey_pem: also bind the policy to the rollback counter at
 	 * this NV index, defined (and incremented once) if absent. 0: none. */
 	uint32_t counter_nv;
+	/* With pubkey_pem (the fleet key): before the enrollment, write the
+	 * device record (record.h) at this NV index with the volume's id for
+	 * bind_name, in the current PCR state of pubkey_pcr_mask, through the
+	 * record's entry of the signature file at signature (NULL:
+	 * SI_SIGFILE_DEFAULT). 0: none. */
+	uint32_t record_index;
+	const char *signature;
 };
 
 struct si_enroll_result {

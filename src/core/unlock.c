@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "core/sigfile.h"
 #include "core/token.h"
+#include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 #include "core/unlock.h"
 #include "core/worker.h"
@@ -29,7 +30,34 @@ static int stops_loop(int r)
 
 static bool binds(const struct si_unlock_opts *o)
 {
-	return o->fixate_volume_key || o->measure;
+	return o->fixate_volume_key || o->measure || o->record_index;
+}
+
+/* The device record's id, as the pin; a missing or foreign record is
+ * -SI_ENORECORD, whatever the tokens would have said. */
+static int read_record(const struct si_unlock_opts *o, struct si_tpm **tpm,
+		       struct si_unlock_result *res, struct si_diag *d)
+{
+	uint8_t id[SI_RECORD_SIZE];
+	int r = 0;
+
+	if (!*tpm)
+		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
+	if (r == 0)
+		r = si_tpm_record_read(*tpm, o->record_index, o->record_pubkey_pem,
+				       o->record_pubkey_len, id, d);
+	if (r == -ENOENT || r == -SI_ENORECORD)
+		return -SI_ENORECORD;
+	if (r < 0)
+		return r;
+	si_hex_encode(res->record_id, id, sizeof(id));
+	if (o->fixate_volume_key && !si_volkey_id_equal(o->fixate_volume_key, res->record_id)) {
+		si_diag_set(d, "the device record (NV index 0x%08x) holds %s and fixate_volume_key "
+			    "is %.64s: they must agree", o->record_index, res->record_id,
+			    o->fixate_volume_key);
+		return -SI_EVOLKEY;
+	}
+	return 0;
 }
 
 /* Activate through the volume key, checked against the pin, and measure
@@ -248,16 +276,29 @@ out:
 static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
 			 struct si_diag *d)
 {
+	struct si_unlock_opts pinned = *o;
 	struct si_luks *luks = NULL;
 	struct si_tpm *tpm = NULL;
+	char why[sizeof(d->msg)];
 	int r;
 
 	r = si_luks_open(o->device, &luks, d);
 	/* Always: with no expectation, the known-good ciphers. */
 	if (r == 0)
 		r = si_luks_check(luks, o->expect, d);
-	if (r == 0)
-		r = try_tokens(o, luks, &tpm, res, d);
+	/* The record before any token: without it, no token is tried. */
+	if (r == 0 && o->record_index) {
+		r = read_record(o, &tpm, res, d);
+		pinned.fixate_volume_key = res->record_id;
+	}
+	if (r == 0) {
+		r = try_tokens(&pinned, luks, &tpm, res, d);
+		if (r == -SI_EVOLKEY && o->record_index) {
+			memcpy(why, d->msg, sizeof(why));
+			si_diag_set(d, "not the volume of the device record (NV index 0x%08x): "
+				    "%.400s", o->record_index, why);
+		}
+	}
 	/* From the header already loaded: the caller reads the volume again
 	 * only when it has to. */
 	if (luks && o->probe_token_type)

@@ -84,6 +84,16 @@ struct si_unlock_opts {
 	 * (sigfile.h), read when such a token is tried; NULL:
 	 * SI_SIGFILE_DEFAULT. */
 	const char *signature;
+	/* The device record (record.h): read at this NV index, on the
+	 * unlock's TPM connection, before any token is tried, its public area
+	 * checked for the fleet key of record_pubkey_pem. Missing, or not this
+	 * key's written record: -SI_ENORECORD, no token tried, nothing
+	 * activated (the cap as on every path). Otherwise its id is the pin,
+	 * as fixate_volume_key (both set: they must agree, -SI_EVOLKEY). 0:
+	 * no record. */
+	uint32_t record_index;
+	const void *record_pubkey_pem;
+	size_t record_pubkey_len;
 };
 
 struct si_unlock_result {
@@ -100,6 +110,9 @@ struct si_unlock_result {
 	int auth_state;
 	char measured[SI_VOLKEY_PREFIX_MAX];
 	char volume_id[SI_VOLKEY_HEX_LEN + 1];
+	/* With record_index: the record's id, hex, once read (the recovery
+	 * prompt pins with it); empty otherwise. */
+	char record_id[SI_VOLKEY_HEX_LEN + 1];
 };
 
 /* The rules a token must pass for the boot stage, from its configuration:

@@ -97,6 +97,13 @@ PY
 	cmp -s "$1" "$2" && fail "flip_sig: $2 is $1"
 }
 
+# rsa_key PRIV PUB: a 2048-bit RSA key pair as PEM files (a policy-signing
+# key, as openssl makes it for systemd-measure).
+rsa_key() {
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null &&
+		openssl pkey -in "$1" -pubout -out "$2" || fail "openssl genpkey $1"
+}
+
 [ -x "$SEALINIT" ] || fail "no sealinit binary at $SEALINIT (run make)"
 
 # need_driver NAME: sets DRIVER to the host-test driver NAME that

@@ -113,15 +113,13 @@ static int owner_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si
  */
 static int increment(struct si_tpm *t, ESYS_TR h, struct si_diag *d)
 {
-	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
 	ESYS_TR session = ESYS_TR_NONE;
 	TSS2_RC rc;
+	int r = si_tpm_policy_session(t, &session, "starting the rollback counter's policy "
+				      "session", d);
 
-	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
-				   &session);
-	if (rc)
-		return si_tpm_error(t, rc, "starting the rollback counter's policy session", d);
+	if (r < 0)
+		return r;
 	rc = Esys_PolicyCommandCode(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				    TPM2_CC_NV_Increment);
 	if (!rc)

@@ -118,27 +118,35 @@ int si_counter_auth_policy(uint8_t digest[SI_POLICY_SIZE])
 	return si_policy_command_code(digest, SI_CC_NV_INCREMENT);
 }
 
-int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE])
+int si_nv_name(uint32_t index, uint32_t attrs, const uint8_t policy[SI_POLICY_SIZE],
+	       uint16_t size, uint8_t name[SI_NV_NAME_SIZE])
 {
 	uint8_t pub[4 + 2 + 4 + 2 + SI_POLICY_SIZE + 2];
-	int r;
 
 	/* TPMS_NV_PUBLIC (Part 2, 13.5): nvIndex, nameAlg, attributes,
 	 * authPolicy (a TPM2B), dataSize. */
 	put_be32(pub, index);
 	pub[4] = 0;
 	pub[5] = ALG_SHA256;
-	put_be32(pub + 6, SI_COUNTER_ATTRS | SI_COUNTER_WRITTEN);
+	put_be32(pub + 6, attrs);
 	pub[10] = 0;
 	pub[11] = SI_POLICY_SIZE;
-	r = si_counter_auth_policy(pub + 12);
-	if (r < 0)
-		return r;
-	pub[12 + SI_POLICY_SIZE] = 0;
-	pub[13 + SI_POLICY_SIZE] = 8;
+	memcpy(pub + 12, policy, SI_POLICY_SIZE);
+	pub[12 + SI_POLICY_SIZE] = (uint8_t)(size >> 8);
+	pub[13 + SI_POLICY_SIZE] = (uint8_t)size;
 	name[0] = 0;
 	name[1] = ALG_SHA256;
 	return si_sha256(pub, sizeof(pub), name + 2);
+}
+
+int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE])
+{
+	uint8_t policy[SI_POLICY_SIZE];
+	int r = si_counter_auth_policy(policy);
+
+	if (r < 0)
+		return r;
+	return si_nv_name(index, SI_COUNTER_ATTRS | SI_COUNTER_WRITTEN, policy, 8, name);
 }
 
 int si_policy_counter(uint8_t digest[SI_POLICY_SIZE], const uint8_t name[SI_NV_NAME_SIZE],

@@ -65,6 +65,12 @@ int si_policy_authorize_ref(uint8_t digest[SI_POLICY_SIZE], const uint8_t *name,
 #define SI_CC_NV_INCREMENT   0x00000134u
 #define SI_NV_NAME_SIZE      34           /* nameAlg || SHA-256 */
 
+/* The Name of an NV index of nameAlg SHA-256 with these attributes, an
+ * authPolicy of SI_POLICY_SIZE bytes and this data size:
+ * nameAlg || H(TPMS_NV_PUBLIC). */
+int si_nv_name(uint32_t index, uint32_t attrs, const uint8_t policy[SI_POLICY_SIZE],
+	       uint16_t size, uint8_t name[SI_NV_NAME_SIZE]);
+
 /* The Name of the counter at this index, as the TPM computes it once it
  * has been incremented (WRITTEN set): nameAlg || H(TPMS_NV_PUBLIC). */
 int si_counter_name(uint32_t index, uint8_t name[SI_NV_NAME_SIZE]);

@@ -111,6 +111,23 @@ static int read_srk(struct si_tpm *t, ESYS_TR *srk, TPM2B_NAME **name, struct si
 	return r;
 }
 
+int si_tpm_srk(struct si_tpm *t, ESYS_TR *srk, struct si_diag *d)
+{
+	TPM2B_NAME *name = NULL;
+	int r;
+
+	*srk = ESYS_TR_NONE;
+	r = read_srk(t, srk, &name, d);
+	Esys_Free(name);
+	if (r == 1) {
+		si_diag_set(d, "no storage key at 0x%08x (enroll creates it)", SI_SRK_HANDLE);
+		r = -SI_ESRK;
+	}
+	if (r < 0 && *srk != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, srk);
+	return r;
+}
+
 static int get_or_create_srk(struct si_tpm *t, ESYS_TR *srk, int *created, struct si_diag *d)
 {
 	ESYS_TR prim = ESYS_TR_NONE;
@@ -135,7 +152,7 @@ static int get_or_create_srk(struct si_tpm *t, ESYS_TR *srk, int *created, struc
 	return 0;
 }
 
-static int start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_TR *out,
+int si_tpm_start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_TR *out,
 			 struct si_diag *d)
 {
 	/* Salted to the SRK with AES-128-CFB parameter encryption, so the
@@ -152,6 +169,20 @@ static int start_session(struct si_tpm *t, ESYS_TR salt_key, TPM2_SE type, ESYS_
 				   TPM2_ALG_SHA256, out);
 	if (rc)
 		return si_tpm_error(t, rc, "starting a salted session", d);
+	return 0;
+}
+
+int si_tpm_policy_session(struct si_tpm *t, ESYS_TR *out, const char *step, struct si_diag *d)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, out);
+	if (rc) {
+		*out = ESYS_TR_NONE;
+		return si_tpm_error(t, rc, step, d);
+	}
 	return 0;
 }
 
@@ -243,7 +274,7 @@ pin:
 	tmpl.publicArea.authPolicy.size = SI_POLICY_SIZE;
 	memcpy(tmpl.publicArea.authPolicy.buffer, digest, SI_POLICY_SIZE);
 
-	r = start_session(t, srk, TPM2_SE_HMAC, &session, d);
+	r = si_tpm_start_session(t, srk, TPM2_SE_HMAC, &session, d);
 	if (r < 0)
 		goto out;
 	rc = Esys_TRSess_SetAttributes(t->esys, session,
@@ -449,7 +480,7 @@ static int counter_check(struct si_tpm *t, const struct si_token *tok, ESYS_TR h
  * each entry's reason in d, then those skipped as malformed.
  */
 static int verify_first(struct si_tpm *t, ESYS_TR key, const struct si_sig *sigs, size_t n,
-			const TPM2B_NONCE *ref, const struct si_diag *skipped,
+			const TPM2B_NONCE *ref, const struct si_diag *skipped, const char *whose,
 			TPMT_TK_VERIFIED **ticket, size_t *ok, struct si_diag *d)
 {
 	TPMT_SIGNATURE *ts = calloc(1, sizeof(*ts));
@@ -505,8 +536,8 @@ static int verify_first(struct si_tpm *t, ESYS_TR key, const struct si_sig *sigs
 		if (len + 3 < sizeof(why))
 			snprintf(why + len, sizeof(why) - len, "%s%s", len ? "; " : "", one);
 	}
-	si_diag_set(d, "the TPM rejected the signature%s for PCRs of the token's key (altered, "
-		    "or made by another key): %.300s%s%.150s", n > 1 ? "s" : "", why,
+	si_diag_set(d, "the TPM rejected the signature%s for PCRs of %s (altered, or made by "
+		    "another key): %.300s%s%.150s", n > 1 ? "s" : "", whose, why,
 		    skipped->msg[0] ? "; skipped: " : "", skipped->msg);
 	r = -SI_EBADSIG;
 out:
@@ -514,59 +545,26 @@ out:
 	return r;
 }
 
-/*
- * The signed part of the policy, as systemd's unseal runs it: PolicyPCR
- * over the signed PCRs (current values), the session's digest as the
- * policy to look up in the signature file, the key loaded as an external
- * public key in the owner hierarchy (a NULL-hierarchy ticket would not
- * satisfy PolicyAuthorize), VerifySignature of SHA-256(policy) into a
- * ticket, then PolicyAuthorize(policy, empty policyRef, key Name, ticket).
- * Every entry that matches is a candidate, in the order systemd would
- * pick (the newest first with a counter); the first the TPM verifies is
- * used. A counter token's PolicyNV comes between the ticket and
- * PolicyAuthorize, with the verified entry's limit; PolicyAuthorize then
- * holds only if the session's digest is that entry's pol, so it is not
- * read back. The same commands as one lookup when the first entry works.
- */
-static int policy_signed(struct si_tpm *t, const struct si_token *tok, const char *signature,
-			 ESYS_TR session, struct si_diag *d)
+int si_tpm_policy_signed(struct si_tpm *t, ESYS_TR session, const struct si_signed_policy *p,
+			 struct si_diag *d)
 {
-	struct si_authkey *key = calloc(1, sizeof(*key));
 	TPM2B_PUBLIC *pub = calloc(1, sizeof(*pub));
 	struct si_sig *sigs = NULL;
-	struct si_counter_pol c;
-	TPML_PCR_SELECTION sel;
-	TPM2B_DIGEST empty = { 0 }, *pol = NULL;
+	TPM2B_DIGEST *pol = NULL;
 	TPM2B_NONCE ref = { 0 };
 	TPM2B_NAME *name = NULL;
 	TPMT_TK_VERIFIED *ticket = NULL;
-	ESYS_TR h = ESYS_TR_NONE, nv = ESYS_TR_NONE;
-	struct si_diag kd, skipped = { { 0 } };
+	ESYS_TR h = ESYS_TR_NONE;
+	struct si_diag skipped = { { 0 } };
 	size_t n = 0, ok = 0;
 	TSS2_RC rc;
 	int r = -ENOMEM;
 
-	if (!key || !pub)
+	if (!pub || p->ref_len > sizeof(ref.buffer))
 		goto out;
-	r = si_authkey_from_pem(key, tok->pubkey, tok->pubkey_len, &kd);
-	if (r < 0) {
-		si_diag_set(d, "token field `tpm2_pubkey': %.400s", kd.msg);
-		r = -SI_EBADTOKEN;
-		goto out;
-	}
-	if (!signature) {
-		si_diag_set(d, "the token has a signed PCR policy and there is no signature file");
-		r = -SI_ENOSIG;
-		goto out;
-	}
-	si_tpm_selection(&sel, tok->pcr_bank, tok->pubkey_pcr_mask);
-	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-			    &empty, &sel);
-	if (!rc)
-		rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
-					  ESYS_TR_NONE, &pol);
+	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pol);
 	if (rc) {
-		r = si_tpm_error(t, rc, "applying the signed PCRs' policy", d);
+		r = si_tpm_error(t, rc, "reading the session's policy digest", d);
 		goto out;
 	}
 	if (pol->size != 32) {
@@ -574,25 +572,20 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = -SI_ETPM;
 		goto out;
 	}
-	if (tok->counter_nv) {
-		r = counter_open(t, tok, c.name, &nv, d);
-		if (r < 0)
-			goto out;
-		memcpy(c.base, pol->buffer, SI_POLICY_SIZE);
-		r = si_sigfile_match_counted(signature, tok->pubkey_pcr_mask, key->pkfp,
-					     si_counter_pol, &c, &sigs, &n, &skipped);
-		ref.size = SI_COUNTER_REF_LEN;
-		memcpy(ref.buffer, SI_COUNTER_REF, SI_COUNTER_REF_LEN);
-	} else {
-		r = si_sigfile_match(signature, tok->pubkey_pcr_mask, key->pkfp, pol->buffer, &sigs,
+	if (p->lookup)
+		r = p->lookup(p->ctx, pol->buffer, &sigs, &n, &skipped);
+	else
+		r = si_sigfile_match(p->signature, p->pcr_mask, p->key->pkfp, pol->buffer, &sigs,
 				     &n, &skipped);
-	}
 	if (r < 0) {
 		*d = skipped;
 		goto out;
 	}
+	ref.size = (uint16_t)p->ref_len;
+	if (p->ref_len)
+		memcpy(ref.buffer, p->ref, p->ref_len);
 
-	si_authkey_tpm_public(key, pub);
+	si_authkey_tpm_public(p->key, pub);
 	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, pub,
 			       ESYS_TR_RH_OWNER, &h);
 	if (!rc)
@@ -601,16 +594,17 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 		r = si_tpm_error(t, rc, "loading the policy's public key", d);
 		goto out;
 	}
-	if (name->size != sizeof(key->name) || memcmp(name->name, key->name, sizeof(key->name))) {
+	if (name->size != sizeof(p->key->name) ||
+	    memcmp(name->name, p->key->name, sizeof(p->key->name))) {
 		si_diag_set(d, "the TPM names the policy's public key otherwise than systemd would");
 		r = -SI_ETPM;
 		goto out;
 	}
-	r = verify_first(t, h, sigs, n, &ref, &skipped, &ticket, &ok, d);
+	r = verify_first(t, h, sigs, n, &ref, &skipped, p->whose, &ticket, &ok, d);
 	if (r < 0)
 		goto out;
-	if (tok->counter_nv) {
-		r = counter_check(t, tok, nv, session, &sigs[ok], d);
+	if (p->verified) {
+		r = p->verified(p->ctx, &sigs[ok], d);
 		if (r < 0)
 			goto out;
 	}
@@ -624,14 +618,103 @@ static int policy_signed(struct si_tpm *t, const struct si_token *tok, const cha
 	r = 0;
 out:
 	si_tpm_flush(t, &h);
-	if (nv != ESYS_TR_NONE)
-		(void)Esys_TR_Close(t->esys, &nv);
 	Esys_Free(pol);
 	Esys_Free(name);
 	Esys_Free(ticket);
-	free(key);
 	free(sigs);
 	free(pub);
+	return r;
+}
+
+/* A counter token's lookup and step (si_signed_policy's lookup and
+ * verified): the counted entries for the session's digest, then
+ * PolicyNV with the verified entry's limit. */
+struct counter_step {
+	struct si_tpm *t;
+	const struct si_token *tok;
+	const char *signature;
+	const uint8_t *pkfp;
+	ESYS_TR nv, session;
+	struct si_counter_pol c;
+};
+
+static int counter_lookup(void *ctx, const uint8_t pol[SI_POLICY_SIZE], struct si_sig **sigs,
+			  size_t *n, struct si_diag *skipped)
+{
+	struct counter_step *s = ctx;
+
+	memcpy(s->c.base, pol, SI_POLICY_SIZE);
+	return si_sigfile_match_counted(s->signature, s->tok->pubkey_pcr_mask, s->pkfp,
+					si_counter_pol, &s->c, sigs, n, skipped);
+}
+
+static int counter_verified(void *ctx, const struct si_sig *sig, struct si_diag *d)
+{
+	struct counter_step *s = ctx;
+
+	return counter_check(s->t, s->tok, s->nv, s->session, sig, d);
+}
+
+/*
+ * The signed part of the policy, as systemd's unseal runs it: PolicyPCR
+ * over the signed PCRs (current values), then si_tpm_policy_signed with
+ * the token's key. A counter token's entries are the counted ones, with
+ * the counter's policyRef, and its PolicyNV comes between the ticket and
+ * PolicyAuthorize, with the verified entry's limit; PolicyAuthorize then
+ * holds only if the session's digest is that entry's pol, so it is not
+ * read back.
+ */
+static int policy_signed(struct si_tpm *t, const struct si_token *tok, const char *signature,
+			 ESYS_TR session, struct si_diag *d)
+{
+	struct si_authkey *key = calloc(1, sizeof(*key));
+	struct counter_step cs = { .t = t, .tok = tok, .signature = signature,
+				   .nv = ESYS_TR_NONE, .session = session };
+	struct si_signed_policy p = { .pcr_mask = tok->pubkey_pcr_mask, .signature = signature,
+				      .whose = "the token's key" };
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = { 0 };
+	struct si_diag kd;
+	TSS2_RC rc;
+	int r = -ENOMEM;
+
+	if (!key)
+		goto out;
+	r = si_authkey_from_pem(key, tok->pubkey, tok->pubkey_len, &kd);
+	if (r < 0) {
+		si_diag_set(d, "token field `tpm2_pubkey': %.400s", kd.msg);
+		r = -SI_EBADTOKEN;
+		goto out;
+	}
+	if (!signature) {
+		si_diag_set(d, "the token has a signed PCR policy and there is no signature file");
+		r = -SI_ENOSIG;
+		goto out;
+	}
+	p.key = key;
+	si_tpm_selection(&sel, tok->pcr_bank, tok->pubkey_pcr_mask);
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+			    &empty, &sel);
+	if (rc) {
+		r = si_tpm_error(t, rc, "applying the signed PCRs' policy", d);
+		goto out;
+	}
+	if (tok->counter_nv) {
+		r = counter_open(t, tok, cs.c.name, &cs.nv, d);
+		if (r < 0)
+			goto out;
+		cs.pkfp = key->pkfp;
+		p.lookup = counter_lookup;
+		p.verified = counter_verified;
+		p.ctx = &cs;
+		p.ref = (const uint8_t *)SI_COUNTER_REF;
+		p.ref_len = SI_COUNTER_REF_LEN;
+	}
+	r = si_tpm_policy_signed(t, session, &p, d);
+out:
+	if (cs.nv != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &cs.nv);
+	free(key);
 	return r;
 }
 
@@ -646,7 +729,7 @@ static int unseal_once(struct si_tpm *t, const struct si_token *tok, const char 
 	TSS2_RC rc;
 	int r;
 
-	r = start_session(t, parent, TPM2_SE_POLICY, &session, d);
+	r = si_tpm_start_session(t, parent, TPM2_SE_POLICY, &session, d);
 	if (r < 0)
 		return r;
 	/* systemd's order: the signed part (when tpm2_pubkey_pcrs is set, as
