@@ -23,6 +23,7 @@
 #include "core/migrate.h"
 #include "core/recovery.h"
 #include "core/secret.h"
+#include "core/textfile.h"
 #include "core/token.h"
 #include "core/unlock.h"
 
@@ -123,6 +124,19 @@ static int console_pin(void *ctx, char *buf, size_t size)
 	return r < 0 ? -SI_ENOPIN : 0;
 }
 
+/* The volume id the device record held this boot, for the recovery
+ * prompt's pin; empty when no record was read. */
+static char record_id[SI_VOLKEY_HEX_LEN + 1];
+
+/* What a typed recovery key must open: the pinned volume, or the one the
+ * device record named this boot; NULL: none, and no prompt. */
+static const char *recovery_pin(const struct si_bootcfg *c)
+{
+	if (c->fixate_volume_key[0])
+		return c->fixate_volume_key;
+	return record_id[0] ? record_id : NULL;
+}
+
 /* After every key source failed: the recovery key, typed at the console
  * within recovery_timeout (three tries), opens the volume with the same
  * checks as the other sources (the shape, the volume pin). Nothing else
@@ -158,8 +172,7 @@ static int recovery_source(const struct si_bootcfg *c, const char *datadev, stru
 			r = -SI_EKEYSLOT;
 			continue;
 		}
-		r = si_recovery_unlock(datadev, c->data_name, key, &expect,
-				       c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
+		r = si_recovery_unlock(datadev, c->data_name, key, &expect, recovery_pin(c),
 				       c->data_name, &kd);
 		if (r >= 0) {
 			say(5, "unlocked %s as /dev/mapper/%s with the recovery key (keyslot %d); the "
@@ -287,6 +300,25 @@ static int fallback(const struct si_bootcfg *c, const char *datadev, int tpm_res
 	return keysources_fallback_verdict(&f, d);
 }
 
+/* The fleet's public key (tpm2_public_key=), read whole once: the record's
+ * policy is made from it. NULL with d set when it cannot be. */
+static const char *fleet_key(const struct si_bootcfg *c, size_t *len, struct si_diag *d)
+{
+	static char pem[16384];
+	static int n = -1;
+	struct si_diag kd = { { 0 } };
+
+	if (n < 0) {
+		n = si_textfile_read(c->tpm2_public_key, pem, sizeof(pem), &kd);
+		if (n < 0) {
+			si_diag_set(d, "tpm2_public_key=%.100s: %.380s", c->tpm2_public_key, kd.msg);
+			return NULL;
+		}
+	}
+	*len = (size_t)n;
+	return pem;
+}
+
 static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		       struct outcome *out, struct si_diag *d)
 {
@@ -318,6 +350,12 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	o.signature = fleet_signature(c, d);
 	if (!o.signature)
 		return -SI_ENOSIG;
+	if (c->device_record) {
+		o.record_index = c->device_record;
+		o.record_pubkey_pem = fleet_key(c, &o.record_pubkey_len, d);
+		if (!o.record_pubkey_pem)
+			return -SI_ENORECORD;
+	}
 	si_unlock_boot_rules(&o, c);
 	/* Cap on failure too, unless a migration may follow through the
 	 * legacy source: it must seal to the PCRs as they are before the cap. */
@@ -327,6 +365,7 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	if (res.measured_pcr >= 0)
 		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
+	snprintf(record_id, sizeof(record_id), "%s", res.record_id);
 	if (res.auth_state > 0 && (res.auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
 		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
 		    "(a provisioning step, or root on a booted system); revocation does not need "
@@ -341,6 +380,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		    res.keyslot, res.tpm_commands);
 		if (o.fixate_volume_key)
 			say(6, "volume key id matches fixate_volume_key");
+		if (o.record_index)
+			say(6, "volume key id matches the device record at 0x%08x",
+			    (unsigned int)o.record_index);
 		if (c->migrate_finish && res.probed)
 			finish_migration(c, datadev, res.keyslot);
 	}
@@ -540,9 +582,10 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 	 * has a keyslot for it, an attacker's own with a recovery token too,
 	 * unless fixate_volume_key says which volume this is. */
 	if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
-	    si_recovery_present(datadev) && !c->fixate_volume_key[0]) {
+	    si_recovery_present(datadev) && !recovery_pin(c)) {
 		say(4, "recovery: not asked for: the boot takes a recovery key only for a volume "
-		    "pinned with fixate_volume_key (a typed key would open any volume)");
+		    "pinned with fixate_volume_key or named by the device record (a typed key "
+		    "would open any volume)");
 	} else if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
 		   si_recovery_present(datadev)) {
 		struct si_diag rd = { { 0 } };
