@@ -75,7 +75,8 @@ LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -l:libmbedcrypto.a
 core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o core/pcrs.o \
 			     core/worker.o core/luks.o core/volkey.o core/kv.o core/journal.o core/bootcfg.o \
 			     core/events.o core/recovery.o core/json.o core/legacy/cfg.o \
-			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o core/escape.o core/failrec.o
+			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o core/escape.o core/failrec.o \
+			     core/escrow.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
 			     core/tpm/authorize.o core/tpm/counter.o core/tpm/record.o
@@ -89,12 +90,14 @@ SEALINIT  := $(BUILD)/sealinit
 # Unit tests link the core (and test_pid1 the boot file it tests); each
 # follows the features it tests.
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
-			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec
+			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec \
+			     test_escrow
 unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize test_record
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
 # Small drivers that host tests run against swtpm (tests/host/drivers/).
 host-$(CONFIG_TPM2)       += host_unlock_cap
+host-y                    += host_escrow_seal
 HOST_BINS  := $(addprefix $(BUILD)/tests/,$(host-y))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \

@@ -111,6 +111,9 @@ static const struct command {
 	{ "last-failure", last_failure_main, OPT_CLEAR | OPT_JSON | OPT_NO_ARGS,
 	  "[--clear] [--json]",
 	  "why the last boot failed, as the boot stage kept it in an EFI variable" },
+	{ "escrow-open", escrow_open_main, OPT_KEY,
+	  "--key PRIVATE.pem FILE",
+	  "decrypt an escrowed recovery key (FILE, sealinit-escrow-UUID.json) with the escrow key" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

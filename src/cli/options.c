@@ -131,6 +131,8 @@ static const struct cli_option {
 	{ "record", optional_argument, 0, OPT_RECORD, "INDEX",
 	  "the device record (docs/token-format.md): sign its entry too; enroll: write it; "
 	  "unlock: pin the volume it names (default index 0x01805e01)" },
+	{ "key", required_argument, 0, OPT_KEY, "PEM",
+	  "the escrow key's private half, an unencrypted PEM RSA key (escrow-open)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -298,6 +300,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 				return r;
 			a->record_index_given = optarg != NULL;
 			break;
+		case OPT_KEY:           a->key = optarg; break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))

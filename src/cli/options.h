@@ -61,6 +61,7 @@
 #define OPT_CLEAR        (UINT64_C(1) << 44)
 #define OPT_CIPHER       (UINT64_C(1) << 45)
 #define OPT_RECORD       (UINT64_C(1) << 46)
+#define OPT_KEY          (UINT64_C(1) << 47)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -117,6 +118,7 @@ struct cli_args {
 	int record;
 	int record_index_given;
 	uint32_t record_index;
+	const char *key;           /* escrow-open --key: the escrow key's private half */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.
