@@ -98,6 +98,7 @@ UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
 # Small drivers that host tests run against swtpm (tests/host/drivers/).
 host-$(CONFIG_TPM2)       += host_unlock_cap
 host-y                    += host_escrow_seal
+host-$(CONFIG_LEGACY_NET) += host_escrow_send
 HOST_BINS  := $(addprefix $(BUILD)/tests/,$(host-y))
 
 .PHONY: all clean distclean menuconfig savedefconfig olddefconfig defconfig \

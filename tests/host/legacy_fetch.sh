@@ -3,6 +3,8 @@
 # 127.0.0.1: the happy path, then every misbehaviour. Each failure must
 # come within a bounded time, with its own exit code and message, and
 # leave no key behind (--key-file is only written after verification).
+# At the end, the recovery key's escrow to the same server
+# (si_legacy_escrow): stored byte for byte, failures coded as the fetch's.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_DIR/lib/legacy.sh"
 
@@ -200,4 +202,49 @@ legacy_config "$WORK/bad.conf" "legacy_api=http://api.legacy.test"
 expect 2 "http API URL" "$SEALINIT" legacy-fetch --config "$WORK/bad.conf" --key-file "$WORK/out"
 expect_msg "legacy_api"
 [ "$(requests api /v1/auth/login)" -ge 1 ] || fail "the server saw no login at all"
+
+# --- the recovery key's escrow: POST /v1/devices/escrow -----------------------
+# The document provisioning sends (escrow_seal makes it), sent after the
+# fetch's login with its token and fingerprint, over the same TLS anchors:
+# the server keeps it byte for byte, and the escrow key opens its copy.
+# Each failure gets the fetch's code, and nothing is stored.
+need_driver escrow_send
+SEND=$DRIVER
+need_driver escrow_seal
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/escrow.pem" 2>/dev/null &&
+	openssl pkey -in "$WORK/escrow.pem" -pubout -out "$WORK/escrow.pub" || fail "openssl genpkey"
+EKEY=vvvvcccc-bbbbdddd-eeeeffff-gggghhhh-iiiijjjj-kkkkllll-nnnnrrrr-ttttuuuu
+EUUID=$(cryptsetup luksUUID "$WORK/limg")
+mkdir "$WORK/escrow-out"
+printf '%s\n' "$EKEY" | "$DRIVER" "$WORK/escrow.pub" "$EUUID" "$(printf '%064d' 7)" "$WORK/escrow-out" \
+	>/dev/null || fail "escrow_seal"
+EDOC=$WORK/escrow-out/sealinit-escrow-$EUUID.json
+STORED=$WORK/state/escrow/$EUUID.json
+# escrow WHAT CODE [CONFIG]: send EDOC, expect the exit code CODE.
+escrow() {
+	local what=$1 code=$2 conf=${3:-$CONF}
+	run timeout 60 "$SEND" "$conf" "$EDOC"
+	[ "$OUT" != "${OUT#r=$code }" ] || fail "escrow, $what: expected r=$code, got: $OUT"
+	echo "ok: escrow, $what (exit $code)"
+}
+mode login-401;  escrow "login 401" 20
+mode escrow-403; escrow "escrow 403" 21; expect_msg "escrow: api.legacy.test"
+: > "$WORK/server.log"
+mode escrow-500; escrow "escrow 500, retried" 22
+[ "$(requests api /v1/devices/escrow)" = 2 ] || fail "escrow 500: expected 1 try + 1 retry, server saw $(requests api /v1/devices/escrow)"
+mode stall-api;  escrow "API stalls" 26
+mode ok
+legacy_config "$WORK/rogue-ca.conf" "legacy_ca=$WORK/pki/rogue-ca.pem"
+escrow "server not signed by the baked-in CA" 19 "$WORK/rogue-ca.conf"
+[ -e "$STORED" ] && fail "a failed escrow stored a document"
+# The control: the genuine exchange stores it, and says who sent it.
+escrow "stored" 0
+grep -q "^api POST /v1/devices/escrow 201$" "$WORK/server.log" || fail "no 201 in the server log"
+cmp -s "$EDOC" "$STORED" || fail "the server stored something else than the document"
+fphash=$(printf '%s' "file:$WORK/serial=$LEGACY_SERIAL" | sha256sum | cut -c1-64)
+[ "$(cat "$WORK/state/escrow/$EUUID.sender")" = "$LEGACY_EMAIL $fphash" ] ||
+	fail "the server's record of the sender: $(cat "$WORK/state/escrow/$EUUID.sender")"
+[ "$("$SEALINIT" escrow-open --key "$WORK/escrow.pem" "$STORED" 2>/dev/null)" = "$EKEY" ] ||
+	fail "the stored document does not open to the key"
+grep -q "${EKEY:0:8}" "$STORED" "$WORK/server.log" && fail "the key reached the server in clear"
 echo "PASS"

@@ -13,6 +13,11 @@ Two HTTPS listeners, both on 127.0.0.1 only (port 0 picks a free port):
        GET  /v1/resources/{id}/small     Authorization: Bearer T,
                                          X-Hardware-Fingerprint: hex SHA-256
                                          -> {"small","sha256","big_url","big_size"}
+       POST /v1/devices/escrow           Authorization: Bearer T,
+                                         X-Hardware-Fingerprint: hex SHA-256,
+                                         body: a sealinit escrow document
+                                         -> 201 {"stored": uuid}; the body is
+                                         kept as STATE_DIR/escrow/<uuid>.json
   CDN  GET  /v1/blobs/{name}             raw bytes of the big part
 
 The state (STATE_DIR/state.json and STATE_DIR/blobs/) is written by
@@ -59,6 +64,7 @@ MODES = {
     "bad-json-api", "bad-json-small",
     "oversize-small", "oversize-json", "oversize-json-small", "oversize-cdn",
     "http-url",
+    "escrow-403", "escrow-500",
 }
 
 STALL_SECONDS = 600
@@ -276,7 +282,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command != "GET":
                 return self.json(405, {"error": "method_not_allowed"})
             return self.small(modes, m.group(1))
+        if path == "/v1/devices/escrow":
+            if self.command != "POST":
+                return self.json(405, {"error": "method_not_allowed"})
+            return self.escrow(modes, body)
         return self.json(404, {"error": "not_found"})
+
+    def escrow(self, modes, body):
+        """Keep a device's escrow document as it came, by its volume's uuid
+        (the latest wins: a device that provisions again sends a new one),
+        with who sent it beside it."""
+        if "escrow-500" in modes:
+            return self.json(500, {"error": "internal"})
+        auth = self.headers.get("Authorization", "")
+        m = re.fullmatch(r"Bearer ([\x21-\x7e]+)", auth.strip())
+        with self.app.lock:
+            email = self.app.tokens.get(m.group(1)) if m else None
+        if email is None:
+            return self.json(401, {"error": "invalid_token"})
+        if "escrow-403" in modes:
+            return self.json(403, {"error": "forbidden"})
+        fp = self.headers.get("X-Hardware-Fingerprint", "").strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", fp):
+            return self.json(400, {"error": "fingerprint_missing"})
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return self.json(400, {"error": "not_json"})
+        uuid = doc.get("uuid") if isinstance(doc, dict) else None
+        if (not isinstance(doc, dict) or doc.get("type") != "sealinit-escrow" or
+                not isinstance(uuid, str) or
+                not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", uuid)):
+            return self.json(400, {"error": "not_an_escrow_document"})
+        d = os.path.join(self.app.args.state, "escrow")
+        os.makedirs(d, exist_ok=True)
+        for name, data in (("%s.json" % uuid, body),
+                           ("%s.sender" % uuid, ("%s %s\n" % (email, fp)).encode())):
+            tmp = os.path.join(d, ".%s.tmp" % name)
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, os.path.join(d, name))
+        return self.json(201, {"stored": uuid})
 
     def api_ok(self, modes, obj, kind, bad):
         """Send a 200 API answer, spoilt as the modes ask."""

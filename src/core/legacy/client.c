@@ -8,6 +8,8 @@
  *   small part   GET  {api}/v1/resources/{id}/small  -> small, sha256, big_url, big_size
  *   big part     GET  big_url (the CDN)              -> raw bytes
  *   resource     = AES-256-CBC-decrypt(small || big), after its SHA-256 matched
+ *
+ *   escrow       POST {api}/v1/devices/escrow        <- the escrow document (201 or 200)
  */
 #include <ctype.h>
 #define CURL_DISABLE_TYPECHECK
@@ -462,6 +464,7 @@ struct fetch {
 	void *log_ctx;
 	CURL *curl;
 	struct curl_slist *resolve;
+	long created;     /* a second success status (201 for the escrow), or 0 */
 	double deadline;  /* CLOCK_MONOTONIC ms */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -509,7 +512,7 @@ static int classify(struct fetch *f, CURLcode cc, const struct sink *s, const ch
 	switch (cc) {
 	case CURLE_OK:
 		cu.easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (status == 200)
+		if (status == 200 || (f->created && status == f->created))
 			return 0;
 		if (status == 401) {
 			si_diag_set(d, "%s: %s answered HTTP 401", what, host);
@@ -524,7 +527,8 @@ static int classify(struct fetch *f, CURLcode cc, const struct sink *s, const ch
 			si_diag_set(d, "%s: %s answered HTTP %ld", what, host, status);
 			return -SI_ESERVER;
 		}
-		si_diag_set(d, "%s: %s answered HTTP %ld (expected 200)", what, host, status);
+		si_diag_set(d, "%s: %s answered HTTP %ld (expected 200%s)", what, host, status,
+			    f->created ? " or 201" : "");
 		return -SI_EBADRESPONSE;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
@@ -767,6 +771,80 @@ static struct curl_slist *parse_resolve(const char *spec, struct si_diag *d)
 	return l;
 }
 
+/*
+ * What every exchange with the API starts with: the credentials and the
+ * fingerprint (local: a missing credential costs no network), libcurl,
+ * then the login; s->login gets the token. *alen is the API URL's length
+ * without its trailing slashes.
+ */
+static int session_begin(struct fetch *f, struct fetch_secrets *s, char fphex[65], size_t *alen,
+			 struct si_diag *d)
+{
+	const struct si_legacy_cfg *c = f->c;
+	struct curl_slist *hdrs;
+	struct sink sink;
+	uint8_t fphash[32];
+	char url[SI_LEGACY_URL_MAX + 128], host[128];
+	int r;
+
+	r = si_legacy_read_creds(c->credentials, &s->creds, d);
+	if (r < 0)
+		return r;
+	r = si_legacy_fingerprint(c->fingerprint, "", s->fp, sizeof(s->fp), d);
+	if (r < 0)
+		return r;
+	r = si_sha256(s->fp, strlen(s->fp), fphash);
+	if (r < 0)
+		return r;
+	si_hex_encode(fphex, fphash, sizeof(fphash));
+	r = build_login_body(s);
+	if (r < 0) {
+		si_diag_set(d, "credentials too long for the login request");
+		return -SI_ECREDS;
+	}
+
+	r = curl_load(d);
+	if (r < 0)
+		return r;
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f->curl = cu.easy_init())) {
+		si_diag_set(d, "cannot initialise libcurl");
+		return -ENOMEM;
+	}
+	if (c->resolve[0] && !(f->resolve = parse_resolve(c->resolve, d)))
+		return -ENOMEM;
+	*alen = strlen(c->api);
+	while (*alen && c->api[*alen - 1] == '/')
+		(*alen)--;
+
+	url_host(c->api, host, sizeof(host));
+	flog(f, "logging in to %s", host);
+	snprintf(url, sizeof(url), "%.*s/v1/auth/login", (int)*alen, c->api);
+	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
+	sink = (struct sink){ .p = s->json, .cap = SI_LEGACY_JSON_MAX };
+	r = hdrs ? request(f, "login", url, s->body, hdrs, &sink, d) : -ENOMEM;
+	si_wipe(s->body, sizeof(s->body));
+	free_headers(hdrs);
+	if (r < 0)
+		return r;
+	r = si_legacy_parse_login((const char *)s->json, sink.len, &s->login, d);
+	si_wipe(s->json, sink.len);
+	return r;
+}
+
+static void session_end(struct fetch *f, struct fetch_secrets *s, struct curl_slist *hdrs)
+{
+	if (cu.h) {
+		free_headers(hdrs);
+		cu.slist_free_all(f->resolve);
+	}
+	if (f->curl)
+		cu.easy_cleanup(f->curl);
+	if (s) {
+		si_secret_free(s->creds);
+		si_secret_free(s);
+	}
+}
+
 int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *log_ctx,
 		    uint8_t **out, size_t *out_len, struct si_diag *d)
 {
@@ -775,9 +853,9 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 	struct curl_slist *hdrs = NULL, *h2;
 	struct si_legacy_creds cr;
 	struct sink sink;
-	uint8_t *ct = NULL, *plain = NULL, fphash[32];
+	uint8_t *ct = NULL, *plain = NULL;
 	char url[SI_LEGACY_URL_MAX + 128], fphex[65], host[128];
-	size_t ct_len = 0, plain_len = 0, alen;
+	size_t ct_len = 0, plain_len = 0, alen = 0;
 	int r;
 
 	*out = NULL;
@@ -791,54 +869,8 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
 
-	/* Everything local first: a missing credential costs no network. */
-	r = si_legacy_read_creds(c->credentials, &s->creds, d);
-	if (r < 0)
-		goto out;
-	r = si_legacy_fingerprint(c->fingerprint, "", s->fp, sizeof(s->fp), d);
-	if (r < 0)
-		goto out;
-	r = si_sha256(s->fp, strlen(s->fp), fphash);
-	if (r < 0)
-		goto out;
-	si_hex_encode(fphex, fphash, sizeof(fphash));
-	r = build_login_body(s);
-	if (r < 0) {
-		si_diag_set(d, "credentials too long for the login request");
-		r = -SI_ECREDS;
-		goto out;
-	}
-
-	r = curl_load(d);
-	if (r < 0)
-		goto out;
-	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f.curl = cu.easy_init())) {
-		si_diag_set(d, "cannot initialise libcurl");
-		r = -ENOMEM;
-		goto out;
-	}
-	if (c->resolve[0] && !(f.resolve = parse_resolve(c->resolve, d))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	alen = strlen(c->api);
-	while (alen && c->api[alen - 1] == '/')
-		alen--;
-
 	/* 1. login */
-	url_host(c->api, host, sizeof(host));
-	flog(&f, "logging in to %s", host);
-	snprintf(url, sizeof(url), "%.*s/v1/auth/login", (int)alen, c->api);
-	hdrs = cu.slist_append(NULL, "Content-Type: application/json");
-	sink = (struct sink){ .p = s->json, .cap = SI_LEGACY_JSON_MAX };
-	r = hdrs ? request(&f, "login", url, s->body, hdrs, &sink, d) : -ENOMEM;
-	si_wipe(s->body, sizeof(s->body));
-	free_headers(hdrs);
-	hdrs = NULL;
-	if (r < 0)
-		goto out;
-	r = si_legacy_parse_login((const char *)s->json, sink.len, &s->login, d);
-	si_wipe(s->json, sink.len);
+	r = session_begin(&f, s, fphex, &alen, d);
 	if (r < 0)
 		goto out;
 
@@ -916,15 +948,59 @@ out:
 		si_wipe(ct, ct_len);
 		free(ct);
 	}
-	if (cu.h) {
-		free_headers(hdrs);
-		cu.slist_free_all(f.resolve);
+	session_end(&f, s, hdrs);
+	return r;
+}
+
+int si_legacy_escrow(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *log_ctx,
+		     const char *json, struct si_diag *d)
+{
+	struct fetch f = { .c = c, .log = log, .log_ctx = log_ctx, .created = 201 };
+	struct fetch_secrets *s;
+	struct curl_slist *hdrs = NULL, *h;
+	struct sink sink;
+	char url[SI_LEGACY_URL_MAX + 128], fphex[65];
+	size_t alen = 0;
+	int r;
+
+	r = si_legacy_cfg_validate(c, d);
+	if (r < 0)
+		return r;
+	if (strlen(json) > SI_LEGACY_JSON_MAX) {
+		si_diag_set(d, "escrow: a document of %zu bytes (at most %d)", strlen(json),
+			    SI_LEGACY_JSON_MAX);
+		return -EINVAL;
 	}
-	if (f.curl)
-		cu.easy_cleanup(f.curl);
-	if (s) {
-		si_secret_free(s->creds);
-		si_secret_free(s);
+	f.deadline = now_ms() + c->deadline_ms;
+	s = si_secret_alloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	r = session_begin(&f, s, fphex, &alen, d);
+	if (r < 0)
+		goto out;
+
+	/* The document, as it is: encrypted to the fleet's escrow key, it
+	 * needs no more secrecy than TLS; the fingerprint says which device
+	 * sent it, the token which account. */
+	flog(&f, "escrowing the recovery key for fingerprint %.16s...", fphex);
+	snprintf(url, sizeof(url), "%.*s/v1/devices/escrow", (int)alen, c->api);
+	snprintf(s->auth, sizeof(s->auth), "Authorization: Bearer %s", s->login.token);
+	hdrs = cu.slist_append(NULL, s->auth);
+	si_wipe(s->auth, sizeof(s->auth));
+	snprintf(s->auth, sizeof(s->auth), "X-Hardware-Fingerprint: %s", fphex);
+	h = hdrs ? cu.slist_append(hdrs, s->auth) : NULL;
+	h = h ? cu.slist_append(h, "Content-Type: application/json") : NULL;
+	if (!h) {
+		r = -ENOMEM;
+		goto out;
 	}
+	hdrs = h;
+	/* The answer's body is not used: 201 or 200 is the whole answer. */
+	sink = (struct sink){ .p = s->json, .cap = SI_LEGACY_JSON_MAX };
+	r = request(&f, "escrow", url, json, hdrs, &sink, d);
+	si_wipe(s->json, sink.len);
+out:
+	session_end(&f, s, hdrs);
 	return r;
 }

@@ -36,6 +36,16 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 		    uint8_t **out, size_t *out_len, struct si_diag *d);
 
 /*
+ * Escrow the recovery key with the fleet server: the login the fetch
+ * makes, then POST {api}/v1/devices/escrow with the bearer token, the
+ * fingerprint's hash and json (an escrow document, escrow.h) as the body,
+ * over the same TLS anchors, timeouts, retries and deadline. 0 when the
+ * server answered 201 or 200; else one code from errors.h, as the fetch's.
+ */
+int si_legacy_escrow(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *log_ctx,
+		     const char *json, struct si_diag *d);
+
+/*
  * The fingerprint string: `name=value` per configured source, joined by
  * ';'. root prefixes every path (tests; "" on a device).
  */
