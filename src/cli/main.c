@@ -112,8 +112,8 @@ static const struct command {
 	  "[--clear] [--json]",
 	  "why the last boot failed, as the boot stage kept it in an EFI variable" },
 	{ "escrow-open", escrow_open_main, OPT_KEY,
-	  "--key PRIVATE.pem FILE",
-	  "decrypt an escrowed recovery key (FILE, sealinit-escrow-UUID.json) with the escrow key" },
+	  "--key PRIVATE.pem FILE [UUID]",
+	  "decrypt an escrowed recovery key (a document, or an escrow medium) with the escrow key" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

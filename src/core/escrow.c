@@ -519,6 +519,41 @@ static int plain_check(const char *plain, size_t len, const struct si_escrow_doc
 	return 0;
 }
 
+/* The private key, parsed and checked, or -EINVAL naming what it is. */
+static int load_private(mbedtls_pk_context *pk, const void *pem_in, size_t pem_len, char **pem,
+			uint8_t fp[32], struct si_diag *d)
+{
+	*pem = pem_copy(pem_in, pem_len, true, "escrow private key", d);
+	if (!*pem)
+		return -EINVAL;
+	/* No passphrase: whoever recovers devices decrypts the key first. */
+	if (mbedtls_pk_parse_key(pk, (const unsigned char *)*pem, pem_len + 1, NULL, 0)) {
+		char kind[128];
+
+		kind_of_unreadable(*pem, true, kind, sizeof(kind));
+		si_diag_set(d, "escrow private key: %s (expected an unencrypted PEM RSA key, "
+			    "%d-%d bits)", kind, BITS_MIN, BITS_MAX);
+		return -EINVAL;
+	}
+	return check_key(pk, "escrow private key", fp, d);
+}
+
+int si_escrow_key_fp(const void *privkey_pem, size_t pem_len, char fp[65], struct si_diag *d)
+{
+	mbedtls_pk_context pk;
+	char *pem = NULL;
+	uint8_t h[32];
+	int r;
+
+	mbedtls_pk_init(&pk);
+	r = load_private(&pk, privkey_pem, pem_len, &pem, h, d);
+	if (r == 0)
+		si_hex_encode(fp, h, sizeof(h));
+	mbedtls_pk_free(&pk);
+	si_secret_free(pem);
+	return r;
+}
+
 int si_escrow_open(const void *privkey_pem, size_t pem_len, const char *json, char *recovery,
 		   struct si_diag *d)
 {
@@ -537,20 +572,7 @@ int si_escrow_open(const void *privkey_pem, size_t pem_len, const char *json, ch
 	r = si_escrow_parse(json, doc, d);
 	if (r < 0)
 		goto out;
-	r = -EINVAL;
-	pem = pem_copy(privkey_pem, pem_len, true, "escrow private key", d);
-	if (!pem)
-		goto out;
-	/* No passphrase: whoever recovers devices decrypts the key first. */
-	if (mbedtls_pk_parse_key(&pk, (const unsigned char *)pem, pem_len + 1, NULL, 0)) {
-		char kind[128];
-
-		kind_of_unreadable(pem, true, kind, sizeof(kind));
-		si_diag_set(d, "escrow private key: %s (expected an unencrypted PEM RSA key, "
-			    "%d-%d bits)", kind, BITS_MIN, BITS_MAX);
-		goto out;
-	}
-	r = check_key(&pk, "escrow private key", fp, d);
+	r = load_private(&pk, privkey_pem, pem_len, &pem, fp, d);
 	if (r < 0)
 		goto out;
 	si_hex_encode(fphex, fp, sizeof(fp));

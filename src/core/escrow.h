@@ -69,6 +69,11 @@ struct si_escrow_doc {
  * its type and syntax, no other field; -EBADMSG naming the field. */
 int si_escrow_parse(const char *json, struct si_escrow_doc *doc, struct si_diag *diag);
 
+/* The key_fp (64 lower-case hex and a NUL) of an escrow key's private
+ * half: which documents of a medium it opens. -EINVAL as si_escrow_open
+ * names a key it refuses. */
+int si_escrow_key_fp(const void *privkey_pem, size_t pem_len, char fp[65], struct si_diag *diag);
+
 /* Decrypt with the escrow key's private half (an unencrypted PEM private
  * key): recovery gets the key (SI_RECOVERY_LEN + 1 bytes, locked memory).
  * Strict: the document as

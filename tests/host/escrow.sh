@@ -9,6 +9,9 @@
 # key, which cryptsetup takes for the volume. Refused, each named: another
 # escrow key, a document edited to name another volume, a flipped
 # ciphertext, an EC escrow key, a 1024-bit one, an Ed25519 private key.
+# An escrow medium of several devices' documents (the boot's slots): the
+# latest document of the volume named opens; a cut slot is named and
+# skipped; without a UUID, several volumes are listed and no key printed.
 . "$(dirname "$0")/../lib/common.sh"
 need_driver escrow_seal
 command -v openssl >/dev/null || skip "no openssl"
@@ -99,6 +102,53 @@ refused "no --key" "--key PRIVATE.pem is needed" "$DOC"
 # Control beside them: the genuine document still opens.
 expect 0 "escrow-open (control)" "$SEALINIT" escrow-open --key "$K/fleet.pem" "$DOC"
 
+# An escrow medium, as the boot writes it (boot/fleet.h): one document per
+# 4 KiB slot, zero-padded, in order, the first empty slot the end. Here:
+# an older document for this volume (a provisioning that never landed),
+# another volume's, a slot cut short by a power cut, the volume's latest,
+# and one for this volume sealed to another escrow key. The latest
+# document sealed to this key opens; the others are not returned.
+mkimg "$WORK/img2"
+expect 0 "enroll --recovery (second volume)" "$SEALINIT" enroll "$WORK/img2" --key-file "$WORK/pass" --recovery
+KEY2=$(grep -oE '^  [cbdefghijklnrtuv]{8}(-[cbdefghijklnrtuv]{8}){7}$' <<<"$OUT" | tr -d ' ')
+UUID2=$(cryptsetup luksUUID "$WORK/img2")
+OLD=vvvvvvvv-cccccccc-bbbbbbbb-dddddddd-eeeeeeee-ffffffff-gggggggg-hhhhhhhh
+seal_to() { # seal_to PUB KEY UUID OUT
+	mkdir -p "$WORK/s"
+	printf '%s\n' "$2" | "$DRIVER" "$1" "$3" "$VID" "$WORK/s" >/dev/null || fail "escrow_seal $3"
+	mv "$WORK/s/sealinit-escrow-$3.json" "$4"
+}
+seal_to "$K/fleet.pub" "$OLD" "$UUID" "$WORK/d-old"
+seal_to "$K/fleet.pub" "$KEY2" "$UUID2" "$WORK/d-2"
+seal_to "$K/other.pub" "$OLD" "$UUID" "$WORK/d-other"
+head -c 300 "$DOC" >"$WORK/d-cut"
+python3 - "$WORK/medium" "$WORK/d-old" "$WORK/d-2" "$WORK/d-cut" "$DOC" "$WORK/d-other" <<'PY' || fail "medium"
+import sys
+with open(sys.argv[1], "wb") as m:
+    for p in sys.argv[2:]:
+        d = open(p, "rb").read()
+        m.write(d + b"\0" * (4096 - len(d)))
+    m.write(b"\0" * 4096 * 4)
+PY
+"$SEALINIT" escrow-open --key "$K/fleet.pem" "$WORK/medium" "$UUID" >"$WORK/out" 2>"$WORK/err" ||
+	fail "escrow-open on the medium: $(cat "$WORK/err")"
+[ "$(cat "$WORK/out")" = "$KEY" ] || fail "the medium gave \`$(cat "$WORK/out")', not the latest key"
+grep -q "slot 2 skipped: escrow: not one JSON object" "$WORK/err" || fail "the cut slot not named: $(cat "$WORK/err")"
+expect 0 "escrow-open, the medium, the second volume" "$SEALINIT" escrow-open --key "$K/fleet.pem" \
+	"$WORK/medium" "$UUID2"
+expect_msg "$KEY2"
+expect 2 "escrow-open, the medium, no UUID" "$SEALINIT" escrow-open --key "$K/fleet.pem" "$WORK/medium"
+expect_msg "several volumes; name one"
+expect_msg "$UUID2"
+case "$OUT" in *"$KEY"*|*"$KEY2"*) fail "a key printed without a UUID chosen: $OUT" ;; esac
+expect 1 "escrow-open, the medium, another volume" "$SEALINIT" escrow-open --key "$K/fleet.pem" \
+	"$WORK/medium" 00000000-0000-0000-0000-000000000000
+expect_msg "no escrow document for 00000000-0000-0000-0000-000000000000 sealed to this key"
+# The other key opens only its own document there.
+"$SEALINIT" escrow-open --key "$K/other.pem" "$WORK/medium" >"$WORK/out" 2>/dev/null ||
+	fail "escrow-open with the other key on the medium"
+[ "$(cat "$WORK/out")" = "$OLD" ] || fail "the other key opened \`$(cat "$WORK/out")'"
+
 # Escrow keys that are not RSA of 2048-4096 bits: refused by name, no file.
 mkdir "$WORK/none"
 for k in ec:"key type EC" small:"an RSA key of 1024 bits"; do
@@ -107,4 +157,4 @@ for k in ec:"key type EC" small:"an RSA key of 1024 bits"; do
 	grep -qF "${k#*:}" <<<"$OUT" || fail "${k%%:*}: expected \`${k#*:}', got: $OUT"
 done
 [ -z "$(ls -A "$WORK/none")" ] || fail "a refused seal left files: $(ls -A "$WORK/none")"
-echo "escrow: OpenSSL and escrow-open open the document; 6 attacks refused by name"
+echo "escrow: OpenSSL and escrow-open open the document and the medium; the attacks refused by name"
