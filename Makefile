@@ -78,7 +78,7 @@ core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o 
 			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o core/escape.o core/failrec.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
-			     core/tpm/authorize.o core/tpm/counter.o
+			     core/tpm/authorize.o core/tpm/counter.o core/provision.o
 core-$(CONFIG_LEGACY_NET) += core/legacy/crypto.o core/legacy/client.o core/legacy/unlock.o
 boot-y := $(patsubst src/%.c,%.o,$(wildcard src/boot/*.c))
 cli-y  := $(patsubst src/%.c,%.o,$(wildcard src/cli/*.c))

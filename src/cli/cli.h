@@ -23,5 +23,6 @@ int reseal_main(const struct cli_args *a);
 int sign_main(const struct cli_args *a);
 int revoke_main(const struct cli_args *a);
 int last_failure_main(const struct cli_args *a);
+int provision_main(const struct cli_args *a);
 
 #endif

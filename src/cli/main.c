@@ -109,6 +109,16 @@ static const struct command {
 	{ "last-failure", last_failure_main, OPT_CLEAR | OPT_JSON | OPT_NO_ARGS,
 	  "[--clear] [--json]",
 	  "why the last boot failed, as the boot stage kept it in an EFI variable" },
+	{ "provision", provision_main,
+	  OPT_PCRS | OPT_EXPECT | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX |
+	  OPT_SIGNATURE | OPT_NAME | OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_TPM | OPT_RECORD |
+	  OPT_MKFS | OPT_ESCROW_DIR | OPT_ESCROW_KEY | OPT_WORKDIR | OPT_SHOW_RECOVERY_KEY |
+	  OPT_CHECK_BLANK,
+	  "DEVICE [--pcrs LIST] [--expect FILE] [--public-key PEM [--public-key-pcrs LIST] "
+	  "[--counter [--nv-index INDEX]] [--signature FILE [--record[=INDEX]]]] [--name NAME] "
+	  "[--config FILE] [--uncapped-pcrs] [--mkfs 'PROGRAM ARGS'] [--workdir DIR] "
+	  "(--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
+	  "make the data volume on a blank partition, as the first boot does" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

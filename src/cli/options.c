@@ -20,6 +20,7 @@
 /* What the boot stage writes for the booted system (src/boot/sequence.c). */
 #define BOOT_CONFIG_COPY "/run/sealinit/sealinit.conf"
 #include "core/tpm/policy.h"
+#include "core/tpm/record.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -127,6 +128,20 @@ static const struct cli_option {
 	  "the data segment's cipher, e.g. aes-xts-plain64 (default: a known-good one)" },
 	{ "clear", no_argument, 0, OPT_CLEAR, NULL,
 	  "remove the failure record once read (last-failure)" },
+	{ "record", optional_argument, 0, OPT_RECORD, NULL,
+	  "--record[=INDEX]: write the device record at NV INDEX (default 0x01805e01; provision)" },
+	{ "mkfs", required_argument, 0, OPT_MKFS, "'PROGRAM ARGS'",
+	  "make the file system with PROGRAM (absolute path; words split on spaces, no shell)" },
+	{ "escrow-dir", required_argument, 0, OPT_ESCROW_DIR, "DIR",
+	  "write the recovery key there, encrypted to --escrow-key (provision)" },
+	{ "escrow-key", required_argument, 0, OPT_ESCROW_KEY, "PEM",
+	  "the fleet's escrow public key (RSA, PEM)" },
+	{ "workdir", required_argument, 0, OPT_WORKDIR, "DIR",
+	  "where the header is built (default /run/sealinit, else $TMPDIR; a tmpfs)" },
+	{ "show-recovery-key", no_argument, 0, OPT_SHOW_RECOVERY_KEY, NULL,
+	  "print the new recovery key on standard output (provision)" },
+	{ "check-blank", no_argument, 0, OPT_CHECK_BLANK, NULL,
+	  "only say whether DEVICE is blank enough to provision (provision)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -157,7 +172,7 @@ static int parse_pcr_index(const char *cmd, const char *opt, const char *arg, un
 	return 0;
 }
 
-static int parse_nv_index(const char *cmd, const char *arg, uint32_t *index)
+static int parse_nv_index(const char *cmd, const char *opt, const char *arg, uint32_t *index)
 {
 	char *end;
 	unsigned long v;
@@ -166,8 +181,8 @@ static int parse_nv_index(const char *cmd, const char *arg, uint32_t *index)
 	v = strtoul(arg, &end, 0);
 	if (errno || *end || end == arg || arg[0] == '-' || v < SI_COUNTER_FIRST ||
 	    v > SI_COUNTER_LAST)
-		return usage_error(cmd, "Invalid --nv-index: `%s' (expected an index of the owner "
-				   "range, 0x01800000-0x01bfffff)", arg);
+		return usage_error(cmd, "Invalid --%s: `%s' (expected an index of the owner "
+				   "range, 0x01800000-0x01bfffff)", opt, arg);
 	*index = (uint32_t)v;
 	return 0;
 }
@@ -270,7 +285,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_CURRENT:     a->current = 1; break;
 		case OPT_COUNTER:     a->counter = 1; break;
 		case OPT_NV_INDEX:
-			if ((r = parse_nv_index(cmd, optarg, &a->nv_index)))
+			if ((r = parse_nv_index(cmd, "nv-index", optarg, &a->nv_index)))
 				return r;
 			break;
 		case OPT_COUNTER_VALUE:
@@ -287,6 +302,17 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_FORCE:         a->force = 1; break;
 		case OPT_BOOT_RECORD:   a->boot_record = optarg; break;
 		case OPT_CLEAR:         a->clear = 1; break;
+		case OPT_RECORD:
+			a->record_index = SI_RECORD_DEFAULT;
+			if (optarg && (r = parse_nv_index(cmd, "record", optarg, &a->record_index)))
+				return r;
+			break;
+		case OPT_MKFS:          a->mkfs = optarg; break;
+		case OPT_ESCROW_DIR:    a->escrow_dir = optarg; break;
+		case OPT_ESCROW_KEY:    a->escrow_key = optarg; break;
+		case OPT_WORKDIR:       a->workdir = optarg; break;
+		case OPT_SHOW_RECOVERY_KEY: a->show_recovery_key = 1; break;
+		case OPT_CHECK_BLANK:   a->check_blank = 1; break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))

@@ -60,6 +60,13 @@
 #define OPT_BOOT_RECORD  (UINT64_C(1) << 43)
 #define OPT_CLEAR        (UINT64_C(1) << 44)
 #define OPT_CIPHER       (UINT64_C(1) << 45)
+#define OPT_RECORD       (UINT64_C(1) << 46)
+#define OPT_MKFS         (UINT64_C(1) << 47)
+#define OPT_ESCROW_DIR   (UINT64_C(1) << 48)
+#define OPT_ESCROW_KEY   (UINT64_C(1) << 49)
+#define OPT_WORKDIR      (UINT64_C(1) << 50)
+#define OPT_SHOW_RECOVERY_KEY (UINT64_C(1) << 51)
+#define OPT_CHECK_BLANK  (UINT64_C(1) << 52)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -110,6 +117,14 @@ struct cli_args {
 	 * than before, a command line nothing pins) */
 	int force;
 	const char *boot_record;   /* migrate --finish: this boot's unlock record */
+	/* provision */
+	uint32_t record_index;     /* --record [INDEX]; 0: no device record */
+	const char *mkfs;          /* --mkfs 'PROGRAM ARGS' */
+	const char *escrow_dir;    /* --escrow-dir */
+	const char *escrow_key;    /* --escrow-key: the fleet escrow key's public PEM */
+	const char *workdir;       /* --workdir; NULL: /run/sealinit, else $TMPDIR */
+	int show_recovery_key;     /* --show-recovery-key */
+	int check_blank;           /* --check-blank */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.
