@@ -105,7 +105,7 @@ static int device_size(int fd, uint64_t *size)
  * ambivalent. Any hit is "not blank"; its type goes into what.
  */
 static int probe_signatures(int fd, const char *device, char *what, size_t size,
-			    struct si_diag *d)
+			    bool *only_luks, struct si_diag *d)
 {
 	blkid_probe pr = blkid_new_probe();
 	const char *type = NULL;
@@ -129,6 +129,8 @@ static int probe_signatures(int fd, const char *device, char *what, size_t size,
 			type = "an unnamed signature";
 		if (!found++)
 			snprintf(what, size, "%s", type);
+		if (strcmp(type, "crypto_LUKS"))
+			*only_luks = false;
 	}
 	if (r < 0) {
 		si_diag_set(d, "libblkid could not finish probing `%s'", device);
@@ -178,26 +180,63 @@ static bool marker_valid(const uint8_t *m)
 	return true;
 }
 
+static void quiet(int level, const char *msg, void *usrptr)
+{
+}
+
+/* libcryptsetup loads a LUKS2 header from the device (either copy). */
+static bool luks_loads(const char *device)
+{
+	struct crypt_device *cd = NULL;
+	bool ok;
+
+	crypt_set_log_callback(NULL, quiet, NULL);
+	ok = crypt_init(&cd, device) == 0;
+	if (ok) {
+		crypt_set_log_callback(cd, quiet, NULL);
+		ok = crypt_load(cd, CRYPT_LUKS2, NULL) == 0;
+	}
+	crypt_free(cd);
+	return ok;
+}
+
+/*
+ * A copy of si_provision's step 6 that was cut before its secondary header
+ * was whole: the marker, exactly, in the last sector of the header area;
+ * the primary header's area still zero; no signature but a LUKS magic
+ * (a torn secondary header has one); and no header libcryptsetup loads.
+ * Once the secondary header is whole, the volume is (libcryptsetup
+ * repairs the primary from it), and this is false.
+ */
+static bool cut_copy(int fd, const char *device, uint8_t *buf, int sigs, bool only_luks)
+{
+	uint64_t at;
+
+	if (sigs && !only_luks)
+		return false;
+	if (pread_all(fd, buf, MARKER_SIZE, MARKER_OFF) < 0 || !marker_valid(buf))
+		return false;
+	if (first_nonzero(fd, buf, 0, SI_PROVISION_META, &at) < 0 || at != SI_PROVISION_META)
+		return false;
+	return !luks_loads(device);
+}
+
 static int blank_fd(int fd, const char *device, struct si_diag *d)
 {
 	uint64_t size, end, at;
+	bool only_luks = true;
 	uint8_t *buf = NULL;
 	char what[64];
-	int r;
+	int sigs, r;
 
 	r = device_size(fd, &size);
 	if (r < 0) {
 		si_diag_set(d, "cannot size `%s': %s", device, strerror(-r));
 		return r;
 	}
-	r = probe_signatures(fd, device, what, sizeof(what), d);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		si_diag_set(d, "`%s' is not blank: it holds a %s signature%s", device, what,
-			    r > 1 ? " (and others)" : "");
-		return -SI_ENOTBLANK;
-	}
+	sigs = probe_signatures(fd, device, what, sizeof(what), &only_luks, d);
+	if (sigs < 0)
+		return sigs;
 	buf = malloc(CHUNK);
 	if (!buf)
 		return -ENOMEM;
@@ -207,20 +246,23 @@ static int blank_fd(int fd, const char *device, struct si_diag *d)
 		si_diag_set(d, "cannot read `%s': %s", device, strerror(-r));
 		goto out;
 	}
-	if (at == end) {
+	if (!sigs && at == end) {
 		r = 0;
 		goto out;
 	}
-	/* Not zero: only a copy cut short (no header at either place, the
-	 * marker in its sector, and nothing but keyslot material between)
-	 * may start again; anything else is somebody's data. */
-	if (at >= SI_PROVISION_META && end == SI_PROVISION_HEADER &&
-	    pread_all(fd, buf, MARKER_SIZE, MARKER_OFF) == 0 && marker_valid(buf)) {
+	/* Not blank: only our own cut copy may start again; anything else
+	 * is somebody's data. */
+	if (end == SI_PROVISION_HEADER && cut_copy(fd, device, buf, sigs, only_luks)) {
 		r = SI_PROVISION_RESUME;
 		goto out;
 	}
-	si_diag_set(d, "`%s' is not blank: byte %llu (0x%llx) of its first %llu is not zero", device,
-		    (unsigned long long)at, (unsigned long long)at, (unsigned long long)end);
+	if (sigs)
+		si_diag_set(d, "`%s' is not blank: libblkid finds a `%s' signature%s", device,
+			    what, sigs > 1 ? " (and others)" : "");
+	else
+		si_diag_set(d, "`%s' is not blank: byte %llu (0x%llx) of its first %llu is not zero",
+			    device, (unsigned long long)at, (unsigned long long)at,
+			    (unsigned long long)end);
 	r = -SI_ENOTBLANK;
 out:
 	free(buf);
@@ -670,12 +712,12 @@ static int sync_dev(struct ctx *c, int dfd, const char *what)
  * the device's write cache too):
  *   the marker in the last sector of the header area, the keyslot area,
  *   the secondary header, the primary header, the marker's removal.
- * Cut before the secondary header lands, the partition has no header at
- * either place and the marker says the non-zero bytes are ours: blank
- * enough to start again (si_provision_blank, SI_PROVISION_RESUME). After
- * it, libcryptsetup opens the volume from the secondary copy and repairs
- * the primary. The marker is in a keyslot area no keyslot reaches (checked:
- * the header file is zero there).
+ * Cut before the secondary header is whole, the partition has no header
+ * libcryptsetup loads, none at the primary's place, and the marker says
+ * the non-zero bytes are ours: it starts again (si_provision_blank,
+ * SI_PROVISION_RESUME). After it, libcryptsetup opens the volume from the
+ * secondary copy and repairs the primary. The marker is in a keyslot area
+ * no keyslot reaches (checked: the header file is still zero there).
  */
 static int copy_header(struct ctx *c)
 {

@@ -30,11 +30,11 @@ struct si_diag;
  *  6. the header is copied onto the partition, each stage flushed (fsync)
  *     before the next: a marker in the last sector of the header area,
  *     the keyslot area, the secondary header, the primary header, the
- *     marker's removal. Until the secondary header lands the partition
- *     is SI_PROVISION_RESUME by the test of 1 (no header at either
- *     place, and the marker says the other non-zero bytes are a cut
- *     copy's); from then on it is a complete volume (libcryptsetup
- *     repairs a missing primary header from the secondary);
+ *     marker's removal. Until the secondary header is whole the partition
+ *     is SI_PROVISION_RESUME by the test of 1 (no header that loads, and
+ *     the marker says the non-zero bytes are a cut copy's); from then on
+ *     it is a complete volume (libcryptsetup repairs a missing or torn
+ *     primary header from the secondary);
  *  7. the partition is read back: its UUID and volume id are those just
  *     made.
  *
@@ -52,8 +52,10 @@ struct si_diag;
  * signature (every superblock prober, bad checksums included, and the
  * partition tables; a hit is a hit, however ambivalent) and the first
  * SI_PROVISION_HEADER bytes (or the whole device, when smaller) are zero.
- * Resume: no signature, the first 2 * SI_PROVISION_META bytes zero and
- * the copy's marker, exactly, in the last sector of the header area. */
+ * Resume: the copy's marker, exactly, in the last sector of the header
+ * area; the first SI_PROVISION_META bytes (the primary header's place)
+ * zero; no signature but a LUKS magic (a torn secondary header's); and no
+ * LUKS2 header that libcryptsetup loads. */
 int si_provision_blank(const char *device, struct si_diag *diag);
 
 typedef void (*si_progress_fn)(void *ctx, const char *step);
