@@ -90,7 +90,7 @@ SEALINIT  := $(BUILD)/sealinit
 # follows the features it tests.
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
 			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec
-unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize
+unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize test_provision
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
 # Small drivers that host tests run against swtpm (tests/host/drivers/).

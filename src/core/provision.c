@@ -200,70 +200,63 @@ static bool luks_loads(const char *device)
 	return ok;
 }
 
-/*
- * A copy of si_provision's step 6 that was cut before its secondary header
- * was whole: the marker, exactly, in the last sector of the header area;
- * the primary header's area still zero; no signature but a LUKS magic
- * (a torn secondary header has one); and no header libcryptsetup loads.
- * Once the secondary header is whole, the volume is (libcryptsetup
- * repairs the primary from it), and this is false.
- */
-static bool cut_copy(int fd, const char *device, uint8_t *buf, int sigs, bool only_luks)
+int si_provision_verdict(const struct si_blank_facts *f)
 {
-	uint64_t at;
-
-	if (sigs && !only_luks)
-		return false;
-	if (pread_all(fd, buf, MARKER_SIZE, MARKER_OFF) < 0 || !marker_valid(buf))
-		return false;
-	if (first_nonzero(fd, buf, 0, SI_PROVISION_META, &at) < 0 || at != SI_PROVISION_META)
-		return false;
-	return !luks_loads(device);
+	if (!f->signatures && f->zero)
+		return 0;
+	/* Not blank: only our own cut copy may start again; anything else is
+	 * somebody's data. A torn secondary header has a LUKS magic; a whole
+	 * one loads, and is a volume. */
+	if (f->whole_area && f->marker && f->primary_zero && (!f->signatures || f->only_luks) &&
+	    !f->luks_loads)
+		return SI_PROVISION_RESUME;
+	return -SI_ENOTBLANK;
 }
 
 static int blank_fd(int fd, const char *device, struct si_diag *d)
 {
-	uint64_t size, end, at;
-	bool only_luks = true;
+	struct si_blank_facts f = { .only_luks = true };
+	uint64_t size, end, at, at0;
 	uint8_t *buf = NULL;
 	char what[64];
-	int sigs, r;
+	int r;
 
 	r = device_size(fd, &size);
 	if (r < 0) {
 		si_diag_set(d, "cannot size `%s': %s", device, strerror(-r));
 		return r;
 	}
-	sigs = probe_signatures(fd, device, what, sizeof(what), &only_luks, d);
-	if (sigs < 0)
-		return sigs;
+	f.signatures = probe_signatures(fd, device, what, sizeof(what), &f.only_luks, d);
+	if (f.signatures < 0)
+		return f.signatures;
 	buf = malloc(CHUNK);
 	if (!buf)
 		return -ENOMEM;
 	end = size < SI_PROVISION_HEADER ? size : SI_PROVISION_HEADER;
+	f.whole_area = end == SI_PROVISION_HEADER;
 	r = first_nonzero(fd, buf, 0, end, &at);
 	if (r < 0) {
 		si_diag_set(d, "cannot read `%s': %s", device, strerror(-r));
 		goto out;
 	}
-	if (!sigs && at == end) {
-		r = 0;
-		goto out;
+	f.zero = at == end;
+	if (!f.zero && f.whole_area) {
+		r = pread_all(fd, buf, MARKER_SIZE, MARKER_OFF);
+		f.marker = r == 0 && marker_valid(buf);
+		r = first_nonzero(fd, buf, 0, SI_PROVISION_META, &at0);
+		f.primary_zero = r == 0 && at0 == SI_PROVISION_META;
+		/* Only when it decides: loading a header is the costly fact. */
+		if (f.marker && f.primary_zero && (!f.signatures || f.only_luks))
+			f.luks_loads = luks_loads(device);
 	}
-	/* Not blank: only our own cut copy may start again; anything else
-	 * is somebody's data. */
-	if (end == SI_PROVISION_HEADER && cut_copy(fd, device, buf, sigs, only_luks)) {
-		r = SI_PROVISION_RESUME;
-		goto out;
-	}
-	if (sigs)
+	r = si_provision_verdict(&f);
+	if (r == -SI_ENOTBLANK && f.signatures)
 		si_diag_set(d, "`%s' is not blank: libblkid finds a `%s' signature%s", device,
-			    what, sigs > 1 ? " (and others)" : "");
-	else
+			    what, f.signatures > 1 ? " (and others)" : "");
+	else if (r == -SI_ENOTBLANK)
 		si_diag_set(d, "`%s' is not blank: byte %llu (0x%llx) of its first %llu is not zero",
 			    device, (unsigned long long)at, (unsigned long long)at,
 			    (unsigned long long)end);
-	r = -SI_ENOTBLANK;
 out:
 	free(buf);
 	return r;
@@ -464,6 +457,11 @@ out:
 	return r;
 }
 
+static const char *name_of(const struct si_provision_opts *o)
+{
+	return o->name ? o->name : SI_VOLKEY_DEFAULT_NAME;
+}
+
 /* 2b. The TPM's keyslot and token, as `sealinit enroll' makes them. */
 static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 {
@@ -472,7 +470,7 @@ static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 		.device = c->hdr, .tcti = o->tcti, .timeout_ms = o->timeout_ms,
 		.pcr_mask = o->pcr_mask, .passphrase = c->tmp_pass, .passphrase_len = TMP_PASS_LEN,
 		.keyslot = -1, .cap_pcrs = o->cap_pcrs, .expect = o->expect,
-		.bind_name = o->name, .pubkey_pem = o->pubkey_pem,
+		.bind_name = name_of(o), .pubkey_pem = o->pubkey_pem,
 		.pubkey_pem_len = o->pubkey_pem_len, .pubkey_pcr_mask = o->pubkey_pcr_mask,
 		.counter_nv = o->counter_nv,
 	};
@@ -818,7 +816,7 @@ static int verify(struct ctx *c, const char *uuid, const char *volume_id)
 		r = -SI_EBADHEADER;
 	}
 	if (r == 0)
-		r = si_luks_volume_id(l, o->name, c->recovery, SI_RECOVERY_LEN, id, c->d);
+		r = si_luks_volume_id(l, name_of(o), c->recovery, SI_RECOVERY_LEN, id, c->d);
 	if (r == 0 && !si_volkey_id_equal(id, volume_id)) {
 		si_diag_set(c->d, "`%s' reads back with volume id %s, not the %s just made",
 			    o->device, id, volume_id);
@@ -830,7 +828,7 @@ static int verify(struct ctx *c, const char *uuid, const char *volume_id)
 
 static int check_opts(const struct si_provision_opts *o, struct si_diag *d)
 {
-	if (!o->device || !o->workdir || !o->name || !o->name[0] || strchr(o->name, '/')) {
+	if (!o->device || !o->workdir || (o->name && (!o->name[0] || strchr(o->name, '/')))) {
 		si_diag_set(d, "provisioning needs a device, a workdir and a device-mapper name "
 			    "without '/'");
 		return -EINVAL;

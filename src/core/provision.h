@@ -58,11 +58,26 @@ struct si_diag;
  * LUKS2 header that libcryptsetup loads. */
 int si_provision_blank(const char *device, struct si_diag *diag);
 
+/* The facts si_provision_blank gathers, and its decision over them
+ * (0, SI_PROVISION_RESUME or -SI_ENOTBLANK): pure, tested as a table. */
+struct si_blank_facts {
+	int signatures;     /* libblkid's hits */
+	bool only_luks;     /* every hit is a LUKS magic */
+	bool zero;          /* the header area (or the smaller device) is zero */
+	bool whole_area;    /* the device holds the whole header area */
+	bool marker;        /* the copy's marker, exactly, in its sector */
+	bool primary_zero;  /* the primary header's area is zero */
+	bool luks_loads;    /* libcryptsetup loads a LUKS2 header from it */
+};
+
+int si_provision_verdict(const struct si_blank_facts *f);
+
 typedef void (*si_progress_fn)(void *ctx, const char *step);
 
 struct si_provision_opts {
 	const char *device;
-	const char *name;            /* the /dev/mapper name (the volume id's prefix) */
+	const char *name;            /* the /dev/mapper name (the volume id's prefix);
+				      * NULL: SI_VOLKEY_DEFAULT_NAME */
 	const char *workdir;         /* tmpfs, for the header being built */
 	const char *cipher;          /* NULL: aes-xts-plain64 */
 	int key_bits;                /* 0: 512 */
