@@ -40,6 +40,9 @@
 #define MIN_DATA     (16u << 20)
 #define VK_BYTES_MAX 64
 #define TMP_PASS_LEN 64   /* hex of 32 random bytes */
+/* The builder's keyslot takes the last number, so that the TPM's is 0 and
+ * the recovery key's 1, as systemd-cryptenroll users find them. */
+#define BUILDER_SLOT 31
 
 /* ---------------------------------------------------------------- blank -- */
 
@@ -432,7 +435,7 @@ static int build_header(struct ctx *c)
 	}
 	r = crypt_set_pbkdf_type(cd, &pbkdf);
 	if (r == 0)
-		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, (const char *)c->vk,
+		r = crypt_keyslot_add_by_volume_key(cd, BUILDER_SLOT, (const char *)c->vk,
 						    c->vk_len, c->tmp_pass, TMP_PASS_LEN);
 	if (r < 0) {
 		si_diag_set(c->d, "adding the builder's keyslot: %s", cause(c, r));

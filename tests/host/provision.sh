@@ -51,8 +51,10 @@ tpm_opens "$IMG" || fail "the TPM does not open the provisioned volume"
 key_opens "$IMG" "$RK" || fail "the recovery key does not open the provisioned volume"
 key_opens "$IMG" "wrong-key" && fail "a wrong key opens the volume: the key test tests nothing"
 dump=$(cryptsetup luksDump --dump-json-metadata "$IMG")
-echo "$dump" | jq -e '(.keyslots | keys) == ["1","2"]' >/dev/null ||
+echo "$dump" | jq -e '(.keyslots | keys) == ["0","1"]' >/dev/null ||
 	fail "keyslots other than the TPM's and the recovery key's: $(echo "$dump" | jq -c '.keyslots | keys')"
+echo "$dump" | jq -e '[.tokens[] | select(.type == "systemd-tpm2") | .keyslots[]] == ["0"]' >/dev/null ||
+	fail "the TPM token is not keyslot 0's: $(echo "$dump" | jq -c '.tokens')"
 echo "$dump" | jq -e '[.tokens[].type] | sort == ["systemd-recovery","systemd-tpm2"]' >/dev/null ||
 	fail "tokens: $(echo "$dump" | jq -c '[.tokens[].type]')"
 echo "$dump" | jq -e '.segments["0"].offset == "16777216" and .config.json_size == "12288"' >/dev/null ||
