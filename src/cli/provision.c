@@ -29,8 +29,12 @@ static void progress(void *ctx, const char *step)
 static int check_blank(const char *device)
 {
 	struct si_diag d = { { 0 } };
-	int r = si_provision_blank(device, &d);
+	int r;
 
+	/* Here too: at -O0 this function is compiled whatever calls it. */
+	if (!ENABLE_TPM2)
+		return unsupported("provision", "TPM2 support");
+	r = si_provision_blank(device, &d);
 	if (r < 0)
 		return fail("provision", r, &d);
 	if (r == SI_PROVISION_RESUME)
