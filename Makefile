@@ -79,7 +79,7 @@ core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o 
 			     core/escrow.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
-			     core/tpm/authorize.o core/tpm/counter.o core/tpm/record.o
+			     core/tpm/authorize.o core/tpm/counter.o core/tpm/record.o core/provision.o
 core-$(CONFIG_LEGACY_NET) += core/legacy/crypto.o core/legacy/client.o core/legacy/unlock.o
 boot-y := $(patsubst src/%.c,%.o,$(wildcard src/boot/*.c))
 cli-y  := $(patsubst src/%.c,%.o,$(wildcard src/cli/*.c))
@@ -92,7 +92,7 @@ SEALINIT  := $(BUILD)/sealinit
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
 			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec \
 			     test_escrow
-unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize test_record
+unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize test_record test_provision
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
 # Small drivers that host tests run against swtpm (tests/host/drivers/).

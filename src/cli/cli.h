@@ -24,5 +24,6 @@ int sign_main(const struct cli_args *a);
 int revoke_main(const struct cli_args *a);
 int last_failure_main(const struct cli_args *a);
 int escrow_open_main(const struct cli_args *a);
+int provision_main(const struct cli_args *a);
 
 #endif

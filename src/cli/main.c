@@ -114,6 +114,16 @@ static const struct command {
 	{ "escrow-open", escrow_open_main, OPT_KEY,
 	  "--key PRIVATE.pem FILE [UUID]",
 	  "decrypt an escrowed recovery key (a document, or an escrow medium) with the escrow key" },
+	{ "provision", provision_main,
+	  OPT_PCRS | OPT_EXPECT | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX |
+	  OPT_SIGNATURE | OPT_NAME | OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_TPM | OPT_RECORD |
+	  OPT_MKFS | OPT_ESCROW_DIR | OPT_ESCROW_KEY | OPT_WORKDIR | OPT_SHOW_RECOVERY_KEY |
+	  OPT_CHECK_BLANK,
+	  "DEVICE [--pcrs LIST] [--expect FILE] [--public-key PEM [--public-key-pcrs LIST] "
+	  "[--counter [--nv-index INDEX]] [--signature FILE [--record[=INDEX]]]] [--name NAME] "
+	  "[--config FILE] [--uncapped-pcrs] [--mkfs 'PROGRAM ARGS'] [--workdir DIR] "
+	  "(--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
+	  "make the data volume on a blank partition, as the first boot does" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },
 };

@@ -133,6 +133,18 @@ static const struct cli_option {
 	  "unlock: pin the volume it names (default index 0x01805e01)" },
 	{ "key", required_argument, 0, OPT_KEY, "PEM",
 	  "the escrow key's private half, an unencrypted PEM RSA key (escrow-open)" },
+	{ "mkfs", required_argument, 0, OPT_MKFS, "'PROGRAM ARGS'",
+	  "make the file system with PROGRAM (absolute path; words split on spaces, no shell)" },
+	{ "escrow-dir", required_argument, 0, OPT_ESCROW_DIR, "DIR",
+	  "write the recovery key there, encrypted to --escrow-key (provision)" },
+	{ "escrow-key", required_argument, 0, OPT_ESCROW_KEY, "PEM",
+	  "the fleet's escrow public key (RSA, PEM)" },
+	{ "workdir", required_argument, 0, OPT_WORKDIR, "DIR",
+	  "where the header is built (default /run/sealinit, else $TMPDIR; a tmpfs)" },
+	{ "show-recovery-key", no_argument, 0, OPT_SHOW_RECOVERY_KEY, NULL,
+	  "print the new recovery key on standard output (provision)" },
+	{ "check-blank", no_argument, 0, OPT_CHECK_BLANK, NULL,
+	  "only say whether DEVICE is blank enough to provision (provision)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -301,6 +313,12 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 			a->record_index_given = optarg != NULL;
 			break;
 		case OPT_KEY:           a->key = optarg; break;
+		case OPT_MKFS:          a->mkfs = optarg; break;
+		case OPT_ESCROW_DIR:    a->escrow_dir = optarg; break;
+		case OPT_ESCROW_KEY:    a->escrow_key = optarg; break;
+		case OPT_WORKDIR:       a->workdir = optarg; break;
+		case OPT_SHOW_RECOVERY_KEY: a->show_recovery_key = 1; break;
+		case OPT_CHECK_BLANK:   a->check_blank = 1; break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))

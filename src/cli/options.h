@@ -62,6 +62,12 @@
 #define OPT_CIPHER       (UINT64_C(1) << 45)
 #define OPT_RECORD       (UINT64_C(1) << 46)
 #define OPT_KEY          (UINT64_C(1) << 47)
+#define OPT_MKFS         (UINT64_C(1) << 48)
+#define OPT_ESCROW_DIR   (UINT64_C(1) << 49)
+#define OPT_ESCROW_KEY   (UINT64_C(1) << 50)
+#define OPT_WORKDIR      (UINT64_C(1) << 51)
+#define OPT_SHOW_RECOVERY_KEY (UINT64_C(1) << 52)
+#define OPT_CHECK_BLANK  (UINT64_C(1) << 53)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -119,6 +125,13 @@ struct cli_args {
 	int record_index_given;
 	uint32_t record_index;
 	const char *key;           /* escrow-open --key: the escrow key's private half */
+	/* provision */
+	const char *mkfs;          /* --mkfs 'PROGRAM ARGS' */
+	const char *escrow_dir;    /* --escrow-dir */
+	const char *escrow_key;    /* --escrow-key: the fleet escrow key's public PEM */
+	const char *workdir;       /* --workdir; NULL: /run/sealinit, else $TMPDIR */
+	int show_recovery_key;     /* --show-recovery-key */
+	int check_blank;           /* --check-blank */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

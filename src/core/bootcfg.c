@@ -877,17 +877,22 @@ static int format_fleet(const struct si_bootcfg *c, char *buf, size_t size, int 
 	if (c->device_record)
 		n += snprintf(buf + n, size - (size_t)n, "device_record=0x%08x\n",
 			      (unsigned int)c->device_record);
-	if (!c->provision)
-		return n;
-	n += snprintf(buf + n, size - (size_t)n, "provision=yes\n");
-	if (c->tpm2_counter)
-		n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=0x%08x\n",
-			      (unsigned int)c->tpm2_counter);
-	else
-		n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=no\n");
-	n += snprintf(buf + n, size - (size_t)n, "provision_mkfs=%s\nescrow=%s\n"
-		      "escrow_public_key=%s\n", c->provision_mkfs, c->escrow,
-		      c->escrow_public_key);
+	if (c->provision)
+		n += snprintf(buf + n, size - (size_t)n, "provision=yes\n");
+	if (c->tpm2_counter != SI_COUNTER_DEFAULT) {
+		if (c->tpm2_counter)
+			n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=0x%08x\n",
+				      (unsigned int)c->tpm2_counter);
+		else
+			n += snprintf(buf + n, size - (size_t)n, "tpm2_counter=no\n");
+	}
+	if (c->provision_mkfs[0])
+		n += snprintf(buf + n, size - (size_t)n, "provision_mkfs=%s\n", c->provision_mkfs);
+	if (c->escrow[0])
+		n += snprintf(buf + n, size - (size_t)n, "escrow=%s\n", c->escrow);
+	if (c->escrow_public_key[0])
+		n += snprintf(buf + n, size - (size_t)n, "escrow_public_key=%s\n",
+			      c->escrow_public_key);
 	return n;
 }
 

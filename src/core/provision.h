@@ -27,27 +27,61 @@ struct si_diag;
  *  4. the file system is made through a mapping of the partition's data
  *     area with the header still in the file (mkfs_argv);
  *  5. the recovery key is escrowed (escrow.h), never printed;
- *  6. the header is copied onto the partition: its keyslot area, then the
- *     secondary header, fsync, then the primary, fsync. Until the
- *     secondary header lands the partition is blank by the test of 1.
+ *  6. the header is copied onto the partition, each stage flushed (fsync)
+ *     before the next: a marker in the last sector of the header area,
+ *     the keyslot area, the secondary header, the primary header, the
+ *     marker's removal. Until the secondary header is whole the partition
+ *     is SI_PROVISION_RESUME by the test of 1 (no header that loads, and
+ *     the marker says the non-zero bytes are a cut copy's); from then on
+ *     it is a complete volume (libcryptsetup repairs a missing or torn
+ *     primary header from the secondary);
+ *  7. the partition is read back: its UUID and volume id are those just
+ *     made.
  *
  * The boot stage and `sealinit provision' (the factory, an installer) run
  * the same function.
  */
 #define SI_PROVISION_HEADER (16u << 20)  /* LUKS2 metadata and keyslots */
+/* The token that says where the recovery key went: {"type":
+ * "sealinit-escrow", "keyslots": [], "key_fp": the escrow key's
+ * fingerprint, "to": the destination}. */
+#define SI_ESCROW_TOKEN_TYPE "sealinit-escrow"
+#define SI_PROVISION_META   (16u << 10)  /* each of the two JSON header areas */
+#define SI_PROVISION_RESUME 1
 
-/* 0: blank; -SI_ENOTBLANK with the signature or the first non-zero
- * offset named; other codes: the device could not be read. Blank: libblkid
- * finds no signature (file systems, LUKS, RAID, partition tables) and the
- * first SI_PROVISION_HEADER bytes (or the whole device, when smaller) are
- * zero. */
+/* 0: blank; SI_PROVISION_RESUME: a copy of step 6 was cut before its
+ * secondary header (provisioning starts again, as on a blank one);
+ * -SI_ENOTBLANK with the signature or the first non-zero offset named;
+ * other codes: the device could not be read. Blank: libblkid finds no
+ * signature (every superblock prober, bad checksums included, and the
+ * partition tables; a hit is a hit, however ambivalent) and the first
+ * SI_PROVISION_HEADER bytes (or the whole device, when smaller) are zero.
+ * Resume: the copy's marker, exactly, in the last sector of the header
+ * area; the first SI_PROVISION_META bytes (the primary header's place)
+ * zero; no signature but a LUKS magic (a torn secondary header's); and no
+ * LUKS2 header that libcryptsetup loads. */
 int si_provision_blank(const char *device, struct si_diag *diag);
+
+/* The facts si_provision_blank gathers, and its decision over them
+ * (0, SI_PROVISION_RESUME or -SI_ENOTBLANK): pure, tested as a table. */
+struct si_blank_facts {
+	int signatures;     /* libblkid's hits */
+	bool only_luks;     /* every hit is a LUKS magic */
+	bool zero;          /* the header area (or the smaller device) is zero */
+	bool whole_area;    /* the device holds the whole header area */
+	bool marker;        /* the copy's marker, exactly, in its sector */
+	bool primary_zero;  /* the primary header's area is zero */
+	bool luks_loads;    /* libcryptsetup loads a LUKS2 header from it */
+};
+
+int si_provision_verdict(const struct si_blank_facts *f);
 
 typedef void (*si_progress_fn)(void *ctx, const char *step);
 
 struct si_provision_opts {
 	const char *device;
-	const char *name;            /* the /dev/mapper name (the volume id's prefix) */
+	const char *name;            /* the /dev/mapper name (the volume id's prefix);
+				      * NULL: SI_VOLKEY_DEFAULT_NAME */
 	const char *workdir;         /* tmpfs, for the header being built */
 	const char *cipher;          /* NULL: aes-xts-plain64 */
 	int key_bits;                /* 0: 512 */
@@ -68,12 +102,20 @@ struct si_provision_opts {
 	const char *const *mkfs_argv;
 	int mkfs_timeout_ms;
 	/* Where the recovery key goes (escrow.h); NULL escrow_dir: nowhere
-	 * (the CLI may print it when asked). */
+	 * but to the caller, when it asks (want_recovery: the CLI's
+	 * --show-recovery-key; never the boot). */
 	const char *escrow_dir;
 	const void *escrow_pubkey_pem;
 	size_t escrow_pubkey_pem_len;
+	/* Or the caller writes the sealed document (the boot: the escrow
+	 * medium, the fleet server); escrow_to names where, for the header's
+	 * escrow token and the messages. */
+	int (*escrow_fn)(void *ctx, const char *json, struct si_diag *diag);
+	void *escrow_ctx;
+	const char *escrow_to;
 	si_progress_fn progress;
 	void *progress_ctx;
+	bool want_recovery;
 };
 
 struct si_provision_result {
@@ -83,10 +125,16 @@ struct si_provision_result {
 	int recovery_keyslot;
 	uint64_t counter;
 	char escrow_path[256];
-	/* Filled only when escrow_dir is NULL: the caller asked for it. */
+	bool resumed;                /* the partition held a cut copy (RESUME) */
+	/* Filled only with want_recovery: the caller asked for it. The
+	 * caller allocates the result in locked memory (si_secret_alloc) and
+	 * wipes it; it is wiped here on failure. */
 	char recovery[SI_RECOVERY_LEN + 1];
 };
 
+/* Built with CONFIG_TPM2 only. The partition is written only in step 6;
+ * a failure before it leaves it as it was. The header file is removed on
+ * every return. The device record needs pubkey_pem and signature. */
 int si_provision(const struct si_provision_opts *o, struct si_provision_result *res,
 		 struct si_diag *diag);
 

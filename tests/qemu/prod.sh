@@ -350,7 +350,7 @@ expect_refused() {
 # recovery desk runs); empty when it is not there.
 escrowed_key() {
 	dd if="$1" of="$1.part" bs=1M skip=1 count=4 status=none 2>/dev/null &&
-		"$HOSTBIN" escrow-open --key "$W/fleet-escrow-key.pem" --uuid "$2" "$1.part" 2>/dev/null
+		"$HOSTBIN" escrow-open --key "$W/fleet-escrow-key.pem" "$1.part" "$2" 2>/dev/null
 }
 # data_uuid DISK: the UUID of the LUKS2 volume in the data disk's partition.
 data_uuid() {
