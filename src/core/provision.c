@@ -31,6 +31,7 @@
 #include "core/provision.h"
 #include "core/recovery.h"
 #include "core/secret.h"
+#include "core/sigfile.h"
 #include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 #include "core/volkey.h"
@@ -525,12 +526,17 @@ static int record_write(const struct si_provision_opts *o, const uint8_t id[32],
 			struct si_diag *d)
 {
 	struct si_tpm *t = NULL;
-	int r = si_tpm_open(o->tcti, o->timeout_ms, &t, d);
+	char *sig = NULL;
+	int r = si_sigfile_read(o->signature, &sig, d);
 
+	if (r < 0)
+		return -SI_ENOSIG;
+	r = si_tpm_open(o->tcti, o->timeout_ms, &t, d);
 	if (r == 0)
 		r = si_tpm_record_write(t, o->record_index, o->pubkey_pem, o->pubkey_pem_len,
-					o->pubkey_pcr_mask, o->signature, id, d);
+					o->pubkey_pcr_mask, sig, id, d);
 	si_tpm_close(t);
+	free(sig);
 	return r;
 }
 

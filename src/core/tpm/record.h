@@ -64,7 +64,8 @@ int si_tpm_record_read(struct si_tpm *t, uint32_t index, const void *pubkey_pem,
  * an index at the handle that is not this key's record is deleted first),
  * then NV_Write in a policy session: PolicyPCR over pcr_mask (current
  * values), PolicyCommandCode(NV_Write), VerifySignature of a matching
- * entry of the signature file, PolicyAuthorize. No entry for the current
+ * entry of the signature file (signature: its JSON text, as
+ * si_sigfile_read gives it), PolicyAuthorize. No entry for the current
  * values: -SI_ENOSIG, as for a token.
  */
 int si_tpm_record_write(struct si_tpm *t, uint32_t index, const void *pubkey_pem,
