@@ -16,8 +16,11 @@
 
 #include "boot/fleet.h"
 #include "boot/pid1.h"
+#include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/provision.h"
+#include "core/textfile.h"
 #include "core/sigfile.h"
 #include "core/worker.h"
 
@@ -214,4 +217,122 @@ int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_
 	else
 		say(5, "the recovery key, encrypted to the escrow key, is on %s", dev);
 	return r;
+}
+
+/* A LUKS2 volume (or LUKS1) at its primary header's place. */
+static bool has_luks_magic(const char *dev)
+{
+	static const char magic[6] = { 'L', 'U', 'K', 'S', (char)0xba, (char)0xbe };
+	char buf[6];
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && !memcmp(buf, magic, 6);
+	close(fd);
+	return yes;
+}
+
+#define MKFS_WORDS 16
+
+struct prov_job {
+	const struct si_bootcfg *c;
+	struct si_provision_opts o;
+};
+
+static void prov_progress(void *ctx, const char *step)
+{
+	(void)ctx;
+	say(5, "provision: %s", step);
+}
+
+static int prov_escrow(void *ctx, const char *json, struct si_diag *d)
+{
+	const struct si_bootcfg *c = ctx;
+
+	return fleet_escrow_medium(c, json, d);
+}
+
+static int prov_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	struct prov_job *j = arg;
+
+	(void)w;
+	return si_provision(&j->o, out, d);
+}
+
+/* A PEM the configuration names, read whole into buf. */
+static int read_pem(const char *what, const char *path, char *buf, size_t size, size_t *len,
+		    struct si_diag *d)
+{
+	struct si_diag kd = { { 0 } };
+	int n = si_textfile_read(path, buf, size, &kd);
+
+	if (n < 0) {
+		si_diag_set(d, "%s=%.100s: %.380s", what, path, kd.msg);
+		return n;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char *signature,
+		    struct si_diag *d)
+{
+	static char pcr_pem[16384], escrow_pem[16384], mkfs[SI_PATH_MAX];
+	static const char *argv[MKFS_WORDS + 1];
+	static struct si_provision_result res;
+	static struct prov_job job;
+	struct si_work w = {
+		.fn = prov_work, .arg = &job, .out = &res, .out_size = sizeof(res),
+		.timeout_code = -SI_ETIMEOUT, .noun = "provisioning",
+	};
+	char *save = NULL, *word;
+	size_t n = 0;
+	int r;
+
+	if (!ENABLE_TPM2 || !c->provision || has_luks_magic(datadev))
+		return 0;
+	job.c = c;
+	job.o = (struct si_provision_opts){
+		.device = datadev, .name = c->data_name, .workdir = "/run/sealinit",
+		.cipher = c->data_cipher, .key_bits = c->data_key_bits,
+		.tcti = c->tcti, .timeout_ms = c->tpm_timeout_ms,
+		.pcr_mask = 0, .cap_pcrs = c->cap_pcrs, .pubkey_pcr_mask = c->cap_pcrs,
+		.counter_nv = c->tpm2_counter, .signature = signature,
+		.record_index = c->device_record, .mkfs_timeout_ms = 600000,
+		.escrow_fn = prov_escrow, .escrow_ctx = (void *)c, .escrow_to = c->escrow,
+		.progress = prov_progress,
+	};
+	r = read_pem("tpm2_public_key", c->tpm2_public_key, pcr_pem, sizeof(pcr_pem),
+		     &job.o.pubkey_pem_len, d);
+	if (r == 0)
+		r = read_pem("escrow_public_key", c->escrow_public_key, escrow_pem,
+			     sizeof(escrow_pem), &job.o.escrow_pubkey_pem_len, d);
+	if (r < 0)
+		return r;
+	job.o.pubkey_pem = pcr_pem;
+	job.o.escrow_pubkey_pem = escrow_pem;
+	snprintf(mkfs, sizeof(mkfs), "%s", c->provision_mkfs);
+	for (word = strtok_r(mkfs, " ", &save); word && n < MKFS_WORDS;
+	     word = strtok_r(NULL, " ", &save))
+		argv[n++] = word;
+	argv[n] = NULL;
+	job.o.mkfs_argv = argv;
+	/* The TPM's commands, mke2fs, the escrow medium's wait and write. */
+	w.deadline_ms = 4 * c->tpm_timeout_ms + job.o.mkfs_timeout_ms + 2 * c->device_timeout_ms;
+	(void)mkdir("/run/sealinit", 0755);
+	r = si_worker_run(&w, d);
+	if (r == -SI_ENOTBLANK) {
+		say(4, "provision: %s is neither a LUKS2 volume nor blank, so it is not provisioned "
+		    "and nothing was written: %s", datadev, d->msg);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	say(5, "provisioned %s: volume %s, id %s, TPM keyslot %d, recovery keyslot %d%s, "
+	    "recovery key escrowed to %s", datadev, res.uuid, res.volume_id, res.tpm_keyslot,
+	    res.recovery_keyslot, res.resumed ? " (after a cut copy)" : "", c->escrow);
+	return 0;
 }

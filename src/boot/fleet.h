@@ -36,4 +36,20 @@ const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d);
 #define SI_ESCROW_SPAN (64u << 20)
 int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_diag *d);
 
+/*
+ * First boot (provision=yes): a data partition that is not LUKS2 is made
+ * into the data volume when it is blank (core/provision.h: the header in
+ * /run, the TPM's token with the signed policy over pcrs= and the
+ * rollback counter, the record, the file system, the escrow to the
+ * medium, the header copied last), in a worker under one deadline; the
+ * recovery key is never shown. A partition with a LUKS2 magic is left at
+ * once (every boot after the first pays one 4 KiB read); one that is
+ * neither LUKS2 nor blank is left as it is, with a warning, for the
+ * unlock to refuse by name. 0 when there was nothing to do or it was
+ * done; a code with d when provisioning failed (nothing was written to
+ * the partition before its last step: the next boot starts again).
+ */
+int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char *signature,
+		    struct si_diag *d);
+
 #endif

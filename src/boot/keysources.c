@@ -350,6 +350,10 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	o.signature = fleet_signature(c, d);
 	if (!o.signature)
 		return -SI_ENOSIG;
+	/* First boot: a blank partition becomes the volume this unlock opens. */
+	r = fleet_provision(c, datadev, o.signature, d);
+	if (r < 0)
+		return r;
 	if (c->device_record) {
 		o.record_index = c->device_record;
 		o.record_pubkey_pem = fleet_key(c, &o.record_pubkey_len, d);

@@ -756,9 +756,10 @@ static int validate_fleet(const struct si_bootcfg *c, struct si_diag *d)
 			    "be recovered");
 		return -EINVAL;
 	}
-	if (!strcmp(c->escrow, "server") && !c->legacy.api[0]) {
-		si_diag_set(d, "escrow=server needs legacy_api= and the legacy credentials: the "
-			    "recovery key goes to the fleet server over the legacy API");
+	if (!strcmp(c->escrow, "server")) {
+		si_diag_set(d, "escrow=server: the boot does not reach the fleet server while it "
+			    "provisions yet (sealinit provision and the legacy client can); use "
+			    "escrow= a removable medium's partition");
 		return -EINVAL;
 	}
 	return 0;

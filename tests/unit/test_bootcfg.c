@@ -553,7 +553,7 @@ static void test_fleet(void **state)
 		  "provision_mkfs=/sbin/mke2fs -q\n", "needs escrow=" },
 		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n"
 		  "provision_mkfs=/sbin/mke2fs -q\nescrow=server\nescrow_public_key=/e.pem\n",
-		  "escrow=server needs legacy_api=" },
+		  "escrow=server: the boot does not reach the fleet server" },
 	};
 	static const struct { const char *line, *expect; } bad[] = {
 		{ "device_record=0x81000001\n", "`device_record': invalid value" },
