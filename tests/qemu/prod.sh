@@ -162,7 +162,7 @@ prep() {
 	case $ARCH in
 	x86_64) MKFS=/sbin/mke2fs MKFS_ROOT="" ;;
 	aarch64)
-		MKFS_ROOT=$(qemu_deb_root arm64 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libss2 libe2p2) ||
+		MKFS_ROOT=$(qemu_deb_root arm64 e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1) ||
 			{ PREP_ERR="arm64 e2fsprogs"; return 1; }
 		MKFS=$MKFS_ROOT/sbin/mke2fs ;;
 	esac
@@ -272,6 +272,98 @@ gpt_disk() {
 # (docs/firmware-pcrs.md): its event log in $W/ref.log, and the command
 # line the kernel saw (the firmware adds ` initrd=initrd') in REF_CMDLINE.
 reference_boot() {
+	local d=$REL/ref rc=0 sz
+	mkdir -p "$d"
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" \
+		--init-script "$REPO/tests/qemu/uefi-init" --kernel-dir "$KDIR" \
+		--modules "$EXTRA_MODS" --out "$d/initrd.cpio.gz" 2>"$d/mkinitramfs.log" ||
+		{ PREP_ERR="reference mkinitramfs: $(tail -n 2 "$d/mkinitramfs.log")"; return 1; }
+	# QEMU's -kernel writes the initrd's size into the kernel's setup
+	# header, which the firmware measures into PCR 4: the reference
+	# initramfs gets the production one's size, in zeros after its end
+	# (the kernel skips zero padding between and after cpio archives).
+	[ "$(stat -c %s "$d/initrd.cpio.gz")" -le "$(stat -c %s "$INITRD")" ] ||
+		{ PREP_ERR="the reference initramfs is larger than the production one"; return 1; }
+	truncate -s "$(stat -c %s "$INITRD")" "$d/initrd.cpio.gz"
+	qemu_swtpm_start "$d/tpm" || { PREP_ERR="swtpm"; return 1; }
+	truncate -s 4M "$d/out.img"
+	qemu_disks_clear
+	qemu_disk "$d/out.img" "" out
+	qemu_start "$ARCH" "$KDIR/vmlinuz" "$d/initrd.cpio.gz" "$CMDLINE_BASE" "$d/serial.log"
+	qemu_wait || rc=$?
+	qemu_swtpm_stop "${QEMU_SWTPM_PIDS[-1]}"
+	sed -i 's/\r$//' "$d/serial.log"
+	sz=$(qemu_value "$d/serial.log" 'UEFI: log-size')
+	case "$rc:$sz" in 0:[0-9]*) ;; *) PREP_ERR="reference boot: exit $rc, log size '$sz'"; return 1 ;; esac
+	head -c "$sz" "$d/out.img" >"$REL/ref.log"
+	REF_CMDLINE=$(grep -ao 'UEFI: cmdline=\[[^]]*\]' "$d/serial.log" | tail -n1 | sed 's/^UEFI: cmdline=\[//; s/\]$//')
+	[ -n "$REF_CMDLINE" ] || { PREP_ERR="reference boot: no command line"; return 1; }
+}
+# use_release NAME: the boots that follow use release NAME again.
+use_release() { . "$W/$1/vars"; }
+
+# device DIR: a device as the factory hands it over, flashed with the
+# fleet's image: a TPM never used (an empty swtpm state) and a data disk
+# whose partition is blank (zeros, not written by the flash).
+device() {
+	mkdir -p "$1/tpm"
+	truncate -s 64M "$1/blank.img"
+	gpt_disk "$1/data-disk.img" "$DATA_PART:$1/blank.img" && rm -f "$1/blank.img"
+}
+
+# escrow_medium FILE: a removable disk with an empty partition named as
+# the board's escrow= names it.
+escrow_medium() {
+	truncate -s 4M "$1.part"
+	gpt_disk "$1" "sealinit-escrow:$1.part" && rm -f "$1.part"
+}
+
+# provision_first: device A's first boot, which makes its data volume;
+# its TPM state and data disk after that boot are the baseline every
+# scenario starts from (a device in the field), and the marker its booted
+# system wrote is what each later boot must read back.
+provision_first() {
+	local v
+	device "$W/devA" || { PREP_ERR="sfdisk: device A's data disk"; return 1; }
+	escrow_medium "$W/escrow.img" || { PREP_ERR="sfdisk: the escrow medium"; return 1; }
+	rm -rf "$W/tpm-enrolled"
+	cp -a "$W/devA/tpm" "$W/tpm-enrolled"
+	cp --sparse=always "$W/devA/data-disk.img" "$W/data-enrolled-disk.img"
+	ESCROW=$W/escrow.img boot first ""
+	expect_provisioned
+	BASE_MARKER=$(qemu_value "$LOG" 'SEALINIT-TEST: marker-written')
+	[ ${#PROBLEMS[@]} = 0 ] && [ -n "$BASE_MARKER" ] ||
+		{ PREP_ERR="device A's first boot: $(IFS=';'; echo "${PROBLEMS[*]}"); $(grep -a '^sealinit: ' "$LOG" | tail -n 5 | tr '\n' ' ')"; PROBLEMS=(); return 1; }
+	rm -rf "$W/tpm-enrolled"
+	cp -a "$S/tpm" "$W/tpm-enrolled"
+	cp --sparse=always "$S/data-disk.img" "$W/data-enrolled-disk.img"
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: unlock-record: source')
+	echo "info  $ARCH: device A provisioned on its first boot (then unlocked by '$v'), marker $BASE_MARKER"
+}
+
+# A first boot: the volume made, the record and the escrow written, then
+# the same boot unlocked it by the TPM and went on.
+expect_provisioned() {
+	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
+	chk "FAILED: $(grep -a '^sealinit: FAILED' "$LOG" | head -n1)" not qemu_grep "$LOG" '^sealinit: FAILED'
+	chk "no line saying the volume was provisioned" qemu_grep "$LOG" '^sealinit: provisioned '
+	chk "the recovery key was printed on the console" not qemu_grep "$LOG" '([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}'
+	chk "the escrow medium was not written" qemu_grep "$LOG" 'encrypted to the escrow key, is on '
+	chk "guest-init did not finish" qemu_grep "$LOG" 'SEALINIT-TEST: done'
+	chk "the booted system wrote no marker on the new volume" qemu_grep "$LOG" 'SEALINIT-TEST: marker-written='
+	chk "the first boot did not unlock by the TPM" qemu_grep "$LOG" 'SEALINIT-TEST: unlock-record: source=tpm2'
+	chk "unsealing again from the booted system did not exit 4 (capped)" \
+		[ "$(qemu_value "$LOG" 'SEALINIT-TEST: reunseal-exit')" = 4 ]
+}
+
+# boot NAME EXTRA [again]: one boot of the release's initramfs with the
+# genuine command line plus EXTRA; sets LOG, RC and S (the scenario's
+# directory). It starts from the baseline device (DEV_TPM, DEV_DATA: another
+# device's). again: the same TPM state and data disk as NAME's last boot
+# (a reboot), the log in serial-again.log. BOOT_DISK=FILE:SERIAL attaches
+# one more disk, read-only; ESCROW=FILE the escrow medium; CUT_AT=REGEX
+# ends QEMU when the console shows it (a power cut; CUT says whether).
+boot() {
 	local name=$1 extra=$2 again=${3:-}
 	S=$W/$name LOG=$S/serial${again:+-again}.log
 	if [ -z "$again" ]; then
