@@ -75,8 +75,9 @@ static int sig_work(void *arg, struct si_worker *w, void *out, struct si_diag *d
 		si_diag_set(d, "reading %s: %s", j->dev, strerror(-r));
 		goto out;
 	}
+	/* A partition: the file, then zeros; a file: the file, to its end. */
 	len = strnlen(buf, got);
-	if (len == got || len == 0) {
+	if (len == 0 || len > SI_SIGFILE_MAX) {
 		si_diag_set(d, "%s: %s", j->dev, len ? "no NUL byte in the first 256 KiB: not a "
 			    "signature partition (the file, then zeros)" : "empty: no signature "
 			    "file was written to it");
@@ -104,8 +105,17 @@ const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d)
 	struct si_diag wd = { { 0 } };
 	int r;
 
-	if (!on_partition(c->tpm2_signature) || done)
-		return on_partition(c->tpm2_signature) ? SI_FLEET_SIGNATURE_RUN : c->tpm2_signature;
+	if (done)
+		return SI_FLEET_SIGNATURE_RUN;
+	if (!on_partition(c->tpm2_signature)) {
+		/* The booted system gets the release's file too (`status',
+		 * `reseal'): it is public, and the initramfs is gone by then. */
+		snprintf(dev, sizeof(dev), "%s", c->tpm2_signature);
+		if (access(dev, R_OK) < 0 || si_worker_run(&w, &wd) < 0)
+			return c->tpm2_signature;
+		done = true;
+		return SI_FLEET_SIGNATURE_RUN;
+	}
 	r = pid1_wait_for("signature partition", c->tpm2_signature, dev, sizeof(dev),
 			  c->device_timeout_ms, &wd);
 	if (r == 0)
@@ -244,7 +254,9 @@ struct prov_job {
 static void prov_progress(void *ctx, const char *step)
 {
 	(void)ctx;
-	say(5, "provision: %s", step);
+	/* A quiet boot shows it too: it happens once, it writes the disk,
+	 * and mke2fs on a large partition takes a while. */
+	say(4, "provision: %s", step);
 }
 
 static int prov_escrow(void *ctx, const char *json, struct si_diag *d)
@@ -331,7 +343,7 @@ int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char 
 	}
 	if (r < 0)
 		return r;
-	say(5, "provisioned %s: volume %s, id %s, TPM keyslot %d, recovery keyslot %d%s, "
+	say(4, "provisioned %s: volume %s, id %s, TPM keyslot %d, recovery keyslot %d%s, "
 	    "recovery key escrowed to %s", datadev, res.uuid, res.volume_id, res.tpm_keyslot,
 	    res.recovery_keyslot, res.resumed ? " (after a cut copy)" : "", c->escrow);
 	return 0;

@@ -15,11 +15,12 @@ struct si_diag;
  * cap; sealinit's own strict parsers read them instead.
  */
 
-/* The signature file the TPM source reads: tpm2_signature= itself when it
- * is a path in the initramfs; when it names a partition (x86_64 measures
- * the initramfs into PCR 9, so a signature over that state cannot be
- * inside it), the partition's bytes up to the first NUL are copied, once,
- * into SI_FLEET_SIGNATURE_RUN and that path is returned. NULL with d set
+/* The signature file the TPM source reads, copied once into
+ * SI_FLEET_SIGNATURE_RUN (the booted system's `status' and `reseal' find
+ * it there): from tpm2_signature= when it is a path in the initramfs (a
+ * missing one is left for the unlock to name), or from the partition it
+ * names (x86_64 measures the initramfs into PCR 9, so a signature over
+ * that state cannot be inside it), its bytes up to the first NUL. NULL with d set
  * when the partition is absent, unreadable, or holds no NUL in the first
  * SI_SIGFILE_MAX bytes. Bounded by device_timeout (the wait) and
  * tpm_timeout (the read, in a child). */

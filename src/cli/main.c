@@ -93,8 +93,10 @@ static const struct command {
 	  "[--firmware-log FILE] [--cmdline TEXT] [--init FILE]] [--force] [--uncapped-pcrs] "
 	  "[--tcti SPEC]",
 	  "after a recovery unlock: a new TPM token for this boot's state; drop the old" },
-	{ "status", status_main, OPT_JSON | OPT_EVENT_LOG | OPT_FIRMWARE_LOG | OPT_TPM,
-	  "DEVICE [--json] [--event-log FILE] [--firmware-log FILE] [--tcti SPEC]",
+	{ "status", status_main,
+	  OPT_JSON | OPT_EVENT_LOG | OPT_FIRMWARE_LOG | OPT_TPM | OPT_RECORD | OPT_PUBLIC_KEY,
+	  "DEVICE [--json] [--event-log FILE] [--firmware-log FILE] [--tcti SPEC] "
+	  "[--record[=INDEX] --public-key PEM]",
 	  "show the volume's keyslots and tokens, the PCRs they bind, the log, the cap" },
 	{ "sign", sign_main,
 	  OPT_PRIVATE_KEY | OPT_PCRS | OPT_VALUES | OPT_CURRENT | OPT_SIGNATURE | OPT_COUNTER_VALUE |

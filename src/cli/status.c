@@ -29,12 +29,14 @@
 #include "core/migrate.h"
 #include "core/json.h"
 #include "core/pcrs.h"
+#include "core/provision.h"
 #include "core/recovery.h"
 #include "core/textfile.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
 #include "core/tpm/pcr.h"
+#include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 
 
@@ -135,6 +137,20 @@ static int first_keyslot(const char *json)
 	return (int)k;
 }
 
+/* The escrow token's two strings (provision.h), escaped: the header is
+ * anyone's to write. */
+static void escrow_fields(struct json_object *o, const char *json)
+{
+	struct json_object *t = si_json_object(json, strlen(json), JSON_TOKENER_DEFAULT_DEPTH), *x;
+	static const char *const keys[] = { "key_fp", "to" };
+	size_t i;
+
+	for (i = 0; t && i < 2; i++)
+		if (json_object_object_get_ex(t, keys[i], &x) && json_object_is_type(x, json_type_string))
+			json_object_object_add(o, keys[i], untrusted(json_object_get_string(x)));
+	json_object_put(t);
+}
+
 /* One token, as status shows it; *bound gets the PCRs it binds. */
 static struct json_object *token_json(int id, const char *type, const char *json,
 				      int *keyslot, uint32_t *bound, struct counters *counters)
@@ -149,6 +165,10 @@ static struct json_object *token_json(int id, const char *type, const char *json
 	if (!strcmp(type, SI_RECOVERY_TOKEN_TYPE)) {
 		*keyslot = first_keyslot(json);
 		json_object_object_add(o, "keyslot", json_object_new_int(*keyslot));
+		return o;
+	}
+	if (!strcmp(type, SI_ESCROW_TOKEN_TYPE)) {
+		escrow_fields(o, json);
 		return o;
 	}
 	if (!ENABLE_TPM2 || strcmp(type, SI_TOKEN_TYPE))
@@ -293,6 +313,31 @@ static int read_log(const char *path, struct replay *rp, struct json_object *out
 	return r;
 }
 
+static void print_fleet(struct json_object *f)
+{
+	struct json_object *e, *r, *x;
+
+	if (!f)
+		return;
+	printf("  provisioned: %s\n", json_object_get_boolean(json_object_object_get(f, "provisioned")) ?
+	       "yes" : "no");
+	if (json_object_object_get_ex(f, "escrow", &e) && e)
+		printf("  recovery key escrowed to %s (escrow key %.16s...)\n",
+		       json_object_get_string(json_object_object_get(e, "to")),
+		       json_object_get_string(json_object_object_get(e, "key_fp")));
+	else
+		printf("  recovery key: no escrow recorded in the header\n");
+	if (!json_object_object_get_ex(f, "record", &r))
+		return;
+	if (json_object_object_get_ex(r, "error", &x))
+		printf("  device record %s: %s\n", json_object_get_string(json_object_object_get(r, "nv")),
+		       json_object_get_string(x));
+	else
+		printf("  device record %s: volume %s\n",
+		       json_object_get_string(json_object_object_get(r, "nv")),
+		       json_object_get_string(json_object_object_get(r, "volume_id")));
+}
+
 static void print_text(struct json_object *st)
 {
 	struct json_object *v, *a, *e, *x;
@@ -314,6 +359,7 @@ static void print_text(struct json_object *st)
 		json_object_object_get_ex(e, "kind", &x);
 		printf("  keyslot %d: %s\n", json_object_get_int(v), json_object_get_string(x));
 	}
+	print_fleet(json_object_object_get(st, "fleet"));
 	json_object_object_get_ex(st, "tokens", &a);
 	for (i = 0; a && i < json_object_array_length(a); i++) {
 		e = json_object_array_get_idx(a, i);
@@ -385,6 +431,92 @@ static void print_text(struct json_object *st)
 		       json_object_array_length(json_object_object_get(e, "records")));
 }
 
+/* The device record (--record, --public-key): its index, its Name as the
+ * fleet computes it (the same on every device: what a backend compares),
+ * and the volume id it holds; or why it could not be read. */
+static struct json_object *record_json(const struct cli_args *a, bool *ok)
+{
+	static uint8_t pem[16384];
+	struct json_object *o = json_object_new_object();
+	struct si_authkey *key = calloc(1, sizeof(*key));
+	uint8_t name[SI_NV_NAME_SIZE], id[SI_RECORD_SIZE];
+	char nv[16], hex[2 * SI_NV_NAME_SIZE + 1];
+	struct si_diag d = { { 0 } };
+	struct si_tpm *t = NULL;
+	size_t len = 0;
+	int r = -ENOMEM;
+
+	*ok = false;
+	snprintf(nv, sizeof(nv), "0x%08x", (unsigned int)a->record_index);
+	json_object_object_add(o, "nv", json_object_new_string(nv));
+	if (!key)
+		goto out;
+	r = public_key_option("status", a->public_key, pem, sizeof(pem), &len);
+	if (r != 0) {
+		si_diag_set(&d, "--public-key `%s' could not be read (see above)", a->public_key);
+		r = -EINVAL;
+		goto out;
+	}
+	r = si_authkey_from_pem(key, pem, len, &d);
+	if (r == 0)
+		r = si_record_name(a->record_index, key->name, sizeof(key->name), true, name);
+	if (r < 0)
+		goto out;
+	si_hex_encode(hex, name, sizeof(name));
+	json_object_object_add(o, "name", json_object_new_string(hex));
+	r = si_tpm_open(a->tcti, a->timeout_ms, &t, &d);
+	if (r == 0)
+		r = si_tpm_record_read(t, a->record_index, pem, len, id, &d);
+	si_tpm_close(t);
+	if (r == 0) {
+		si_hex_encode(hex, id, sizeof(id));
+		json_object_object_add(o, "volume_id", json_object_new_string(hex));
+		*ok = true;
+	}
+out:
+	if (r < 0)
+		json_object_object_add(o, "error", json_object_new_string(d.msg[0] ? d.msg :
+						   si_strerror(r == -ENOENT ? -SI_ENORECORD : r)));
+	free(key);
+	return o;
+}
+
+/* What a fleet backend asks (docs/fleet.md): provisioned or not, the
+ * record, where the recovery key went. Provisioned: a TPM token that
+ * parses, and the record, when one was asked, read for the fleet key. */
+static struct json_object *fleet_json(const struct cli_args *a, struct json_object *toks)
+{
+	struct json_object *o = json_object_new_object(), *esc = NULL, *x;
+	bool tpm = false, rec_ok = true;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(toks); i++) {
+		struct json_object *t = json_object_array_get_idx(toks, i);
+		const char *type = json_object_get_string(json_object_object_get(t, "type"));
+
+		if (type && !strcmp(type, "systemd-tpm2") && !json_object_object_get_ex(t, "error", &x))
+			tpm = true;
+		if (type && !strcmp(type, SI_ESCROW_TOKEN_TYPE) && !esc)
+			esc = t;
+	}
+	if (esc) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "escrowed", json_object_new_boolean(1));
+		if (json_object_object_get_ex(esc, "key_fp", &x))
+			json_object_object_add(e, "key_fp", json_object_get(x));
+		if (json_object_object_get_ex(esc, "to", &x))
+			json_object_object_add(e, "to", json_object_get(x));
+		json_object_object_add(o, "escrow", e);
+	} else {
+		json_object_object_add(o, "escrow", NULL);
+	}
+	if (a->record && ENABLE_TPM2)
+		json_object_object_add(o, "record", record_json(a, &rec_ok));
+	json_object_object_add(o, "provisioned", json_object_new_boolean(tpm && rec_ok));
+	return o;
+}
+
 int status_main(const struct cli_args *a)
 {
 	struct json_object *st, *slots, *toks, *tpm, *log, *pcrs, *fwj;
@@ -402,6 +534,9 @@ int status_main(const struct cli_args *a)
 
 	if (a->argc != 1)
 		return usage_error("status", "%s", "expected exactly one DEVICE");
+	if (a->record && !a->public_key)
+		return usage_error("status", "%s", "--record needs --public-key (the fleet's key: "
+				   "the record's Name is made from it)");
 	r = si_luks_open(a->argv[0], &l, &d);
 	if (r < 0)
 		return fail("status", r, &d);
@@ -455,6 +590,7 @@ int status_main(const struct cli_args *a)
 	}
 	json_object_object_add(st, "keyslots", slots);
 	json_object_object_add(st, "tokens", toks);
+	json_object_object_add(st, "fleet", fleet_json(a, toks));
 	if (r == 0) {
 		struct json_object *m = json_object_new_object();
 

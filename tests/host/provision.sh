@@ -167,6 +167,10 @@ cryptsetup luksDump --dump-json-metadata "$IMG" 2>/dev/null |
 	jq -e --arg fp "$(openssl pkey -pubin -in "$WORK/escrow.pub" -outform DER | sha256sum | cut -c1-64)" \
 	'[.tokens[] | select(.type == "sealinit-escrow" and .key_fp == $fp and .keyslots == [])] | length == 1' \
 	>/dev/null || fail "no sealinit-escrow token naming the escrow key in the header"
+"$SEALINIT" status --json "$IMG" >"$WORK/st.json" 2>/dev/null || fail "status --json"
+jq -e --arg fp "$(openssl pkey -pubin -in "$WORK/escrow.pub" -outform DER | sha256sum | cut -c1-64)" \
+	'.fleet.escrow.escrowed and .fleet.escrow.key_fp == $fp and .fleet.provisioned' \
+	"$WORK/st.json" >/dev/null || fail "status --json: the escrow: $(jq -c .fleet "$WORK/st.json")"
 echo "ok: provision with escrow: the escrowed key opens, the header names the escrow key"
 workdir_empty "provision with escrow"
 blank "$IMG"; h=$(digest "$IMG")
@@ -190,7 +194,20 @@ expect 0 "provision --record" "$SEALINIT" provision --config "$WORK/boot.conf" -
 	--show-recovery-key "$IMG"
 expect 0 "unlock --record of the provisioned volume" "$SEALINIT" unlock --test "$IMG" --record \
 	--public-key "$WORK/pub.pem" --signature "$WORK/rec.json"
-echo "ok: provision --record: refused without the record's entry, written with it"
+# What a fleet backend reads: provisioned, the record's Name and id.
+"$SEALINIT" status --json --record --public-key "$WORK/pub.pem" "$IMG" >"$WORK/st.json" 2>/dev/null ||
+	fail "status --json --record"
+jq -e '.fleet.provisioned and (.fleet.record.volume_id | test("^[0-9a-f]{64}$")) and
+	(.fleet.record.name | test("^000b[0-9a-f]{64}$")) and .fleet.escrow == null' "$WORK/st.json" \
+	>/dev/null || fail "status --json --record: $(jq -c .fleet "$WORK/st.json")"
+# Another fleet's key: the record is not its, and the device not provisioned.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout \
+	-out "$WORK/other.pub" || fail "openssl"
+"$SEALINIT" status --json --record --public-key "$WORK/other.pub" "$IMG" >"$WORK/st.json" 2>/dev/null ||
+	fail "status --json --record, another key"
+jq -e '(.fleet.provisioned | not) and (.fleet.record.error | test("policy|Name|attributes"))' \
+	"$WORK/st.json" >/dev/null || fail "status with another fleet's key: $(jq -c .fleet "$WORK/st.json")"
+echo "ok: provision --record: refused without the record's entry, written with it; status reports it"
 workdir_empty "provision with a record"
 echo "ok: refusals"
 
