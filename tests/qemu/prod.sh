@@ -13,14 +13,21 @@
 # (PCRs 4+7+9+15, booted through OVMF, whose firmware and EFI stub measure
 # the kernel, the initramfs and the command line).
 #
-# What "as a user builds it" means here, step by step:
+# What "as a user builds it" means here, step by step, as a fleet's CI
+# and factory do it (docs/fleet.md):
 #   make <board>_defconfig; make                     (aarch64: cross, as pinned)
-#   the same defconfig built for the host            (sealinit predict)
-#   the board's sealinit.conf with the root hash filled in
-#   make initramfs
-#   x86_64: the firmware PCRs predicted from a reference boot's event log
-#   (the same firmware, kernel and command line; another initramfs) with
-#   --initrd of the production initramfs, and enroll --expect
+#   the same defconfig built for the host            (sealinit predict, sign)
+#   the fleet's two keys (openssl): PCR signing and escrow
+#   per release: the board's sealinit.conf with the root hash filled in;
+#   make initramfs with the two public keys and the target's mke2fs
+#   (CONFIG_INITRAMFS_EXTRA_FILES, CONFIG_INITRAMFS_SYSROOT on aarch64);
+#   the state predicted (x86_64: from a reference boot's event log, with
+#   --initrd), then signed once (sign --record, counter limit 1); the
+#   signature file in the initramfs (aarch64) or on the system disk's
+#   sealinit-sig partition (x86_64, where PCR 9 covers the initramfs)
+#   device A: an empty TPM, a blank data partition, an escrow medium; its
+#   first boot provisions, and its state after that boot is where every
+#   scenario starts
 # and the only departures, because this is a QEMU machine: the initramfs
 # also carries the machine's drivers (virtio; on aarch64 tpm_tis and the
 # AES modules), and on aarch64 tpm_tis takes the place of tpm_ftpm_tee as
@@ -28,7 +35,7 @@
 # tpm_ftpm_tee; the configured supplicant is absent and its start fails, as
 # on a board that lacks it). The disks carry GPT partitions named as the
 # board configurations name them (APP, APP_verity, models on Jetson; root,
-# root-verity, data on x86_64).
+# root-verity, data on x86_64; sealinit-escrow on the escrow medium).
 #
 # Scenarios (default: all, on both arches; blacklist is aarch64's, where
 # tpm_tis is a module):
@@ -61,6 +68,20 @@
 #               `sealinit reseal', with the configuration the boot left in
 #               /run/sealinit and both event logs, binds 4+7+9+15 again,
 #               and the reboot into the same state unlocks with that token
+#   fleet       device B, flashed from the same image, provisions on its
+#               first boot (one escrow medium then holds both devices'
+#               documents, each key opening its own volume only) and unlocks
+#               by the TPM alone on its second; A's data disk in B is
+#               refused; one signed update (a new root, one new signature
+#               file) boots both devices with no per-device step
+#   rogue       on device A's own TPM, after a reset, the attacker seals a
+#               key of their own to the genuine token's public policy (the
+#               fleet key, its PCRs, the counter) on a volume of their own:
+#               the genuine boot refuses it before activation (the device
+#               record names another volume)
+#   cut         power cuts (QEMU ended at a console line) during a first
+#               boot, at the file system, the header copy and the read-back:
+#               each next boot provisions again or unlocks the whole volume
 #   smuggle     bl_prof_dataptr (left out of the Jetson measurement as L4T
 #               changes it every boot) joined by a vertical tab to
 #               systemd.unit=rescue.target, which the kernel splits off for
@@ -651,7 +672,10 @@ for arch in $ARCHES; do
 			# booted system reseals (as after a recovery boot) from both
 			# event logs; the shortcut, PCR 15 alone, is refused.
 			[ "$PCRS" != 15 ] || continue
-			{ cat "$IMG_RECOVERY_KEY"; echo; } >"$W/reseal-key.img"
+			# The recovery key as the desk gets it: from the escrow.
+			v=$(escrowed_key "$W/escrow.img" "$(data_uuid "$W/data-enrolled-disk.img")")
+			[ ${#v} = 71 ] || { problem "no escrowed recovery key for device A"; verdict reseal; continue; }
+			echo "$v" >"$W/reseal-key.img"
 			truncate -s 1M "$W/reseal-key.img"
 			BOOT_DISK="$W/reseal-key.img:reseal-prod" boot reseal ""
 			expect_unlocked
@@ -663,7 +687,7 @@ for arch in $ARCHES; do
 			chk "reseal exited '$v', want 0: $(grep -a 'reseal-output' "$LOG" | tail -n 3 | tr '\n' ' ')" [ "$v" = 0 ]
 			dd if="$S/data-disk.img" of="$S/part-header.img" bs=1M skip=1 count=16 status=none
 			v=$(cryptsetup luksDump --dump-json-metadata "$S/part-header.img" 2>/dev/null |
-				/usr/bin/python3 -c 'import json,sys; t=[v for v in json.load(sys.stdin)["tokens"].values() if v["type"]=="systemd-tpm2"]; print(";".join("+".join(map(str,x["tpm2-pcrs"])) for x in t))')
+				/usr/bin/python3 -c 'import json,sys; t=[v for v in json.load(sys.stdin)["tokens"].values() if v["type"]=="systemd-tpm2"]; print(";".join("+".join(map(str,x.get("tpm2_pubkey_pcrs") or x["tpm2-pcrs"])) for x in t))')
 			chk "after reseal the tokens bind '$v', want one token on 4+7+9+15" [ "$v" = "4+7+9+15" ]
 			# The reboot into the same state: the new token opens.
 			BOOT_DISK="" boot reseal "" again
