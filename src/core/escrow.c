@@ -39,23 +39,6 @@
 #define CT_MAX    (BITS_MAX / 8)
 #define SPKI_MAX  (CT_MAX + 64)
 
-static int rng(void *ctx, unsigned char *buf, size_t len)
-{
-	size_t done = 0;
-
-	(void)ctx;
-	while (done < len) {
-		ssize_t n = getrandom(buf + done, len - done, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return MBEDTLS_ERR_RSA_RNG_FAILED;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* 8-4-4-4-12 hex digits, as libcryptsetup prints a LUKS2 UUID. */
 static bool uuid_valid(const char *s)
 {
@@ -257,7 +240,7 @@ int si_escrow_seal(const void *pubkey_pem, size_t pem_len, const char *recovery,
 	plain_format(plain, key, uuid, volume_id);
 	mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
 	if (mbedtls_pk_encrypt(&pk, (const unsigned char *)plain, SI_ESCROW_PLAIN_LEN, ct, &ct_len,
-			       sizeof(ct), rng, NULL) ||
+			       sizeof(ct), si_mbedtls_rng, NULL) ||
 	    ct_len != mbedtls_pk_get_len(&pk)) {
 		si_diag_set(d, "escrow key: RSA-OAEP encryption failed");
 		r = -EIO;
@@ -595,7 +578,7 @@ int si_escrow_open(const void *privkey_pem, size_t pem_len, const char *json, ch
 	}
 	mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
 	if (mbedtls_pk_decrypt(&pk, doc->ciphertext, doc->ciphertext_len, (unsigned char *)plain,
-			       &len, CT_MAX, rng, NULL)) {
+			       &len, CT_MAX, si_mbedtls_rng, NULL)) {
 		si_diag_set(d, "escrow: ciphertext does not decrypt with this key (RSA-OAEP-256)");
 		r = -EBADMSG;
 		goto out;

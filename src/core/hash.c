@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 
 #include "core/hash.h"
@@ -44,4 +46,21 @@ int si_sha256_fd(int fd, uint8_t out[SI_SHA256_SIZE], uint64_t *done,
 	if (done)
 		*done = total;
 	return r;
+}
+
+int si_mbedtls_rng(void *ctx, unsigned char *buf, size_t len)
+{
+	size_t done = 0;
+
+	(void)ctx;
+	while (done < len) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return MBEDTLS_ERR_RSA_RNG_FAILED;
+		done += (size_t)n;
+	}
+	return 0;
 }

@@ -14,6 +14,10 @@
 
 int si_sha256(const void *data, size_t len, uint8_t out[SI_SHA256_SIZE]);
 
+/* mbedTLS's f_rng from getrandom(): for RSA signing blinding and OAEP
+ * (authorize.c, escrow.c). ctx is unused. */
+int si_mbedtls_rng(void *ctx, unsigned char *buf, size_t len);
+
 /* SHA-256 of everything readable from fd. *done (optional) counts the bytes
  * read, also on error; progress (optional) is called after each chunk.
  * Returns 0 or -errno of the failed read. */

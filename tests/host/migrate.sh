@@ -87,14 +87,7 @@ echo "ok: migrate, re-migrate, finish"
 # --- 2. kills at every write and fsync ----------------------------------------
 # cut SYSCALL N CMD...: run CMD with a SIGKILL injected at the Nth SYSCALL
 # on the image. Sets KILLED=1 if the kill happened.
-cut() {
-	local sc=$1 n=$2
-	shift 2
-	# The subshell keeps bash's "Killed" notice off the log.
-	( strace -f -o /dev/null -P "$IMG" -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" \
-		>/dev/null 2>&1; echo $? > "$WORK/cut.rc" ) 2>/dev/null
-	case $(cat "$WORK/cut.rc") in 0) KILLED=0 ;; *) KILLED=1 ;; esac
-}
+cut() { cut_at "$IMG" "$@"; }
 
 # check WHAT: after a cut, one of the keys opens the volume.
 check_open() {

@@ -39,23 +39,6 @@ C=(--config "$WORK/boot.conf")
 IMG=$WORK/img
 LIMIT=200   # more kill points than that: the loop would not end; fail
 
-# kill_at PATH SYSCALL N CMD...: run CMD with a SIGKILL injected at its Nth
-# SYSCALL on PATH ("": on any file). KILLED=1 if the kill happened.
-kill_at() {
-	local path=$1 sc=$2 n=$3
-	shift 3
-	local -a p=()
-	[ -n "$path" ] && p=(-P "$path")
-	# The subshell keeps bash's "Killed" notice off the log. LeakSanitizer
-	# cannot run under ptrace: the sanitize build's leak check is off here
-	# (every other run of the same commands has it).
-	( ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	  strace -f -o /dev/null "${p[@]}" -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" \
-		>/dev/null 2>&1; echo $? >"$WORK/cut.rc" ) 2>/dev/null
-	# strace exits 128+9 when the traced command dies of SIGKILL.
-	case $(cat "$WORK/cut.rc") in 137) KILLED=1 ;; 0) KILLED=0 ;;
-	*) fail "$* under strace exited $(cat "$WORK/cut.rc") without the kill" ;; esac
-}
 
 # reboot [cap]: the TPM restarts (PCRs reset, NV kept), this boot's
 # measurements go into PCR 15 and $WORK/log, then the cap if asked.
@@ -77,7 +60,7 @@ mkimg "$WORK/tmpl"
 for sc in write fsync; do
 	for n in $(seq 1 $LIMIT); do
 		cp "$WORK/tmpl" "$IMG"
-		kill_at "$IMG" "$sc" "$n" "$SEALINIT" enroll "$IMG" "${C[@]}" --key-file "$WORK/pass" --pcrs 15
+		cut_at "$IMG" "$sc" "$n" "$SEALINIT" enroll "$IMG" "${C[@]}" --key-file "$WORK/pass" --pcrs 15
 		[ "$KILLED" = 1 ] || break
 		cryptsetup luksDump "$IMG" >/dev/null 2>&1 || fail "enroll killed at $sc #$n: the header no longer loads"
 		pass_opens "$IMG" || fail "enroll killed at $sc #$n: the passphrase no longer opens"
@@ -102,7 +85,7 @@ for n in $(seq 1 $LIMIT); do
 	swtpm_stop
 	swtpm_start || fail "swtpm (fresh)"
 	cp "$WORK/tmpl" "$IMG"
-	kill_at "" write "$n" "$SEALINIT" enroll "$IMG" "${C[@]}" --key-file "$WORK/pass" \
+	cut_at "" write "$n" "$SEALINIT" enroll "$IMG" "${C[@]}" --key-file "$WORK/pass" \
 		--public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter
 	[ "$KILLED" = 1 ] || break
 	pass_opens "$IMG" || fail "enroll --counter killed at write #$n: the passphrase no longer opens"
@@ -131,7 +114,7 @@ log_extend "$WORK/log" 15 "sealinit:cap"
 for sc in write fsync; do
 	for n in $(seq 1 $LIMIT); do
 		cp "$WORK/tmpl" "$IMG"
-		kill_at "$IMG" "$sc" "$n" "$SEALINIT" reseal "$IMG" "${C[@]}" --key-file "$WORK/pass" \
+		cut_at "$IMG" "$sc" "$n" "$SEALINIT" reseal "$IMG" "${C[@]}" --key-file "$WORK/pass" \
 			--event-log "$WORK/log"
 		[ "$KILLED" = 1 ] || break
 		cryptsetup luksDump "$IMG" >/dev/null 2>&1 || fail "reseal killed at $sc #$n: the header no longer loads"
@@ -176,7 +159,7 @@ for sc in write fsync rename; do
 	for n in $(seq 1 $LIMIT); do
 		rm -f "$WORK"/sig.json*
 		cp "$WORK/sig.old" "$SIG"
-		kill_at "" "$sc" "$n" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 \
+		cut_at "" "$sc" "$n" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 \
 			--values "$WORK/state" --counter-value $((c + 1)) --signature "$SIG"
 		[ "$KILLED" = 1 ] || break
 		cmp -s "$SIG" "$WORK/sig.old" || cmp -s "$SIG" "$WORK/sig.new" ||
@@ -211,7 +194,7 @@ tpm_writes=0
 for n in $(seq 1 $LIMIT); do
 	target=$((cur + 1))
 	sign --counter-value "$target" --signature "$SIG" >/dev/null || fail "sign $target"
-	kill_at "" write "$n" "$SEALINIT" revoke "$WORK/dev" --signature "$SIG" --event-log "$WORK/log" \
+	cut_at "" write "$n" "$SEALINIT" revoke "$WORK/dev" --signature "$SIG" --event-log "$WORK/log" \
 		--counter-value "$target"
 	[ "$KILLED" = 1 ] || break
 	v=$(counter)

@@ -214,13 +214,7 @@ echo "ok: refusals"
 # --- 3. kills at every write and fsync ----------------------------------------
 # cut SYSCALL N CMD...: run CMD with a SIGKILL injected at the Nth SYSCALL
 # on the image. Sets KILLED=1 if the kill happened.
-cut() {
-	local sc=$1 n=$2
-	shift 2
-	( strace -f -o /dev/null -P "$IMG" -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" \
-		>/dev/null 2>&1; echo $? > "$WORK/cut.rc" ) 2>/dev/null
-	case $(cat "$WORK/cut.rc") in 0) KILLED=0 ;; *) KILLED=1 ;; esac
-}
+cut() { cut_at "$IMG" "$@"; }
 
 # after_cut WHAT: the image is blank or a cut copy (and a rerun makes the
 # volume), or a complete volume (and a rerun refuses it).

@@ -140,3 +140,22 @@ proxy_stop() {
 commands() {
 	grep -v '^#' "$1" | awk '{print $1}'
 }
+
+# cut_at PATH SYSCALL N CMD...: run CMD with a SIGKILL injected by strace at
+# its Nth SYSCALL (on PATH only, unless PATH is empty); KILLED=1 when the
+# kill happened, 0 when CMD ran to the end; any other end fails the test.
+cut_at() {
+	local path=$1 sc=$2 n=$3
+	shift 3
+	local -a p=()
+	[ -n "$path" ] && p=(-P "$path")
+	# The subshell keeps bash's "Killed" notice off the log. LeakSanitizer
+	# cannot run under ptrace: the sanitize build's leak check is off here
+	# (every other run of the same commands has it).
+	( ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	  strace -f -o /dev/null "${p[@]}" -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" \
+		>/dev/null 2>&1; echo $? >"$WORK/cut.rc" ) 2>/dev/null
+	# strace exits 128+9 when the traced command dies of SIGKILL.
+	case $(cat "$WORK/cut.rc") in 137) KILLED=1 ;; 0) KILLED=0 ;;
+	*) fail "$* under strace exited $(cat "$WORK/cut.rc") without the kill" ;; esac
+}

@@ -130,23 +130,6 @@ out:
 	return r;
 }
 
-static int rng(void *ctx, unsigned char *buf, size_t len)
-{
-	size_t done = 0;
-
-	(void)ctx;
-	while (done < len) {
-		ssize_t n = getrandom(buf + done, len - done, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return MBEDTLS_ERR_RSA_RNG_FAILED;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* aHash, what the signature is over: H(approvedPolicy || policyRef). */
 int si_authkey_ahash(const uint8_t digest[32], const uint8_t *ref, size_t ref_len, uint8_t h[32])
 {
@@ -215,7 +198,7 @@ int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32],
 	mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V15, MBEDTLS_MD_NONE);
 	r = -EIO;
 	if (si_authkey_ahash(digest, ref, ref_len, h) < 0 ||
-	    mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, &n, rng, NULL) ||
+	    mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, &n, si_mbedtls_rng, NULL) ||
 	    n != pub->modulus_len)
 		goto out;
 	if (si_authkey_verify(pub, digest, ref, ref_len, sig, n) < 0) {
