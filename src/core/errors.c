@@ -45,7 +45,7 @@ static const struct si_error_info table[] = {
 	{ SI_ETIMEOUT,     26, "network deadline passed" },
 	{ SI_ECREDS,       27, "legacy credentials missing or unsafe" },
 	{ SI_EFINGERPRINT, 28, "hardware fingerprint unavailable" },
-	{ SI_EVOLKEY,      29, "not the enrolled volume (volume key differs from fixate_volume_key)" },
+	{ SI_EVOLKEY,      29, "not the enrolled volume (its volume key id is not the pinned one)" },
 	{ SI_ENOSIG,       30, "no signed PCR policy for the current PCR values" },
 	{ SI_ESIGKEY,      31, "PCR policy signed by another key than the token's" },
 	{ SI_EBADSIG,      32, "PCR policy signature malformed or rejected by the TPM" },
