@@ -271,7 +271,9 @@ static int prov_work(void *arg, struct si_worker *w, void *out, struct si_diag *
 	struct prov_job *j = arg;
 
 	(void)w;
-	return si_provision(&j->o, out, d);
+	if (ENABLE_TPM2)
+		return si_provision(&j->o, out, d);
+	return -SI_EUNSUPPORTED;
 }
 
 /* A PEM the configuration names, read whole into buf. */

@@ -457,17 +457,21 @@ static struct json_object *record_json(const struct cli_args *a, bool *ok)
 		r = -EINVAL;
 		goto out;
 	}
-	r = si_authkey_from_pem(key, pem, len, &d);
-	if (r == 0)
+	r = -SI_EUNSUPPORTED;
+	if (ENABLE_TPM2)
+		r = si_authkey_from_pem(key, pem, len, &d);
+	if (ENABLE_TPM2 && r == 0)
 		r = si_record_name(a->record_index, key->name, sizeof(key->name), true, name);
 	if (r < 0)
 		goto out;
 	si_hex_encode(hex, name, sizeof(name));
 	json_object_object_add(o, "name", json_object_new_string(hex));
-	r = si_tpm_open(a->tcti, a->timeout_ms, &t, &d);
-	if (r == 0)
-		r = si_tpm_record_read(t, a->record_index, pem, len, id, &d);
-	si_tpm_close(t);
+	if (ENABLE_TPM2) {
+		r = si_tpm_open(a->tcti, a->timeout_ms, &t, &d);
+		if (r == 0)
+			r = si_tpm_record_read(t, a->record_index, pem, len, id, &d);
+		si_tpm_close(t);
+	}
 	if (r == 0) {
 		si_hex_encode(hex, id, sizeof(id));
 		json_object_object_add(o, "volume_id", json_object_new_string(hex));
