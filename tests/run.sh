@@ -28,11 +28,17 @@ tmproot=$logdir/tmp   # each test's TMPDIR is a directory in here
 # nobody on files in its WORK, which is now under $tmproot.
 chmod 711 "$logdir"
 
-note() { printf '%-52s %s\n' "$1" "$2"; }
+# Each result line ends with the test's run time, and each section header
+# with the time since the run began: where make check's minutes go.
+T_START=$EPOCHSECONDS
+T_TEST=$EPOCHSECONDS
+note() { printf '%-52s %s [%ss]\n' "$1" "$2" $((EPOCHSECONDS - T_TEST)); }
+section() { printf '== %s (at %dm%02ds)\n' "$1" $(((EPOCHSECONDS - T_START) / 60)) $(((EPOCHSECONDS - T_START) % 60)); }
 
 # A cmocka binary counts each of its tests.
 run_unit() {
 	local bin=$1 label=$2 out p f
+	T_TEST=$EPOCHSECONDS
 	out=$("$bin" 2>&1)
 	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
 	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p')
@@ -55,6 +61,7 @@ run_test() {
 	local label=$1
 	shift
 	LEFTOVERS=""
+	T_TEST=$EPOCHSECONDS
 	case $label in
 	qemu/*) if [ -n "${QEMU_KEEP:-}" ]; then "$@"; return; fi ;;
 	esac
@@ -147,7 +154,8 @@ run_suite() {
 
 for variant in normal sanitize; do
 	if [ $variant = normal ]; then san=0; else san=1; fi
-	echo "== build ($variant)"
+	section "build ($variant)"
+	T_TEST=$EPOCHSECONDS
 	if ! $MAKE --no-print-directory SANITIZE=$san all unit-tests > "$logdir/build-$variant.log" 2>&1; then
 		failed=$((failed + 1)); failures+=("build-$variant")
 		note "build-$variant" "FAIL (log: $logdir/build-$variant.log)"
@@ -158,14 +166,14 @@ for variant in normal sanitize; do
 	# Leaks fail too (LeakSanitizer checks each process at exit).
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	echo "== unit tests ($variant)"
+	section "unit tests ($variant)"
 	for bin in "$build"/tests/test_*; do
 		[ -x "$bin" ] && [ "${bin%.o}" = "$bin" ] && [ "${bin%.d}" = "$bin" ] || continue
 		name=$(basename "$bin")
 		case "$name" in *"$pattern"*) ;; *) continue ;; esac
 		run_unit "$bin" "$variant/$name"
 	done
-	echo "== host tests against swtpm ($variant)"
+	section "host tests against swtpm ($variant)"
 	for script in tests/host/*.sh; do
 		name=$(basename "$script" .sh)
 		case "$name" in *"$pattern"*) ;; *) continue ;; esac
@@ -173,7 +181,7 @@ for variant in normal sanitize; do
 	done
 done
 
-echo "== build system"
+section "build system"
 for script in tests/build/*.sh; do
 	name=$(basename "$script" .sh)
 	# "build/NAME", so that -k build runs them all (as -k fuzz does).
@@ -181,10 +189,10 @@ for script in tests/build/*.sh; do
 	run_host "$script" "build/$name" "$($MAKE --no-print-directory -s print-build)/sealinit"
 done
 
-echo "== fuzz (${FUZZ_SECONDS:-10}s per target)"
+section "fuzz (${FUZZ_SECONDS:-10}s per target)"
 case "fuzz" in *"$pattern"*) run_host tests/fuzz/run.sh "fuzz/parsers" "" ;; esac
 
-echo "== QEMU boots (aarch64 and x86_64, TCG)"
+section "QEMU boots (aarch64 and x86_64, TCG)"
 # The guest runs the arm64 cross-build; make sure it is current.
 if $MAKE --no-print-directory CROSS_COMPILE=aarch64-linux-gnu- all > "$logdir/build-aarch64.log" 2>&1; then
 	case "qemu-smoke" in *"$pattern"*) run_host tests/qemu/smoke.sh "qemu/smoke" "" ;; esac
@@ -204,5 +212,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 else
 	rm -rf "$logdir"
 fi
+section "end"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
