@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -191,19 +192,36 @@ static void quiet(int level, const char *msg, void *usrptr)
 {
 }
 
-/* libcryptsetup loads a LUKS2 header from the device (either copy). */
-static bool luks_loads(const char *device)
+/* libcryptsetup loads a LUKS2 header from the device (either copy). From
+ * a copy of the header area in memory: libcryptsetup repairs a missing
+ * primary header from the secondary as it loads, and a test that decides
+ * whether to write must not write itself. */
+static bool luks_loads(int fd)
 {
 	struct crypt_device *cd = NULL;
-	bool ok;
+	uint8_t *buf = malloc(CHUNK);
+	char path[40];
+	bool ok = false;
+	off_t at;
+	int mfd = memfd_create("sealinit-header", MFD_CLOEXEC);
 
+	if (!buf || mfd < 0)
+		goto out;
+	for (at = 0; at < (off_t)SI_PROVISION_HEADER; at += CHUNK)
+		if (pread_all(fd, buf, CHUNK, at) < 0 || pwrite_all(mfd, buf, CHUNK, at) < 0)
+			goto out;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	crypt_set_log_callback(NULL, quiet, NULL);
-	ok = crypt_init(&cd, device) == 0;
+	ok = crypt_init(&cd, path) == 0;
 	if (ok) {
 		crypt_set_log_callback(cd, quiet, NULL);
 		ok = crypt_load(cd, CRYPT_LUKS2, NULL) == 0;
 	}
 	crypt_free(cd);
+out:
+	if (mfd >= 0)
+		close(mfd);
+	free(buf);
 	return ok;
 }
 
@@ -254,7 +272,7 @@ static int blank_fd(int fd, const char *device, struct si_diag *d)
 		f.primary_zero = r == 0 && at0 == SI_PROVISION_META;
 		/* Only when it decides: loading a header is the costly fact. */
 		if (f.marker && f.primary_zero && (!f.signatures || f.only_luks))
-			f.luks_loads = luks_loads(device);
+			f.luks_loads = luks_loads(fd);
 	}
 	r = si_provision_verdict(&f);
 	if (r == -SI_ENOTBLANK && f.signatures)
@@ -480,6 +498,10 @@ static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 		.bind_name = name_of(o), .pubkey_pem = o->pubkey_pem,
 		.pubkey_pem_len = o->pubkey_pem_len, .pubkey_pcr_mask = o->pubkey_pcr_mask,
 		.counter_nv = o->counter_nv,
+		/* 3. The record, on the enrollment's connection, after the seal
+		 * and before the keyslot: before anything reaches the
+		 * partition, so that a volume on it always has its record. */
+		.record_index = o->record_index, .signature = o->signature,
 	};
 	int r = si_enroll(&eo, er, c->d);
 
@@ -507,40 +529,7 @@ static int drop_builder_slot(struct ctx *c)
 	return r;
 }
 
-static int hex_to_bytes(const char *hex, uint8_t *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned int v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* 3. The device record (record.h), on a connection of its own. */
-static int record_write(const struct si_provision_opts *o, const uint8_t id[32],
-			struct si_diag *d)
-{
-	struct si_tpm *t = NULL;
-	char *sig = NULL;
-	int r = si_sigfile_read(o->signature, &sig, d);
-
-	if (r < 0)
-		return -SI_ENOSIG;
-	r = si_tpm_open(o->tcti, o->timeout_ms, &t, d);
-	if (r == 0)
-		r = si_tpm_record_write(t, o->record_index, o->pubkey_pem, o->pubkey_pem_len,
-					o->pubkey_pcr_mask, sig, id, d);
-	si_tpm_close(t);
-	free(sig);
-	return r;
-}
-
-/* 5. The escrow (escrow.h): the document sealed to the escrow key, to
+/* 4. The escrow (escrow.h): the document sealed to the escrow key, to
  * the caller's writer (the boot's medium or server) or into escrow_dir. */
 static int escrow(const struct si_provision_opts *o, const char *recovery, const char *uuid,
 		  const char *volume_id, char *path, size_t path_size, char key_fp[65],
@@ -874,7 +863,6 @@ int si_provision(const struct si_provision_opts *o, struct si_provision_result *
 	struct ctx c = { .o = o, .d = d, .tmp_slot = -1 };
 	struct si_enroll_result *er = NULL;
 	struct crypt_device *cd = NULL;
-	uint8_t id[SI_RECORD_SIZE];
 	uint64_t size = 0;
 	int fd, r, token = -1;
 
@@ -916,7 +904,8 @@ int si_provision(const struct si_provision_opts *o, struct si_provision_result *
 	r = build_header(&c);
 	if (r < 0)
 		goto out;
-	step(&c, "enrolling the TPM");
+	step(&c, o->record_index ? "enrolling the TPM and writing the device record" :
+	     "enrolling the TPM");
 	r = enroll_tpm(&c, er);
 	if (r < 0)
 		goto out;
@@ -942,28 +931,10 @@ int si_provision(const struct si_provision_opts *o, struct si_provision_result *
 	crypt_free(cd);
 	cd = NULL;
 
-	/* 3. The record: before anything reaches the partition, so that a
-	 * volume on it always has its record. */
-	if (o->record_index) {
-		step(&c, "writing the device record");
-		r = hex_to_bytes(res->volume_id, id, sizeof(id));
-		if (r == 0)
-			r = record_write(o, id, d);
-		si_wipe(id, sizeof(id));
-		if (r < 0)
-			goto out;
-	}
-
-	/* 4. The file system, into the data area only. */
-	if (o->mkfs_argv) {
-		step(&c, "making the file system");
-		r = make_fs(&c);
-		if (r < 0)
-			goto out;
-	}
-
-	/* 5. The escrow: before the volume exists, so that no volume is
-	 * ever without its recovery key kept somewhere. */
+	/* 4. The escrow: before anything reaches the partition, so that no
+	 * volume is ever without its recovery key kept somewhere, and an
+	 * escrow that fails (a server that refuses, a full medium) leaves the
+	 * partition as it was. */
 	if (o->escrow_dir || o->escrow_fn) {
 		char fp[65];
 
@@ -972,6 +943,14 @@ int si_provision(const struct si_provision_opts *o, struct si_provision_result *
 			   sizeof(res->escrow_path), fp, d);
 		if (r == 0)
 			r = escrow_token(&c, res->escrow_path, fp);
+		if (r < 0)
+			goto out;
+	}
+
+	/* 5. The file system, into the data area only. */
+	if (o->mkfs_argv) {
+		step(&c, "making the file system");
+		r = make_fs(&c);
 		if (r < 0)
 			goto out;
 	}

@@ -23,10 +23,12 @@ struct si_diag;
  *  2. a LUKS2 header is built in a file in workdir (tmpfs): the volume
  *     key, the TPM's keyslot and token (si_enroll: a signed policy, the
  *     rollback counter), the recovery keyslot and token;
- *  3. the device record is written with the volume's id (record.h);
- *  4. the file system is made through a mapping of the partition's data
+ *  3. the device record is written with the volume's id (record.h), by
+ *     si_enroll on the enrollment's connection;
+ *  4. the recovery key is escrowed (escrow.h), never printed: an escrow
+ *     that fails leaves the partition untouched;
+ *  5. the file system is made through a mapping of the partition's data
  *     area with the header still in the file (mkfs_argv);
- *  5. the recovery key is escrowed (escrow.h), never printed;
  *  6. the header is copied onto the partition, each stage flushed (fsync)
  *     before the next: a marker in the last sector of the header area,
  *     the keyslot area, the secondary header, the primary header, the

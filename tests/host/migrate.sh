@@ -85,9 +85,9 @@ expect_msg "no migration journal"
 echo "ok: migrate, re-migrate, finish"
 
 # --- 2. kills at every write and fsync ----------------------------------------
-# cut SYSCALL N CMD...: run CMD with a SIGKILL injected at the Nth SYSCALL
+# kill_at SYSCALL N CMD...: run CMD with a SIGKILL injected at the Nth SYSCALL
 # on the image. Sets KILLED=1 if the kill happened.
-cut() { cut_at "$IMG" "$@"; }
+kill_at() { cut_at "$IMG" "$@"; }
 
 # check WHAT: after a cut, one of the keys opens the volume.
 check_open() {
@@ -98,7 +98,7 @@ cuts=0
 for sc in write fsync; do
 	for n in $(seq 1 60); do
 		mkimg "$IMG"
-		cut "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --config "$WORK/boot.conf" --current --key-file "$KEY" --pcrs $PCR "$IMG"
+		kill_at "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --config "$WORK/boot.conf" --current --key-file "$KEY" --pcrs $PCR "$IMG"
 		[ "$KILLED" = 1 ] || break
 		cuts=$((cuts + 1))
 		legacy_opens "$IMG" || fail "migrate killed at $sc #$n: the legacy key no longer opens"
@@ -115,7 +115,7 @@ for sc in write fsync; do
 		mkimg "$IMG"
 		expect 0 "migrate" migrate --key-file "$KEY" --pcrs $PCR --current "$IMG"
 		record "$IMG" >"$WORK/rec"
-		cut "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --config "$WORK/boot.conf" --finish --boot-record "$WORK/rec" "$IMG"
+		kill_at "$sc" "$n" "$SEALINIT" migrate --tcti "$TCTI" --config "$WORK/boot.conf" --finish --boot-record "$WORK/rec" "$IMG"
 		[ "$KILLED" = 1 ] || break
 		cuts=$((cuts + 1))
 		check_open "finish killed at $sc #$n"
