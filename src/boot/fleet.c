@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/legacy/client.h"
+#include "core/legacy/net.h"
 #include "core/provision.h"
 #include "core/textfile.h"
 #include "core/sigfile.h"
@@ -111,7 +114,8 @@ const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d)
 		/* The booted system gets the release's file too (`status',
 		 * `reseal'): it is public, and the initramfs is gone by then. */
 		snprintf(dev, sizeof(dev), "%s", c->tpm2_signature);
-		if (access(dev, R_OK) < 0 || si_worker_run(&w, &wd) < 0)
+		/* A file in RAM: nothing to wait for, so no worker. */
+		if (access(dev, R_OK) < 0 || sig_work(&job, NULL, NULL, &wd) < 0)
 			return c->tpm2_signature;
 		done = true;
 		return SI_FLEET_SIGNATURE_RUN;
@@ -229,19 +233,115 @@ int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_
 	return r;
 }
 
-/* A LUKS2 volume (or LUKS1) at its primary header's place. */
-static bool has_luks_magic(const char *dev)
+int fleet_credentials_mount(const struct si_bootcfg *c, char *path, size_t size,
+			    struct si_diag *d)
+{
+	unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char dev[SI_PATH_MAX];
+
+	if (pid1_wait_for("credentials device", c->legacy.credentials_dev, dev, sizeof(dev),
+			  c->device_timeout_ms, d) < 0)
+		return -SI_ECREDS;
+	(void)mkdir("/run/sealinit", 0755);
+	(void)mkdir(FLEET_CRED_MNT, 0700);
+	/* ext4 keeps the file's owner and mode; vfat gets them from the
+	 * mount options: root's, 0600. */
+	if (mount(dev, FLEET_CRED_MNT, "ext4", fl, NULL) < 0 &&
+	    mount(dev, FLEET_CRED_MNT, "vfat", fl, "uid=0,gid=0,fmask=0177,dmask=0077") < 0) {
+		si_diag_set(d, "mounting the credentials device %s (ext4 or vfat): %s", dev,
+			    strerror(errno));
+		return -SI_ECREDS;
+	}
+	if (snprintf(path, size, FLEET_CRED_MNT "%s", c->legacy.credentials) >= (int)size) {
+		fleet_credentials_umount();
+		si_diag_set(d, "legacy_credentials: path too long");
+		return -SI_ECREDS;
+	}
+	return 0;
+}
+
+void fleet_credentials_umount(void)
+{
+	if (umount2(FLEET_CRED_MNT, MNT_DETACH) < 0)
+		say(4, "unmounting %s: %s", FLEET_CRED_MNT, strerror(errno));
+}
+
+static void server_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	say(5, "provision: escrow: %s", msg);
+}
+
+int fleet_escrow_server(const struct si_bootcfg *c, const char *json, struct si_diag *d)
+{
+	struct si_legacy_cfg lc = c->legacy;
+	struct si_net_cfg net;
+	struct si_diag sd = { { 0 } };
+	char summary[64] = "";
+	int r;
+
+	if (!ENABLE_LEGACY_NET) {
+		si_diag_set(d, "escrow=server: this build has no legacy network client "
+			    "(CONFIG_LEGACY_NET)");
+		return -SI_EUNSUPPORTED;
+	}
+	r = si_net_parse(c->ip, &net, &sd);
+	if (r == 0 && net.mode != SI_NET_NONE)
+		r = si_net_up(&net, c->net_timeout_ms, FLEET_UDHCPC_SCRIPT, summary,
+			      sizeof(summary), &sd);
+	if (r < 0) {
+		si_diag_set(d, "escrow=server: the network (ip=%.60s): %.380s", c->ip, sd.msg);
+		return r;
+	}
+	if (summary[0])
+		say(5, "provision: escrow: network up: %s", summary);
+	if (c->legacy.credentials_dev[0]) {
+		r = fleet_credentials_mount(c, lc.credentials, sizeof(lc.credentials), &sd);
+		if (r < 0) {
+			si_diag_set(d, "escrow=server: %.440s", sd.msg);
+			return r;
+		}
+	}
+	r = si_legacy_escrow(&lc, server_progress, NULL, json, &sd);
+	if (c->legacy.credentials_dev[0])
+		fleet_credentials_umount();
+	if (r < 0)
+		si_diag_set(d, "escrow=server (%.120s): %.380s", c->legacy.api, sd.msg);
+	else
+		say(5, "the recovery key, encrypted to the escrow key, is with the fleet server");
+	return r;
+}
+
+/* A LUKS2 volume (or LUKS1) at its primary header's place: 1, else 0. In
+ * a worker, as every read of a disk: one that does not answer ends in a
+ * message after device_timeout, not in a hung PID 1. */
+static int magic_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
 {
 	static const char magic[6] = { 'L', 'U', 'K', 'S', (char)0xba, (char)0xbe };
+	const char *dev = arg;
 	char buf[6];
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
-	bool yes;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC), r;
 
-	if (fd < 0)
-		return false;
-	yes = pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && !memcmp(buf, magic, 6);
+	(void)w;
+	(void)out;
+	if (fd < 0) {
+		r = -errno;
+		si_diag_set(d, "opening %s: %s", dev, strerror(-r));
+		return r;
+	}
+	r = pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && !memcmp(buf, magic, 6);
 	close(fd);
-	return yes;
+	return r;
+}
+
+static int has_luks_magic(const struct si_bootcfg *c, const char *dev, struct si_diag *d)
+{
+	struct si_work w = {
+		.fn = magic_work, .arg = (void *)dev, .deadline_ms = c->device_timeout_ms,
+		.timeout_code = -SI_ETIMEOUT, .noun = "the data device",
+	};
+
+	return si_worker_run(&w, d);
 }
 
 #define MKFS_WORDS 16
@@ -263,6 +363,8 @@ static int prov_escrow(void *ctx, const char *json, struct si_diag *d)
 {
 	const struct si_bootcfg *c = ctx;
 
+	if (!strcmp(c->escrow, "server"))
+		return fleet_escrow_server(c, json, d);
 	return fleet_escrow_medium(c, json, d);
 }
 
@@ -306,8 +408,11 @@ int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char 
 	size_t n = 0;
 	int r;
 
-	if (!ENABLE_TPM2 || !c->provision || has_luks_magic(datadev))
+	if (!ENABLE_TPM2 || !c->provision)
 		return 0;
+	r = has_luks_magic(c, datadev, d);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	job.c = c;
 	job.o = (struct si_provision_opts){
 		.device = datadev, .name = c->data_name, .workdir = "/run/sealinit",
@@ -334,8 +439,11 @@ int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char 
 		argv[n++] = word;
 	argv[n] = NULL;
 	job.o.mkfs_argv = argv;
-	/* The TPM's commands, mke2fs, the escrow medium's wait and write. */
+	/* The TPM's commands, mke2fs, the escrow medium's wait and write, or
+	 * the network's bring-up and the server's deadline. */
 	w.deadline_ms = 4 * c->tpm_timeout_ms + job.o.mkfs_timeout_ms + 2 * c->device_timeout_ms;
+	if (!strcmp(c->escrow, "server"))
+		w.deadline_ms += c->net_timeout_ms + c->legacy.deadline_ms;
 	(void)mkdir("/run/sealinit", 0755);
 	r = si_worker_run(&w, d);
 	if (r == -SI_ENOTBLANK) {

@@ -37,12 +37,30 @@ const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d);
 #define SI_ESCROW_SPAN (64u << 20)
 int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_diag *d);
 
+/* The fleet server (escrow=server): the same login, trust anchors and
+ * deadline as the legacy fetch (legacy_* keys, docs/legacy-protocol.md),
+ * then POST of json to {legacy_api}/v1/devices/escrow. The network is
+ * brought up first as ip= says (left up, as the legacy fetch leaves it),
+ * and the credentials partition, when legacy_credentials_dev= names one,
+ * is mounted for the login and unmounted after. Runs in the provisioning
+ * worker. 0, or a code from errors.h with d naming the step that failed. */
+int fleet_escrow_server(const struct si_bootcfg *c, const char *json, struct si_diag *d);
+
+/* The legacy credentials on a config partition (legacy_credentials_dev=):
+ * mounted read-only at FLEET_CRED_MNT; path becomes the file's path inside
+ * it. -SI_ECREDS with d naming the device or the mount's error. */
+#define FLEET_CRED_MNT       "/run/sealinit/credentials"
+#define FLEET_UDHCPC_SCRIPT  "/run/sealinit/udhcpc.script"
+int fleet_credentials_mount(const struct si_bootcfg *c, char *path, size_t size,
+			    struct si_diag *d);
+void fleet_credentials_umount(void);
+
 /*
  * First boot (provision=yes): a data partition that is not LUKS2 is made
  * into the data volume when it is blank (core/provision.h: the header in
  * /run, the TPM's token with the signed policy over pcrs= and the
  * rollback counter, the record, the file system, the escrow to the
- * medium, the header copied last), in a worker under one deadline; the
+ * medium or the fleet server, the header copied last), in a worker under one deadline; the
  * recovery key is never shown. A partition with a LUKS2 magic is left at
  * once (every boot after the first pays one 4 KiB read); one that is
  * neither LUKS2 nor blank is left as it is, with a warning, for the

@@ -27,8 +27,6 @@
 #include "core/token.h"
 #include "core/unlock.h"
 
-#define UDHCPC_SCRIPT "/run/sealinit/udhcpc.script"
-#define CRED_MNT      "/run/sealinit/credentials"
 #define UNLOCK_RECORD "/run/sealinit/unlock"
 
 /* How the volume opened, for the record the booted system reads. */
@@ -399,34 +397,6 @@ static void legacy_progress(void *ctx, const char *msg)
 	say(6, "legacy: %s", msg);
 }
 
-/* Credentials on a config partition: mounted read-only for the fetch, and
- * unmounted after it. path becomes the file's path inside the mount. */
-static int mount_credentials(const struct si_bootcfg *c, char *path, size_t size,
-			     struct si_diag *d)
-{
-	unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	char dev[SI_PATH_MAX];
-
-	if (pid1_wait_for("credentials device", c->legacy.credentials_dev, dev, sizeof(dev),
-			  c->device_timeout_ms, d) < 0)
-		return -SI_ECREDS;
-	mkdir(CRED_MNT, 0700);
-	/* ext4 keeps the file's owner and mode; vfat gets them from the
-	 * mount options: root's, 0600. */
-	if (mount(dev, CRED_MNT, "ext4", fl, NULL) < 0 &&
-	    mount(dev, CRED_MNT, "vfat", fl, "uid=0,gid=0,fmask=0177,dmask=0077") < 0) {
-		si_diag_set(d, "mounting the credentials device %s (ext4 or vfat): %s", dev,
-			    strerror(errno));
-		return -SI_ECREDS;
-	}
-	if (snprintf(path, size, CRED_MNT "%s", c->legacy.credentials) >= (int)size) {
-		umount2(CRED_MNT, MNT_DETACH);
-		si_diag_set(d, "legacy_credentials: path too long");
-		return -SI_ECREDS;
-	}
-	return 0;
-}
-
 static int legacy_source(const struct si_bootcfg *c, int pos, const char *datadev,
 			 struct outcome *out, struct si_diag *d)
 {
@@ -434,7 +404,7 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 	struct si_legacy_cfg lc = c->legacy;
 	struct si_legacy_unlock_opts o = {
 		.cfg = &lc, .ip = c->ip, .net_timeout_ms = c->net_timeout_ms,
-		.udhcpc_script = UDHCPC_SCRIPT, .device = datadev, .name = c->data_name,
+		.udhcpc_script = FLEET_UDHCPC_SCRIPT, .device = datadev, .name = c->data_name,
 		.key_fd = -1, .expect = &expect, .migrate = c->migrate && !measure_no_tpm(),
 		.tcti = c->tcti,
 		.tpm_timeout_ms = c->tpm_timeout_ms,
@@ -467,13 +437,13 @@ static int legacy_source(const struct si_bootcfg *c, int pos, const char *datade
 		return 1;
 	}
 	if (c->legacy.credentials_dev[0]) {
-		r = mount_credentials(c, lc.credentials, sizeof(lc.credentials), d);
+		r = fleet_credentials_mount(c, lc.credentials, sizeof(lc.credentials), d);
 		if (r < 0)
 			return r;
 	}
 	r = si_legacy_unlock(&o, &res, d);
-	if (c->legacy.credentials_dev[0] && umount2(CRED_MNT, MNT_DETACH) < 0)
-		say(4, "unmounting %s: %s", CRED_MNT, strerror(errno));
+	if (c->legacy.credentials_dev[0])
+		fleet_credentials_umount();
 	snprintf(mapped, sizeof(mapped), "/dev/mapper/%s", c->data_name);
 	if (r < 0 && access(mapped, F_OK) == 0) {
 		/* The volume opened, then the migration overran: the journal

@@ -757,10 +757,24 @@ static int validate_fleet(const struct si_bootcfg *c, struct si_diag *d)
 		return -EINVAL;
 	}
 	if (!strcmp(c->escrow, "server")) {
-		si_diag_set(d, "escrow=server: the boot does not reach the fleet server while it "
-			    "provisions yet (sealinit provision and the legacy client can); use "
-			    "escrow= a removable medium's partition");
-		return -EINVAL;
+		struct si_diag ld;
+
+		if (!ENABLE_LEGACY_NET) {
+			si_diag_set(d, "escrow=server: this build has no legacy network client "
+				    "(CONFIG_LEGACY_NET), which sends the escrow; use escrow= a "
+				    "removable medium's partition");
+			return -EINVAL;
+		}
+		if (!c->legacy.api[0]) {
+			si_diag_set(d, "escrow=server needs legacy_api= (the fleet server), with "
+				    "legacy_ca= or legacy_pin=, legacy_fingerprint= and the "
+				    "credentials (legacy_credentials=)");
+			return -EINVAL;
+		}
+		if (si_legacy_cfg_validate_server(&c->legacy, &ld) < 0) {
+			si_diag_set(d, "escrow=server: %s", ld.msg);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -82,6 +82,13 @@
 #               fleet key, its PCRs, the counter) on a volume of their own:
 #               the genuine boot refuses it before activation (the device
 #               record names another volume)
+#   server      (aarch64) a release whose configuration escrows to the fleet
+#               server (escrow=server, the legacy API's HTTPS, a static ip=
+#               in the configuration), on a device with a blank partition:
+#               while the server refuses the escrow (403) the first boot
+#               fails by name and the partition stays all zeros; once it
+#               takes it, the next boot provisions, the server holds the
+#               document and the escrow key's private half opens the volume
 #   cut         power cuts (QEMU ended at a console line) during a first
 #               boot, at the file system, the header copy and the read-back:
 #               each next boot provisions again or unlocks the whole volume
@@ -104,7 +111,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL="happy loglevel blacklist timeout env smuggle reseal fleet rogue cut"
+ALL="happy loglevel blacklist timeout env smuggle reseal fleet rogue server cut"
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-240}
 ARCHES="aarch64 x86_64"
 FAST=" sealinit.failure_delay=1"
@@ -203,13 +210,13 @@ make_initramfs() {
 	local out=$1 sig=${2:-} mods cross="" extra
 	[ "$ARCH" = aarch64 ] || cross="CROSS_COMPILE="
 	mods=$(sed -n 's/^CONFIG_INITRAMFS_MODULES="\(.*\)"$/\1/p' "$KCONF")
-	extra="$W/fleet-pcr-pub.pem:/etc/sealinit/fleet-pcr-key.pem $W/fleet-escrow-pub.pem:/etc/sealinit/fleet-escrow-key.pem $MKFS:/sbin/mke2fs"
+	extra="$W/fleet-pcr-pub.pem:/etc/sealinit/fleet-pcr-key.pem $W/fleet-escrow-pub.pem:/etc/sealinit/fleet-escrow-key.pem $MKFS:/sbin/mke2fs${REL_FILES:+ $REL_FILES}"
 	[ -z "$sig" ] || extra+=" $sig:/etc/sealinit/tpm2-pcr-signature.json"
 	rm -f "$W/build-target/initramfs.cpio.gz"
 	# Values as the .config writes them, quotes included.
 	(cd "$REPO" && KCONFIG_CONFIG=$KCONF make -s BUILD="$W/build-target" $cross initramfs \
 		CONFIG_BOOT_CONFIG="\"$REL/sealinit.conf\"" \
-		CONFIG_INITRAMFS_MODULES="\"$mods $EXTRA_MODS\"" \
+		CONFIG_INITRAMFS_MODULES="\"$mods $EXTRA_MODS${REL_MODS:+ $REL_MODS}\"" \
 		CONFIG_INITRAMFS_EXTRA_FILES="\"$extra\"" CONFIG_INITRAMFS_SYSROOT="\"$MKFS_ROOT\"" \
 		${LATE:+CONFIG_INITRAMFS_LATE_MODULES=$LATE}) >"$REL/initramfs.log" 2>&1 ||
 		{ PREP_ERR="make initramfs: $(tail -n 3 "$REL/initramfs.log")"; return 1; }
@@ -222,7 +229,10 @@ make_initramfs() {
 # file (sealinit sign --record: the tokens' entry and the device record's,
 # with the rollback counter's limit), and the system disk (root, verity
 # and, on x86_64, the signature partition). Sets REL, INITRD, SYSTEM,
-# EVENTS, PREDICTED, ROOTHASH for the boots that follow.
+# EVENTS, PREDICTED, ROOTHASH for the boots that follow. A fleet's own
+# settings: REL_CONF (lines that take the place of the board's escrow=
+# line), REL_FILES (more CONFIG_INITRAMFS_EXTRA_FILES), REL_MODS (more
+# modules).
 release() {
 	local name=$1 img=$2 out cmdline args=() disk
 	REL=$W/$name
@@ -234,6 +244,11 @@ release() {
 		"$REPO/board/$BOARD/sealinit.conf" >"$REL/sealinit.conf"
 	grep -qx "roothash=$IMG_ROOTHASH" "$REL/sealinit.conf" ||
 		{ PREP_ERR="board/$BOARD/sealinit.conf has no '#roothash=<filled in by the build>' line"; return 1; }
+	if [ -n "${REL_CONF:-}" ]; then
+		grep -q '^escrow=' "$REL/sealinit.conf" || { PREP_ERR="board/$BOARD/sealinit.conf has no escrow= line"; return 1; }
+		REPL=$REL_CONF awk '/^escrow=/ { print ENVIRON["REPL"]; next } { print }' "$REL/sealinit.conf" >"$REL/conf.new" &&
+			mv "$REL/conf.new" "$REL/sealinit.conf"
+	fi
 	INITRD=$REL/initramfs.cpio.gz
 	if [ "$QEMU_FIRMWARE" = uefi ]; then
 		# The initramfs is measured (PCR 9): built first, its signature
@@ -366,8 +381,8 @@ provision_first() {
 }
 
 # expect_provisioned ESCROW: a first boot: the volume made, the record
-# written and the recovery key escrowed to the medium ESCROW, then the same
-# boot unlocked it by the TPM and went on.
+# written and the recovery key escrowed to ESCROW (escrowed_key's WHERE),
+# then the same boot unlocked it by the TPM and went on.
 expect_provisioned() {
 	chk "qemu exit $RC, want 0 (124: timeout)" [ "$RC" = 0 ]
 	chk "FAILED: $(grep -a '^sealinit: FAILED' "$LOG" | head -n1)" not qemu_grep "$LOG" '^sealinit: FAILED'
@@ -408,8 +423,9 @@ expect_capped() {
 # directory). It starts from the baseline device (DEV_TPM, DEV_DATA: another
 # device's). again: the same TPM state and data disk as NAME's last boot
 # (a reboot), the log in serial-again.log. BOOT_DISK=FILE:SERIAL attaches
-# one more disk, read-only; ESCROW=FILE the escrow medium; CUT_AT=REGEX
-# ends QEMU when the console shows it (a power cut; CUT says whether).
+# one more disk, read-only; ESCROW=FILE the escrow medium; NET=1 a network
+# card on QEMU's user network (the host is 10.0.2.2); CUT_AT=REGEX ends
+# QEMU when the console shows it (a power cut; CUT says whether).
 boot() {
 	local name=$1 extra=$2 again=${3:-}
 	S=$W/$name LOG=$S/serial${again:+-again}.log
@@ -427,8 +443,10 @@ boot() {
 	[ -z "${BOOT_DISK:-}" ] || qemu_disk "${BOOT_DISK%:*}" ro "${BOOT_DISK##*:}"
 	[ -z "${ESCROW:-}" ] || qemu_disk "$ESCROW" "" escrow
 	# A reboot keeps the machine's UEFI variables (the failure record).
+	local -a net=()
+	[ -z "${NET:-}" ] || net=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$NET_MAC,romfile=")
 	QEMU_UEFI_VARS=${again:+$BOOT_VARS} \
-		qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG"
+		qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG" "${net[@]}"
 	BOOT_VARS=$QEMU_UEFI_VARS_COPY
 	RC=0
 	if [ -n "${CUT_AT:-}" ]; then
@@ -483,10 +501,15 @@ expect_refused() {
 	chk "the LUKS2 header changed" [ "$HDR_BEFORE" = "$HDR_AFTER" ]
 }
 
-# escrowed_key DISK UUID: the recovery key of volume UUID, from the
-# escrow medium's partition, opened with the fleet's escrow key (what the
-# recovery desk runs); empty when it is not there.
+# escrowed_key WHERE UUID: the recovery key of volume UUID, from the
+# escrow medium's partition (WHERE a disk image) or the fleet server's
+# copy (WHERE its escrow directory), opened with the fleet's escrow key
+# (what the recovery desk runs); empty when it is not there.
 escrowed_key() {
+	if [ -d "$1" ]; then
+		"$HOSTBIN" escrow-open --key "$W/fleet-escrow-key.pem" "$1/$2.json" 2>/dev/null
+		return
+	fi
 	dd if="$1" of="$1.part" bs=1M skip=1 count=4 status=none 2>/dev/null &&
 		"$HOSTBIN" escrow-open --key "$W/fleet-escrow-key.pem" "$1.part" "$2" 2>/dev/null
 }
@@ -572,6 +595,65 @@ rogue_scenario() {
 	expect_refused 'not the volume|device record|fixate|volume key'
 	chk "the attacker's token did not unseal: the attack was not tried" \
 		qemu_grep "$LOG" 'volume key'
+}
+
+# The fleet server as the escrow (aarch64): the reference server of the
+# legacy API, a release whose configuration says escrow=server, and one
+# device. The control is the second boot, where the server takes it.
+NET_MAC=52:54:00:5e:a1:02
+server_scenario() {
+	local L=$W/legacy api uuid v
+	mkdir -p "$L"
+	bash "$REPO/tests/legacy-server/mkcerts.sh" "$L/pki" >"$L/mkcerts.log" 2>&1 ||
+		{ problem "mkcerts: $(tail -n 2 "$L/mkcerts.log")"; return; }
+	printf 'fleet device password\n' >"$L/password"
+	printf 'email=device-s@example.test\npassword=fleet device password\n' >"$L/cred"
+	chmod 600 "$L/cred"
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$L/resource"
+	/usr/bin/python3 "$REPO/tests/legacy-server/provision.py" "$L/state" --email device-s@example.test \
+		--password-file "$L/password" --fingerprint "mac:eth0=$NET_MAC" --salt s \
+		--resource data --secret-file "$L/resource" >/dev/null 2>"$L/provision.err" ||
+		{ problem "the server's state: $(tail -n 2 "$L/provision.err")"; return; }
+	echo escrow-403 >"$L/mode"
+	/usr/bin/python3 "$REPO/tests/legacy-server/server.py" --state "$L/state" \
+		--cert "$L/pki/server.pem" --key "$L/pki/server.key" --mode-file "$L/mode" \
+		--log "$L/server.log" --ready-file "$L/ready" 2>>"$L/server.err" &
+	QEMU_HELPER_PIDS+=($!)
+	for _ in $(seq 200); do [ -s "$L/ready" ] && break; sleep 0.025; done
+	api=$(sed -n 's/^api_port=//p' "$L/ready" 2>/dev/null)
+	[ -n "$api" ] || { problem "the server did not start: $(tail -n 2 "$L/server.err")"; return; }
+	# The release: the board's configuration, the escrow to the server
+	# with what its login needs, the TPM as the only key source.
+	REL_CONF="escrow=server
+keysources=tpm2
+ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off
+legacy_api=https://api.legacy.test:$api
+legacy_resolve=api.legacy.test:$api:10.0.2.2
+legacy_ca=/etc/sealinit/legacy-ca.pem
+legacy_fingerprint=mac:eth0
+legacy_credentials=/etc/sealinit/legacy.cred" \
+	REL_FILES="$L/pki/ca.pem:/etc/sealinit/legacy-ca.pem $L/cred:/etc/sealinit/legacy.cred" \
+	REL_MODS=virtio_net release r-server "$W/img" || { problem "the release: $PREP_ERR"; use_release r1; return; }
+	device "$W/devS" || { problem "sfdisk: device S"; use_release r1; return; }
+	# 1. The server refuses the escrow: no volume is made, the partition
+	# stays blank, and the boot fails naming the escrow.
+	NET=1 DEV_TPM=$W/devS/tpm DEV_DATA=$W/devS/data-disk.img boot server "$FAST"
+	expect_refused 'escrow=server'
+	v=$(dd if="$S/data-disk.img" bs=1M skip=1 count=64 status=none | tr -d '\0' | wc -c)
+	chk "the escrow was refused, and $v bytes of the partition are not zero" [ "$v" = 0 ]
+	chk "the server did not see the escrow refused" grep -q '^api POST /v1/devices/escrow 403$' "$L/server.log"
+	# 2. The server takes it: the next boot provisions, and the document
+	# it keeps opens the volume with the escrow key.
+	: >"$L/mode"
+	NET=1 boot server "" again
+	expect_provisioned "$L/state/escrow"
+	uuid=$(data_uuid "$S/data-disk.img")
+	v=$(cryptsetup luksDump --dump-json-metadata "$S/data-disk.img.hdr" 2>/dev/null |
+		jq -r '.tokens[] | select(.type == "sealinit-escrow") | .to')
+	chk "the header's escrow token says the key went to '$v', want server" [ "$v" = server ]
+	v=$(cat "$L/state/escrow/$uuid.sender" 2>/dev/null)
+	chk "the server's record of the sender is '$v'" [ "${v%% *}" = device-s@example.test ]
+	use_release r1
 }
 
 # Power cuts during the first boot: at each step, QEMU ends (no shutdown);
@@ -708,6 +790,10 @@ for arch in $ARCHES; do
 		rogue)
 			rogue_scenario
 			verdict rogue ;;
+		server)
+			[ "$ARCH" = aarch64 ] || continue   # the same C on x86_64; one arch's boots suffice
+			server_scenario
+			verdict server ;;
 		cut)
 			cut_scenario
 			verdict cut ;;

@@ -553,7 +553,13 @@ static void test_fleet(void **state)
 		  "provision_mkfs=/sbin/mke2fs -q\n", "needs escrow=" },
 		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n"
 		  "provision_mkfs=/sbin/mke2fs -q\nescrow=server\nescrow_public_key=/e.pem\n",
-		  "escrow=server: the boot does not reach the fleet server" },
+		  ENABLE_LEGACY_NET ? "escrow=server needs legacy_api=" : "no legacy network client" },
+		/* The server, never trusted unverified. */
+		{ "tpm2_public_key=/k.pem\ndevice_record=yes\nprovision=yes\n"
+		  "provision_mkfs=/sbin/mke2fs -q\nescrow=server\nescrow_public_key=/e.pem\n"
+		  "legacy_api=https://fleet.example.test\nlegacy_fingerprint=mac:eth0\n",
+		  ENABLE_LEGACY_NET ? "escrow=server: legacy_ca or legacy_pin must be set" :
+		  "no legacy network client" },
 	};
 	static const struct { const char *line, *expect; } bad[] = {
 		{ "device_record=0x81000001\n", "`device_record': invalid value" },
@@ -612,6 +618,27 @@ static void test_fleet(void **state)
 		fail_msg("%s", d.msg);
 	assert_int_equal(c.device_record, 0x01805e01);
 	assert_int_equal(c.tpm2_counter, 0x01805e07);
+	/* The fleet server, with what its login needs and no resource: the
+	 * escrow fetches none. */
+	if (ENABLE_LEGACY_NET) {
+		char srv[1024];
+
+		open_defaults(&c);
+		snprintf(srv, sizeof(srv), "%s", text);
+		*strstr(srv, "escrow=LABEL=ESCROW") = '\0';
+		snprintf(srv + strlen(srv), sizeof(srv) - strlen(srv), "escrow=server\n"
+			 "escrow_public_key=/e.pem\nlegacy_api=https://fleet.example.test\n"
+			 "legacy_ca=/etc/sealinit/ca.pem\nlegacy_fingerprint=mac:eth0\n");
+		assert_int_equal(si_bootcfg_parse_file(&c, srv, &d), 0);
+		if (si_bootcfg_validate(&c, &d))
+			fail_msg("escrow=server: %s", d.msg);
+		open_defaults(&c);
+		snprintf(text, sizeof(text), "%stpm2_public_key=/etc/sealinit/fleet.pem\n"
+			 "device_record=yes\nprovision=yes\nprovision_mkfs=/sbin/mke2fs -q -t ext4\n"
+			 "escrow=LABEL=ESCROW\nescrow_public_key=/etc/sealinit/escrow.pem\n"
+			 "tpm2_counter=0x01805e07\n", base);
+		assert_int_equal(si_bootcfg_parse_file(&c, text, &d), 0);
+	}
 	/* What is printed reads back the same. */
 	assert_int_equal(si_bootcfg_format(&c, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "device_record=0x01805e01\nprovision=yes\n"

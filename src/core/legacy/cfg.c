@@ -88,14 +88,10 @@ static bool resource_id_ok(const char *s)
 	return true;
 }
 
-int si_legacy_cfg_validate(const struct si_legacy_cfg *c, struct si_diag *d)
+int si_legacy_cfg_validate_server(const struct si_legacy_cfg *c, struct si_diag *d)
 {
 	if (strncmp(c->api, "https://", 8) || !c->api[8]) {
 		si_diag_set(d, "legacy_api: expected an https:// URL, got `%.64s'", c->api);
-		return -EINVAL;
-	}
-	if (!resource_id_ok(c->resource)) {
-		si_diag_set(d, "legacy_resource: expected an id of letters, digits, `.', `_' or `-'");
 		return -EINVAL;
 	}
 	/* Never insecure: some anchor must verify the server. */
@@ -108,6 +104,17 @@ int si_legacy_cfg_validate(const struct si_legacy_cfg *c, struct si_diag *d)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int si_legacy_cfg_validate(const struct si_legacy_cfg *c, struct si_diag *d)
+{
+	int r = si_legacy_cfg_validate_server(c, d);
+
+	if (r == 0 && !resource_id_ok(c->resource)) {
+		si_diag_set(d, "legacy_resource: expected an id of letters, digits, `.', `_' or `-'");
+		r = -EINVAL;
+	}
+	return r;
 }
 
 int si_legacy_cfg_format(const struct si_legacy_cfg *l, char *buf, size_t size)

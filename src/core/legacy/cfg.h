@@ -44,6 +44,10 @@ int si_legacy_cfg_set(struct si_legacy_cfg *c, const char *key, const char *v,
 /* Cross-field checks: an API URL, a resource, a trust anchor. */
 int si_legacy_cfg_validate(const struct si_legacy_cfg *c, struct si_diag *d);
 
+/* The same without the resource: what talking to the server at all needs
+ * (the escrow of a recovery key, which fetches no resource). */
+int si_legacy_cfg_validate_server(const struct si_legacy_cfg *c, struct si_diag *d);
+
 /* Append every key as `legacy_KEY=VALUE' lines. Returns the length
  * written, or -ENOSPC. */
 int si_legacy_cfg_format(const struct si_legacy_cfg *c, char *buf, size_t size);

@@ -963,7 +963,7 @@ int si_legacy_escrow(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *
 	size_t alen = 0;
 	int r;
 
-	r = si_legacy_cfg_validate(c, d);
+	r = si_legacy_cfg_validate_server(c, d);
 	if (r < 0)
 		return r;
 	if (strlen(json) > SI_LEGACY_JSON_MAX) {
