@@ -108,10 +108,16 @@ run_host() {
 # A script that runs many scenarios and ends with its own
 # "N passed, N failed, N skipped" line: add its counts.
 run_suite() {
-	local script=$1 label=$2 rc line p f k
+	local script=$1 label=$2
 	shift 2
 	run_test "$label" timeout 3000 bash "$script" "$@" > "$logdir/${label//\//-}.log" 2>&1
-	rc=$?
+	suite_verdict "$label" $?
+}
+
+# suite_verdict LABEL RC: count the suite whose log is LABEL's and which
+# exited RC (LEFTOVERS and T_TEST as run_test left them).
+suite_verdict() {
+	local label=$1 rc=$2 line p f k
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/${label//\//-}.log" | tail -1)
 	if [ -n "$LEFTOVERS" ]; then
 		# Its scenarios still count; the leftovers are one failure more.
@@ -152,6 +158,75 @@ run_suite() {
 	fi
 }
 
+# --- the QEMU suites, beside the rest ---------------------------------------
+# One job per suite and arch (each suite takes the arch as its argument).
+# A scheduler in the background starts them once the builds are done: one
+# at a time while the host tests hold the other core, two once they are
+# over (QEMU TCG runs one vCPU on one core; this machine kind has two);
+# the longest first; never two of one arch at once, because a suite's
+# per-arch caches (kernels, Debian packages, images) are shared. The
+# order is by run time, longest first, as make check's result lines show
+# it.
+QEMU_JOBS=("prod aarch64" "boot aarch64" "boot x86_64" "prod x86_64" "uefi x86_64" "uefi aarch64")
+qemu_wanted=()
+for job in "${QEMU_JOBS[@]}"; do
+	case "qemu-${job% *}" in *"$pattern"*) qemu_wanted+=("$job") ;; esac
+done
+# qemu_job "SUITE ARCH": run it with a TMPDIR of its own (run_isolated's
+# rules); its exit status, run time and leftovers go to files beside its
+# log, for the verdict at the end, and the PID of its `timeout' to
+# BASE.pid, which the scheduler ends (TERM, which timeout hands the suite,
+# whose trap stops its QEMU and swtpm) if it is ended itself.
+qemu_job() {
+	local label=qemu/${1% *}-${1#* } t0=$EPOCHSECONDS rc dir
+	local base=$logdir/${label//\//-}
+	dir=$tmproot/${label//\//-}
+	_run_isolated_rm "$dir"
+	mkdir -p -m 711 "$tmproot" "$dir"
+	TMPDIR=$dir timeout 3000 bash "tests/qemu/${1% *}.sh" "${1#* }" > "$base.log" 2>&1 &
+	echo $! > "$base.pid"
+	wait $!
+	rc=$?
+	rm -f "$base.pid"
+	# QEMU_KEEP keeps the scratch directories on purpose: no check then.
+	if [ -n "${QEMU_KEEP:-}" ]; then : > "$base.leftovers"; else tmp_leftovers "$dir" > "$base.leftovers"; fi
+	_run_isolated_rm "$dir"
+	echo "$rc $((EPOCHSECONDS - t0))" > "$base.rc"
+}
+# qemu_scheduler: start the wanted jobs as the slots file allows.
+qemu_scheduler() {
+	local -a queue=("${qemu_wanted[@]}")
+	local -A running=()
+	local i pid busy slots picked
+	trap 'for f in "$logdir"/qemu-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; exit 1' TERM
+	while [ ${#queue[@]} -gt 0 ] || [ ${#running[@]} -gt 0 ]; do
+		for pid in "${!running[@]}"; do
+			kill -0 "$pid" 2>/dev/null && continue
+			wait "$pid" 2>/dev/null
+			unset "running[$pid]"
+		done
+		slots=$(cat "$logdir/qemu.slots" 2>/dev/null || echo 2)
+		while [ ${#running[@]} -lt "$slots" ] && [ ${#queue[@]} -gt 0 ]; do
+			picked=""
+			for i in "${!queue[@]}"; do
+				busy=""
+				for pid in "${!running[@]}"; do
+					[ "${running[$pid]#* }" = "${queue[$i]#* }" ] && busy=1
+				done
+				[ -z "$busy" ] && { picked=$i; break; }
+			done
+			[ -n "$picked" ] || break
+			qemu_job "${queue[$picked]}" &
+			running[$!]=${queue[$picked]}
+			unset "queue[$picked]"
+			queue=("${queue[@]}")
+		done
+		sleep 1
+	done
+}
+
+# --- builds: the host's two and the guest's -----------------------------------
+declare -A built=()
 for variant in normal sanitize; do
 	if [ $variant = normal ]; then san=0; else san=1; fi
 	section "build ($variant)"
@@ -162,7 +237,29 @@ for variant in normal sanitize; do
 		tail -20 "$logdir/build-$variant.log"
 		continue
 	fi
-	build=$($MAKE --no-print-directory -s SANITIZE=$san print-build)
+	built[$variant]=$($MAKE --no-print-directory -s SANITIZE=$san print-build)
+done
+qemu_pid=""
+if [ ${#qemu_wanted[@]} -gt 0 ]; then
+	section "build (aarch64, for the QEMU guests)"
+	T_TEST=$EPOCHSECONDS
+	# The guest runs the arm64 cross-build; make sure it is current.
+	if $MAKE --no-print-directory CROSS_COMPILE=aarch64-linux-gnu- all > "$logdir/build-aarch64.log" 2>&1; then
+		echo 1 > "$logdir/qemu.slots"
+		qemu_scheduler &
+		qemu_pid=$!
+		echo "(the QEMU suites run in the background from here: ${qemu_wanted[*]})"
+	else
+		failed=$((failed + 1)); failures+=("build-aarch64")
+		note "build-aarch64" "FAIL (log: $logdir/build-aarch64.log)"
+	fi
+fi
+# The scheduler and its QEMU jobs end with this shell.
+trap '[ -z "$qemu_pid" ] || kill -- "$qemu_pid" 2>/dev/null' EXIT
+
+for variant in normal sanitize; do
+	[ -n "${built[$variant]:-}" ] || continue
+	build=${built[$variant]}
 	# Leaks fail too (LeakSanitizer checks each process at exit).
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -193,17 +290,26 @@ section "fuzz (${FUZZ_SECONDS:-10}s per target)"
 case "fuzz" in *"$pattern"*) run_host tests/fuzz/run.sh "fuzz/parsers" "" ;; esac
 
 section "QEMU boots (aarch64 and x86_64, TCG)"
-# The guest runs the arm64 cross-build; make sure it is current.
-if $MAKE --no-print-directory CROSS_COMPILE=aarch64-linux-gnu- all > "$logdir/build-aarch64.log" 2>&1; then
+if [ -n "$qemu_pid" ]; then
 	case "qemu-smoke" in *"$pattern"*) run_host tests/qemu/smoke.sh "qemu/smoke" "" ;; esac
-	if [ -x tests/qemu/boot.sh ]; then
-		case "qemu-boot" in *"$pattern"*) run_suite tests/qemu/boot.sh "qemu/boot" all ;; esac
-	fi
-	case "qemu-uefi" in *"$pattern"*) run_suite tests/qemu/uefi.sh "qemu/uefi" ;; esac
-	case "qemu-prod" in *"$pattern"*) run_suite tests/qemu/prod.sh "qemu/prod" ;; esac
-else
-	failed=$((failed + 1)); failures+=("build-aarch64")
-	note "build-aarch64" "FAIL (log: $logdir/build-aarch64.log)"
+	echo 2 > "$logdir/qemu.slots"
+	wait "$qemu_pid"
+	qemu_pid=""
+	for job in "${QEMU_JOBS[@]}"; do
+		label=qemu/${job% *}-${job#* }
+		base=$logdir/${label//\//-}
+		case " ${qemu_wanted[*]} " in *" $job "*) ;; *) continue ;; esac
+		if [ ! -f "$base.rc" ]; then
+			failed=$((failed + 1)); failures+=("$label")
+			note "$label" "FAIL (the scheduler never ran it)"
+			continue
+		fi
+		read -r rc secs < "$base.rc"
+		LEFTOVERS=$(cat "$base.leftovers")
+		T_TEST=$((EPOCHSECONDS - secs))
+		suite_verdict "$label" "$rc"
+		rm -f "$base.rc" "$base.leftovers" "$base.pid"
+	done
 fi
 
 echo
