@@ -168,7 +168,18 @@ expect 0 "after the genuine write, through the proxy" "$SEALINIT" unlock "$WORK/
 	--record --public-key "$WORK/pub.pem" --signature "$SIG" --tcti "$PROXY_TCTI"
 commands "$WORK/tpm.log" | grep -qx 'Unseal' && commands "$WORK/tpm.log" | grep -qx 'NV_Read' ||
 	fail "the record read, then the token: $(commands "$WORK/tpm.log" | tr '\n' ' ')"
+with=$(commands "$WORK/tpm.log" | tr '\n' ' ')
 proxy_stop
+# What the record costs at boot: NV_ReadPublic and NV_Read, two commands
+# more than the same unlock without it (docs/fleet.md).
+proxy_start "$WORK/tpm.log"
+expect 0 "the same unlock without the record, through the proxy" "$SEALINIT" unlock "$WORK/img" \
+	--test --signature "$SIG" --tcti "$PROXY_TCTI"
+without=$(commands "$WORK/tpm.log" | tr '\n' ' ')
+proxy_stop
+[ "$with" = "NV_ReadPublic NV_Read $without" ] ||
+	fail "the record's cost at boot: with it '$with', without it '$without'"
+echo "ok: the record costs two TPM commands at boot ($(wc -w <<<"$without") without it: $without)"
 
 # (d) Another policy, written with the attacker's id.
 tpm2_nvundefine "$NV" -C o >/dev/null || fail "tpm2_nvundefine"

@@ -172,29 +172,23 @@ fail:
 }
 
 /*
- * NV_Read authorized by the index's empty authValue (AUTHREAD) in an HMAC
- * session salted to the SRK: the command's HMAC covers the index's Name
- * (so the TPM refuses it if NV_ReadPublic's answer was not its own) and
- * the response's HMAC covers the data, under a key an interposer does not
- * have (the salt crosses the bus encrypted to the SRK).
+ * NV_Read authorized by the index's empty authValue (AUTHREAD), in a
+ * password session: one command. Whom the record defends against (whoever
+ * can run code on the device, or boot it from elsewhere, and define an
+ * index) gets the TPM's own answers, and the Name check of open_record
+ * refuses an index they defined. An HMAC session salted to the SRK would
+ * add integrity against an active bus interposer only, which can already
+ * run its own Unseal between the measurements and the cap
+ * (docs/threat-model.md), for three more commands at every boot.
  */
 static int read_data(struct si_tpm *t, ESYS_TR h, uint8_t id[SI_RECORD_SIZE], struct si_diag *d)
 {
 	TPM2B_MAX_NV_BUFFER *data = NULL;
-	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TSS2_RC rc;
-	int r;
+	int r = 0;
 
-	r = si_tpm_srk(t, &srk, d);
-	if (r == 0)
-		r = si_tpm_start_session(t, srk, TPM2_SE_HMAC, &session, d);
-	if (srk != ESYS_TR_NONE)
-		(void)Esys_TR_Close(t->esys, &srk);
-	if (r < 0)
-		return r;
-	rc = Esys_NV_Read(t->esys, h, h, session, ESYS_TR_NONE, ESYS_TR_NONE, SI_RECORD_SIZE, 0,
-			  &data);
-	si_tpm_flush(t, &session);
+	rc = Esys_NV_Read(t->esys, h, h, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+			  SI_RECORD_SIZE, 0, &data);
 	if (rc)
 		return si_tpm_error(t, rc, "reading the device record", d);
 	if (data->size != SI_RECORD_SIZE) {
@@ -303,8 +297,7 @@ static int undefine(struct si_tpm *t, uint32_t index, uint32_t attrs, ESYS_TR *h
  * NV_Write in a policy session: PolicyPCR over the signed PCRs (current
  * values), PolicyCommandCode(NV_Write), then the signed part with the
  * record's policyRef. Nothing here is secret, so the session is neither
- * salted nor encrypting; the write is read back, through a salted
- * session, by the caller.
+ * salted nor encrypting; the write is read back by the caller.
  */
 static int write_data(struct si_tpm *t, ESYS_TR h, const struct si_authkey *key,
 		      uint32_t pcr_mask, const char *signature, const uint8_t id[SI_RECORD_SIZE],
