@@ -20,6 +20,7 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/escrow.h"
 #include "core/legacy/client.h"
 #include "core/legacy/net.h"
 #include "core/provision.h"

@@ -32,9 +32,8 @@ const char *fleet_signature(const struct si_bootcfg *c, struct si_diag *d);
  * multiple of SI_ESCROW_SLOT, free when all zero; the document (shorter
  * than a slot) then zeros, then fsync. One medium collects the escrows
  * of many devices; `sealinit escrow-open' reads them back. Within the
- * first SI_ESCROW_SPAN bytes. 0, or a code with d naming the medium. */
-#define SI_ESCROW_SLOT 4096
-#define SI_ESCROW_SPAN (64u << 20)
+ * first SI_ESCROW_SPAN bytes (core/escrow.h). 0, or a code with d naming
+ * the medium. */
 int fleet_escrow_medium(const struct si_bootcfg *c, const char *json, struct si_diag *d);
 
 /* The fleet server (escrow=server): the same login, trust anchors and

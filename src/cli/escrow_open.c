@@ -4,7 +4,7 @@
  * whoever holds the fleet's escrow key and recovers a device
  * (docs/fleet.md). FILE is one document (a file from the fleet server) or
  * an escrow medium, where the boot writes one document per slot
- * (boot/fleet.h); a one-document file is a medium of one slot. The key goes
+ * (core/escrow.h); a one-document file is a medium of one slot. The key goes
  * to standard output, because the operator asked for it, straight from
  * locked memory; which volume it opens goes to standard error.
  */
@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "boot/fleet.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/options.h"

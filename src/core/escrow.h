@@ -36,6 +36,13 @@ struct si_diag;
 #define SI_ESCROW_JSON_MAX  2048   /* a 4096-bit key's document is about 950 bytes */
 #define SI_ESCROW_PEM_MAX   (16 * 1024)
 
+/* An escrow medium: a raw partition of slots of SI_ESCROW_SLOT bytes, each
+ * free (all zero) or one document then zeros, within its first
+ * SI_ESCROW_SPAN bytes. The boot writes the first free slot
+ * (boot/fleet.c); `sealinit escrow-open' reads them all. */
+#define SI_ESCROW_SLOT 4096
+#define SI_ESCROW_SPAN (64u << 20)
+
 /* Seal: pubkey_pem is a PEM "PUBLIC KEY" (SubjectPublicKeyInfo) of an RSA
  * key of 2048-4096 bits; another kind is refused naming it (EC, Ed25519,
  * DSA, ...). recovery is checked with si_recovery_normalize and sealed in

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,14 @@
 
 /* ---------------------------------------------------------------- blank -- */
 
-/* Read exactly len bytes at off, or fail (a short device counts). */
-static int pread_all(int fd, void *buf, size_t len, off_t off)
+/* Read or write exactly len bytes at off, or fail (a short device
+ * counts). */
+static int pio_all(int fd, bool write, void *buf, size_t len, off_t off)
 {
 	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = pread(fd, p, len, off);
+		ssize_t n = write ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -72,24 +74,14 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	return pio_all(fd, false, buf, len, off);
+}
+
 static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return pio_all(fd, true, (void *)buf, len, off);
 }
 
 static int device_size(int fd, uint64_t *size)

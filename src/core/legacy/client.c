@@ -777,16 +777,22 @@ static struct curl_slist *parse_resolve(const char *spec, struct si_diag *d)
  * then the login; s->login gets the token. *alen is the API URL's length
  * without its trailing slashes.
  */
-static int session_begin(struct fetch *f, struct fetch_secrets *s, char fphex[65], size_t *alen,
+static int session_begin(struct fetch *f, struct fetch_secrets **sp, char fphex[65], size_t *alen,
 			 struct si_diag *d)
 {
 	const struct si_legacy_cfg *c = f->c;
+	struct fetch_secrets *s;
 	struct curl_slist *hdrs;
 	struct sink sink;
 	uint8_t fphash[32];
 	char url[SI_LEGACY_URL_MAX + 128], host[128];
 	int r;
 
+	f->deadline = now_ms() + c->deadline_ms;
+	*sp = s = si_secret_alloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
 	r = si_legacy_read_creds(c->credentials, &s->creds, d);
 	if (r < 0)
 		return r;
@@ -849,7 +855,7 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 		    uint8_t **out, size_t *out_len, struct si_diag *d)
 {
 	struct fetch f = { .c = c, .log = log, .log_ctx = log_ctx };
-	struct fetch_secrets *s;
+	struct fetch_secrets *s = NULL;
 	struct curl_slist *hdrs = NULL, *h2;
 	struct si_legacy_creds cr;
 	struct sink sink;
@@ -863,14 +869,8 @@ int si_legacy_fetch(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *l
 	r = si_legacy_cfg_validate(c, d);
 	if (r < 0)
 		return r;
-	f.deadline = now_ms() + c->deadline_ms;
-	s = si_secret_alloc(sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memset(s, 0, sizeof(*s));
-
 	/* 1. login */
-	r = session_begin(&f, s, fphex, &alen, d);
+	r = session_begin(&f, &s, fphex, &alen, d);
 	if (r < 0)
 		goto out;
 
@@ -956,7 +956,7 @@ int si_legacy_escrow(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *
 		     const char *json, struct si_diag *d)
 {
 	struct fetch f = { .c = c, .log = log, .log_ctx = log_ctx, .created = 201 };
-	struct fetch_secrets *s;
+	struct fetch_secrets *s = NULL;
 	struct curl_slist *hdrs = NULL, *h;
 	struct sink sink;
 	char url[SI_LEGACY_URL_MAX + 128], fphex[65];
@@ -971,12 +971,7 @@ int si_legacy_escrow(const struct si_legacy_cfg *c, si_legacy_log_fn log, void *
 			    SI_LEGACY_JSON_MAX);
 		return -EINVAL;
 	}
-	f.deadline = now_ms() + c->deadline_ms;
-	s = si_secret_alloc(sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memset(s, 0, sizeof(*s));
-	r = session_begin(&f, s, fphex, &alen, d);
+	r = session_begin(&f, &s, fphex, &alen, d);
 	if (r < 0)
 		goto out;
 
