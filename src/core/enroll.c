@@ -14,6 +14,7 @@
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
+#include "core/tpm/policy.h"
 #include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 
@@ -44,6 +45,65 @@ static int write_record(const struct si_enroll_opts *o, struct si_luks *luks, st
 		r = si_tpm_record_write(tpm, o->record_index, o->pubkey_pem, o->pubkey_pem_len,
 					o->pubkey_pcr_mask, sig, id, d);
 	free(sig);
+	return r;
+}
+
+/* At most this many increments to reach a release's limit: a limit far
+ * above the counter is a signature file from somewhere else. */
+#define COUNTER_RAISE_MAX 64
+
+/*
+ * counter_to_release: the limit of the newest counted entry for the signed
+ * PCRs' values (the PolicyPCR digest computed offline from expect's values
+ * or the current ones, then PolicyNV as si_counter_pol adds it), and the
+ * counter incremented up to it.
+ */
+static int raise_counter(const struct si_enroll_opts *o, struct si_tpm *tpm,
+			 const struct si_authkey *key, struct si_enroll_result *res,
+			 struct si_diag *d)
+{
+	struct si_counter_pol c = { { 0 }, { 0 } };
+	struct si_sig sig;
+	uint8_t values[SI_PCR_COUNT * 32];
+	size_t len = 0;
+	char *json = NULL;
+	unsigned int i, steps = 0;
+	int r;
+
+	r = si_sigfile_read(o->signature ? o->signature : SI_SIGFILE_DEFAULT, &json, d);
+	if (r < 0)
+		return -SI_ENOSIG;
+	if (o->expect) {
+		for (i = 0; i < SI_PCR_COUNT; i++)
+			if (o->pubkey_pcr_mask & (UINT32_C(1) << i)) {
+				memcpy(values + len, o->expect->sha256[i], 32);
+				len += 32;
+			}
+	} else {
+		r = si_tpm_pcr_read(tpm, 0x000B, o->pubkey_pcr_mask, values, sizeof(values), &len, d);
+	}
+	/* From zero, as the unseal's session starts. */
+	if (r == 0)
+		r = si_policy_pcr(c.base, 0x000B, o->pubkey_pcr_mask, values, len);
+	if (r == 0)
+		r = si_counter_name(o->counter_nv, c.name);
+	if (r == 0)
+		r = si_sigfile_find_counted(json, o->pubkey_pcr_mask, key->pkfp, si_counter_pol, &c,
+					    &sig, d);
+	free(json);
+	if (r == -SI_ENOSIG || r == -SI_ESIGKEY)
+		return 0;
+	if (r < 0)
+		return r;
+	if (sig.counter > res->counter + COUNTER_RAISE_MAX) {
+		si_diag_set(d, "the signature file's limit for these PCR values is %llu, %d above "
+			    "the counter's %llu: not this fleet's release?",
+			    (unsigned long long)sig.counter, COUNTER_RAISE_MAX,
+			    (unsigned long long)res->counter);
+		return -EINVAL;
+	}
+	while (r == 0 && res->counter < sig.counter && steps++ < COUNTER_RAISE_MAX)
+		r = si_tpm_counter_increment(tpm, o->counter_nv, &res->counter, d);
 	return r;
 }
 
@@ -140,6 +200,8 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 		goto out;
 	if (o->counter_nv) {
 		r = si_tpm_counter_ensure(tpm, o->counter_nv, &res->counter, &res->counter_created, d);
+		if (r == 0 && o->counter_to_release)
+			r = raise_counter(o, tpm, key, res, d);
 		if (r < 0)
 			goto out;
 	}

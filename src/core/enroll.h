@@ -58,6 +58,13 @@ struct si_enroll_opts {
 	 * SI_SIGFILE_DEFAULT). 0: none. */
 	uint32_t record_index;
 	const char *signature;
+	/* With counter_nv: raise the counter to the release's limit, the
+	 * newest counted entry of the signature file (signature) for the
+	 * values of pubkey_pcr_mask (expect's, or the current ones), so that
+	 * a device enrolled after revocations never opens for a release
+	 * revoked before it (provisioning). No entry for these values: the
+	 * counter stays. */
+	bool counter_to_release;
 };
 
 struct si_enroll_result {

@@ -494,6 +494,9 @@ static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 		 * and before the keyslot: before anything reaches the
 		 * partition, so that a volume on it always has its record. */
 		.record_index = o->record_index, .signature = o->signature,
+		/* A device provisioned after revocations starts where the
+		 * release it was provisioned by stands. */
+		.counter_to_release = o->counter_nv && o->signature,
 	};
 	int r = si_enroll(&eo, er, c->d);
 

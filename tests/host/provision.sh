@@ -82,6 +82,23 @@ expect 0 "sign" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 --curre
 	--counter-value "$v" --signature "$WORK/sig.json"
 expect 0 "unlock, signed" "$SEALINIT" unlock --test "$IMG" --signature "$WORK/sig.json"
 echo "ok: provision with a signed policy and the rollback counter"
+# A device provisioned after two revocations, by a release signed for the
+# counter's limit v+2: the counter is raised to it, so the older release's
+# signature (limit v, revoked on the rest of the fleet) does not open the
+# new volume; the release's own does (the control).
+expect 0 "sign the later release" "$SEALINIT" sign --private-key "$WORK/key.pem" --pcrs 15 \
+	--current --counter-value $((v + 2)) --signature "$WORK/sig-later.json"
+blank "$IMG"
+expect 0 "provision by the later release" "$SEALINIT" provision --config "$WORK/boot.conf" \
+	--workdir "$W" --public-key "$WORK/pub.pem" --public-key-pcrs 15 --counter \
+	--signature "$WORK/sig-later.json" --show-recovery-key "$IMG"
+expect_msg "value $((v + 2))"
+expect 33 "the revoked release's signature on the new volume" "$SEALINIT" unlock --test "$IMG" \
+	--signature "$WORK/sig.json"
+expect_msg "is at most $v; it is $((v + 2)): revoked"
+expect 0 "the later release's signature" "$SEALINIT" unlock --test "$IMG" \
+	--signature "$WORK/sig-later.json"
+echo "ok: provisioning raises the counter to the release's limit ($v to $((v + 2)))"
 
 # --- 2. refusals, nothing written -------------------------------------------
 # refused WHAT TEXT: provision and --check-blank refuse $IMG naming TEXT,

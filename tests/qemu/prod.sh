@@ -425,7 +425,11 @@ expect_capped() {
 # (a reboot), the log in serial-again.log. BOOT_DISK=FILE:SERIAL attaches
 # one more disk, read-only; ESCROW=FILE the escrow medium; NET=1 a network
 # card on QEMU's user network (the host is 10.0.2.2); CUT_AT=REGEX ends
-# QEMU when the console shows it (a power cut; CUT says whether).
+# QEMU when the console shows it (a power cut; CUT says whether). NO_KEY=1:
+# a boot expected to be refused, where a person at the console answers the
+# recovery prompt, if it comes, with three empty lines, instead of letting
+# it wait out its 60 s (recovery_timeout, which a locked-down command line
+# may not shorten).
 boot() {
 	local name=$1 extra=$2 again=${3:-}
 	S=$W/$name LOG=$S/serial${again:+-again}.log
@@ -444,8 +448,13 @@ boot() {
 	[ -z "${ESCROW:-}" ] || qemu_disk "$ESCROW" "" escrow
 	# A reboot keeps the machine's UEFI variables (the failure record).
 	local -a net=()
+	local answers=""
+	if [ -n "${NO_KEY:-}" ]; then
+		answers=$S/answers
+		printf 'Recovery key\t\n%.0s' 1 2 3 >"$answers"
+	fi
 	[ -z "${NET:-}" ] || net=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,mac=$NET_MAC,romfile=")
-	QEMU_UEFI_VARS=${again:+$BOOT_VARS} \
+	QEMU_SERIAL_ANSWERS=$answers QEMU_UEFI_VARS=${again:+$BOOT_VARS} \
 		qemu_start "$ARCH" "$KDIR/vmlinuz" "$INITRD" "$CMDLINE_BASE${extra:+ $extra}" "$LOG" "${net[@]}"
 	BOOT_VARS=$QEMU_UEFI_VARS_COPY
 	RC=0
@@ -499,6 +508,12 @@ expect_refused() {
 	chk "a key was released" not qemu_grep "$LOG" 'sealinit: (unsealed with token|unlocked /dev)'
 	chk "the real init ran" not qemu_grep "$LOG" 'SEALINIT-TEST: '
 	chk "the LUKS2 header changed" [ "$HDR_BEFORE" = "$HDR_AFTER" ]
+	# The recovery prompt, when it came, was answered (NO_KEY): three
+	# empty lines, each refused.
+	if qemu_grep "$LOG" 'Recovery key for the data volume'; then
+		chk "the recovery prompt came, and was not answered (NO_KEY=1 on this boot?)" \
+			[ "$(grep -ac 'recovery: nothing typed' "$LOG")" = 3 ]
+	fi
 }
 
 # escrowed_key WHERE UUID: the recovery key of volume UUID, from the
@@ -549,7 +564,7 @@ fleet_scenario() {
 	chk "B's escrowed key does not open B's volume" opens_with "$W/devB/data-disk.img" "$kb"
 	chk "A's escrowed key opens B's volume" not opens_with "$W/devB/data-disk.img" "$ka"
 	# The models partition of A moved into B: refused, nothing activated.
-	DEV_TPM=$W/devB/tpm DEV_DATA=$W/data-enrolled-disk.img boot fleet-moved "$FAST"
+	NO_KEY=1 DEV_TPM=$W/devB/tpm DEV_DATA=$W/data-enrolled-disk.img boot fleet-moved "$FAST"
 	expect_refused 'storage key|not the volume|device record|record'
 	# One signed update, the same for both: a new root, a new initramfs,
 	# one new signature file; no step on either device.
@@ -591,7 +606,7 @@ rogue_scenario() {
 	gpt_disk "$d/data-disk.img" "$DATA_PART:$d/rogue.img" || { problem "sfdisk: the rogue disk"; return; }
 	# Under UEFI the EFI stub measures the whole command line (PCR 9): the
 	# genuine one, so that only the volume differs.
-	DEV_TPM=$d/tpm DEV_DATA=$d/data-disk.img boot rogue "$([ "$PCRS" = 15 ] && echo "${FAST# }")"
+	NO_KEY=1 DEV_TPM=$d/tpm DEV_DATA=$d/data-disk.img boot rogue "$([ "$PCRS" = 15 ] && echo "${FAST# }")"
 	expect_refused 'not the volume|device record|fixate|volume key'
 	chk "the attacker's token did not unseal: the attack was not tried" \
 		qemu_grep "$LOG" 'volume key'
@@ -711,7 +726,7 @@ for arch in $ARCHES; do
 			expect_unlocked
 			verdict happy ;;
 		loglevel)
-			boot loglevel "sealinit.loglevel=7$FAST"
+			NO_KEY=1 boot loglevel "sealinit.loglevel=7$FAST"
 			chk "loglevel 7 did not take effect (no debug line)" qemu_grep "$LOG" '^sealinit: real init '
 			if [ "$PCRS" = 15 ]; then
 				expect_unlocked
@@ -749,7 +764,7 @@ for arch in $ARCHES; do
 		env)
 			# The words change the measured command line, so the TPM
 			# refuses; before it does, nothing of them may act.
-			boot env "SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE$FAST"
+			NO_KEY=1 boot env "SSLKEYLOGFILE=/dev/console TSS2_LOG=all+TRACE$FAST"
 			expect_refused 'PCR policy mismatch|no signed PCR policy for the current PCR values'
 			chk "the kernel's TSS2_LOG reached the TSS (trace lines on the console)" \
 				not qemu_grep "$LOG" '^(trace|debug|info|WARNING|ERROR):[a-z_]+:'
