@@ -190,11 +190,14 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 			continue;
 		}
 		if (n <= 0) {
+			const char *verb = w->verb ? w->verb : "answer";
+
 			if (kill_and_reap(pid, &status) < 0)
-				si_diag_set(d, "%s did not answer within %d ms " LEFT_BEHIND, w->noun,
+				si_diag_set(d, "%s did not %s within %d ms " LEFT_BEHIND, w->noun, verb,
 					    w->deadline_ms);
 			else
-				si_diag_set(d, "%s did not answer within %d ms", w->noun, w->deadline_ms);
+				si_diag_set(d, "%s did not %s within %d ms", w->noun, verb,
+					    w->deadline_ms);
 			r = w->timeout_code;
 			goto out;
 		}

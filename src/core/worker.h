@@ -32,9 +32,11 @@ struct si_work {
 	size_t out_size;        /* at most 2048 bytes */
 	int deadline_ms;
 	/* What a passed deadline is: the code returned (-SI_ENOTPM for TPM
-	 * work), and the noun of the diag "NOUN did not answer within N ms". */
+	 * work), and the noun and verb of the diag "NOUN did not VERB within
+	 * N ms" (verb NULL: "answer"). */
 	int timeout_code;
 	const char *noun;
+	const char *verb;
 	si_ask_fn ask_pin;      /* NULL: a PIN request fails with -SI_ENOPIN */
 	void *ask_ctx;
 };
