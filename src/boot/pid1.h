@@ -68,7 +68,8 @@ int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, in
 int pid1_still_unique(const char *what, const char *spec, const char *path, struct si_diag *d);
 
 /* A helper daemon for the boot stage only (Jetson's tee-supplicant):
- * started in its own session, stopped (TERM, then KILL after 1 s). */
+ * started in its own session, stopped (TERM, then KILL after 1 s, then
+ * left behind after another second if it still has not ended). */
 void pid1_start_helper(const char *path);
 void pid1_stop_helper(void);
 
