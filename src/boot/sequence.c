@@ -210,5 +210,10 @@ failed:
 	/* Fail closed: whatever happened, nothing later in this boot unseals. */
 	if (measure_cap(&cd) < 0)
 		say(3, "%s", cd.msg);
+	/* After the cap, which an fTPM may need it for. A worker left behind
+	 * in the TEE driver waits on the supplicant (kernels without "tee:
+	 * optee: Fix supplicant wait loop" even after SIGKILL, spinning):
+	 * stopping the supplicant ends that wait. */
+	pid1_stop_helper();
 	pid1_fail(&cfg, &d);
 }
