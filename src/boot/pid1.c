@@ -30,6 +30,7 @@
 #include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/textfile.h"
+#include "core/worker.h"
 
 #define POLL_MS 50
 
@@ -187,10 +188,80 @@ int pid1_publish(const char *path, const char *text, size_t len)
 	return r;
 }
 
-int pid1_load_modules(const char *file, struct si_diag *d)
+int pid1_finit_module(const char *path)
+{
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+struct load_job {
+	pid1_module_loader load;
+	const char *path;
+};
+
+struct load_result {
+	int r;
+};
+
+/* In a worker: a module loaded by a child is loaded for the whole system
+ * (finit_module is a syscall, not a process's state). */
+static int load_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+{
+	const struct load_job *job = arg;
+	struct load_result *res = out;
+
+	res->r = job->load(job->path);
+	return 0;
+}
+
+/* One module: in PID 1 itself (deadline_ms 0), or in a worker that must be
+ * done within deadline_ms. 0, or the loader's -errno in *load_r (a
+ * warning); another code fails the boot, by name. */
+static int load_one(pid1_module_loader load, const char *path, int deadline_ms, int *load_r,
+		    struct si_diag *d)
+{
+	struct load_job job = { load, path };
+	struct load_result res = { 0 };
+	char noun[SI_PATH_MAX + 32];
+	const struct si_work w = {
+		.fn = load_work, .arg = &job, .out = &res, .out_size = sizeof(res),
+		.deadline_ms = deadline_ms, .timeout_code = -ETIMEDOUT, .noun = noun,
+		.verb = "finish",
+	};
+	struct si_diag wd = { { 0 } };
+	int r;
+
+	if (deadline_ms <= 0) {
+		*load_r = load(path);
+		return 0;
+	}
+	snprintf(noun, sizeof(noun), "loading module %s", path);
+	r = si_worker_run(&w, &wd);
+	if (r == -ETIMEDOUT) {
+		si_diag_set(d, "%.400s (a TPM driver waiting on tee-supplicant?)", wd.msg);
+		return r;
+	}
+	if (r < 0) {
+		si_diag_set(d, "%.450s", wd.msg[0] ? wd.msg : noun);
+		return r;
+	}
+	*load_r = res.r;
+	return 0;
+}
+
+int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader load,
+			   struct si_diag *d)
 {
 	static char list[SI_TEXTFILE_CONFIG_MAX + 1];
 	char *save = NULL, *path;
+	double t0 = uptime_ms();
 	int n = 0, r;
 
 	/* Missing: this initramfs loads no modules. Cut or unreadable: the
@@ -201,23 +272,31 @@ int pid1_load_modules(const char *file, struct si_diag *d)
 	if (r < 0)
 		return r;
 	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
-		int fd;
+		int left = 0, lr = 0;
 
 		if (!*path || *path == '#')
 			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			say(4, "module %s: %s", path, strerror(errno));
-			continue;
+		/* One budget for the whole list: each module gets what the
+		 * ones before it left, at least a millisecond. */
+		if (deadline_ms > 0) {
+			left = deadline_ms - (int)(uptime_ms() - t0);
+			left = left < 1 ? 1 : left;
 		}
-		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
-			say(4, "module %s: %s", path, strerror(errno));
+		r = load_one(load, path, left, &lr, d);
+		if (r < 0)
+			return r;
+		if (lr < 0)
+			say(4, "module %s: %s", path, strerror(-lr));
 		else
 			n++;
-		close(fd);
 	}
 	say(6, "loaded %d modules from %s", n, file);
 	return 0;
+}
+
+int pid1_load_modules(const char *file, struct si_diag *d)
+{
+	return pid1_load_modules_with(file, 0, pid1_finit_module, d);
 }
 
 /*
@@ -248,23 +327,22 @@ void pid1_start_helper(const char *path)
 	say(6, "started %s (pid %d)", path, (int)pid);
 }
 
-/* Bounded: TERM, up to a second, then KILL. */
+/* Bounded: TERM, up to a second, then KILL and up to another second. A
+ * supplicant stuck in the TEE driver may not die even of KILL: it is left
+ * behind (core/worker.h, si_reap_bounded), and its PID forgotten. */
 void pid1_stop_helper(void)
 {
-	int i;
+	int status;
 
 	if (helper_pid <= 0)
 		return;
 	kill(helper_pid, SIGTERM);
-	for (i = 0; i < 20; i++) {
-		if (waitpid(helper_pid, NULL, WNOHANG) == helper_pid) {
-			helper_pid = -1;
-			return;
-		}
-		sleep_ms(50);
+	if (si_reap_bounded(helper_pid, SI_REAP_MS, &status) < 0) {
+		kill(helper_pid, SIGKILL);
+		if (si_reap_bounded(helper_pid, SI_REAP_MS, &status) < 0)
+			say(4, "the helper (pid %d) did not end after SIGKILL: left behind",
+			    (int)helper_pid);
 	}
-	kill(helper_pid, SIGKILL);
-	waitpid(helper_pid, NULL, 0);
 	helper_pid = -1;
 }
 

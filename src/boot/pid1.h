@@ -39,10 +39,23 @@ void step_done(const char *step, double t0);
  * sees all of it or nothing. 0, or -errno after a warning naming path. */
 int pid1_publish(const char *path, const char *text, size_t len);
 
-/* finit_module every path listed in file; a missing list is no error,
- * one that cannot be read whole (core/textfile.h) is, by name. A module
- * that does not load is a warning: the wait for its device says more. */
+/* finit_module every path listed in file, in PID 1; a missing list is no
+ * error, one that cannot be read whole (core/textfile.h) is, by name. A
+ * module that does not load is a warning: the wait for its device says
+ * more. For the modules loaded before anything that could block them. */
 int pid1_load_modules(const char *file, struct si_diag *d);
+
+/* How one module is loaded: 0 (also when it is loaded already) or -errno. */
+typedef int (*pid1_module_loader)(const char *path);
+int pid1_finit_module(const char *path);
+
+/* The same with a loader, and with deadline_ms > 0 each module in a worker
+ * (core/worker.h), the whole list within deadline_ms: a load that does not
+ * finish in time (the Jetson fTPM driver's probe blocks inside
+ * finit_module until OP-TEE answers through tee-supplicant) fails with
+ * -ETIMEDOUT, naming the module, instead of hanging PID 1. */
+int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader load,
+			   struct si_diag *d);
 
 /* Wait, bounded, for a device spec (path or TAG=value) to resolve to
  * exactly one existing node, with progress once a second: 0 and the path;
@@ -55,7 +68,8 @@ int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, in
 int pid1_still_unique(const char *what, const char *spec, const char *path, struct si_diag *d);
 
 /* A helper daemon for the boot stage only (Jetson's tee-supplicant):
- * started in its own session, stopped (TERM, then KILL after 1 s). */
+ * started in its own session, stopped (TERM, then KILL after 1 s, then
+ * left behind after another second if it still has not ended). */
 void pid1_start_helper(const char *path);
 void pid1_stop_helper(void);
 

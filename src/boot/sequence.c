@@ -135,9 +135,11 @@ int si_boot_main(void)
 				  cfg.device_timeout_ms, &d);
 	if (r < 0)
 		goto failed;
-	/* The TPM's driver may need tee-supplicant first (Jetson fTPM). */
+	/* The TPM's driver may need tee-supplicant first (Jetson fTPM), and
+	 * its probe then waits on the supplicant inside finit_module: the late
+	 * modules load in workers, all within tpm_timeout. */
 	pid1_start_helper(cfg.tee_supplicant);
-	r = pid1_load_modules(MODULES_LATE, &d);
+	r = pid1_load_modules_with(MODULES_LATE, cfg.tpm_timeout_ms, pid1_finit_module, &d);
 	if (r == 0)
 		r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
 	if (r == 0)
@@ -208,5 +210,10 @@ failed:
 	/* Fail closed: whatever happened, nothing later in this boot unseals. */
 	if (measure_cap(&cd) < 0)
 		say(3, "%s", cd.msg);
+	/* After the cap, which an fTPM may need it for. A worker left behind
+	 * in the TEE driver waits on the supplicant (kernels without "tee:
+	 * optee: Fix supplicant wait loop" even after SIGKILL, spinning):
+	 * stopping the supplicant ends that wait. */
+	pid1_stop_helper();
 	pid1_fail(&cfg, &d);
 }

@@ -109,6 +109,34 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int si_reap_bounded(pid_t pid, int ms, int *status)
+{
+	const struct timespec tick = { 0, 10 * 1000000L };
+	long long deadline = now_ms() + ms;
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* SIGKILL, then a bounded reap: 0 and the status, or -ETIMEDOUT when the
+ * child is left behind. */
+static int kill_and_reap(pid_t pid, int *status)
+{
+	kill(pid, SIGKILL);
+	return si_reap_bounded(pid, SI_REAP_MS, status);
+}
+
+#define LEFT_BEHIND "and its process did not end after SIGKILL: left behind"
+
 static int answer_pin(int fd, si_ask_fn ask, void *ctx)
 {
 	struct pin_reply *rep = si_secret_alloc(sizeof(*rep));
@@ -162,9 +190,14 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 			continue;
 		}
 		if (n <= 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			si_diag_set(d, "%s did not answer within %d ms", w->noun, w->deadline_ms);
+			const char *verb = w->verb ? w->verb : "answer";
+
+			if (kill_and_reap(pid, &status) < 0)
+				si_diag_set(d, "%s did not %s within %d ms " LEFT_BEHIND, w->noun, verb,
+					    w->deadline_ms);
+			else
+				si_diag_set(d, "%s did not %s within %d ms", w->noun, verb,
+					    w->deadline_ms);
 			r = w->timeout_code;
 			goto out;
 		}
@@ -182,7 +215,10 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 		msg.type = type;
 		if (read_all(up[0], (uint8_t *)&msg + sizeof(type), sizeof(msg) - sizeof(type)) < 0)
 			goto died;
-		waitpid(pid, &status, 0);
+		/* The result is in: the child only has to exit. One that cannot
+		 * (stuck closing a device) is not waited for either. */
+		if (si_reap_bounded(pid, SI_REAP_MS, &status) < 0)
+			(void)kill_and_reap(pid, &status);
 		if (d)
 			*d = msg.diag;
 		if (w->out && w->out_size)
@@ -191,10 +227,12 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 		goto out;
 	}
 died:
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	si_diag_set(d, "the worker for %s died (%s %d)", w->noun, WIFSIGNALED(status) ? "signal" : "status",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (kill_and_reap(pid, &status) < 0)
+		si_diag_set(d, "the worker for %s broke off " LEFT_BEHIND, w->noun);
+	else
+		si_diag_set(d, "the worker for %s died (%s %d)", w->noun,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	r = -EIO;
 out:
 	if (up[0] >= 0)

@@ -3,6 +3,7 @@
 #define SEALINIT_WORKER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct si_diag;
 struct si_worker;
@@ -14,7 +15,9 @@ struct si_worker;
  * without a timeout), and a network fetch has its own ways to stall, so
  * the only wait that is always bounded is the parent's: when the deadline
  * passes, the child is killed and the caller gets its own timeout code.
- * Secrets stay in the child; only the result comes back.
+ * A child that SIGKILL does not end within SI_REAP_MS is left behind
+ * (si_reap_bounded), and the diag says so. Secrets stay in the child;
+ * only the result comes back.
  *
  * The child may ask the parent for a PIN; time spent waiting for the
  * person at the console does not count against the deadline.
@@ -29,14 +32,30 @@ struct si_work {
 	size_t out_size;        /* at most 2048 bytes */
 	int deadline_ms;
 	/* What a passed deadline is: the code returned (-SI_ENOTPM for TPM
-	 * work), and the noun of the diag "NOUN did not answer within N ms". */
+	 * work), and the noun and verb of the diag "NOUN did not VERB within
+	 * N ms" (verb NULL: "answer"). */
 	int timeout_code;
 	const char *noun;
+	const char *verb;
 	si_ask_fn ask_pin;      /* NULL: a PIN request fails with -SI_ENOPIN */
 	void *ask_ctx;
 };
 
 int si_worker_run(const struct si_work *w, struct si_diag *diag);
+
+/*
+ * Reap a child that has been told to end (SIGKILL, or its result is in),
+ * waiting at most about ms: 0 and its status once it is gone, -ETIMEDOUT
+ * when it is still there, or -errno. A process in uninterruptible sleep
+ * (a driver waiting on OP-TEE without a timeout) does not die of SIGKILL
+ * until the driver lets it go, and PID 1 cannot wait for that: such a
+ * child is abandoned. It stays PID 1's child, holding its PID as a live
+ * process and then as a zombie (PID 1 never waits for any child but the
+ * one it names), so the number cannot be reused while the boot runs; the
+ * real init reaps it after switch_root. A caller forgets the PID at once.
+ */
+#define SI_REAP_MS 1000
+int si_reap_bounded(pid_t pid, int ms, int *status);
 
 /* In the child: ask the parent for a PIN. Same contract as si_ask_fn. */
 int si_worker_get_pin(void *worker, char *buf, size_t size);

@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* boot/pid1.c: switch_root deletes the initramfs only when it is one. The
  * decision is tested on facts, never by calling switch_root: on a host, a
- * wrong verdict would delete the host's files. */
+ * wrong verdict would delete the host's files. The module lists load
+ * through a stand-in loader: a load that never finishes (the fTPM driver's
+ * probe waiting on tee-supplicant) fails by name within the list's budget
+ * instead of hanging PID 1, the modules after it are not loaded, and the
+ * budget is the whole list's; the control: a list that loads, in workers
+ * and in PID 1 itself, with a missing module as a warning. */
 #include <errno.h>
 #include <linux/magic.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -106,6 +116,137 @@ static void test_environment(void **state)
 			fail_msg("%s=%s is left", kernel[i], getenv(kernel[i]));
 }
 
+static char moddir[64];
+
+/* The stand-in for finit_module, run in a worker's child: it leaves
+ * PATH.loaded behind (the parent sees what was loaded), and a module whose
+ * name says so fails, takes 1.5 s, or never finishes. */
+static int stand_in_loader(const char *path)
+{
+	struct timespec slow = { 1, 500000000L }, hang = { 60, 0 };
+	char mark[128];
+	int fd;
+
+	if (strstr(path, "missing"))
+		return -ENOENT;
+	if (strstr(path, "hang"))
+		nanosleep(&hang, NULL);
+	if (strstr(path, "slow"))
+		nanosleep(&slow, NULL);
+	snprintf(mark, sizeof(mark), "%s.loaded", path);
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void write_list(const char *list, const char *const *mods, size_t n)
+{
+	FILE *f = fopen(list, "w");
+	size_t i;
+
+	assert_non_null(f);
+	fprintf(f, "# late modules\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s/%s\n", moddir, mods[i]);
+	assert_int_equal(fclose(f), 0);
+}
+
+static bool loaded(const char *mod)
+{
+	char mark[128];
+
+	snprintf(mark, sizeof(mark), "%s/%s.loaded", moddir, mod);
+	return access(mark, F_OK) == 0;
+}
+
+static int moddir_setup(void **state)
+{
+	(void)state;
+	snprintf(moddir, sizeof(moddir), "/tmp/sealinit-test-pid1-XXXXXX");
+	return mkdtemp(moddir) ? 0 : -1;
+}
+
+static int moddir_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", moddir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Positive control: every module loads, a missing one is a warning, in
+ * workers under a deadline and in PID 1 itself (deadline 0). */
+static void test_modules_load(void **state)
+{
+	static const char *const mods[] = { "a.ko", "missing.ko", "b.ko" };
+	char list[96], mark[128];
+	struct si_diag d = { { 0 } };
+
+	snprintf(list, sizeof(list), "%s/modules.late", moddir);
+	write_list(list, mods, 3);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), 0);
+	assert_true(loaded("a.ko") && loaded("b.ko"));
+	assert_false(loaded("missing.ko"));
+	snprintf(mark, sizeof(mark), "%s/a.ko.loaded", moddir);
+	assert_int_equal(unlink(mark), 0);
+	assert_int_equal(pid1_load_modules_with(list, 0, stand_in_loader, &d), 0);
+	assert_true(loaded("a.ko"));
+	/* No list: nothing to load, no error. */
+	snprintf(list, sizeof(list), "%s/none", moddir);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), 0);
+	(void)state;
+}
+
+/* The attack: a load that never finishes. Bounded, by name; nothing after
+ * it loads. The upper bound on time is generous: "returns", not "how fast". */
+static void test_module_load_hangs(void **state)
+{
+	static const char *const mods[] = { "c.ko", "hang_ftpm.ko", "after.ko" };
+	char list[96], want[160];
+	struct si_diag d = { { 0 } };
+	double t0 = now_s();
+
+	snprintf(list, sizeof(list), "%s/hang.list", moddir);
+	write_list(list, mods, 3);
+	assert_int_equal(pid1_load_modules_with(list, 300, stand_in_loader, &d), -ETIMEDOUT);
+	assert_true(now_s() - t0 < 10.0);
+	snprintf(want, sizeof(want), "loading module %s/hang_ftpm.ko did not finish within ", moddir);
+	assert_non_null(strstr(d.msg, want));
+	assert_non_null(strstr(d.msg, "(a TPM driver waiting on tee-supplicant?)"));
+	assert_null(strstr(d.msg, "left behind"));   /* SIGKILL ended this one */
+	assert_true(loaded("c.ko"));
+	assert_false(loaded("after.ko"));
+	(void)state;
+}
+
+/* One budget for the whole list, not one per module: two loads of 1.5 s
+ * each do not fit in 2.5 s, and the second is the one named. */
+static void test_module_budget_is_the_lists(void **state)
+{
+	static const char *const mods[] = { "slow1.ko", "slow2.ko" };
+	char list[96], want[160];
+	struct si_diag d = { { 0 } };
+
+	snprintf(list, sizeof(list), "%s/slow.list", moddir);
+	write_list(list, mods, 2);
+	assert_int_equal(pid1_load_modules_with(list, 2500, stand_in_loader, &d), -ETIMEDOUT);
+	snprintf(want, sizeof(want), "loading module %s/slow2.ko did not finish", moddir);
+	assert_non_null(strstr(d.msg, want));
+	assert_true(loaded("slow1.ko"));
+	assert_false(loaded("slow2.ko"));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +255,10 @@ int main(void)
 		cmocka_unit_test(test_not_pid1),
 		cmocka_unit_test(test_root_not_ramfs),
 		cmocka_unit_test(test_newroot_not_a_mount),
+		cmocka_unit_test_setup_teardown(test_modules_load, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_module_load_hangs, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_module_budget_is_the_lists, moddir_setup,
+						moddir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
