@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,20 +112,50 @@ static long long now_ms(void)
 
 int si_reap_bounded(pid_t pid, int ms, int *status)
 {
-	const struct timespec tick = { 0, 10 * 1000000L };
 	long long deadline = now_ms() + ms;
+	long tick_ns = 50 * 1000L;
+#ifdef SYS_pidfd_open
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	int pfd = -1;
+#endif
 
 	for (;;) {
 		pid_t w = waitpid(pid, status, WNOHANG);
+		long long left;
 
 		if (w == pid)
-			return 0;
-		if (w < 0 && errno != EINTR)
-			return -errno;
-		if (now_ms() >= deadline)
+			break;
+		if (w < 0 && errno != EINTR) {
+			w = -errno;
+			if (pfd >= 0)
+				close(pfd);
+			return (int)w;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			if (pfd >= 0)
+				close(pfd);
 			return -ETIMEDOUT;
-		nanosleep(&tick, NULL);
+		}
+		if (pfd >= 0) {
+			/* Readable once the child has exited: no latency, no
+			 * polling, on every worker of the boot. */
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			(void)poll(&p, 1, (int)left);
+		} else {
+			/* No pidfd (a kernel before 5.3): back off from 50 us. */
+			struct timespec t = { 0, tick_ns };
+
+			nanosleep(&t, NULL);
+			if (tick_ns < 10 * 1000000L)
+				tick_ns *= 2;
+		}
 	}
+	if (pfd >= 0)
+		close(pfd);
+	return 0;
 }
 
 /* SIGKILL, then a bounded reap: 0 and the status, or -ETIMEDOUT when the
