@@ -512,7 +512,7 @@ expect_refused() {
 	# empty lines, each refused.
 	if qemu_grep "$LOG" 'Recovery key for the data volume'; then
 		chk "the recovery prompt came, and was not answered (NO_KEY=1 on this boot?)" \
-			[ "$(grep -ac 'recovery: nothing typed' "$LOG")" = 3 ]
+			[ "$(grep -ac '^sealinit: recovery: nothing typed$' "$LOG")" = 3 ]
 	fi
 }
 
