@@ -15,6 +15,7 @@
 # directories on purpose, so they run without that check.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib/atexit.sh
 . tests/lib/leftovers.sh
 MAKE=${MAKE:-make}
 pattern=""
@@ -195,12 +196,20 @@ qemu_job() {
 	_run_isolated_rm "$dir"
 	echo "$rc $((EPOCHSECONDS - t0))" > "$base.rc"
 }
+# qemu_jobs_stop: TERM to the `timeout' of each running job (the scheduler's
+# cleanup when it is ended itself).
+qemu_jobs_stop() {
+	local f
+	for f in "$logdir"/qemu-*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+}
 # qemu_scheduler: start the wanted jobs as the slots file allows.
 qemu_scheduler() {
 	local -a queue=("${qemu_wanted[@]}")
 	local -A running=()
 	local i pid busy slots picked
-	trap 'for f in "$logdir"/qemu-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; exit 1' TERM
+	at_exit qemu_jobs_stop
 	while [ ${#queue[@]} -gt 0 ] || [ ${#running[@]} -gt 0 ]; do
 		for pid in "${!running[@]}"; do
 			kill -0 "$pid" 2>/dev/null && continue
@@ -257,7 +266,8 @@ if [ ${#qemu_wanted[@]} -gt 0 ]; then
 	fi
 fi
 # The scheduler and its QEMU jobs end with this shell.
-trap '[ -z "$qemu_pid" ] || kill -- "$qemu_pid" 2>/dev/null' EXIT
+qemu_scheduler_stop() { [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null; }
+at_exit qemu_scheduler_stop
 
 for variant in normal sanitize; do
 	[ -n "${built[$variant]:-}" ] || continue
