@@ -141,12 +141,18 @@ qemu_swtpm_start() {
 		--log file="$dir/swtpm.log",level=1 >/dev/null 2>&1 </dev/null &
 	pid=$!
 	QEMU_SWTPM_PIDS+=("$pid")
-	for _ in $(seq 1 100); do
+	# Up to 20 s: make check runs host tests and builds beside the QEMU
+	# suites, and a loaded machine once took longer than 5 s.
+	for _ in $(seq 1 400); do
 		[ -S "$QEMU_TPM_SOCK" ] && return 0
 		_qemu_alive "$pid" || break
 		sleep 0.05
 	done
-	qemu_log "swtpm did not come up (log: $dir/swtpm.log)"
+	if _qemu_alive "$pid"; then
+		qemu_log "swtpm did not come up within 20 s (log: $dir/swtpm.log)"
+	else
+		qemu_log "swtpm exited before it came up: $(tail -n 3 "$dir/swtpm.log" 2>/dev/null | tr '\n' ' ')"
+	fi
 	return 1
 }
 
