@@ -184,7 +184,9 @@ void teestore_umount(int timeout_ms)
 	/* Unmounting writes the journal back: a disk that stopped answering
 	 * blocks it, in a worker and not in PID 1. */
 	r = si_worker_run(&w, &d);
-	if (r == 1)
+	if (r == 0)
+		say(6, "the fTPM store " TEESTORE_DIR " is unmounted");
+	else if (r == 1)
 		say(4, "unmounting the fTPM store " TEESTORE_DIR ": %s; detached instead", d.msg);
 	else if (r < 0)
 		say(4, "the fTPM store " TEESTORE_DIR " stays mounted: %s", d.msg);
