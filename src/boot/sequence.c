@@ -164,7 +164,9 @@ int si_boot_main(void)
 	 * only once it holds /dev/teepriv0 open (before that the fTPM's
 	 * session fails at once), in workers, all within tpm_timeout. */
 	if (cfg.tee_storage[0])
-		r = teestore_mount(&cfg, rootdev, datadev, cfg.hashdev[0] ? hashdev : rootdev, &d);
+		r = teestore_mount(&cfg, rootdev, datadev,
+				   cfg.measure == SI_MEASURE_VERITY && cfg.hashdev[0] ? hashdev : rootdev,
+				   &d);
 	if (r == 0 && cfg.tee_supplicant[0])
 		r = start_supplicant(&cfg, &d);
 	if (r < 0)
