@@ -134,9 +134,9 @@ int teestore_mount(const struct si_bootcfg *c, const char *root, const char *dat
 		si_diag_set(d, "tee_storage=%s: %s", c->tee_storage, strerror(-r));
 		return r;
 	}
-	r = teestore_verdict(&f, d);
-	if (r == 0)
-		r = si_worker_run(&w, d);
+	/* The superblock read first (read-only, in a worker): the verdict
+	 * needs the type beside the device numbers. */
+	r = si_worker_run(&w, d);
 	if (r == 0)
 		r = teestore_verdict(&f, d);
 	if (r == 0)
