@@ -129,7 +129,7 @@ $(BUILD)/tests/host_%: $(BUILD)/tests/host_%.o $(CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_pid1: $(BUILD)/src/boot/pid1.o $(BUILD)/src/boot/failrec.o
+$(BUILD)/tests/test_pid1: $(addprefix $(BUILD)/src/boot/,pid1.o failrec.o teestore.o)
 $(BUILD)/tests/test_keysources: $(addprefix $(BUILD)/src/boot/,keysources.o fleet.o measure.o pid1.o failrec.o)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJS)
 	@echo "  LD      $@"

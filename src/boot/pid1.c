@@ -33,6 +33,9 @@
 #include "core/worker.h"
 
 #define POLL_MS 50
+/* tee-supplicant's readiness: often enough that the fTPM's driver does
+ * not wait for the poll, seldom enough to cost nothing. */
+#define READY_POLL_MS 25
 
 /*
  * The environment, as an allow-list. The kernel hands PID 1 every
@@ -303,28 +306,100 @@ int pid1_load_modules(const char *file, struct si_diag *d)
  * Jetson's firmware TPM lives in OP-TEE, which reaches its storage through
  * tee-supplicant: the supplicant must run before the fTPM driver (listed
  * in modules.late) loads. It is stopped again once the PCRs are capped;
- * the real root starts its own.
+ * the real root starts its own. PID 1's direct child (no -d): its exit is
+ * seen, and it is stopped by its PID.
  */
-void pid1_start_helper(const char *path)
+pid_t pid1_start_helper(const char *path, const char *arg)
 {
 	pid_t pid;
 
 	if (!path[0])
-		return;
+		return 0;
 	pid = fork();
 	if (pid == 0) {
-		char *const argv[] = { (char *)path, NULL };
+		char *const argv[] = { (char *)path, (char *)arg, NULL };
 
 		setsid();
 		execve(argv[0], argv, helper_env);
 		_exit(127);
 	}
 	if (pid < 0) {
-		say(3, "starting %s: %s", path, strerror(errno));
-		return;
+		int r = -errno;
+
+		say(3, "starting %s: %s", path, strerror(-r));
+		return r;
 	}
 	helper_pid = pid;
-	say(6, "started %s (pid %d)", path, (int)pid);
+	say(6, "started %s%s%s (pid %d)", path, arg ? " " : "", arg ? arg : "", (int)pid);
+	return pid;
+}
+
+/* pid holds dev open: one of /proc/PID/fd/ links to it. */
+static bool holds_open(pid_t pid, const char *dev)
+{
+	char dir[32], link[SI_PATH_MAX];
+	struct dirent *e;
+	bool found = false;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	if (!dp)
+		return false;
+	while (!found && (e = readdir(dp))) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(dp), e->d_name, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(link, dev);
+	}
+	closedir(dp);
+	return found;
+}
+
+int pid1_helper_ready(pid_t pid, const char *what, const char *dev, int timeout_ms,
+		      struct si_diag *d)
+{
+	double t0 = uptime_ms();
+
+	for (;;) {
+		int status = 0, waited;
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			if (pid == helper_pid)
+				helper_pid = -1;
+			if (WIFSIGNALED(status))
+				si_diag_set(d, "%s was killed by signal %d (%s) before it opened %s", what,
+					    WTERMSIG(status), strsignal(WTERMSIG(status)), dev);
+			else
+				si_diag_set(d, "%s exited with status %d before it opened %s", what,
+					    WEXITSTATUS(status), dev);
+			return -ECHILD;
+		}
+		if (w < 0 && errno != EINTR) {
+			int r = -errno;
+
+			si_diag_set(d, "waiting for %s (pid %d) to open %s: %s", what, (int)pid, dev,
+				    strerror(-r));
+			return r;
+		}
+		waited = (int)(uptime_ms() - t0);
+		if (holds_open(pid, dev)) {
+			say(6, "%s holds %s open (after %d ms)", what, dev, waited);
+			return 0;
+		}
+		if (waited >= timeout_ms) {
+			si_diag_set(d, "%s did not open %s within %d ms (it still runs, pid %d)", what,
+				    dev, timeout_ms, (int)pid);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(READY_POLL_MS);
+	}
 }
 
 /* Bounded: TERM, up to a second, then KILL and up to another second. A

@@ -67,11 +67,23 @@ int pid1_wait_for(const char *what, const char *spec, char *out, size_t size, in
  * (a second device may have appeared since the wait). */
 int pid1_still_unique(const char *what, const char *spec, const char *path, struct si_diag *d);
 
-/* A helper daemon for the boot stage only (Jetson's tee-supplicant):
- * started in its own session, stopped (TERM, then KILL after 1 s, then
- * left behind after another second if it still has not ended). */
-void pid1_start_helper(const char *path);
+/* A helper daemon for the boot stage only (Jetson's tee-supplicant), with
+ * one argument or none (arg NULL): started as PID 1's child in its own
+ * session; its PID, 0 when path is empty, or -errno. Stopped by
+ * pid1_stop_helper: TERM, then KILL after 1 s, then left behind after
+ * another second if it still has not ended. */
+pid_t pid1_start_helper(const char *path, const char *arg);
 void pid1_stop_helper(void);
+
+/* Wait, bounded, until the child pid holds dev open (one of
+ * /proc/PID/fd/ links to it), polling every 25 ms: tee-supplicant is
+ * ready for the kernel's TEE clients once it holds /dev/teepriv0 open
+ * (before that, the fTPM driver's session fails at once; after, requests
+ * queue for it). 0; -ETIMEDOUT, "WHAT did not open DEV within N ms";
+ * -ECHILD at once when it exits first, naming its status or signal (it
+ * is reaped, and pid1_stop_helper forgets it). */
+int pid1_helper_ready(pid_t pid, const char *what, const char *dev, int timeout_ms,
+		      struct si_diag *d);
 
 /* mkdir + mount, with a message naming what, source, target and type. */
 int pid1_mount(const char *src, const char *dst, const char *type, unsigned long flags,

@@ -3,7 +3,8 @@
  * The boot stage: sealinit as PID 1 of the initramfs, top to bottom.
  *
  *   mount /proc /sys /dev /run → config + cmdline (lockdown) → modules →
- *   wait for the devices and the TPM → measure the command line and the
+ *   wait for the devices → the fTPM store, tee-supplicant and its
+ *   readiness → the late modules and the TPM → measure the command line and the
  *   config → verify the rootfs → mount it → measure the init → extend the
  *   measurements → unlock the data volume → cap → mount data → switch_root
  *
@@ -21,6 +22,7 @@
 #include "boot/keysources.h"
 #include "boot/measure.h"
 #include "boot/pid1.h"
+#include "boot/teestore.h"
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
@@ -99,6 +101,27 @@ static int check_tpm_driver(const struct si_bootcfg *c, const char *cmdline, str
 	return r;
 }
 
+/* tee-supplicant, on the fTPM store when there is one, and ready: it
+ * holds /dev/teepriv0 open within device_timeout, or the boot fails by
+ * name. Without a store its built-in path is RAM here: an fTPM keeping
+ * its NV in the REE FS starts blank every boot (said, not refused: with
+ * RPMB the NV is elsewhere). */
+static int start_supplicant(const struct si_bootcfg *c, struct si_diag *d)
+{
+	pid_t pid;
+
+	if (!c->tee_storage[0])
+		say(4, "tee_supplicant= without tee_storage=: the supplicant's files are in RAM, "
+		    "and an fTPM without RPMB forgets its keys at every boot");
+	pid = pid1_start_helper(c->tee_supplicant, c->tee_storage[0] ? TEESTORE_ARG : NULL);
+	if (pid < 0) {
+		si_diag_set(d, "starting tee_supplicant=%s: %s", c->tee_supplicant,
+			    strerror((int)-pid));
+		return (int)pid;
+	}
+	return pid1_helper_ready(pid, c->tee_supplicant, TEESTORE_TEEPRIV, c->device_timeout_ms, d);
+}
+
 int si_boot_main(void)
 {
 	static struct si_bootcfg cfg;
@@ -136,9 +159,18 @@ int si_boot_main(void)
 	if (r < 0)
 		goto failed;
 	/* The TPM's driver may need tee-supplicant first (Jetson fTPM), and
-	 * its probe then waits on the supplicant inside finit_module: the late
-	 * modules load in workers, all within tpm_timeout. */
-	pid1_start_helper(cfg.tee_supplicant);
+	 * its probe then waits on the supplicant inside finit_module: the
+	 * store is mounted for it, it is started, and the late modules load
+	 * only once it holds /dev/teepriv0 open (before that the fTPM's
+	 * session fails at once), in workers, all within tpm_timeout. */
+	if (cfg.tee_storage[0])
+		r = teestore_mount(&cfg, rootdev, datadev,
+				   cfg.measure == SI_MEASURE_VERITY && cfg.hashdev[0] ? hashdev : rootdev,
+				   &d);
+	if (r == 0 && cfg.tee_supplicant[0])
+		r = start_supplicant(&cfg, &d);
+	if (r < 0)
+		goto failed;
 	r = pid1_load_modules_with(MODULES_LATE, cfg.tpm_timeout_ms, pid1_finit_module, &d);
 	if (r == 0)
 		r = measure_begin(&cfg, keysources_tpm_used(&cfg), keysources_legacy_enabled(&cfg), &d);
@@ -187,6 +219,7 @@ int si_boot_main(void)
 		goto failed;
 	}
 	pid1_stop_helper();
+	teestore_umount(cfg.device_timeout_ms);
 	step_done("unlock and cap", t0);
 
 	t0 = uptime_ms();
@@ -215,5 +248,6 @@ failed:
 	 * optee: Fix supplicant wait loop" even after SIGKILL, spinning):
 	 * stopping the supplicant ends that wait. */
 	pid1_stop_helper();
+	teestore_umount(cfg.device_timeout_ms);
 	pid1_fail(&cfg, &d);
 }

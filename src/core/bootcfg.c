@@ -221,6 +221,8 @@ static const char *file_only(const char *key)
 		{ "tpm2_counter", "the rollback counter is the image's" },
 		{ "escrow", "where the recovery key goes is the image's decision" },
 		{ "escrow_public_key", "the escrow key is the initramfs's trust" },
+		{ "tee_storage", "the fTPM's store is its NV: which partition holds it is the "
+		  "image's decision" },
 	};
 	size_t i;
 
@@ -319,6 +321,10 @@ static int set_key(struct si_bootcfg *c, const char *key, const char *v, const c
 	} else if (!strcmp(key, "tee_supplicant")) {
 		r = !*v || v[0] == '/' ? si_kv_str(c->tee_supplicant, sizeof(c->tee_supplicant), v) : -EINVAL;
 		expect = "an absolute path, or empty";
+	} else if (!strcmp(key, "tee_storage")) {
+		/* empty: none */
+		r = (*v ? si_kv_devspec(v) : 0) ?: si_kv_str(c->tee_storage, sizeof(c->tee_storage), v);
+		expect = SI_KV_DEVSPEC_EXPECT;
 	} else if (!strcmp(key, "pcrs")) {
 		struct si_diag pd;
 
@@ -779,6 +785,41 @@ static int validate_fleet(const struct si_bootcfg *c, struct si_diag *d)
 	return 0;
 }
 
+/*
+ * The fTPM's store is served by the supplicant: a store without one would
+ * be mounted for nobody, and the fTPM (if any) would run on RAM. The store
+ * must be a partition of its own: the supplicant writes there, and the
+ * root (verity), its hash tree and the data volume are never written
+ * outside their own rules. The boot compares the devices themselves
+ * (boot/teestore.c); here, the specs, so a plain mistake is named before
+ * any disk is touched. A supplicant without a store is taken: with RPMB
+ * the fTPM's NV is not in the REE FS, and without either the fTPM starts
+ * blank every boot and unseals nothing (docs/boot.md says so).
+ */
+static int validate_tee(const struct si_bootcfg *c, struct si_diag *d)
+{
+	const struct { const char *key, *spec; } others[] = {
+		{ "root", c->root }, { "data", c->data }, { "hashdev", c->hashdev },
+	};
+	size_t i;
+
+	if (!c->tee_storage[0])
+		return 0;
+	if (!c->tee_supplicant[0]) {
+		si_diag_set(d, "tee_storage=%s needs tee_supplicant= (the program that serves the "
+			    "store, started with --fs-parent-path on it)", c->tee_storage);
+		return -EINVAL;
+	}
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (strcmp(others[i].spec, c->tee_storage))
+			continue;
+		si_diag_set(d, "tee_storage=%s is also %s=: the fTPM's store is a partition of its "
+			    "own", c->tee_storage, others[i].key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 {
 	struct si_diag pd;
@@ -848,6 +889,8 @@ int si_bootcfg_validate(const struct si_bootcfg *c, struct si_diag *d)
 		return -EINVAL;
 	}
 	if (validate_fleet(c, d) < 0)
+		return -EINVAL;
+	if (validate_tee(c, d) < 0)
 		return -EINVAL;
 	if (!c->nsources) {
 		si_diag_set(d, "no key source: this build has neither TPM2 support nor the legacy "
@@ -964,6 +1007,8 @@ int si_bootcfg_format(const struct si_bootcfg *c, char *buf, size_t size)
 	/* Only when set: configurations without it measure as before. */
 	if (c->tpm2_transient_primary)
 		n += snprintf(buf + n, size - (size_t)n, "tpm2_transient_primary=yes\n");
+	if (c->tee_storage[0])
+		n += snprintf(buf + n, size - (size_t)n, "tee_storage=%s\n", c->tee_storage);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	n = format_fleet(c, buf, size, n);

@@ -41,6 +41,11 @@ struct si_bootcfg {
 	int data_key_bits;               /* the only volume key size accepted */
 	char tcti[SI_PATH_MAX];
 	char tee_supplicant[SI_PATH_MAX]; /* started before the TPM wait; empty: none */
+	/* The fTPM's store (OP-TEE's REE FS, on Orin Nano its NV, SRK and
+	 * counters): a device spec, mounted for tee_supplicant as its
+	 * --fs-parent-path (boot/teestore.h); empty: none (the supplicant's
+	 * built-in path, RAM in the initramfs). File only. */
+	char tee_storage[SI_PATH_MAX];
 	uint32_t cap_pcrs;
 	int tpm_timeout_ms;
 	int device_timeout_ms;

@@ -84,7 +84,17 @@
 #   late-tpm      (aarch64, where tpm_tis is a module) the Jetson ordering:
 #                 the TPM driver is a late module, loaded only after the
 #                 configured tee_supplicant= program started (a stand-in
-#                 here); the boot waits for the TPM and unlocks as in happy
+#                 here: tee_stand_in) and holds /dev/teepriv0 open; the
+#                 boot waits for the TPM and unlocks as in happy
+#   tee-store     (aarch64) the fTPM store: tee_storage=LABEL=tee-store, an
+#                 ext4 disk (vdd) mounted on /run/sealinit/tee, the
+#                 stand-in supplicant started with --fs-parent-path on it,
+#                 ready before modules.late; it counts its starts in the
+#                 store, and the second boot finds the first one's count
+#                 (and the host the count 2): what it writes persists.
+#                 Attacks: the store on ext2, the store naming the data
+#                 volume (by its LUKS UUID), and a supplicant that exits
+#                 before it opens /dev/teepriv0: each refused by name
 #   systemd-plugin  a happy boot of its own image set, whose rootfs also holds
 #                 Debian 12's cryptsetup and systemd 254's LUKS2 token plugin
 #                 (bookworm-backports), plus a 4th disk enrolled by `sealinit
@@ -187,12 +197,13 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm tee-store systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
 DEFAULT_x86_64=${ALL_SCENARIOS/late-tpm }  # tpm_tis is built into the amd64 kernel
 DEFAULT_x86_64=${DEFAULT_x86_64/late-tpm-cap }
+DEFAULT_x86_64=${DEFAULT_x86_64/tee-store }
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
 DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
 HOST_SEALINIT=$REPO/build/x86_64/sealinit
@@ -1112,36 +1123,131 @@ sc_image_tampered() {
 	verdict "$arch" image-tampered "'${FAILED_LINE}' (${DUR} s)"
 }
 
-# The Jetson ordering, with tpm_tis standing in for tpm_ftpm_tee and
-# sealinit's own binary standing in for tee-supplicant (as a non-PID-1
-# process it prints its usage and exits): modules.late must load after the
-# supplicant starts, and the TPM wait must cover the late driver.
-sc_late_tpm() {
-	local arch=$1 aes n_sup n_late n_meas
-	new_scenario late-tpm
-	case "$arch" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
-	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; } >"$S/sealinit.conf"
-	if ! timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$arch" \
-		--sealinit "$REPO/build/$arch/sealinit" --kernel-dir "$KDIR" \
+# tee_stand_in FILE [LINE...]: a stand-in for tee-supplicant, for busybox's
+# sh (QEMU has no OP-TEE). Given --fs-parent-path=DIR, it counts its starts
+# in DIR/starts (synced) and says so on the console; then it makes
+# /dev/teepriv0 (a char device 1:3, standing for the one the TEE driver
+# makes), holds it open as the supplicant does once it serves the kernel's
+# TEE clients, runs LINE..., and sleeps with it open until the boot stops
+# it. Not a mode of the sealinit binary: nothing of it is in production.
+tee_stand_in() {
+	local f=$1
+	shift
+	{
+		cat <<'STANDIN'
+#!/bin/sh
+case "${1:-}" in --fs-parent-path=*)
+	d=${1#--fs-parent-path=}; n=$(cat "$d/starts" 2>/dev/null || echo 0); n=$((n + 1))
+	echo "$n" >"$d/starts.tmp" && mv "$d/starts.tmp" "$d/starts" && sync
+	echo "tee-supplicant stand-in: start $n on $d" ;;
+esac
+[ -e /dev/teepriv0 ] || mknod /dev/teepriv0 c 1 3
+exec 3<>/dev/teepriv0
+STANDIN
+		printf '%s\n' "$@"
+		echo 'exec sleep 100000'
+	} >"$f"
+	chmod 0755 "$f"
+}
+
+# tee_initrd CONF SUPPLICANT OUT: the late-tpm initramfs (tpm_tis late,
+# busybox for the stand-in) with CONF and SUPPLICANT as tee-supplicant.
+tee_initrd() {
+	local aes
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" \
+		--sealinit "$REPO/build/$ARCH/sealinit" --kernel-dir "$KDIR" \
 		--modules "virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" --late-modules "tpm_tis" \
-		--add "$REPO/build/$arch/sealinit:/usr/sbin/tee-supplicant" \
-		--config "$S/sealinit.conf" --busybox no --out "$S/initrd.cpio.gz" >"$S/mkinitramfs.log" 2>&1; then
-		problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"
-		verdict "$arch" late-tpm ""
-		return
-	fi
+		--add "$2:/usr/sbin/tee-supplicant" \
+		--config "$1" --busybox yes --out "$3" >"$S/mkinitramfs.log" 2>&1 ||
+		{ problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"; return 1; }
+}
+
+# The Jetson ordering, with tpm_tis standing in for tpm_ftpm_tee and
+# tee_stand_in for tee-supplicant: modules.late must load after the
+# supplicant holds /dev/teepriv0 open, and the TPM wait must cover the late
+# driver.
+sc_late_tpm() {
+	local arch=$1 n_sup n_rdy n_late n_meas
+	new_scenario late-tpm
+	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; } >"$S/sealinit.conf"
+	tee_stand_in "$S/tee-supplicant"
+	tee_initrd "$S/sealinit.conf" "$S/tee-supplicant" "$S/initrd.cpio.gz" || { verdict "$arch" late-tpm ""; return; }
 	enroll_for "$arch" "" "$S/sealinit.conf" || { verdict "$arch" late-tpm ""; return; }
 	# shellcheck disable=SC2046
 	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks)
 	expect_unlocked
 	n_sup=$(grep -anE '^sealinit: started /usr/sbin/tee-supplicant' "$LOG" | head -n1 | cut -d: -f1)
+	n_rdy=$(grep -anE '^sealinit: /usr/sbin/tee-supplicant holds /dev/teepriv0 open' "$LOG" | head -n1 | cut -d: -f1)
 	n_late=$(grep -anE '^sealinit: loaded [1-9][0-9]* modules from /etc/sealinit/modules.late' "$LOG" | head -n1 | cut -d: -f1)
 	n_meas=$(grep -anE '^sealinit: measured sealinit:verity' "$LOG" | head -n1 | cut -d: -f1)
 	chk "the stand-in supplicant was not started" [ -n "$n_sup" ]
+	chk "the stand-in supplicant was not seen ready" [ -n "$n_rdy" ]
 	chk "modules.late was not loaded" [ -n "$n_late" ]
-	chk "modules.late loaded before the supplicant started" [ "${n_sup:-0}" -lt "${n_late:-0}" ]
+	chk "ready before started" [ "${n_sup:-0}" -lt "${n_rdy:-0}" ]
+	chk "modules.late loaded before the supplicant was ready" [ "${n_rdy:-0}" -lt "${n_late:-0}" ]
 	chk "the TPM was used before modules.late was loaded" [ "${n_late:-0}" -lt "${n_meas:-0}" ]
-	verdict "$arch" late-tpm "tee_supplicant started, then tpm_tis from modules.late, then the TPM wait and a normal unlock (${DUR} s)"
+	verdict "$arch" late-tpm "tee_supplicant started and ready, then tpm_tis from modules.late, then the TPM wait and a normal unlock (${DUR} s)"
+}
+
+# tee-store: the store persists across boots; the wrong store and a
+# supplicant that never gets ready are refused by name.
+sc_tee_store() {
+	local arch=$1 i n_rdy n_late starts fl1 fl2 fl3
+	[ "$arch" = aarch64 ] || { skip "$arch" tee-store "tpm_tis is built into the $arch kernel"; return; }
+	new_scenario tee-store
+	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; echo tee_storage=LABEL=tee-store; } >"$S/sealinit.conf"
+	tee_stand_in "$S/tee-supplicant"
+	tee_initrd "$S/sealinit.conf" "$S/tee-supplicant" "$S/initrd.cpio.gz" || { verdict "$arch" tee-store ""; return; }
+	enroll_for "$arch" "" "$S/sealinit.conf" || { verdict "$arch" tee-store ""; return; }
+	timeout 60 mke2fs -q -t ext4 -L tee-store "$S/store.img" 8M ||
+		{ problem "mke2fs of the store"; verdict "$arch" tee-store ""; return; }
+	# The control, twice on the same store.
+	for i in 1 2; do
+		# shellcheck disable=SC2046
+		INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks) "$S/store.img:rw:teestore"
+		expect_unlocked
+		chk "boot $i: the store was not mounted" \
+			qemu_grep "$LOG" '^sealinit: the fTPM store LABEL=tee-store \(/dev/vdd\) is mounted on /run/sealinit/tee'
+		chk "boot $i: the supplicant was not started on the store" \
+			qemu_grep "$LOG" '^sealinit: started /usr/sbin/tee-supplicant --fs-parent-path=/run/sealinit/tee '
+		chk "boot $i: the stand-in did not find $((i - 1)) earlier starts in the store" \
+			qemu_grep "$LOG" "^tee-supplicant stand-in: start $i on /run/sealinit/tee"
+		n_rdy=$(grep -anE '^sealinit: /usr/sbin/tee-supplicant holds /dev/teepriv0 open' "$LOG" | head -n1 | cut -d: -f1)
+		n_late=$(grep -anE '^sealinit: loaded [1-9][0-9]* modules from /etc/sealinit/modules.late' "$LOG" | head -n1 | cut -d: -f1)
+		chk "boot $i: modules.late loaded before the supplicant was ready" [ "${n_rdy:-9999999}" -lt "${n_late:-0}" ]
+		chk "boot $i: the store was not unmounted at the hand-over" \
+			qemu_grep "$LOG" '^sealinit: the fTPM store /run/sealinit/tee is unmounted'
+		mv "$LOG" "$S/serial-$i.log"
+	done
+	starts=$(debugfs -R 'cat /starts' "$S/store.img" 2>/dev/null)
+	chk "the store holds starts=$starts after two boots, want 2" [ "$starts" = 2 ]
+	# Attack: the store on another file system.
+	timeout 60 mke2fs -q -t ext2 -L tee-store "$S/store-ext2.img" 8M || problem "mke2fs -t ext2"
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks) "$S/store-ext2.img:rw:teestore"
+	expect_failure "tee_storage=LABEL=tee-store \(/dev/vdd\) holds file system type .ext2., expected ext4"
+	fl1=$FAILED_LINE
+	mv "$LOG" "$S/serial-ext2.log"
+	# Attack: the store names the data volume (a spec validation cannot
+	# tell from the data= one).
+	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; echo "tee_storage=UUID=$LUKS_UUID"; } >"$S/data-store.conf"
+	if tee_initrd "$S/data-store.conf" "$S/tee-supplicant" "$S/initrd-data.cpio.gz"; then
+		# shellcheck disable=SC2046
+		INITRD=$S/initrd-data.cpio.gz boot "$arch" "" tpm $(std_disks)
+		expect_failure "tee_storage=UUID=$LUKS_UUID is /dev/vdb \([0-9]+:[0-9]+\), the data device \(/dev/vdb\)"
+		fl2=$FAILED_LINE
+		mv "$LOG" "$S/serial-data.log"
+	fi
+	# Attack: a supplicant that exits before it opens /dev/teepriv0 (the
+	# sealinit binary, which as a non-PID-1 process prints its usage).
+	if tee_initrd "$S/sealinit.conf" "$REPO/build/$arch/sealinit" "$S/initrd-exits.cpio.gz"; then
+		# shellcheck disable=SC2046
+		INITRD=$S/initrd-exits.cpio.gz boot "$arch" "" tpm $(std_disks) "$S/store.img:rw:teestore"
+		expect_failure "/usr/sbin/tee-supplicant exited with status [0-9]+ before it opened /dev/teepriv0"
+		fl3=$FAILED_LINE
+	fi
+	verdict "$arch" tee-store "the store persists (starts=$starts); ext2: '${fl1:0:90}'; data volume: '${fl2:0:90}'; exits: '${fl3:0:90}' (${DUR} s)"
 }
 
 # systemd-plugin: stock cryptsetup and systemd 254's token plugin in the guest.
@@ -1658,7 +1764,8 @@ sc_tpm_blacklist() {
 }
 
 # late-tpm-cap: (aarch64) a TPM that appears after the boot stopped
-# waiting: the stand-in tee-supplicant loads tpm_tis 1 s after it starts,
+# waiting: the stand-in tee-supplicant (tee_stand_in), ready at once, loads
+# tpm_tis 1 s after it starts,
 # sealinit.device_timeout=300. A volume without a TPM token unlocks by the
 # network, and the TPM then gets the boot's events and the cap before the
 # real init: PCR 15 in the booted guest is their replay with the cap, as
@@ -1670,8 +1777,8 @@ late_tpm_initrd() {
 	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
 	kver=$(cat "$KDIR/kver")
 	{ cat "$A/legacy-server/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; } >"$S/sealinit.conf"
-	printf '#!/bin/sh\nsleep 1\nexec insmod /lib/tpm_tis.ko\n' >"$S/late-tpm.sh"
-	chmod 0755 "$S/late-tpm.sh"
+	# Ready at once (it holds /dev/teepriv0), the TPM a second later.
+	tee_stand_in "$S/late-tpm.sh" 'sleep 1' 'insmod /lib/tpm_tis.ko'
 	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" --sealinit "$REPO/build/$ARCH/sealinit" \
 		--kernel-dir "$KDIR" --modules "tpm_tis_core virtio_pci virtio_blk virtio_net dm_mod dm_crypt dm_verity xts ecb $aes" \
 		--config "$S/sealinit.conf" --busybox yes --compress zstd \

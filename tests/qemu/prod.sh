@@ -31,9 +31,11 @@
 # and the only departures, because this is a QEMU machine: the initramfs
 # also carries the machine's drivers (virtio; on aarch64 tpm_tis and the
 # AES modules), and on aarch64 tpm_tis takes the place of tpm_ftpm_tee as
-# the module loaded after tee_supplicant= (no Debian kernel builds
-# tpm_ftpm_tee; the configured supplicant is absent and its start fails, as
-# on a board that lacks it). The disks carry GPT partitions named as the
+# the late module (no Debian kernel builds tpm_ftpm_tee), and with no
+# OP-TEE there is no supplicant: tee_supplicant= is emptied in the
+# release's configuration (a configured supplicant that is absent fails
+# the boot by name, as it would on a board that lacks it: it never opens
+# /dev/teepriv0). The disks carry GPT partitions named as the
 # board configurations name them (APP, APP_verity, models on Jetson; root,
 # root-verity, data on x86_64; sealinit-escrow on the escrow medium).
 #
@@ -240,7 +242,8 @@ release() {
 	. "$img/images.env"
 	ROOTHASH=$IMG_ROOTHASH ROOTFS=$IMG_ROOTFS VERITY=$IMG_VERITY
 	# What the build writes: the root hash.
-	sed "s/^#roothash=<filled in by the build>\$/roothash=$IMG_ROOTHASH/" \
+	sed -e "s/^#roothash=<filled in by the build>\$/roothash=$IMG_ROOTHASH/" \
+		-e 's/^tee_supplicant=.*$/tee_supplicant=/' \
 		"$REPO/board/$BOARD/sealinit.conf" >"$REL/sealinit.conf"
 	grep -qx "roothash=$IMG_ROOTHASH" "$REL/sealinit.conf" ||
 		{ PREP_ERR="board/$BOARD/sealinit.conf has no '#roothash=<filled in by the build>' line"; return 1; }

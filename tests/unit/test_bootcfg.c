@@ -656,6 +656,76 @@ static void test_fleet(void **state)
 	}
 }
 
+/* The fTPM's store: file only (a command line pointing the fTPM at another
+ * partition would give it another NV), a device spec, served by a
+ * supplicant, never the root, the data volume or the hash tree. Each
+ * refusal names the key; the control: the Jetson shape validates, prints
+ * and reads back, and a configuration without it prints no line (its
+ * configuration event, and the PCR values signed for it, stay as they
+ * were). A supplicant without a store is taken (RPMB boards). */
+static void test_tee_storage(void **state)
+{
+	static const char tee[] = "tee_supplicant=/usr/sbin/tee-supplicant\n"
+				  "tee_storage=PARTLABEL=tee-store\n";
+	static const char base[] =
+		"root=PARTLABEL=rootfs\nhashdev=/dev/vdc\ndata=/dev/vdb\n"
+		"roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	struct si_bootcfg c, b;
+	struct si_diag d = { { 0 } };
+	char buf[4096];
+
+	(void)state;
+	/* Control. */
+	open_defaults(&c);
+	assert_int_equal(si_bootcfg_parse_file(&c, base, &d), 0);
+	assert_int_equal(si_bootcfg_format(&c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "tee_storage"));
+	assert_int_equal(si_bootcfg_parse_file(&c, tee, &d), 0);
+	assert_string_equal(c.tee_storage, "PARTLABEL=tee-store");
+	assert_valid_as_built(&c);
+	/* A CONFIG_LOCKDOWN build reads no lockdown=no. */
+	b = c;
+	b.lockdown = b.lockdown || ENABLE_LOCKDOWN;
+	assert_int_equal(si_bootcfg_format_measured(&b, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\ntee_storage=PARTLABEL=tee-store\n"));
+	open_defaults(&b);
+	if (si_bootcfg_parse_file(&b, buf, &d) < 0)
+		fail_msg("%s in:\n%s", d.msg, buf);
+	assert_string_equal(b.tee_storage, c.tee_storage);
+	/* The command line never sets it, locked down or not. */
+	d.msg[0] = '\0';
+	assert_int_equal(si_bootcfg_parse_cmdline(&c, "sealinit.tee_storage=PARTLABEL=usb", &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.msg, "`sealinit.tee_storage': read from /etc/sealinit.conf only "
+			       "(the fTPM's store is its NV"));
+	assert_string_equal(c.tee_storage, "PARTLABEL=tee-store");
+	/* Not a device spec. */
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_storage=tee-store\n", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "line 1: `tee_storage': invalid value `tee-store' (expected "
+			       "a /dev path or PARTLABEL="));
+	/* A store nobody serves. */
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_supplicant=\n", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "tee_storage=PARTLABEL=tee-store needs tee_supplicant="));
+	/* The store on the data volume, the root or the hash tree. */
+	assert_int_equal(si_bootcfg_parse_file(&c, tee, &d), 0);
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_storage=/dev/vdb\n", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "tee_storage=/dev/vdb is also data=: the fTPM's store is a "
+			       "partition of its own"));
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_storage=PARTLABEL=rootfs\n", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "is also root="));
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_storage=/dev/vdc\n", &d), 0);
+	assert_int_equal(si_bootcfg_validate(&c, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "is also hashdev="));
+	/* A supplicant without a store: taken (its fTPM may keep its NV in
+	 * RPMB), the boot warns. */
+	assert_int_equal(si_bootcfg_parse_file(&c, "tee_storage=\n", &d), 0);
+	assert_string_equal(c.tee_storage, "");
+	assert_valid_as_built(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_lockdown_waits),
 		cmocka_unit_test(test_cmdline_kernel_words),
 		cmocka_unit_test(test_fleet),
+		cmocka_unit_test(test_tee_storage),
 	};
 	return cmocka_run_group_tests_name("bootcfg", tests, NULL, NULL);
 }

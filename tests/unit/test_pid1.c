@@ -18,12 +18,16 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "boot/pid1.h"
+#include "boot/teestore.h"
 #include "core/errors.h"
 
 static const struct pid1_root_facts initramfs = {
@@ -247,6 +251,167 @@ static void test_module_budget_is_the_lists(void **state)
 	(void)state;
 }
 
+/*
+ * tee-supplicant's readiness: it holds /dev/teepriv0 open. Stand-ins are
+ * forked children and the device a file of the test's. The control: a
+ * child that opens it after 200 ms is ready, not before (the wait is seen
+ * to cover the 200 ms). The attacks: a child that never opens it (it
+ * holds another file) fails within the bound, by name; a child that
+ * exits, or is killed, fails at once, naming how.
+ */
+enum stand_in { OPENS_LATE, OPENS_OTHER, EXITS, KILLED };
+
+static pid_t stand_in(enum stand_in how, const char *dev)
+{
+	struct timespec late = { 0, 200000000L };
+	pid_t pid = fork();
+	char other[128];
+
+	assert_true(pid >= 0);
+	if (pid)
+		return pid;
+	snprintf(other, sizeof(other), "%s.other", dev);
+	switch (how) {
+	case OPENS_LATE:
+		nanosleep(&late, NULL);
+		if (open(dev, O_RDWR) < 0)
+			_exit(2);
+		break;
+	case OPENS_OTHER:
+		if (open(other, O_RDWR | O_CREAT, 0600) < 0)
+			_exit(2);
+		break;
+	case EXITS:
+		_exit(3);
+	case KILLED:
+		raise(SIGKILL);
+	}
+	sleep(30);
+	_exit(0);
+}
+
+static void end_stand_in(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void teepriv(char *dev, size_t size)
+{
+	int fd;
+
+	snprintf(dev, size, "%s/teepriv0", moddir);
+	fd = open(dev, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void test_helper_ready(void **state)
+{
+	char dev[96];
+	struct si_diag d = { { 0 } };
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	teepriv(dev, sizeof(dev));
+	pid = stand_in(OPENS_LATE, dev);
+	t0 = now_s();
+	if (pid1_helper_ready(pid, "tee-supplicant", dev, 5000, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_true(now_s() - t0 >= 0.15);
+	assert_true(now_s() - t0 < 4.0);
+	end_stand_in(pid);
+}
+
+static void test_helper_never_ready(void **state)
+{
+	char dev[96], want[160];
+	struct si_diag d = { { 0 } };
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	teepriv(dev, sizeof(dev));
+	pid = stand_in(OPENS_OTHER, dev);
+	t0 = now_s();
+	assert_int_equal(pid1_helper_ready(pid, "tee-supplicant", dev, 400, &d), -ETIMEDOUT);
+	assert_true(now_s() - t0 >= 0.35);
+	assert_true(now_s() - t0 < 3.0);
+	snprintf(want, sizeof(want), "tee-supplicant did not open %s within 400 ms", dev);
+	assert_non_null(strstr(d.msg, want));
+	end_stand_in(pid);
+}
+
+static void test_helper_exits(void **state)
+{
+	char dev[96], want[160];
+	struct si_diag d = { { 0 } };
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	teepriv(dev, sizeof(dev));
+	pid = stand_in(EXITS, dev);
+	t0 = now_s();
+	assert_int_equal(pid1_helper_ready(pid, "tee-supplicant", dev, 10000, &d), -ECHILD);
+	assert_true(now_s() - t0 < 3.0);   /* at once, not at the bound */
+	snprintf(want, sizeof(want), "tee-supplicant exited with status 3 before it opened %s", dev);
+	assert_non_null(strstr(d.msg, want));
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);   /* reaped */
+	pid = stand_in(KILLED, dev);
+	assert_int_equal(pid1_helper_ready(pid, "tee-supplicant", dev, 10000, &d), -ECHILD);
+	assert_non_null(strstr(d.msg, "tee-supplicant was killed by signal 9"));
+}
+
+/*
+ * The store's check, on facts: an ext4 partition of its own is taken; the
+ * root, the data volume or the hash tree (by device number, whatever the
+ * spec says), another file system, none, or a file are refused, naming
+ * the spec, the device and what it is.
+ */
+static void test_teestore_verdict(void **state)
+{
+	static const struct {
+		const char *fstype;
+		bool is_block;
+		dev_t rdev;
+		int r;
+		const char *msg;
+	} cases[] = {
+		{ "ext4", true, 0, 0, "" },
+		{ "ext4", true, 1, -EINVAL, "tee_storage=PARTLABEL=tee-store is /dev/vdd (254:1), "
+		  "the root device (/dev/vda): the fTPM's store is a partition of its own" },
+		{ "crypto_LUKS", true, 2, -EINVAL, "(254:2), the data device (/dev/vdb)" },
+		{ "ext4", true, 3, -EINVAL, "(254:3), the verity hash device (/dev/vdc)" },
+		{ "vfat", true, 0, -EINVAL, "tee_storage=PARTLABEL=tee-store (/dev/vdd) holds file "
+		  "system type `vfat', expected ext4" },
+		{ "ext3", true, 0, -EINVAL, "holds file system type `ext3', expected ext4" },
+		{ "", true, 0, -EINVAL, "(/dev/vdd) holds no file system that libblkid knows, "
+		  "expected ext4" },
+		{ "ext4", false, 0, -ENOTBLK, "/dev/vdd is not a block device" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct teestore_facts f = {
+			.spec = "PARTLABEL=tee-store", .path = "/dev/vdd", .fstype = cases[i].fstype,
+			.is_block = cases[i].is_block,
+			.rdev = cases[i].rdev ? makedev(254, cases[i].rdev) : makedev(254, 4),
+			.others = { { "root device", "/dev/vda", makedev(254, 1) },
+				    { "data device", "/dev/vdb", makedev(254, 2) },
+				    { "verity hash device", "/dev/vdc", makedev(254, 3) } },
+		};
+		struct si_diag d = { { 0 } };
+		int r = teestore_verdict(&f, &d);
+
+		if (r != cases[i].r || !strstr(d.msg, cases[i].msg))
+			fail_msg("case %zu: %d `%s', expected %d `%s'", i, r, d.msg, cases[i].r,
+				 cases[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +424,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_module_load_hangs, moddir_setup, moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_module_budget_is_the_lists, moddir_setup,
 						moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_helper_ready, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_helper_never_ready, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_helper_exits, moddir_setup, moddir_teardown),
+		cmocka_unit_test(test_teestore_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
