@@ -181,9 +181,11 @@ done
 # BASE.pid, which the scheduler ends (TERM, which timeout hands the suite,
 # whose trap stops its QEMU and swtpm) if it is ended itself.
 qemu_job() {
-	local label=qemu/${1% *}-${1#* } t0=$EPOCHSECONDS rc dir
+	local label=qemu/${1% *}-${1#* } t0=$EPOCHSECONDS rc dir s=${1% *} a=${1#* }
 	local base=$logdir/${label//\//-}
-	dir=$tmproot/${label//\//-}
+	# A short name ("bx": boot, x86_64): the suites put UNIX sockets (swtpm,
+	# the console) in it, whose paths the kernel limits to 107 bytes.
+	dir=$tmproot/q${s:0:1}${a:0:1}
 	_run_isolated_rm "$dir"
 	mkdir -p -m 711 "$tmproot" "$dir"
 	TMPDIR=$dir timeout 3000 bash "tests/qemu/${1% *}.sh" "${1#* }" > "$base.log" 2>&1 &
