@@ -67,7 +67,7 @@ static int raise_counter(const struct si_enroll_opts *o, struct si_tpm *tpm,
 	uint8_t values[SI_PCR_COUNT * 32];
 	size_t len = 0;
 	char *json = NULL;
-	unsigned int i, steps = 0;
+	unsigned int i;
 	int r;
 
 	r = si_sigfile_read(o->signature ? o->signature : SI_SIGFILE_DEFAULT, &json, d);
@@ -96,13 +96,15 @@ static int raise_counter(const struct si_enroll_opts *o, struct si_tpm *tpm,
 	if (r < 0)
 		return r;
 	if (sig.counter > res->counter + COUNTER_RAISE_MAX) {
-		si_diag_set(d, "the signature file's limit for these PCR values is %llu, %d above "
-			    "the counter's %llu: not this fleet's release?",
+		si_diag_set(d, "the signature file's limit for these PCR values is %llu, more than %d "
+			    "above the counter's %llu: not this fleet's release?",
 			    (unsigned long long)sig.counter, COUNTER_RAISE_MAX,
 			    (unsigned long long)res->counter);
 		return -EINVAL;
 	}
-	while (r == 0 && res->counter < sig.counter && steps++ < COUNTER_RAISE_MAX)
+	/* Bounded by the steps too: a TPM whose value does not move must not
+	 * keep the enrollment here. */
+	for (i = 0; r == 0 && res->counter < sig.counter && i < COUNTER_RAISE_MAX; i++)
 		r = si_tpm_counter_increment(tpm, o->counter_nv, &res->counter, d);
 	return r;
 }
