@@ -115,6 +115,13 @@ run_suite() {
 	suite_verdict "$label" $?
 }
 
+# show_failures LOG: a suite's FAIL lines and the indented log tail each
+# carries, so that CI's own output says why (the log stays on the runner).
+show_failures() {
+	awk '/^FAIL/ { n = 26; print; next } n > 0 && /^[ \t]/ { n--; print; next } { n = 0 }' "$1" |
+		head -120 | sed 's/^/    /'
+}
+
 # suite_verdict LABEL RC: count the suite whose log is LABEL's and which
 # exited RC (LEFTOVERS and T_TEST as run_test left them).
 suite_verdict() {
@@ -129,6 +136,7 @@ suite_verdict() {
 			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${k:-0}))
 		fi
 		leftover_fail "$label" "$logdir/${label//\//-}.log" $rc
+		show_failures "$logdir/${label//\//-}.log"
 		return
 	fi
 	if [ -z "$line" ]; then
@@ -153,7 +161,7 @@ suite_verdict() {
 		[ "$f" = 0 ] && failed=$((failed + 1))
 		failures+=("$label")
 		note "$label" "FAIL ($line; log: $logdir/${label//\//-}.log)"
-		grep -E 'FAIL' "$logdir/${label//\//-}.log" | head -10 | sed 's/^/    /'
+		show_failures "$logdir/${label//\//-}.log"
 	else
 		note "$label" "ok ($line)"
 	fi

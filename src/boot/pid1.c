@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -405,19 +406,42 @@ int pid1_helper_ready(pid_t pid, const char *what, const char *dev, int timeout_
 /* Bounded: TERM, up to a second, then KILL and up to another second. A
  * supplicant stuck in the TEE driver may not die even of KILL: it is left
  * behind (core/worker.h, si_reap_bounded), and its PID forgotten. */
+/* What is left of the group once its leader ended: killed, and those
+ * that were its children (now PID 1's) reaped, within SI_REAP_MS. */
+static void reap_group(pid_t pgid)
+{
+	int waited;
+
+	kill(-pgid, SIGKILL);
+	for (waited = 0; waited < SI_REAP_MS; waited += 10) {
+		pid_t r = waitpid(-pgid, NULL, WNOHANG);
+
+		if (r < 0)
+			return;
+		if (r == 0)
+			poll(NULL, 0, 10);
+	}
+	say(4, "processes of the helper's group (%d) still run after SIGKILL: left behind",
+	    (int)pgid);
+}
+
 void pid1_stop_helper(void)
 {
 	int status;
 
 	if (helper_pid <= 0)
 		return;
-	kill(helper_pid, SIGTERM);
+	/* Its whole process group (setsid() made it the leader): a wrapper
+	 * script's children, or a supplicant's own, must not keep files
+	 * open in the store that is unmounted next. */
+	kill(-helper_pid, SIGTERM);
 	if (si_reap_bounded(helper_pid, SI_REAP_MS, &status) < 0) {
-		kill(helper_pid, SIGKILL);
+		kill(-helper_pid, SIGKILL);
 		if (si_reap_bounded(helper_pid, SI_REAP_MS, &status) < 0)
 			say(4, "the helper (pid %d) did not end after SIGKILL: left behind",
 			    (int)helper_pid);
 	}
+	reap_group(helper_pid);
 	helper_pid = -1;
 }
 

@@ -95,6 +95,18 @@
 #                 Attacks: the store on ext2, the store naming the data
 #                 volume (by its LUKS UUID), and a supplicant that exits
 #                 before it opens /dev/teepriv0: each refused by name
+#   tee-hang      (aarch64) the supplicant hangs, the boot does not: the
+#                 store (as in tee-store) holds the supplicant's first file;
+#                 a stand-in that reads it, then lets the TPM appear
+#                 (insmod tpm_tis, as the fTPM answers once its store was
+#                 read), unlocks (the control); with a FIFO planted there
+#                 (nodev does not stop FIFOs) it blocks forever while it
+#                 holds /dev/teepriv0, and the boot fails by name when the
+#                 TPM wait ends; a stand-in that blocks before it opens
+#                 /dev/teepriv0 fails the readiness wait by name. The
+#                 figures: sealinit's start to the power-down, against
+#                 device_timeout + tpm_timeout (docs/boot.md, "Every wait
+#                 is bounded")
 #   systemd-plugin  a happy boot of its own image set, whose rootfs also holds
 #                 Debian 12's cryptsetup and systemd 254's LUKS2 token plugin
 #                 (bookworm-backports), plus a 4th disk enrolled by `sealinit
@@ -197,13 +209,14 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm tee-store systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm tee-store tee-hang systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
 DEFAULT_x86_64=${ALL_SCENARIOS/late-tpm }  # tpm_tis is built into the amd64 kernel
 DEFAULT_x86_64=${DEFAULT_x86_64/late-tpm-cap }
 DEFAULT_x86_64=${DEFAULT_x86_64/tee-store }
+DEFAULT_x86_64=${DEFAULT_x86_64/tee-hang }
 QEMU_TIMEOUT=${BOOT_TIMEOUT:-90}
 DEV_TIMEOUT_MS=3000          # sealinit.device_timeout for the missing-device scenarios
 HOST_SEALINIT=$REPO/build/x86_64/sealinit
@@ -1248,6 +1261,76 @@ sc_tee_store() {
 		fl3=$FAILED_LINE
 	fi
 	verdict "$arch" tee-store "the store persists (starts=$starts); ext2: '${fl1:0:90}'; data volume: '${fl2:0:90}'; exits: '${fl3:0:90}' (${DUR} s)"
+}
+
+# tee-hang: the supplicant's hangs end at the boot's own bounds.
+# hang_initrd CONF SUPPLICANT OUT: tee_initrd's initramfs with no late
+# module: tpm_tis ships as /lib/tpm_tis.ko for the stand-in to load.
+hang_initrd() {
+	local aes kver
+	case "$ARCH" in aarch64) aes=aes_ce_blk ;; *) aes=aesni_intel ;; esac
+	kver=$(cat "$KDIR/kver")
+	timeout 300 "$REPO/initramfs/mkinitramfs" --quiet --arch "$ARCH" \
+		--sealinit "$REPO/build/$ARCH/sealinit" --kernel-dir "$KDIR" \
+		--modules "tpm_tis_core virtio_pci virtio_blk dm_mod dm_crypt dm_verity xts ecb $aes" \
+		--add "$2:/usr/sbin/tee-supplicant" \
+		--add "$KDIR/lib/modules/$kver/kernel/drivers/char/tpm/tpm_tis.ko:/lib/tpm_tis.ko" \
+		--config "$1" --busybox yes --out "$3" >"$S/mkinitramfs.log" 2>&1 ||
+		{ problem "mkinitramfs: $(tail -n 2 "$S/mkinitramfs.log")"; return 1; }
+}
+# hang_took: seconds from sealinit's start to the power-down, or "?".
+hang_took() {
+	local t0 t1
+	t0=$(sealinit_start "$LOG") t1=$(powerdown_at "$LOG")
+	if [ -n "$t0" ] && [ -n "$t1" ]; then
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+	else
+		echo "?"
+	fi
+}
+sc_tee_hang() {
+	local arch=$1 tpm_ms=6000 dev_ms=4000 ap fl1 fl2 d1 d2 n_rdy
+	[ "$arch" = aarch64 ] || { skip "$arch" tee-hang "tpm_tis is built into the $arch kernel"; return; }
+	new_scenario tee-hang
+	ap="sealinit.tpm_timeout=$tpm_ms sealinit.device_timeout=$dev_ms"
+	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; echo tee_storage=LABEL=tee-store; } >"$S/sealinit.conf"
+	# Ready (it holds /dev/teepriv0), then its first file, then the TPM.
+	tee_stand_in "$S/reads-store" 'cat "$d/dirf.db" >/dev/null' 'insmod /lib/tpm_tis.ko'
+	hang_initrd "$S/sealinit.conf" "$S/reads-store" "$S/initrd.cpio.gz" || { verdict "$arch" tee-hang ""; return; }
+	enroll_for "$arch" "$ap" "$S/sealinit.conf" || { verdict "$arch" tee-hang ""; return; }
+	mkdir -p "$S/store-file" "$S/store-fifo"
+	echo "not a real dirf.db" >"$S/store-file/dirf.db"
+	mkfifo "$S/store-fifo/dirf.db"
+	timeout 60 mke2fs -q -t ext4 -L tee-store -d "$S/store-file" "$S/store-file.img" 8M >/dev/null &&
+		timeout 60 mke2fs -q -t ext4 -L tee-store -d "$S/store-fifo" "$S/store-fifo.img" 8M >/dev/null ||
+		{ problem "mke2fs of the stores"; verdict "$arch" tee-hang ""; return; }
+	chk "the planted store holds no FIFO" \
+		grep -q 'Type: FIFO' <(debugfs -R 'stat /dirf.db' "$S/store-fifo.img" 2>/dev/null)
+	# The control: the supplicant reads its file, the TPM appears, unlock.
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks) "$S/store-file.img:rw:teestore"
+	expect_unlocked
+	mv "$LOG" "$S/serial-control.log"
+	# Attack: the FIFO. Ready, then blocked for good: no TPM ever.
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd.cpio.gz boot "$arch" "$ap" tpm $(std_disks) "$S/store-fifo.img:rw:teestore"
+	expect_failure "no TPM reachable: /dev/tpmrm0 did not appear within $dev_ms ms"
+	n_rdy=$(countE "$LOG" '^sealinit: /usr/sbin/tee-supplicant holds /dev/teepriv0 open')
+	chk "FIFO: the supplicant was not seen ready before it blocked" [ "$n_rdy" = 1 ]
+	chk "FIFO: the supplicant was not stopped after the cap" \
+		qemu_grep "$LOG" '^sealinit: the fTPM store /run/sealinit/tee is unmounted'
+	fl1=$FAILED_LINE d1=$(hang_took)
+	mv "$LOG" "$S/serial-fifo.log"
+	# Attack: a supplicant that blocks before it is ready.
+	printf '#!/bin/sh\nexec sleep 100000\n' >"$S/blocks"
+	chmod 0755 "$S/blocks"
+	if hang_initrd "$S/sealinit.conf" "$S/blocks" "$S/initrd-blocks.cpio.gz"; then
+		# shellcheck disable=SC2046
+		INITRD=$S/initrd-blocks.cpio.gz boot "$arch" "$ap" tpm $(std_disks) "$S/store-file.img:rw:teestore"
+		expect_failure "/usr/sbin/tee-supplicant did not open /dev/teepriv0 within $dev_ms ms \(it still runs, pid [0-9]+\)"
+		fl2=$FAILED_LINE d2=$(hang_took)
+	fi
+	verdict "$arch" tee-hang "FIFO in the store: '${fl1:0:80}' after ${d1:-?} s; blocked before ready: '${fl2:0:80}' after ${d2:-?} s (bounds: tpm_timeout ${tpm_ms} ms, device_timeout ${dev_ms} ms); control unlocks (${DUR} s)"
 }
 
 # systemd-plugin: stock cryptsetup and systemd 254's token plugin in the guest.

@@ -18,7 +18,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -365,6 +367,48 @@ static void test_helper_exits(void **state)
 }
 
 /*
+ * Stopping the helper stops its process group: a wrapper script's child
+ * (here a sleep) must not outlive it and keep the store busy. Control:
+ * the child runs until then. The test process stands in for PID 1 as the
+ * orphans' reaper.
+ */
+static void test_helper_stop_group(void **state)
+{
+	char script[96], pidfile[96], buf[32] = "";
+	pid_t child = 0;
+	int i, fd;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(script, sizeof(script), "%s/wrapper", moddir);
+	snprintf(pidfile, sizeof(pidfile), "%s/child", moddir);
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nsleep 60 &\necho $! >%s.tmp && mv %s.tmp %s\nwait\n", pidfile,
+		pidfile, pidfile);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	assert_true(pid1_start_helper(script, NULL) > 0);
+	for (i = 0; i < 500 && !child; i++) {
+		fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (read(fd, buf, sizeof(buf) - 1) > 0)
+				child = (pid_t)atoi(buf);
+			close(fd);
+		}
+		if (!child)
+			poll(NULL, 0, 10);
+	}
+	assert_true(child > 0);
+	assert_int_equal(kill(child, 0), 0);   /* the control: it runs */
+	pid1_stop_helper();
+	assert_int_equal(kill(child, 0), -1);  /* killed and reaped */
+	assert_int_equal(errno, ESRCH);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+
+/*
  * The store's check, on facts: an ext4 partition of its own is taken; the
  * root, the data volume or the hash tree (by device number, whatever the
  * spec says), another file system, none, or a file are refused, naming
@@ -427,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_ready, moddir_setup, moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_helper_never_ready, moddir_setup, moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_helper_exits, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_helper_stop_group, moddir_setup, moddir_teardown),
 		cmocka_unit_test(test_teestore_verdict),
 	};
 
