@@ -90,8 +90,13 @@
 #                 ext4 disk (vdd) mounted on /run/sealinit/tee, the
 #                 stand-in supplicant started with --fs-parent-path on it,
 #                 ready before modules.late; it counts its starts in the
-#                 store, and the second boot finds the first one's count
-#                 (and the host the count 2): what it writes persists.
+#                 store. The hand-over: after switch_root no process holds
+#                 /dev/teepriv0, the store is mounted nowhere, the TPM is
+#                 still there, and the booted system (guest-init) mounts
+#                 the store and counts its own supplicant's start there; the
+#                 next boot finds both counts (the host: 4 after two
+#                 boots): what either side writes persists. PCR 15 is as
+#                 predicted (expect_measured): the value a fleet signs.
 #                 Attacks: the store on ext2, the store naming the data
 #                 volume (by its LUKS UUID), and a supplicant that exits
 #                 before it opens /dev/teepriv0: each refused by name
@@ -1206,7 +1211,7 @@ sc_late_tpm() {
 # tee-store: the store persists across boots; the wrong store and a
 # supplicant that never gets ready are refused by name.
 sc_tee_store() {
-	local arch=$1 i n_rdy n_late starts fl1 fl2 fl3
+	local arch=$1 i v n_rdy n_late starts fl1 fl2 fl3
 	[ "$arch" = aarch64 ] || { skip "$arch" tee-store "tpm_tis is built into the $arch kernel"; return; }
 	new_scenario tee-store
 	{ cat "$A/sealinit.conf"; echo tee_supplicant=/usr/sbin/tee-supplicant; echo tee_storage=LABEL=tee-store; } >"$S/sealinit.conf"
@@ -1224,17 +1229,26 @@ sc_tee_store() {
 			qemu_grep "$LOG" '^sealinit: the fTPM store LABEL=tee-store \(/dev/vdd\) is mounted on /run/sealinit/tee'
 		chk "boot $i: the supplicant was not started on the store" \
 			qemu_grep "$LOG" '^sealinit: started /usr/sbin/tee-supplicant --fs-parent-path=/run/sealinit/tee '
-		chk "boot $i: the stand-in did not find $((i - 1)) earlier starts in the store" \
-			qemu_grep "$LOG" "^tee-supplicant stand-in: start $i on /run/sealinit/tee"
+		chk "boot $i: the stand-in did not find $((2 * i - 2)) earlier starts in the store" \
+			qemu_grep "$LOG" "^tee-supplicant stand-in: start $((2 * i - 1)) on /run/sealinit/tee"
 		n_rdy=$(grep -anE '^sealinit: /usr/sbin/tee-supplicant holds /dev/teepriv0 open' "$LOG" | head -n1 | cut -d: -f1)
 		n_late=$(grep -anE '^sealinit: loaded [1-9][0-9]* modules from /etc/sealinit/modules.late' "$LOG" | head -n1 | cut -d: -f1)
 		chk "boot $i: modules.late loaded before the supplicant was ready" [ "${n_rdy:-9999999}" -lt "${n_late:-0}" ]
 		chk "boot $i: the store was not unmounted at the hand-over" \
 			qemu_grep "$LOG" '^sealinit: the fTPM store /run/sealinit/tee is unmounted'
+		# The hand-over, seen from the booted system (guest-init).
+		v=$(qemu_value "$LOG" 'SEALINIT-TEST: teepriv-holders')
+		chk "boot $i: $v processes hold /dev/teepriv0 after switch_root, want 0 (the boot's supplicant stopped)" [ "$v" = 0 ]
+		v=$(qemu_value "$LOG" 'SEALINIT-TEST: tee-store-mounted')
+		chk "boot $i: the store is still mounted after switch_root ('$v')" [ "$v" = no ]
+		v=$(qemu_value "$LOG" 'SEALINIT-TEST: tee-store-starts')
+		chk "boot $i: the booted system's supplicant counted start '$v', want $((2 * i)) (the same store)" [ "$v" = $((2 * i)) ]
+		v=$(qemu_value "$LOG" 'SEALINIT-TEST: tpm')
+		chk "boot $i: /dev/tpmrm0 is gone after switch_root ('$v')" [ "$v" = yes ]
 		mv "$LOG" "$S/serial-$i.log"
 	done
 	starts=$(debugfs -R 'cat /starts' "$S/store.img" 2>/dev/null)
-	chk "the store holds starts=$starts after two boots, want 2" [ "$starts" = 2 ]
+	chk "the store holds starts=$starts after two boots, want 4 (two by each side)" [ "$starts" = 4 ]
 	# Attack: the store on another file system.
 	timeout 60 mke2fs -q -t ext2 -L tee-store "$S/store-ext2.img" 8M || problem "mke2fs -t ext2"
 	# shellcheck disable=SC2046
@@ -1260,7 +1274,7 @@ sc_tee_store() {
 		expect_failure "/usr/sbin/tee-supplicant exited with status [0-9]+ before it opened /dev/teepriv0"
 		fl3=$FAILED_LINE
 	fi
-	verdict "$arch" tee-store "the store persists (starts=$starts); ext2: '${fl1:0:90}'; data volume: '${fl2:0:90}'; exits: '${fl3:0:90}' (${DUR} s)"
+	verdict "$arch" tee-store "the store persists and passes to the booted system (starts=$starts); PCR 15 as predicted, to sign: ${PREDICTED:0:16}...; ext2: '${fl1:0:90}'; data volume: '${fl2:0:90}'; exits: '${fl3:0:90}' (${DUR} s)"
 }
 
 # tee-hang: the supplicant's hangs end at the boot's own bounds.
