@@ -15,6 +15,7 @@ with the fragment's partitions inserted before APP, written to OUT (only when
 it differs). Exit 0, or 1 with one line per problem, each naming the
 partition, the field and what was expected.
 """
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -240,7 +241,6 @@ def main(argv):
     if old != out:
         with open(opts["--out"] + ".tmp", "w", encoding="utf-8") as f:
             f.write(out)
-        import os
         os.replace(opts["--out"] + ".tmp", opts["--out"])
     return 0
 
