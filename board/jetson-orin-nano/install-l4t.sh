@@ -146,7 +146,7 @@ if [ -e "$store" ]; then
 elif [ $dry = 1 ]; then
 	echo "would make: $store (an empty ext4 labelled tee-store, 16 MiB)"
 else
-	"$mke2fs" -q -t ext4 -L tee-store -F "$store.sealinit-new" 16M &&
+	"$mke2fs" -q -t ext4 -L tee-store -F "$store.sealinit-new" 16M >/dev/null &&
 		mv "$store.sealinit-new" "$store" || { rm -f "$store.sealinit-new"; die "$store: mke2fs failed"; }
 	echo "made: $store (an empty ext4 labelled tee-store)"
 	changed=$((changed + 1))
