@@ -36,7 +36,7 @@
 # release's configuration (a configured supplicant that is absent fails
 # the boot by name, as it would on a board that lacks it: it never opens
 # /dev/teepriv0). The disks carry GPT partitions named as the
-# board configurations name them (APP, APP_verity, models on Jetson; root,
+# board configurations name them (APP_root, APP_verity, models on Jetson; root,
 # root-verity, data on x86_64; sealinit-escrow on the escrow medium).
 #
 # Scenarios (default: all, on both arches; blacklist is aarch64's, where
@@ -160,9 +160,9 @@ set_arch() {
 	mkdir -p "$W"
 	case $ARCH in
 	aarch64)
-		DEFCONFIG=jetson_orin_nano BOARD=jetson-orin-nano PARTS="APP APP_verity models"
+		DEFCONFIG=jetson_orin_nano BOARD=jetson-orin-nano PARTS="APP_root APP_verity models"
 		EXTRA_MODS="virtio_pci virtio_blk xts ecb aes_ce_blk" LATE='"tpm_tis"'
-		QEMU_FIRMWARE="" PCRS=15 CMDLINE_BASE="root=PARTLABEL=APP rw rootwait" ;;
+		QEMU_FIRMWARE="" PCRS=15 CMDLINE_BASE="root=PARTLABEL=APP_root rw rootwait" ;;
 	x86_64)
 		DEFCONFIG=x86_64_production BOARD=x86_64-server PARTS="root root-verity data"
 		EXTRA_MODS="virtio_pci virtio_blk" LATE=""
