@@ -76,7 +76,7 @@ core-y                    := core/errors.o core/secret.o core/b64.o core/hash.o 
 			     core/worker.o core/luks.o core/volkey.o core/kv.o core/journal.o core/bootcfg.o \
 			     core/events.o core/recovery.o core/json.o core/legacy/cfg.o \
 			     core/legacy/net.o core/tcglog.o core/pe.o core/textfile.o core/escape.o core/failrec.o \
-			     core/escrow.o
+			     core/escrow.o core/hwm.o
 core-$(CONFIG_TPM2)       += core/token.o core/unlock.o core/enroll.o core/migrate.o core/sigfile.o \
 			     core/tpm/device.o core/tpm/seal.o core/tpm/policy.o core/tpm/pcr.o \
 			     core/tpm/authorize.o core/tpm/counter.o core/tpm/record.o core/provision.o
@@ -91,7 +91,7 @@ SEALINIT  := $(BUILD)/sealinit
 # follows the features it tests.
 unit-y                    := test_pcrs test_b64 test_bootcfg test_hash test_luks test_pid1 test_worker test_journal test_events \
 			     test_volkey test_recovery test_tcglog test_pe test_keysources test_escape test_failrec \
-			     test_escrow
+			     test_escrow test_hwm
 unit-$(CONFIG_TPM2)       += test_token test_policy test_authorize test_record test_provision
 unit-$(CONFIG_LEGACY_NET) += test_legacy test_legacy_parse
 UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(unit-y))
