@@ -502,11 +502,14 @@ static void write_record(const char *source, const struct outcome *o, const char
 	say(7, "%s: source=%s token=%d keyslot=%d", UNLOCK_RECORD, source, o->token, o->keyslot);
 }
 
-int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
+int keysources_unlock(const struct si_bootcfg *c, const char *datadev, int *tpm_token,
+		      struct si_diag *d)
 {
 	char tried[768] = "";
 	size_t len = 0, k;
 	int i, r = -SI_ENOTOKEN, tpm_result = 0;
+
+	*tpm_token = -1;
 
 	for (i = 0; i < c->nsources; i++) {
 		const struct key_source *src = NULL;
@@ -538,6 +541,8 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, struct si
 			say(5, "unlocked %s as /dev/mapper/%s via %s", datadev, c->data_name,
 			    src->name);
 			write_record(src->name, &out, datadev);
+			if (src->id == SI_SRC_TPM2)
+				*tpm_token = out.token;
 			return 0;
 		}
 		if (r == 1) {

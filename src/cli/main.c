@@ -105,9 +105,9 @@ static const struct command {
 	  "[--counter-value N [--nv-index INDEX]] [--record] [--tcti SPEC]",
 	  "sign PCR values for tokens with a signed policy; add them to the signature file" },
 	{ "revoke", revoke_main, OPT_COUNTER_VALUE | OPT_NV_INDEX | OPT_SIGNATURE | OPT_EVENT_LOG |
-	  OPT_FIRMWARE_LOG | OPT_TPM,
+	  OPT_FIRMWARE_LOG | OPT_TPM | OPT_CONFIG,
 	  "[DEVICE --signature FILE [--event-log FILE] [--firmware-log FILE]] [--counter-value N] "
-	  "[--nv-index INDEX] "
+	  "[--nv-index INDEX] [--config FILE] "
 	  "[--tcti SPEC]",
 	  "raise the TPM's rollback counter: signatures for lower values stop working" },
 	{ "last-failure", last_failure_main, OPT_CLEAR | OPT_JSON | OPT_NO_ARGS,

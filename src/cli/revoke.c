@@ -12,6 +12,11 @@
  * verified with the token's
  * key. A revoke that would lock the device out is refused before the
  * counter moves.
+ *
+ * Then the data volume's high-water mark (core/hwm.h) follows the counter
+ * when the volume is mounted where the boot configuration says: a TPM
+ * store restored from before this revoke is refused at once, not only
+ * after the next boot has seen the new value.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,10 +28,13 @@
 #include "cli/common.h"
 #include "cli/options.h"
 #include "config.h"
+#include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/hwm.h"
 #include "core/luks.h"
 #include "core/pcrs.h"
 #include "core/sigfile.h"
+#include "core/textfile.h"
 #include "core/token.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/counter.h"
@@ -37,6 +45,7 @@
 /* At most this many increments in one call: the NV of some TPMs wears,
  * and a typo of a few digits should not start a long loop. */
 #define REVOKE_MAX_STEPS 1024
+#define MOUNTINFO_MAX (1024 * 1024)
 
 /* Whether token tok would unlock at the next boot, with the counter at to:
  * 0, or -1 with why in d. */
@@ -161,6 +170,60 @@ out:
 	return r;
 }
 
+/* The volume's mark raised to the counter's value v, when the volume is
+ * mounted (the boot configuration's mount= and name=): 0, or 1 after
+ * saying why not (the counter has moved all the same). */
+static int raise_mark(const struct cli_args *a, uint64_t v)
+{
+	static struct si_bootcfg c;
+	struct si_hwm_result res;
+	struct si_diag d = { { 0 } };
+	char source[96], path[64], *info = NULL;
+	int r;
+
+	if (load_config("revoke", a->config, a->config_given, &c) < 0)
+		goto failed;
+	snprintf(source, sizeof(source), "/dev/mapper/%s", c.data_name);
+	si_hwm_path(a->nv_index, path, sizeof(path));
+	info = malloc(MOUNTINFO_MAX);
+	r = info ? si_textfile_read("/proc/self/mountinfo", info, MOUNTINFO_MAX, &d) : -ENOMEM;
+	if (r < 0) {
+		fprintf(stderr, "%s revoke: %s\n", prog, info ? d.msg : strerror(-r));
+		goto failed;
+	}
+	if (!si_hwm_mounted(info, c.data_mount, source)) {
+		printf("The data volume (%s) is not mounted on %s: its high-water mark %s is raised "
+		       "by the next boot that unlocks it with a token bound to this counter; until "
+		       "then, a TPM store restored from before this revoke is not noticed\n", source,
+		       c.data_mount, path);
+		free(info);
+		return 0;
+	}
+	free(info);
+	info = NULL;
+	r = si_hwm_raise(c.data_mount, a->nv_index, v, &res, &d);
+	if (r < 0) {
+		fprintf(stderr, "%s revoke: the data volume's high-water mark: %s\n", prog, d.msg);
+		goto failed;
+	}
+	if (!res.written)
+		printf("High-water mark %s/%s: %llu already\n", c.data_mount, path,
+		       (unsigned long long)res.mark);
+	else if (res.had)
+		printf("High-water mark %s/%s: %llu -> %llu\n", c.data_mount, path,
+		       (unsigned long long)res.mark, (unsigned long long)v);
+	else
+		printf("High-water mark %s/%s: %llu (none before)\n", c.data_mount, path,
+		       (unsigned long long)v);
+	return 0;
+failed:
+	free(info);
+	fprintf(stderr, "%s revoke: the counter 0x%08x is at %llu, but the data volume's high-water "
+		"mark was not raised; run `%s revoke' again to retry (it raises the mark when the "
+		"counter is already high enough)\n", prog, a->nv_index, (unsigned long long)v, prog);
+	return 1;
+}
+
 int revoke_main(const struct cli_args *a)
 {
 	struct si_diag d = { { 0 } };
@@ -194,7 +257,7 @@ int revoke_main(const struct cli_args *a)
 	if (to <= before) {
 		printf("Rollback counter 0x%08x is %llu already (asked: %llu): nothing to do\n",
 		       a->nv_index, (unsigned long long)before, (unsigned long long)to);
-		return 0;
+		return raise_mark(a, before);
 	}
 	if (to - before > REVOKE_MAX_STEPS)
 		return usage_error("revoke", "--counter-value %llu is %llu above the counter's %llu "
@@ -216,5 +279,5 @@ int revoke_main(const struct cli_args *a)
 	printf("Rollback counter 0x%08x: %llu -> %llu. Signatures made with --counter-value "
 	       "below %llu no longer unlock.\n", a->nv_index, (unsigned long long)before,
 	       (unsigned long long)v, (unsigned long long)v);
-	return 0;
+	return raise_mark(a, v);
 }

@@ -238,3 +238,52 @@ int si_hwm_raise(const char *root, uint32_t index, uint64_t value, struct si_hwm
 	res->written = true;
 	return 0;
 }
+
+/* Field i (0-based, space-separated) of the line [p, end), unescaped into
+ * out; false when there is no such field or it does not fit. */
+static bool field(const char *p, const char *end, int i, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (i-- > 0) {
+		while (p < end && *p != ' ')
+			p++;
+		if (p == end)
+			return false;
+		p++;
+	}
+	while (p < end && *p != ' ') {
+		char ch = *p++;
+
+		if (ch == '\\' && end - p >= 3 && p[0] >= '0' && p[0] <= '3' && p[1] >= '0' &&
+		    p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
+			ch = (char)((p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0'));
+			p += 3;
+		}
+		if (n + 1 >= size)
+			return false;
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+bool si_hwm_mounted(const char *mountinfo, const char *mnt, const char *source)
+{
+	static char point[4096], src[4096];
+	const char *p = mountinfo, *end, *sep;
+	bool found = false;
+
+	for (; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, '\n');
+		if (!end)
+			end = p + strlen(p);
+		/* The optional fields end at " - ": fstype, then the source. */
+		sep = strstr(p, " - ");
+		if (!sep || sep >= end || !field(p, end, 4, point, sizeof(point)) ||
+		    strcmp(point, mnt))
+			continue;
+		found = field(sep + 3, end, 1, src, sizeof(src)) && !strcmp(src, source);
+	}
+	return found;
+}

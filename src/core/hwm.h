@@ -73,6 +73,12 @@ struct si_hwm_result {
 int si_hwm_check(const char *root, uint32_t index, uint64_t counter, struct si_hwm_result *res,
 		 struct si_diag *d);
 
+/* Whether, in /proc/self/mountinfo's text, the last mount on mnt (the one
+ * visible there) is of source ("/dev/mapper/sealdata", as the boot stage
+ * mounted it): where `sealinit revoke' on the booted system finds the
+ * volume's mark. Octal escapes (\040) are undone before comparing. */
+bool si_hwm_mounted(const char *mountinfo, const char *mnt, const char *source);
+
 /* After the counter was raised (`sealinit revoke', enroll): the mark
  * becomes value unless it is higher already; never lowered. A damaged
  * mark is replaced (the caller knows the counter's real value, read from

@@ -292,12 +292,39 @@ static void test_bad_root(void **state)
 	assert_int_equal(si_hwm_check(root, IDX, 1, &res, &d), 0);
 }
 
+/* The booted system finds the volume by its mount, as the boot made it. */
+static void test_mounted(void **state)
+{
+	static const char info[] =
+		"22 1 253:1 / / ro,relatime shared:1 - ext4 /dev/mapper/sealroot ro\n"
+		"30 22 0:25 / /run rw,nosuid shared:5 - tmpfs tmpfs rw,mode=755\n"
+		"41 22 253:2 / /var/lib/sealdata rw,nosuid,nodev shared:20 - ext4 /dev/mapper/sealdata rw\n"
+		"45 22 0:40 / /mnt/with\\040space rw - tmpfs /dev/mapper/sealdata rw\n";
+	static const char over[] =
+		"41 22 253:2 / /var/lib/sealdata rw - ext4 /dev/mapper/sealdata rw\n"
+		"50 41 0:41 / /var/lib/sealdata rw - tmpfs tmpfs rw";
+
+	(void)state;
+	assert_true(si_hwm_mounted(info, "/var/lib/sealdata", "/dev/mapper/sealdata"));
+	assert_true(si_hwm_mounted(info, "/mnt/with space", "/dev/mapper/sealdata"));
+	/* Another mapping there, no mount there, a prefix of a mount point. */
+	assert_false(si_hwm_mounted(info, "/var/lib/sealdata", "/dev/mapper/other"));
+	assert_false(si_hwm_mounted(info, "/var/lib/docker", "/dev/mapper/sealdata"));
+	assert_false(si_hwm_mounted(info, "/var/lib", "/dev/mapper/sealdata"));
+	/* Mounted over: the volume is hidden, its mark out of reach. */
+	assert_false(si_hwm_mounted(over, "/var/lib/sealdata", "/dev/mapper/sealdata"));
+	assert_true(si_hwm_mounted(over, "/var/lib/sealdata", "tmpfs"));
+	assert_false(si_hwm_mounted("", "/var/lib/sealdata", "/dev/mapper/sealdata"));
+	assert_false(si_hwm_mounted("garbage without fields\n", "/", "x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_mounted),
 		cmocka_unit_test_setup_teardown(test_check_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_not_a_file, setup, teardown),
