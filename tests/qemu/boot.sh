@@ -51,6 +51,17 @@
 #                 for the new counter value boots (control); rolling back to
 #                 root A with A's signature, made before the revoke, is
 #                 refused by name, the header unchanged
+#   store-rollback  the TPM's store restored from before a revoke (on Orin
+#                 Nano the fTPM's NV is files on a disk; here swtpm's state
+#                 directory): root A with a signature for the counter boots,
+#                 and the volume's high-water mark holds the counter (read
+#                 in the guest); the store is copied; `sealinit revoke'
+#                 and root B signed for the new value boot (control: it
+#                 unlocks, the mark raised); the copy restored, root A with
+#                 its revoked signature satisfies the TPM again (unsealed),
+#                 and sealinit refuses after the unlock, naming both values
+#                 and the mark's file, the volume unmounted and closed;
+#                 root B on the restored store is refused the same way
 #   recovery      a recovery keyslot, and a blank TPM: the boot asks for the
 #                 recovery key on the console (typed by serial-answer.py),
 #                 unlocks with it, and guest-init reseals; the next boot
@@ -214,7 +225,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO/tests/qemu/lib.sh"
 
-ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm tee-store tee-hang systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
+ALL_SCENARIOS="happy tags duplicate-label tampered bad-roothash pcr-mismatch no-tpm no-data bad-token cipher-null pin-timeout ab-tokens update bad-signature revoke store-rollback recovery cmdline-init cmdline-override debug-keys kernel-env image-mode image-tampered late-tpm tee-store tee-hang systemd-plugin systemd-signed legacy legacy-stall legacy-nonet legacy-wrongca legacy-cfgpart tpm-only legacy-after-mismatch tpm-kept-away tpm-blacklist late-tpm-cap migrate migrate-tampered replay failure-record"
 # shellcheck disable=SC2034 # read as DEFAULT_$ARCH
 DEFAULT_aarch64=$ALL_SCENARIOS
 # shellcheck disable=SC2034
@@ -837,6 +848,93 @@ sc_revoke() {
 	h1=$(header_sha "$S/data.img")
 	chk "the LUKS2 header changed during the boot" [ "$h0" = "$h1" ]
 	verdict "$arch" revoke "after revoke (counter $COUNTER -> $((COUNTER + 1))): root B unlocked (${dur_b} s); root A with its old signature: '${FAILED_LINE:0:120}' (${DUR} s)"
+}
+
+# store-rollback: the revoke scenario's device, whose TPM store is restored
+# from a copy made before the revoke. The TPM then takes the revoked
+# signature; the volume's high-water mark is what refuses it.
+# rollback_refused ARCH WHAT: the boot was refused after the unlock, by the
+# mark (COUNTER below COUNTER + 1), and nothing reached the real init.
+rollback_refused() {
+	local n mark=/newroot/var/lib/sealdata/.sealinit/counter-0x01805e00
+	chk "$2: qemu exit $RC, want 0 (poweroff; 124: timeout)" [ "$RC" = 0 ]
+	chk "$2: the TPM did not take the signature (the attack needs it to)" \
+		qemu_grep "$LOG" '^sealinit: unsealed with token 0'
+	n=$(countE "$LOG" '^sealinit: FAILED: ')
+	chk "$2: sealinit FAILED line $n times on the console, want once" [ "$n" = 1 ]
+	FAILED_LINE=$(failed_line "$LOG")
+	chk "$2: the FAILED line does not name the counter $COUNTER, the mark $((COUNTER + 1)) and $mark: '$FAILED_LINE'" \
+		grep -qF "rollback counter 0x01805e00 is $COUNTER, below the $((COUNTER + 1)) the data volume recorded in $mark: the TPM's store was rolled back" <<<"$FAILED_LINE"
+	chk "$2: the FAILED line does not say the volume was closed: '$FAILED_LINE'" \
+		grep -qF "the data volume was unmounted and closed" <<<"$FAILED_LINE"
+	chk "$2: the failure policy did not power off" qemu_grep "$LOG" 'reboot: Power down'
+	chk "$2: the real init ran" not qemu_grep "$LOG" 'SEALINIT-TEST: '
+	chk "$2: the marker appeared in the log" not grep -aq -- "$IMG_MARKER" "$LOG"
+	chk "$2: the kernel panicked" not qemu_grep "$LOG" 'Kernel panic'
+}
+# rollback_boot_b ARCH: root B on the restored store (the image variables
+# local, as in revoke_boot_b).
+rollback_boot_b() {
+	local IMG_ROOTFS=$S/rootfs-b.img IMG_VERITY=$S/rootfs-b.verity IMG_ROOTHASH=$ROOT_B
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-b.cpio.gz boot "$1" "" tpm $(std_disks)
+	rollback_refused "$1" "root B, restored store"
+}
+sc_store_rollback() {
+	local arch=$1 out rc v dur1 dur_b dur_a line_a
+	new_scenario store-rollback
+	ROOT_B=""
+	local SIGNED_COUNTER=1 COUNTER="" REUNSEAL_WANT=30
+	root_b && signed_setup && sign_state state-a "$S/sig-a.json" --counter-value "$COUNTER" &&
+		signed_initrd "$S/sig-a.json" "$S/initrd-a.cpio.gz" || { verdict "$arch" store-rollback ""; return; }
+	# Root A: unlocks, and the boot writes the mark.
+	predict_boot "$arch" "" "$A/sealinit.conf" 2>/dev/null
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-a.cpio.gz boot "$arch" "" tpm $(std_disks)
+	expect_unlocked
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: hwm-0x01805e00')
+	chk "root A: the volume's mark is '$v', want $COUNTER" [ "$v" = "$COUNTER" ]
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: hwm-0x01805e00-mode')
+	chk "root A: the mark's mode is '$v', want 600" [ "$v" = 600 ]
+	chk "root A: no 'written' line for the mark" qemu_grep "$LOG" "^sealinit: high-water mark .*: $COUNTER \(none before\)"
+	dur1=$DUR
+	mv "$LOG" "$S/serial-a.log"
+	# The attacker's copy of the store, before the revoke.
+	rm -f "$S/tpm/.lock"
+	cp -a "$S/tpm" "$S/tpm-before"
+	# The release that revokes A: the counter raised (on the host, against
+	# the device's TPM state), root B signed for the new value.
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" revoke 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	[ $rc = 0 ] && [[ $out == *": $COUNTER -> $((COUNTER + 1))."* ]] ||
+		{ problem "revoke: ${out:-$(cat "$S/swtpm.err")}"; verdict "$arch" store-rollback ""; return; }
+	sign_state state-b "$S/sig-b.json" --counter-value $((COUNTER + 1)) &&
+		signed_initrd "$S/sig-b.json" "$S/initrd-b.cpio.gz" || { verdict "$arch" store-rollback ""; return; }
+	# Control: root B on the current store unlocks, and its boot raises the
+	# mark (the booted system's `sealinit revoke' would have, with the
+	# volume mounted: tests/host/hwm.sh).
+	revoke_boot_b "$arch"
+	v=$(qemu_value "$LOG" 'SEALINIT-TEST: hwm-0x01805e00')
+	chk "root B: the volume's mark is '$v', want $((COUNTER + 1))" [ "$v" = $((COUNTER + 1)) ]
+	chk "root B: no 'raised' line for the mark" \
+		qemu_grep "$LOG" "^sealinit: high-water mark .* raised: $COUNTER -> $((COUNTER + 1))"
+	dur_b=$DUR
+	mv "$LOG" "$S/serial-b.log"
+	# The attack: the store from before the revoke, root A and its file.
+	rm -rf "$S/tpm" && cp -a "$S/tpm-before" "$S/tpm"
+	# shellcheck disable=SC2046
+	INITRD=$S/initrd-a.cpio.gz boot "$arch" "" tpm $(std_disks)
+	rollback_refused "$arch" "root A, restored store"
+	mv "$LOG" "$S/serial-attack-a.log"
+	line_a=$FAILED_LINE dur_a=$DUR
+	# Root B on the restored store: its own signature is good for the
+	# lower counter too, and the mark refuses it the same way.
+	rm -rf "$S/tpm" && cp -a "$S/tpm-before" "$S/tpm"
+	rollback_boot_b "$arch"
+	verdict "$arch" store-rollback "root A unlocked, mark $COUNTER (${dur1} s); revoke, root B unlocked, mark $((COUNTER + 1)) (${dur_b} s); the store restored: root A '${line_a:0:160}...' (${dur_a} s), root B refused the same way (${DUR} s)"
 }
 
 # --- A/B: a token per state ---------------------------------------------------
