@@ -65,7 +65,13 @@ static int open_dir(const char *root, bool create, struct si_diag *d)
 		si_diag_set(d, "%s: %s", root, strerror(-r));
 		return r;
 	}
-	if (create && mkdirat(rfd, SI_HWM_DIR, 0700) == 0 && fsync(rfd) < 0) {
+	if (create && mkdirat(rfd, SI_HWM_DIR, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		si_diag_set(d, "%s: creating " SI_HWM_DIR ": %s", root, strerror(-r));
+		close(rfd);
+		return r;
+	}
+	if (create && fsync(rfd) < 0) {
 		r = -errno;
 		si_diag_set(d, "%s: syncing after creating " SI_HWM_DIR ": %s", root, strerror(-r));
 		close(rfd);

@@ -273,6 +273,30 @@ static void test_raise(void **state)
 	assert_true(v == 9);
 }
 
+/* A volume where .sealinit cannot be made (read-only here by mode, for a
+ * process without CAP_DAC_OVERRIDE): the write fails by name, never
+ * silently. Control: the same with the directory writable. */
+static void test_write_fails(void **state)
+{
+	struct si_diag d = { { 0 } };
+	char sub[96];
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/ro", root);
+	assert_int_equal(mkdir(sub, 0500), 0);
+	if (geteuid() != 0) {
+		assert_true(si_hwm_write(sub, IDX, 1, &d) < 0);
+		assert_non_null(strstr(d.msg, "creating .sealinit"));
+	}
+	/* A file where .sealinit should be: refused, not replaced. */
+	snprintf(sub, sizeof(sub), "%s/.sealinit", root);
+	fclose(fopen(sub, "w"));
+	assert_int_equal(si_hwm_write(root, IDX, 1, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "is not a directory"));
+	unlink(sub);
+	assert_int_equal(si_hwm_write(root, IDX, 1, &d), 0);
+}
+
 /* No such volume root: named, not -ENOENT (which means "no mark"). */
 static void test_bad_root(void **state)
 {
@@ -330,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_not_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power_cut_leftover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_root, setup, teardown),
 	};
 
