@@ -16,6 +16,28 @@
 #include "core/tpm/policy.h"
 #include "core/tpm/tpm.h"
 
+/* Whether h's Name is a genuine counter's at index, written or not. */
+static bool known_shape(struct si_tpm *t, uint32_t index, const uint8_t *policy, ESYS_TR h,
+			bool *written)
+{
+	uint8_t want[SI_NV_NAME_SIZE];
+	TPM2B_NAME *name = NULL;
+	bool match = false;
+	int w;
+
+	if (Esys_TR_GetName(t->esys, h, &name))
+		return false;
+	for (w = 0; w < 2 && !match; w++) {
+		if (si_nv_name(index, SI_COUNTER_ATTRS | (w ? SI_COUNTER_WRITTEN : 0), policy, 8,
+			       want) < 0)
+			break;
+		match = name->size == SI_NV_NAME_SIZE && !memcmp(name->name, want, SI_NV_NAME_SIZE);
+		*written = w;
+	}
+	Esys_Free(name);
+	return match;
+}
+
 /* An ESYS handle for the index, and whether it is sealinit's counter
  * (attributes, size and authPolicy: what its Name covers); written tells
  * whether it has been incremented yet. */
@@ -40,6 +62,12 @@ static int open_index(struct si_tpm *t, uint32_t index, ESYS_TR *h, bool *writte
 			return -ENOENT;
 		return si_tpm_error(t, rc, "reading the rollback counter's public area", d);
 	}
+	/* The Name the TPM gave (checked by the TSS against the public area
+	 * it read) against the two a genuine counter can have: the common
+	 * case costs no second NV_ReadPublic; anything else is read again
+	 * for a message naming what differs. */
+	if (known_shape(t, index, policy, *h, written))
+		return 0;
 	rc = Esys_NV_ReadPublic(t->esys, *h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name);
 	if (rc) {
 		r = si_tpm_error(t, rc, "reading the rollback counter's public area", d);
