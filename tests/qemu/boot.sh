@@ -1316,7 +1316,7 @@ sc_tee_store() {
 	tee_stand_in "$S/tee-supplicant"
 	tee_initrd "$S/sealinit.conf" "$S/tee-supplicant" "$S/initrd.cpio.gz" || { verdict "$arch" tee-store ""; return; }
 	enroll_for "$arch" "" "$S/sealinit.conf" || { verdict "$arch" tee-store ""; return; }
-	timeout 60 mke2fs -q -t ext4 -L tee-store "$S/store.img" 8M ||
+	timeout 60 mke2fs -q -t ext4 -L tee-store "$S/store.img" 8M >/dev/null ||
 		{ problem "mke2fs of the store"; verdict "$arch" tee-store ""; return; }
 	# The control, twice on the same store.
 	for i in 1 2; do
@@ -1348,7 +1348,7 @@ sc_tee_store() {
 	starts=$(debugfs -R 'cat /starts' "$S/store.img" 2>/dev/null)
 	chk "the store holds starts=$starts after two boots, want 4 (two by each side)" [ "$starts" = 4 ]
 	# Attack: the store on another file system.
-	timeout 60 mke2fs -q -t ext2 -L tee-store "$S/store-ext2.img" 8M || problem "mke2fs -t ext2"
+	timeout 60 mke2fs -q -t ext2 -L tee-store "$S/store-ext2.img" 8M >/dev/null || problem "mke2fs -t ext2"
 	# shellcheck disable=SC2046
 	INITRD=$S/initrd.cpio.gz boot "$arch" "" tpm $(std_disks) "$S/store-ext2.img:rw:teestore"
 	expect_failure "tee_storage=LABEL=tee-store \(/dev/vdd\) holds file system type .ext2., expected ext4"
