@@ -188,10 +188,12 @@ demo-host:
 
 initramfs: $(BUILD)/initramfs.cpio.gz
 
-$(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs
+# Beside it, initramfs.list: every entry, its size and origin.
+$(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs initramfs/manifest
 	@echo "  INITRD  $@"
 	$(Q)scripts/deps.sh test
 	$(Q)MODULES=$(CONFIG_INITRAMFS_MODULES) LATE_MODULES=$(CONFIG_INITRAMFS_LATE_MODULES) \
+		EXTRA_MODULES=$(CONFIG_INITRAMFS_EXTRA_MODULES) TEE_TA=$(CONFIG_INITRAMFS_TEE_TA) \
 		EXTRA_FILES=$(CONFIG_INITRAMFS_EXTRA_FILES) SYSROOT=$(CONFIG_INITRAMFS_SYSROOT) \
 		KERNEL_DIR=$(CONFIG_INITRAMFS_KERNEL_DIR) \
 		BOOT_CONFIG=$(CONFIG_BOOT_CONFIG) BUSYBOX=$(CONFIG_INITRAMFS_BUSYBOX) \
