@@ -86,16 +86,17 @@ grep -q '/fs/ext4/ext4\.ko$' "$MODDIR/modules.builtin" || fail "ext4 is not buil
 kc=$WORK/jetson.config
 KCONFIG_CONFIG=$kc make -s jetson_orin_nano_defconfig >/dev/null || fail "jetson_orin_nano_defconfig"
 # jetson_make KEY=VALUE...: make initramfs with these CONFIG_INITRAMFS_*
-# settings added to the defconfig's, into $WORK/build; $OUT and $RC.
+# settings added to the defconfig's, into $WORK/build; $OUT and $RC. The
+# extra files (several words) go on make's command line, as docs/fleet.md
+# shows, the rest into the .config.
 jetson_make() {
 	local c=$WORK/jetson-run.config kv
 	cp "$kc" "$c"
 	echo "CONFIG_INITRAMFS_KERNEL_DIR=\"$KDIR\"" >>"$c"
-	echo "CONFIG_INITRAMFS_EXTRA_FILES=\"$EXTRA_FILES\"" >>"$c"
 	for kv in "$@"; do echo "CONFIG_INITRAMFS_${kv%%=*}=\"${kv#*=}\"" >>"$c"; done
 	KCONFIG_CONFIG=$c make -s olddefconfig >/dev/null 2>&1 || fail "olddefconfig: $*"
 	rm -f "$WORK/build/initramfs.cpio.gz" "$WORK/build/initramfs.list"
-	run env KCONFIG_CONFIG="$c" make -s BUILD="$WORK/build" initramfs
+	run env KCONFIG_CONFIG="$c" make -s BUILD="$WORK/build" initramfs CONFIG_INITRAMFS_EXTRA_FILES="$EXTRA_FILES"
 }
 
 jetson_make SYSROOT="$SR" EXTRA_MODULES="$WORK/oot"
@@ -134,6 +135,9 @@ for l in libtss2-tcti-device.so.0 libgcc_s.so.1; do
 	p=$(grep -o "^usr/lib/$MA/$l[^	]*" "$LIST" | head -n1)
 	[ -n "$p" ] || fail "$l (manifest, dlopen) is not in the image"
 	[ "$(origin "$p")" = manifest ] || fail "$p's origin: $(origin "$p")"
+done
+for p in etc/sealinit/fleet-pcr-key.pem etc/sealinit/fleet-escrow-key.pem sbin/mke2fs; do
+	[ "$(origin "$p")" = extra ] || fail "$p (CONFIG_INITRAMFS_EXTRA_FILES on make's command line) not in the image as extra: $(origin "$p")"
 done
 [ ! -e "$X/lib/optee_armtz" ] || fail "a TA directory without CONFIG_INITRAMFS_TEE_TA (Jetson's fTPM is an early TA)"
 
@@ -178,7 +182,7 @@ expect_msg "CONFIG_INITRAMFS_SYSROOT"
 # an image whose boot waits for an fTPM that never comes.
 jetson_make SYSROOT="$SR" EXTRA_MODULES=""
 [ "$RC" != 0 ] || fail "built without tpm_ftpm_tee"
-expect_msg "--late-modules (CONFIG_INITRAMFS_LATE_MODULES): module tpm_ftpm_tee not found for kernel $KVER"
+expect_msg "--late-modules (CONFIG_INITRAMFS_LATE_MODULES): module tpm_ftpm_tee is in neither kernel $KVER"
 expect_msg "CONFIG_INITRAMFS_EXTRA_MODULES"
 echo "ok: refused: supplicant absent from the sysroot and from the host; tpm_ftpm_tee absent"
 
