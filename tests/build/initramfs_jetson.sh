@@ -186,6 +186,14 @@ expect_msg "--late-modules (CONFIG_INITRAMFS_LATE_MODULES): module tpm_ftpm_tee 
 expect_msg "CONFIG_INITRAMFS_EXTRA_MODULES"
 echo "ok: refused: supplicant absent from the sysroot and from the host; tpm_ftpm_tee absent"
 
+# A boot config whose last tee_supplicant= is empty starts no supplicant
+# (a later line replaces an earlier one): none is needed, none goes in.
+printf 'root=/dev/vda\ntee_supplicant=/usr/sbin/tee-supplicant\ntee_supplicant=\n' >"$WORK/unset.conf"
+run "$REPO/initramfs/mkinitramfs" --quiet --arch aarch64 --sealinit "$WORK/build/sealinit" \
+	--config "$WORK/unset.conf" --busybox no --out "$WORK/unset.cpio.gz" --list "$WORK/unset.list"
+[ "$RC" = 0 ] || fail "a config that unsets tee_supplicant= still needs one: $OUT"
+! grep -q 'tee-supplicant' "$WORK/unset.list" || fail "a supplicant went in though the config unsets it"
+
 # --- mkinitramfs --extra-modules by path; its refusals ------------------------------
 printf 'root=/dev/vda\n' >"$WORK/plain.conf"
 # mk ARGS...: mkinitramfs for aarch64 with sealinit and the kernel; $OUT, $RC.
