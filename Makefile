@@ -188,14 +188,22 @@ demo-host:
 
 initramfs: $(BUILD)/initramfs.cpio.gz
 
-$(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs
+# Beside it, initramfs.list: every entry, its size and origin.
+# kstr: a Kconfig string as one shell word, from .config ("a b") or from
+# the command line (make initramfs CONFIG_INITRAMFS_EXTRA_FILES="a b").
+kstr = '$(subst ",,$(1))'
+$(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs initramfs/manifest
 	@echo "  INITRD  $@"
 	$(Q)scripts/deps.sh test
-	$(Q)MODULES=$(CONFIG_INITRAMFS_MODULES) LATE_MODULES=$(CONFIG_INITRAMFS_LATE_MODULES) \
-		EXTRA_FILES=$(CONFIG_INITRAMFS_EXTRA_FILES) SYSROOT=$(CONFIG_INITRAMFS_SYSROOT) \
-		KERNEL_DIR=$(CONFIG_INITRAMFS_KERNEL_DIR) \
-		BOOT_CONFIG=$(CONFIG_BOOT_CONFIG) BUSYBOX=$(CONFIG_INITRAMFS_BUSYBOX) \
-		COMPRESSION=$(CONFIG_INITRAMFS_COMPRESSION) \
+	$(Q)MODULES=$(call kstr,$(CONFIG_INITRAMFS_MODULES)) \
+		LATE_MODULES=$(call kstr,$(CONFIG_INITRAMFS_LATE_MODULES)) \
+		EXTRA_MODULES=$(call kstr,$(CONFIG_INITRAMFS_EXTRA_MODULES)) \
+		TEE_TA=$(call kstr,$(CONFIG_INITRAMFS_TEE_TA)) \
+		EXTRA_FILES=$(call kstr,$(CONFIG_INITRAMFS_EXTRA_FILES)) \
+		SYSROOT=$(call kstr,$(CONFIG_INITRAMFS_SYSROOT)) \
+		KERNEL_DIR=$(call kstr,$(CONFIG_INITRAMFS_KERNEL_DIR)) \
+		BOOT_CONFIG=$(call kstr,$(CONFIG_BOOT_CONFIG)) BUSYBOX=$(CONFIG_INITRAMFS_BUSYBOX) \
+		COMPRESSION=$(call kstr,$(CONFIG_INITRAMFS_COMPRESSION)) \
 		scripts/build-initramfs.sh $(ARCH) $(SEALINIT) $@
 
 bench:

@@ -3,9 +3,10 @@
 # `make initramfs`: the initramfs for the configured target, from the
 # values the Makefile reads out of .config.
 #   scripts/build-initramfs.sh ARCH SEALINIT OUT
-# Environment: MODULES, LATE_MODULES, EXTRA_FILES, SYSROOT, KERNEL_DIR (empty:
-# Debian's cloud kernel, fetched), BOOT_CONFIG, BUSYBOX (y/n), COMPRESSION
-# (gzip or zstd).
+# Environment: MODULES, LATE_MODULES, EXTRA_MODULES, EXTRA_FILES, SYSROOT,
+# TEE_TA, KERNEL_DIR (empty: Debian's cloud kernel, fetched), BOOT_CONFIG,
+# BUSYBOX (y/n), COMPRESSION (gzip or zstd). Beside OUT (x.cpio.gz) it writes
+# x.list: every entry of the image, its size and where it came from.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 arch=$1 sealinit=$2 out=$3
@@ -27,6 +28,7 @@ for spec in ${EXTRA_FILES:-}; do extra+=(--add "$spec"); done
 for dir in ${SYSROOT:-}; do extra+=(--sysroot "$dir"); done
 exec "$REPO/initramfs/mkinitramfs" --arch "$arch" --sealinit "$sealinit" \
 	--kernel-dir "$kdir" --modules "$MODULES" --late-modules "${LATE_MODULES:-}" \
-	--config "$BOOT_CONFIG" "${extra[@]}" \
+	--extra-modules "${EXTRA_MODULES:-}" --tee-ta "${TEE_TA:-}" \
+	--config "$BOOT_CONFIG" "${extra[@]}" --list "${out%.cpio.gz}.list" \
 	--busybox "$([ "${BUSYBOX:-n}" = y ] && echo yes || echo no)" \
 	--compress "${COMPRESSION:-gzip}" --out "$out"
