@@ -511,7 +511,7 @@ static int load_private(mbedtls_pk_context *pk, const void *pem_in, size_t pem_l
 	if (!*pem)
 		return -EINVAL;
 	/* No passphrase: whoever recovers devices decrypts the key first. */
-	if (mbedtls_pk_parse_key(pk, (const unsigned char *)*pem, pem_len + 1, NULL, 0)) {
+	if (si_mbed_pk_parse_key(pk, (const unsigned char *)*pem, pem_len + 1, si_mbedtls_rng)) {
 		char kind[128];
 
 		kind_of_unreadable(*pem, true, kind, sizeof(kind));
