@@ -21,6 +21,11 @@
 #     every package missing, so that a scripts/deps.sh call anywhere would
 #     try to install (the control: deps.sh itself, run the same way, does);
 #     `make fuzz' and a missing cmocka name the package and `make deps'.
+#   - with MBEDTLS3_DIR (an mbedTLS 3.x source tree whose library/
+#     libmbedcrypto.a is built; Debian 12 has 2.28 only, Buildroot ships
+#     3.6): all and the unit tests build against its headers and library,
+#     and the unit tests pass (docs/building.md). Unset, that part is not
+#     run, and the last line says so.
 # Builds `all' twice, for the host, in BUILD directories of its own (the
 # configurations are tests/build/matrix.sh's business).
 . "$(dirname "$0")/../lib/common.sh"
@@ -251,4 +256,29 @@ no_install "make unit-tests"
 expect_msg "libcmocka-dev"
 expect_msg "make deps"
 echo "ok   make fuzz and make unit-tests, missing a package, name it and make deps; apt never ran"
+
+# --- mbedTLS 3.x, where a tree is at hand ------------------------------------------------
+if [ -z "${MBEDTLS3_DIR:-}" ]; then
+	echo "ok (mbedTLS 3.x not tried: MBEDTLS3_DIR unset; this machine's is $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' /usr/include/mbedtls/version.h /usr/include/mbedtls/build_info.h 2>/dev/null | head -1))"
+	exit 0
+fi
+M=$MBEDTLS3_DIR
+v=$(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$M/include/mbedtls/build_info.h" 2>/dev/null)
+case $v in 3.*) ;; *) fail "MBEDTLS3_DIR=$M: no mbedTLS 3.x include/mbedtls/build_info.h (version \`$v')" ;; esac
+[ -f "$M/library/libmbedcrypto.a" ] || fail "MBEDTLS3_DIR=$M: no library/libmbedcrypto.a (make -C $M/library libmbedcrypto.a)"
+B3=$WORK/b-mbed3
+: > "$APTLOG"   # make fuzz's deps.sh --check asked dpkg-query, above
+mk "$WORK/m3.log" -j2 BUILD="$B3" CROSS_COMPILE= CPPFLAGS="-I$M/include" LDFLAGS="-L$M/library" all unit-tests
+no_apt "make all unit-tests (mbedTLS $v)"
+[ $RC = 0 ] || fail "the build against mbedTLS $v failed (exit $RC): $(errors "$WORK/m3.log")"
+# mbedtls_pk_sign_ext exists in 3.x only: the library linked is that one.
+nm "$B3/sealinit" | grep -q ' T mbedtls_pk_sign_ext$' || fail "sealinit was not linked with mbedTLS $v's libmbedcrypto"
+n=0
+for t in "$B3"/tests/test_*; do
+	case $t in *.o|*.d) continue ;; esac
+	OUT=$("$t" 2>&1) || fail "$(basename "$t") against mbedTLS $v: $(grep -E 'FAILED|ERROR' <<<"$OUT" | head -3)"
+	n=$((n + 1))
+done
+[ $n -gt 10 ] || fail "only $n unit tests built against mbedTLS $v"
+echo "ok   mbedTLS $v: all and $n unit-test binaries build, link its libmbedcrypto and pass"
 echo ok
