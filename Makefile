@@ -63,11 +63,13 @@ ARCH     := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null | sed 's/-pc-/-/;s/-unknown-/-/')
 BUILD    ?= build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-san)
 # No PKG_CONFIG given: Debian's pkg-config, and for a cross build (a
-# CROSS_COMPILE) the target's multiarch .pc files. A PKG_CONFIG given is
-# used as it is (Buildroot's and Yocto's know their sysroot).
+# CROSS_COMPILE, or a CC for another target than the build machine's) the
+# target's multiarch .pc files. A PKG_CONFIG given is used as it is
+# (Buildroot's and Yocto's know their sysroot).
 ifeq ($(origin PKG_CONFIG),undefined)
 PKG_CONFIG := pkg-config
-ifneq ($(CROSS_COMPILE),)
+HOST_MULTIARCH := $(shell { gcc -dumpmachine || cc -dumpmachine; } 2>/dev/null | sed 's/-pc-/-/;s/-unknown-/-/')
+ifneq ($(CROSS_COMPILE)$(filter-out $(HOST_MULTIARCH),$(MULTIARCH)),)
 PKG_CONFIG_LIBDIR ?= /usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig
 export PKG_CONFIG_LIBDIR
 endif

@@ -162,6 +162,10 @@ mk "$WORK/d2.log" -n BUILD="$D" CROSS_COMPILE=aarch64-linux-gnu- V=1 all
 	fail "CROSS_COMPILE=aarch64-linux-gnu-: want aarch64-linux-gnu-gcc, got $(first_cc "$WORK/d2.log") (exit $RC): $(tail -2 "$WORK/d2.log")"
 grep -m1 -E -- ' -c -o .*errors\.o ' "$WORK/d2.log" | grep -q -- '-I/usr/include/aarch64-linux-gnu' ||
 	fail "CROSS_COMPILE build: not the arm64 multiarch include directory: $(grep -m1 -E -- ' -c -o .*errors\.o ' "$WORK/d2.log")"
+# A cross CC alone: Debian's arm64 .pc files, as with CROSS_COMPILE.
+mk "$WORK/d2b.log" -n BUILD="$D" CROSS_COMPILE= CC=aarch64-linux-gnu-gcc V=1 all
+grep -m1 -E -- ' -c -o .*errors\.o ' "$WORK/d2b.log" | grep -q -- '-I/usr/include/aarch64-linux-gnu' ||
+	fail "CC=aarch64-linux-gnu-gcc: not the arm64 multiarch include directory: $(grep -m1 -E -- ' -c -o .*errors\.o ' "$WORK/d2b.log" || tail -2 "$WORK/d2b.log")"
 mk "$WORK/d3.log" -n BUILD="$D" CROSS_COMPILE=aarch64-linux-gnu- CC=clang V=1 all
 [ $RC = 0 ] && [ "$(first_cc "$WORK/d3.log")" = clang ] || fail "CC=clang with CROSS_COMPILE: want clang, got $(first_cc "$WORK/d3.log")"
 PATH=$SHIMPATH timeout 300 make --no-print-directory -n KCONFIG_CONFIG="$WORK/cross.config" BUILD="$D" V=1 all > "$WORK/d4.log" 2>&1
