@@ -116,8 +116,10 @@ PKG_CFLAGS := $(call pc_flags,--cflags $(PKGS_CFLAGS))
 # instead of a 514 KiB shared library in every initramfs.
 PKG_LIBS   := $(call pc_flags,--libs $(PKGS))
 endif
-ALL_CFLAGS := -std=gnu11 $(CPPFLAGS) $(CFLAGS) -DSEALINIT_VERSION='"$(VERSION)"' $(WARN) $(SEC) $(SAN) -MMD -MP \
-	-I$(BUILD)/include -Isrc $(CONFIG_EXTRA) $(PKG_CFLAGS)
+# The project's include directories first: a -I in CPPFLAGS (a sysroot's)
+# must not shadow config.h or src/.
+ALL_CFLAGS := -std=gnu11 -I$(BUILD)/include -Isrc $(CPPFLAGS) $(CFLAGS) -DSEALINIT_VERSION='"$(VERSION)"' \
+	$(WARN) $(SEC) $(SAN) -MMD -MP $(CONFIG_EXTRA) $(PKG_CFLAGS)
 ALL_LDFLAGS := $(CFLAGS) $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   := $(PKG_LIBS) -l:libmbedcrypto.a
 
