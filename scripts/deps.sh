@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages a target needs. Idempotent: when every package
 # is already installed it does nothing and touches no network.
-#   scripts/deps.sh build|cross|test|qemu|bench|all
+#   scripts/deps.sh [--check] build|cross|test|qemu|bench|fuzz|all
+# --check installs nothing: it names the missing packages and exits 1.
+# Only `make deps', `make check' and the demos install; every other target
+# (`make fuzz', bench/unlock) checks, so that a build or an install never
+# runs apt (docs/building.md).
 # `all' (what `make check' runs first) is every package any test needs,
 # the QEMU machines and their UEFI firmware included, so that no test has to
 # install one lazily and no missing piece turns into a skip (with CI=true a
@@ -25,6 +29,8 @@ qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
 fuzz="clang libclang-rt-14-dev"
 
+check=0
+if [ "${1:-}" = --check ]; then check=1; shift; fi
 want=""
 for t in "$@"; do
 	case "$t" in
@@ -33,8 +39,9 @@ for t in "$@"; do
 	test)  want="$want $build $test $fuzz" ;;
 	qemu)  want="$want $build $test $qemu" ;;
 	bench) want="$want $build $test $bench" ;;
+	fuzz)  want="$want $build $fuzz" ;;
 	all)   want="$want $build $cross $test $qemu $bench $fuzz" ;;
-	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, qemu, bench or all)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, qemu, bench, fuzz or all)" >&2; exit 2 ;;
 	esac
 done
 
@@ -45,6 +52,11 @@ for p in $want; do
 	fi
 done
 [ -z "$missing" ] && exit 0
+
+if [ $check = 1 ]; then
+	echo "deps.sh: missing Debian packages:$missing; \`make deps' installs them" >&2
+	exit 1
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages:$missing; run as root or install them" >&2

@@ -533,7 +533,7 @@ int status_main(const struct cli_args *a)
 	struct si_diag d = { { 0 } };
 	struct si_pcr_values v;
 	struct si_pcr_opts po;
-	uint32_t bound = 0, token_slots = 0, slot_recovery = 0;
+	uint32_t bound = 0, slot_recovery = 0;
 	int slot_token[32], id, i, k, r, log_r;
 
 	if (a->argc != 1)
@@ -565,7 +565,6 @@ int status_main(const struct cli_args *a)
 			slot_token[ks] = id;
 			if (!strcmp(type, SI_RECOVERY_TOKEN_TYPE))
 				slot_recovery |= UINT32_C(1) << ks;
-			token_slots |= UINT32_C(1) << ks;
 		}
 	}
 	memset(&ms, 0, sizeof(ms));

@@ -28,6 +28,7 @@
 #include "core/escrow.h"
 #include "core/hash.h"
 #include "core/json.h"
+#include "core/mbedcompat.h"
 #include "core/secret.h"
 #include "core/volkey.h"
 
@@ -89,8 +90,8 @@ static void kind_of_unreadable(const char *pem, bool priv, char *out, size_t siz
 				    priv ? "-----END PRIVATE KEY-----" : "-----END PUBLIC KEY-----",
 				    (const unsigned char *)pem, NULL, 0, &use_len))
 		goto out;
-	p = pc.buf;
-	end = p + pc.buflen;
+	p = si_mbed_pem_der(&pc, &len);
+	end = p + len;
 	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
 		goto out;
 	end = p + len;
@@ -510,7 +511,7 @@ static int load_private(mbedtls_pk_context *pk, const void *pem_in, size_t pem_l
 	if (!*pem)
 		return -EINVAL;
 	/* No passphrase: whoever recovers devices decrypts the key first. */
-	if (mbedtls_pk_parse_key(pk, (const unsigned char *)*pem, pem_len + 1, NULL, 0)) {
+	if (si_mbed_pk_parse_key(pk, (const unsigned char *)*pem, pem_len + 1, si_mbedtls_rng)) {
 		char kind[128];
 
 		kind_of_unreadable(*pem, true, kind, sizeof(kind));

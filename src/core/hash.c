@@ -7,10 +7,11 @@
 #include <mbedtls/sha256.h>
 
 #include "core/hash.h"
+#include "core/mbedcompat.h"
 
 int si_sha256(const void *data, size_t len, uint8_t out[SI_SHA256_SIZE])
 {
-	return mbedtls_sha256_ret(data, len, out, 0) ? -EIO : 0;
+	return si_mbed_sha256(data, len, out) ? -EIO : 0;
 }
 
 int si_sha256_fd(int fd, uint8_t out[SI_SHA256_SIZE], uint64_t *done,
@@ -23,7 +24,7 @@ int si_sha256_fd(int fd, uint8_t out[SI_SHA256_SIZE], uint64_t *done,
 	int r = 0;
 
 	mbedtls_sha256_init(&sha);
-	mbedtls_sha256_starts_ret(&sha, 0);
+	si_mbed_sha256_starts(&sha);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -35,13 +36,13 @@ int si_sha256_fd(int fd, uint8_t out[SI_SHA256_SIZE], uint64_t *done,
 		}
 		if (n == 0)
 			break;
-		mbedtls_sha256_update_ret(&sha, buf, (size_t)n);
+		si_mbed_sha256_update(&sha, buf, (size_t)n);
 		total += (uint64_t)n;
 		if (progress)
 			progress(ctx, total);
 	}
 	if (r == 0)
-		mbedtls_sha256_finish_ret(&sha, out);
+		si_mbed_sha256_finish(&sha, out);
 	mbedtls_sha256_free(&sha);
 	if (done)
 		*done = total;

@@ -5,6 +5,7 @@
 #include <mbedtls/sha256.h>
 
 #include "core/errors.h"
+#include "core/mbedcompat.h"
 #include "core/pe.h"
 
 #define PE32_MAGIC      0x10b
@@ -101,21 +102,21 @@ int si_pe_authenticode(const uint8_t *img, size_t len, uint8_t out[SI_SHA256_SIZ
 	end = len - certsz;
 
 	mbedtls_sha256_init(&ctx);
-	if (mbedtls_sha256_starts_ret(&ctx, 0) || mbedtls_sha256_update_ret(&ctx, img, cksum))
+	if (si_mbed_sha256_starts(&ctx) || si_mbed_sha256_update(&ctx, img, cksum))
 		goto out;
 	if (cert) {
-		if (mbedtls_sha256_update_ret(&ctx, img + cksum + 4, cert - cksum - 4) ||
-		    mbedtls_sha256_update_ret(&ctx, img + cert + 8, hdrsz - cert - 8))
+		if (si_mbed_sha256_update(&ctx, img + cksum + 4, cert - cksum - 4) ||
+		    si_mbed_sha256_update(&ctx, img + cert + 8, hdrsz - cert - 8))
 			goto out;
-	} else if (mbedtls_sha256_update_ret(&ctx, img + cksum + 4, hdrsz - cksum - 4)) {
+	} else if (si_mbed_sha256_update(&ctx, img + cksum + 4, hdrsz - cksum - 4)) {
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (mbedtls_sha256_update_ret(&ctx, img + sec[i].off, sec[i].size))
+		if (si_mbed_sha256_update(&ctx, img + sec[i].off, sec[i].size))
 			goto out;
-	if (end > sum && mbedtls_sha256_update_ret(&ctx, img + sum, end - sum))
+	if (end > sum && si_mbed_sha256_update(&ctx, img + sum, end - sum))
 		goto out;
-	if (mbedtls_sha256_finish_ret(&ctx, out))
+	if (si_mbed_sha256_finish(&ctx, out))
 		goto out;
 	r = 0;
 out:

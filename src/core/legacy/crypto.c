@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "core/legacy/crypto.h"
+#include "core/mbedcompat.h"
 #include "core/secret.h"
 
 int si_legacy_derive(const struct si_legacy_creds *c, uint8_t key[32], uint8_t iv[16])
@@ -20,16 +21,16 @@ int si_legacy_derive(const struct si_legacy_creds *c, uint8_t key[32], uint8_t i
 		if (!fields[i] || !*fields[i] || strlen(fields[i]) > SI_LEGACY_FIELD_MAX)
 			return -EINVAL;
 	mbedtls_sha512_init(&sha);
-	if (mbedtls_sha512_starts_ret(&sha, 1 /* SHA-384 */))
+	if (si_mbed_sha512_starts(&sha, 1 /* SHA-384 */))
 		goto out;
 	for (i = 0; i < 4; i++) {
 		static const uint8_t sep = 0;
 
-		if ((i && mbedtls_sha512_update_ret(&sha, &sep, 1)) ||
-		    mbedtls_sha512_update_ret(&sha, (const uint8_t *)fields[i], strlen(fields[i])))
+		if ((i && si_mbed_sha512_update(&sha, &sep, 1)) ||
+		    si_mbed_sha512_update(&sha, (const uint8_t *)fields[i], strlen(fields[i])))
 			goto out;
 	}
-	if (mbedtls_sha512_finish_ret(&sha, out))
+	if (si_mbed_sha512_finish(&sha, out))
 		goto out;
 	memcpy(key, out, 32);
 	memcpy(iv, out + 32, 16);

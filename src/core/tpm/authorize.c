@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/hash.h"
+#include "core/mbedcompat.h"
 #include "core/secret.h"
 #include "core/tpm/authorize.h"
 #include "core/tpm/internal.h"
@@ -150,14 +151,13 @@ int si_authkey_verify(const struct si_authkey *k, const uint8_t digest[32], cons
 	uint8_t h[32], e[3] = { 0x01, 0x00, 0x01 };
 	int r = -EBADMSG;
 
-	mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V15, 0);
+	si_mbed_rsa_init_v15(&rsa);
 	if (sig_len != k->modulus_len || si_authkey_ahash(digest, ref, ref_len, h) < 0 ||
 	    mbedtls_rsa_import_raw(&rsa, k->modulus, k->modulus_len, NULL, 0, NULL, 0, NULL, 0,
 				   e, sizeof(e)) ||
 	    mbedtls_rsa_complete(&rsa))
 		goto out;
-	if (mbedtls_rsa_pkcs1_verify(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256, 32,
-				     h, sig) == 0)
+	if (si_mbed_rsa_verify(&rsa, MBEDTLS_MD_SHA256, 32, h, sig) == 0)
 		r = 0;
 out:
 	mbedtls_rsa_free(&rsa);
@@ -182,7 +182,7 @@ int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32],
 	mbedtls_pk_init(&pk);
 	/* No passphrase: a CI signer holds the key in a secret store. */
 	if (strlen(buf) != len ||
-	    mbedtls_pk_parse_key(&pk, (const unsigned char *)buf, len + 1, NULL, 0)) {
+	    si_mbed_pk_parse_key(&pk, (const unsigned char *)buf, len + 1, si_mbedtls_rng)) {
 		si_diag_set(d, "private key: not an unencrypted PEM private key");
 		r = -EINVAL;
 		goto out;
@@ -198,7 +198,7 @@ int si_authkey_sign(const void *priv_pem, size_t len, const uint8_t digest[32],
 	mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V15, MBEDTLS_MD_NONE);
 	r = -EIO;
 	if (si_authkey_ahash(digest, ref, ref_len, h) < 0 ||
-	    mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, &n, si_mbedtls_rng, NULL) ||
+	    si_mbed_pk_sign(&pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, cap, &n, si_mbedtls_rng) ||
 	    n != pub->modulus_len)
 		goto out;
 	if (si_authkey_verify(pub, digest, ref, ref_len, sig, n) < 0) {

@@ -8,6 +8,7 @@
 
 #include "core/b64.h"
 #include "core/hash.h"
+#include "core/mbedcompat.h"
 #include "core/secret.h"
 #include "core/tpm/policy.h"
 
@@ -49,11 +50,11 @@ static int policy_update(uint8_t digest[SI_POLICY_SIZE], uint32_t cc,
 
 	put_be32(ccb, cc);
 	mbedtls_sha256_init(&ctx);
-	if (mbedtls_sha256_starts_ret(&ctx, 0) ||
-	    mbedtls_sha256_update_ret(&ctx, digest, SI_POLICY_SIZE) ||
-	    mbedtls_sha256_update_ret(&ctx, ccb, sizeof(ccb)) ||
-	    (args_len && mbedtls_sha256_update_ret(&ctx, args, args_len)) ||
-	    mbedtls_sha256_finish_ret(&ctx, digest))
+	if (si_mbed_sha256_starts(&ctx) ||
+	    si_mbed_sha256_update(&ctx, digest, SI_POLICY_SIZE) ||
+	    si_mbed_sha256_update(&ctx, ccb, sizeof(ccb)) ||
+	    (args_len && si_mbed_sha256_update(&ctx, args, args_len)) ||
+	    si_mbed_sha256_finish(&ctx, digest))
 		goto out;
 	r = 0;
 out:
@@ -171,8 +172,6 @@ int si_policy_counter(uint8_t digest[SI_POLICY_SIZE], const uint8_t name[SI_NV_N
 int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,
 		   uint8_t auth[32])
 {
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-	mbedtls_md_context_t ctx;
 	uint8_t derived[32];
 	char b64[SI_B64_LEN(32) + 1];
 	int r;
@@ -180,18 +179,13 @@ int si_pin_to_auth(const char *pin, const uint8_t *salt, size_t salt_len,
 	if (!salt_len)
 		return si_sha256(pin, strlen(pin), auth);
 
-	mbedtls_md_init(&ctx);
 	r = -EIO;
-	if (!md || mbedtls_md_setup(&ctx, md, 1))
-		goto out;
-	if (mbedtls_pkcs5_pbkdf2_hmac(&ctx, (const unsigned char *)pin, strlen(pin),
-				      salt, salt_len, PIN_PBKDF2_ROUNDS,
-				      sizeof(derived), derived))
+	if (si_mbed_pbkdf2_sha256((const unsigned char *)pin, strlen(pin), salt, salt_len,
+				  PIN_PBKDF2_ROUNDS, sizeof(derived), derived))
 		goto out;
 	si_b64_encode(b64, derived, sizeof(derived));
 	r = si_sha256(b64, strlen(b64), auth);
 out:
-	mbedtls_md_free(&ctx);
 	si_wipe(derived, sizeof(derived));
 	si_wipe(b64, sizeof(b64));
 	return r;
