@@ -278,7 +278,7 @@ initramfs: $(BUILD)/initramfs.cpio.gz
 kstr = '$(subst ",,$(1))'
 $(BUILD)/initramfs.cpio.gz: $(SEALINIT) $(KCONFIG_CONFIG) initramfs/mkinitramfs initramfs/manifest
 	@echo "  INITRD  $@"
-	$(Q)scripts/deps.sh test
+	$(Q)scripts/deps.sh --check initramfs
 	$(Q)MODULES=$(call kstr,$(CONFIG_INITRAMFS_MODULES)) \
 		LATE_MODULES=$(call kstr,$(CONFIG_INITRAMFS_LATE_MODULES)) \
 		EXTRA_MODULES=$(call kstr,$(CONFIG_INITRAMFS_EXTRA_MODULES)) \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages a target needs. Idempotent: when every package
 # is already installed it does nothing and touches no network.
-#   scripts/deps.sh [--check] build|cross|test|qemu|bench|fuzz|all
+#   scripts/deps.sh [--check] build|cross|test|qemu|bench|fuzz|initramfs|all
 # --check installs nothing: it names the missing packages and exits 1.
 # Only `make deps', `make check' and the demos install; every other target
 # (`make fuzz', bench/unlock) checks, so that a build or an install never
@@ -28,6 +28,8 @@ qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs
       binutils kmod tpm2-tools"
 bench="clevis clevis-tpm2 clevis-luks hyperfine"
 fuzz="clang libclang-rt-14-dev"
+# `make initramfs' and initramfs/mkinitramfs (checked, never installed).
+initramfs="binutils cpio gzip kmod"
 
 check=0
 if [ "${1:-}" = --check ]; then check=1; shift; fi
@@ -40,8 +42,9 @@ for t in "$@"; do
 	qemu)  want="$want $build $test $qemu" ;;
 	bench) want="$want $build $test $bench" ;;
 	fuzz)  want="$want $build $fuzz" ;;
-	all)   want="$want $build $cross $test $qemu $bench $fuzz" ;;
-	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, qemu, bench, fuzz or all)" >&2; exit 2 ;;
+	initramfs) want="$want $initramfs" ;;
+	all)   want="$want $build $cross $test $qemu $bench $fuzz $initramfs" ;;
+	*) echo "deps.sh: unknown set \`$t' (expected build, cross, test, qemu, bench, fuzz, initramfs or all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -235,6 +235,22 @@ run "$R/usr/sbin/sealinit" version
 run "$R/usr/libexec/sealinit/mkinitramfs" --help
 [ $RC = 2 ] || fail "the installed mkinitramfs --help: exit $RC, want 2 (usage): $OUT"
 expect_msg "usage: mkinitramfs --arch"
+# The installed builder reads the installed manifest: staged (DESTDIR),
+# SEALINIT_DATADIR points at it, and the manifest's dlopen'd TCTI and
+# libgcc_s come in with the closure. The control of its refusal: without
+# it, install-paths names /usr/share/..., which the build machine lacks.
+run env SEALINIT_DATADIR="$R/usr/share/sealinit/initramfs" "$R/usr/libexec/sealinit/mkinitramfs" \
+	--arch x86_64 --sealinit "$R/usr/sbin/sealinit" --closure-only "$WORK/closure" --busybox no
+[ $RC = 0 ] || fail "the installed mkinitramfs --closure-only: exit $RC: $OUT"
+for l in libtss2-tcti-device.so.0 libgcc_s.so.1; do
+	[ -n "$(find "$WORK/closure" -name "$l")" ] || fail "the installed manifest's $l is not in the closure: $(cd "$WORK/closure" && find . | head -20)"
+done
+if [ ! -e /usr/share/sealinit/initramfs/manifest ]; then
+	run "$R/usr/libexec/sealinit/mkinitramfs" --arch x86_64 --sealinit "$R/usr/sbin/sealinit" \
+		--closure-only "$WORK/closure2" --busybox no
+	[ $RC = 1 ] || fail "the installed mkinitramfs without its data: exit $RC, want 1: $OUT"
+	expect_msg "no such file: /usr/share/sealinit/initramfs/manifest"
+fi
 # Another layout: SBINDIR and PREFIX on their own.
 mk "$WORK/i2.log" BUILD="$B1" CROSS_COMPILE= DESTDIR="$WORK/root2" PREFIX=/opt/si SBINDIR=/sbin install
 [ $RC = 0 ] || fail "make install PREFIX=/opt/si SBINDIR=/sbin: exit $RC: $(tail -3 "$WORK/i2.log")"
