@@ -178,6 +178,16 @@ now=$(echo "$OUT" | jq -r '.tpm.counters[0].value')
 [ "$now" -gt "$v3" ] || fail "counter defined again at $now, not above $v3"
 echo "$OUT" | jq -e --arg nv "$NV" '.tokens[0].counter_nv == $nv and (.tokens[0].pkfp | length) == 64' \
 	>/dev/null || fail "status: $OUT"
+# What reading the counter costs (the boot's rollback check reads it at
+# every counted boot): NV_ReadPublic and NV_Read, the genuine counter's
+# Name checked offline; the same read of a foreign index (below) reads
+# its public area again to name what differs.
+proxy_start "$WORK/tpm.log"
+run "$SEALINIT" status "$WORK/img" --json --event-log /nonexistent --tcti "$PROXY_TCTI"
+proxy_stop
+got=$(commands "$WORK/tpm.log" | grep '^NV_' | tr '\n' ' ')
+[ "$got" = "NV_ReadPublic NV_Read " ] || fail "reading the counter sent '$got', want 'NV_ReadPublic NV_Read '"
+echo "ok: reading the counter costs two TPM commands (NV_ReadPublic NV_Read)"
 
 # A counter of other attributes at the index (one the attacker can write
 # at will): its Name differs, refused before any signature is looked at.
