@@ -84,14 +84,24 @@ static int probe_work(void *arg, struct si_worker *w, void *out, struct si_diag 
 	return r;
 }
 
+#ifdef MS_NOSYMFOLLOW
+#define STORE_NOSYMFOLLOW MS_NOSYMFOLLOW
+#else
+#define STORE_NOSYMFOLLOW 256   /* Linux 5.10 */
+#endif
+
 static int mount_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
 {
 	(void)w;
 	(void)out;
 	mkdir(TEESTORE_DIR, 0700);
-	/* A worker shares PID 1's mount namespace: the mount is the boot's. */
-	return pid1_mount(arg, TEESTORE_DIR, STORE_FSTYPE, MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "the fTPM store", d);
+	/* A worker shares PID 1's mount namespace: the mount is the boot's.
+	 * No symlink in it is followed: the supplicant opens its files by
+	 * path, and one planted as a link to a device node or to the new
+	 * root would have it read or write there (kernels before 5.10 ignore
+	 * the flag). */
+	return pid1_mount(arg, TEESTORE_DIR, STORE_FSTYPE,
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC | STORE_NOSYMFOLLOW, "the fTPM store", d);
 }
 
 static int node(const char *path, dev_t *rdev, bool *is_block)

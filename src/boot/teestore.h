@@ -13,7 +13,7 @@ struct si_diag;
  * The fTPM's store (tee_storage=, docs/boot.md "The fTPM store"): on
  * Orin Nano, with no RPMB, OP-TEE's REE FS files are the fTPM's NV, its
  * SRK, counters and lockout counter. The boot waits for the partition,
- * checks it, mounts it read-write nosuid,nodev,noexec at TEESTORE_DIR,
+ * checks it, mounts it read-write nosuid,nodev,noexec,nosymfollow at TEESTORE_DIR,
  * and tee-supplicant serves it from there (--fs-parent-path). At the cap
  * the supplicant is stopped and the store unmounted: the booted system
  * mounts it itself (fstab) for its own supplicant, and never two at once.

@@ -101,7 +101,9 @@
 #                 ext4 disk (vdd) mounted on /run/sealinit/tee, the
 #                 stand-in supplicant started with --fs-parent-path on it,
 #                 ready before modules.late; it counts its starts in the
-#                 store. The hand-over: after switch_root no process holds
+#                 store, and a symlink planted there is not followed on the
+#                 boot's mount (nosymfollow; the booted system's mount
+#                 without it follows it: the control). The hand-over: after switch_root no process holds
 #                 /dev/teepriv0, the store is mounted nowhere, the TPM is
 #                 still there, and the booted system (guest-init) mounts
 #                 the store and counts its own supplicant's start there; the
@@ -1255,7 +1257,11 @@ tee_stand_in() {
 case "${1:-}" in --fs-parent-path=*)
 	d=${1#--fs-parent-path=}; n=$(cat "$d/starts" 2>/dev/null || echo 0); n=$((n + 1))
 	echo "$n" >"$d/starts.tmp" && mv "$d/starts.tmp" "$d/starts" && sync
-	echo "tee-supplicant stand-in: start $n on $d" ;;
+	echo "tee-supplicant stand-in: start $n on $d"
+	if [ -L "$d/link" ]; then
+		if cat "$d/link" >/dev/null 2>&1; then w=followed; else w="not followed"; fi
+		echo "tee-supplicant stand-in: $d/link $w"
+	fi ;;
 esac
 [ -e /dev/teepriv0 ] || mknod /dev/teepriv0 c 1 3
 exec 3<>/dev/teepriv0
@@ -1316,7 +1322,10 @@ sc_tee_store() {
 	tee_stand_in "$S/tee-supplicant"
 	tee_initrd "$S/sealinit.conf" "$S/tee-supplicant" "$S/initrd.cpio.gz" || { verdict "$arch" tee-store ""; return; }
 	enroll_for "$arch" "" "$S/sealinit.conf" || { verdict "$arch" tee-store ""; return; }
-	timeout 60 mke2fs -q -t ext4 -L tee-store "$S/store.img" 8M >/dev/null ||
+	# A symlink planted in the store: the boot's mount must not follow it.
+	mkdir -p "$S/store-dir"
+	ln -sfn /proc/version "$S/store-dir/link"
+	timeout 60 mke2fs -q -t ext4 -L tee-store -d "$S/store-dir" "$S/store.img" 8M >/dev/null ||
 		{ problem "mke2fs of the store"; verdict "$arch" tee-store ""; return; }
 	# The control, twice on the same store.
 	for i in 1 2; do
@@ -1332,6 +1341,10 @@ sc_tee_store() {
 		n_rdy=$(grep -anE '^sealinit: /usr/sbin/tee-supplicant holds /dev/teepriv0 open' "$LOG" | head -n1 | cut -d: -f1)
 		n_late=$(grep -anE '^sealinit: loaded [1-9][0-9]* modules from /etc/sealinit/modules.late' "$LOG" | head -n1 | cut -d: -f1)
 		chk "boot $i: modules.late loaded before the supplicant was ready" [ "${n_rdy:-9999999}" -lt "${n_late:-0}" ]
+		chk "boot $i: the stand-in followed a symlink in the store (nosymfollow)" \
+			qemu_grep "$LOG" '^tee-supplicant stand-in: /run/sealinit/tee/link not followed'
+		v=$(qemu_value "$LOG" 'SEALINIT-TEST: tee-store-link')
+		chk "boot $i: the link is '$v' on a mount without nosymfollow, want followed (the control)" [ "$v" = followed ]
 		chk "boot $i: the store was not unmounted at the hand-over" \
 			qemu_grep "$LOG" '^sealinit: the fTPM store /run/sealinit/tee is unmounted'
 		# The hand-over, seen from the booted system (guest-init).
