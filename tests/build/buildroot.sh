@@ -333,10 +333,13 @@ fi
 [ -f "$BUILDROOT_DIR/Makefile" ] && [ -x "$BUILDROOT_DIR/utils/check-package" ] ||
 	fail "BUILDROOT_DIR=$BUILDROOT_DIR is not a Buildroot tree"
 BRV=$(make -s -C "$BUILDROOT_DIR" --no-print-directory print-version 2>/dev/null)
-(cd "$EXT" && "$BUILDROOT_DIR/utils/check-package" -b external.desc Config.in external.mk \
-	package/sealinit/* board/common/post-image.sh configs/*) > "$WORK/check-package.log" 2>&1 ||
+# check-package's own needs (Debian's python3, whatever python3 is first).
+/usr/bin/python3 -c 'import magic, flake8' 2>/dev/null && command -v shellcheck >/dev/null ||
+	need "check-package needs python3-magic, python3-flake8 and shellcheck"
+(cd "$EXT" && /usr/bin/python3 "$BUILDROOT_DIR/utils/check-package" -b external.desc Config.in external.mk \
+	package/sealinit/* board/common/post-image.sh board/qemu-aarch64-virt/* configs/*) > "$WORK/check-package.log" 2>&1 ||
 	fail "check-package: $(cat "$WORK/check-package.log")"
-grep -q ' 0 warnings generated' "$WORK/check-package.log" || fail "check-package: $(cat "$WORK/check-package.log")"
+grep -qx '0 warnings generated' "$WORK/check-package.log" || fail "check-package: $(cat "$WORK/check-package.log")"
 O=$WORK/br-out
 run make -C "$BUILDROOT_DIR" O="$O" BR2_EXTERNAL="$EXT" sealinit_qemu_aarch64_virt_defconfig
 [ "$RC" = 0 ] || fail "defconfig: $OUT"
@@ -351,6 +354,8 @@ done
 sed 's/^BR2_SHARED_STATIC_LIBS=y/BR2_SHARED_LIBS=y/' "$EXT/configs/sealinit_qemu_aarch64_virt_defconfig" > "$WORK/shared_defconfig"
 run make -C "$BUILDROOT_DIR" O="$WORK/br-out2" BR2_EXTERNAL="$EXT" defconfig BR2_DEFCONFIG="$WORK/shared_defconfig"
 [ "$RC" = 0 ] || fail "defconfig (shared only): $OUT"
+grep -qx 'BR2_SHARED_LIBS=y' "$WORK/br-out2/.config" && grep -qx 'BR2_aarch64=y' "$WORK/br-out2/.config" ||
+	fail "the shared-only defconfig did not load"
 ! grep -q '^BR2_PACKAGE_SEALINIT=y' "$WORK/br-out2/.config" || fail "sealinit selected without static libraries"
 run make -C "$BUILDROOT_DIR" O="$O" sealinit-show-recursive-depends
 [ "$RC" = 0 ] || fail "sealinit-show-recursive-depends: $OUT"

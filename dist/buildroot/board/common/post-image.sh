@@ -17,7 +17,7 @@
 # $TARGET_DIR/lib/modules, or from SEALINIT_KERNEL_DIR (a directory holding
 # lib/modules/<version>/) when set.
 set -euo pipefail
-PROG=sealinit-post-image
+PROG="sealinit-post-image"
 die() { echo "$PROG: $*" >&2; exit 1; }
 
 BINARIES_DIR=${1:-${BINARIES_DIR:-}}
@@ -60,9 +60,10 @@ cleanup() { local l; for l in "${links[@]}"; do rm -f "$l"; done; }
 trap cleanup EXIT
 for d in lib usr/lib; do
 	[ -d "$TARGET_DIR/$d" ] || continue
-	[ ! -e "$TARGET_DIR/$d/$ma" ] && [ ! -L "$TARGET_DIR/$d/$ma" ] || continue
-	ln -s . "$TARGET_DIR/$d/$ma"
-	links+=("$TARGET_DIR/$d/$ma")
+	if [ ! -e "$TARGET_DIR/$d/$ma" ] && [ ! -L "$TARGET_DIR/$d/$ma" ]; then
+		ln -s . "$TARGET_DIR/$d/$ma"
+		links+=("$TARGET_DIR/$d/$ma")
+	fi
 done
 
 extra=()
