@@ -28,9 +28,10 @@
 #   - post-image: the initramfs's /init is the installed sealinit (AArch64),
 #     the manifest's libraries and the closure are there at Buildroot's
 #     paths, taken from TARGET_DIR, and the modules from its lib/modules;
-#     the multiarch links it adds are gone afterwards. A library missing
-#     from TARGET_DIR fails the script, naming it, although the build host
-#     has it (the control: the same run with it present passes).
+#     the target tree gains no multiarch directory. A library missing from
+#     TARGET_DIR fails the script, naming it, although the build host has
+#     it (mkinitramfs --sysroot-only; the control: the same run with it
+#     present passes).
 # With BUILDROOT_DIR (a Buildroot tree; nothing is downloaded): its
 # utils/check-package on dist/buildroot, `make BR2_EXTERNAL=...
 # sealinit_qemu_aarch64_virt_defconfig' resolving with BR2_PACKAGE_SEALINIT
@@ -294,7 +295,7 @@ mv "$TARGET_DIR/usr/lib"/libjson-c.so.* "$WORK/aside/"
 post_image
 [ "$RC" != 0 ] || fail "post-image passed with libjson-c missing from TARGET_DIR: $OUT"
 expect_msg "libjson-c.so"
-expect_msg "not from TARGET_DIR"
+expect_msg "not found in --sysroot $(cd "$TARGET_DIR" && pwd)"
 [ ! -e "$BINARIES_DIR/sealinit-initramfs.cpio.gz" ] || fail "a failed post-image left its initramfs"
 mv "$WORK/aside"/libjson-c.so.* "$TARGET_DIR/usr/lib/"
 
@@ -304,7 +305,7 @@ post_image
 IMG=$BINARIES_DIR/sealinit-initramfs.cpio.gz LIST=$BINARIES_DIR/sealinit-initramfs.list
 [ -f "$IMG" ] && [ -f "$LIST" ] || fail "post-image made no $IMG and list"
 for l in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu; do
-	[ ! -e "$TARGET_DIR/$l" ] && [ ! -L "$TARGET_DIR/$l" ] || fail "post-image left $TARGET_DIR/$l"
+	[ ! -e "$TARGET_DIR/$l" ] && [ ! -L "$TARGET_DIR/$l" ] || fail "post-image made $TARGET_DIR/$l"
 done
 X=$WORK/x
 mkdir -p "$X"

@@ -42,7 +42,6 @@ AArch64) arch=aarch64 ;;
 "Advanced Micro Devices X86-64") arch=x86_64 ;;
 *) die "$sealinit: machine \`$machine', expected AArch64 or X86-64" ;;
 esac
-ma=$arch-linux-gnu
 
 kdir=${SEALINIT_KERNEL_DIR:-$TARGET_DIR}
 if [ -n "${CONFIG_INITRAMFS_MODULES:-}${CONFIG_INITRAMFS_LATE_MODULES:-}" ] &&
@@ -50,22 +49,9 @@ if [ -n "${CONFIG_INITRAMFS_MODULES:-}${CONFIG_INITRAMFS_LATE_MODULES:-}" ] &&
 	die "no $kdir/lib/modules/<version>/ for CONFIG_INITRAMFS_MODULES \`${CONFIG_INITRAMFS_MODULES:-}': build the kernel with modules (BR2_LINUX_KERNEL), or set SEALINIT_KERNEL_DIR"
 fi
 
-# mkinitramfs looks libraries up in Debian's multiarch directories
-# (/lib/$ma, /usr/lib/$ma) of each sysroot; Buildroot puts them in /lib
-# and /usr/lib. For the run, $ma links back to its own directory, so the
-# lookups land in the target's files and the image keeps Buildroot's paths.
-# Removed on exit: the target tree is left as it was.
-links=()
-cleanup() { local l; for l in "${links[@]}"; do rm -f "$l"; done; }
-trap cleanup EXIT
-for d in lib usr/lib; do
-	[ -d "$TARGET_DIR/$d" ] || continue
-	if [ ! -e "$TARGET_DIR/$d/$ma" ] && [ ! -L "$TARGET_DIR/$d/$ma" ]; then
-		ln -s . "$TARGET_DIR/$d/$ma"
-		links+=("$TARGET_DIR/$d/$ma")
-	fi
-done
-
+# Libraries from the target only: mkinitramfs looks in its /lib and
+# /usr/lib (and multiarch directories, which Buildroot has none of), and
+# --sysroot-only stops it from falling back to the build machine's.
 extra=()
 for spec in ${CONFIG_INITRAMFS_EXTRA_FILES:-}; do extra+=(--add "$spec"); done
 out=$BINARIES_DIR/sealinit-initramfs.cpio.gz list=$BINARIES_DIR/sealinit-initramfs.list
@@ -73,7 +59,7 @@ out=$BINARIES_DIR/sealinit-initramfs.cpio.gz list=$BINARIES_DIR/sealinit-initram
 # time of whatever git checkout holds the output directory.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0} \
 SEALINIT_DATADIR=$TARGET_DIR/usr/share/sealinit/initramfs \
-	"$mk" --arch "$arch" --sealinit "$sealinit" --sysroot "$TARGET_DIR" \
+	"$mk" --arch "$arch" --sealinit "$sealinit" --sysroot "$TARGET_DIR" --sysroot-only \
 	--kernel-dir "$kdir" --modules "${CONFIG_INITRAMFS_MODULES:-}" \
 	--late-modules "${CONFIG_INITRAMFS_LATE_MODULES:-}" \
 	--extra-modules "${CONFIG_INITRAMFS_EXTRA_MODULES:-}" \
@@ -81,8 +67,8 @@ SEALINIT_DATADIR=$TARGET_DIR/usr/share/sealinit/initramfs \
 	--busybox no --strip no --compress "${CONFIG_INITRAMFS_COMPRESSION:-gzip}" \
 	--list "$list.tmp" --out "$out.tmp"
 
-# Every library file in the image must come from the target: mkinitramfs
-# falls back to the build host's own directories for a name no sysroot has.
+# Every library file in the image must come from the target (what
+# --sysroot-only already enforces, checked again on the list).
 target=$(cd "$TARGET_DIR" && pwd -P)
 bad=$(awk -F'\t' -v t="$target/" '
 	/^#/ { next }
