@@ -196,7 +196,9 @@ need-cmocka:
 
 # --- Kconfig (kconfiglib from Debian's python3-kconfiglib) -----------------
 
-KCONFIGLIB := KCONFIG_CONFIG=$(KCONFIG_CONFIG) $(PYTHON) -m
+# Without kconfiglib, `python3 -m defconfig' says only "No module named
+# defconfig": name the package instead.
+KCONFIGLIB := $(PYTHON) -c 'import kconfiglib' 2>/dev/null || { echo "Kconfig: $(PYTHON) has no kconfiglib (Debian: python3-kconfiglib; \`make deps' installs it)" >&2; exit 1; }; KCONFIG_CONFIG=$(KCONFIG_CONFIG) $(PYTHON) -m
 
 $(KCONFIG_CONFIG):
 	@echo "  CONFIG  $@ (Kconfig defaults; see 'make help' for defconfigs)"

@@ -275,7 +275,16 @@ no_install "make unit-tests"
 [ $RC != 0 ] || fail "make unit-tests passed without cmocka: $OUT"
 expect_msg "libcmocka-dev"
 expect_msg "make deps"
-echo "ok   make fuzz and make unit-tests, missing a package, name it and make deps; apt never ran"
+# A Python without kconfiglib: the defconfig names the package, not a
+# module called defconfig (the control: every defconfig above loaded).
+PATH=$SHIMPATH make --no-print-directory PYTHON=/bin/false KCONFIG_CONFIG="$WORK/kc-none" \
+	qemu_x86_64_defconfig > "$WORK/k1.log" 2>&1
+RC=$? OUT=$(cat "$WORK/k1.log")
+no_install "make qemu_x86_64_defconfig without kconfiglib"
+[ $RC != 0 ] || fail "a defconfig without kconfiglib passed: $OUT"
+expect_msg "python3-kconfiglib"
+expect_msg "make deps"
+echo "ok   make fuzz, make unit-tests and a defconfig, missing a package, name it and make deps; apt never ran"
 
 # --- mbedTLS 3.x, where a tree is at hand ------------------------------------------------
 if [ -z "${MBEDTLS3_DIR:-}" ]; then
