@@ -289,11 +289,11 @@ def layer_checks(layer, repo):
         if f.endswith(('.conf', '.bb', '.bbappend', '.bbclass')) and f != conf:
             read_statements(f)
 
-def recipe_checks(layer, repo, overrides):
+def recipe_checks(layer, repo, overrides, sets=()):
     for recipe in glob.glob(os.path.join(layer, '**', '*.bb'), recursive=True):
         if '/dynamic-layers/' in recipe and not any(f'/dynamic-layers/{o}/' in recipe for o in overrides):
             continue
-        d = recipe_data(layer, recipe, overrides)
+        d = recipe_data(layer, recipe, overrides, sets)
         srcs = (d.getVar('SRC_URI') or '').split()
         fdir = os.path.dirname(recipe)
         apps = [os.path.dirname(a) for a in glob.glob(os.path.join(layer, '**', '*.bbappend'), recursive=True)]
@@ -331,9 +331,9 @@ def recipe_checks(layer, repo, overrides):
             if got != p.get('md5'):
                 err(f"{recipe}: LIC_FILES_CHKSUM {u}: md5 of {f} lines {b}-{e} is {got}")
 
-def dep_checks(layer, repo):
+def dep_checks(layer, repo, sets=()):
     recipe = glob.glob(os.path.join(layer, 'recipes-*', 'sealinit', 'sealinit_*.bb'))[0]
-    d = recipe_data(layer, recipe, [])
+    d = recipe_data(layer, recipe, [], sets)
     mk = open(os.path.join(repo, 'Makefile')).read()
     def mkvar(name):
         m = re.search(rf'^{name}\s*:?=(.*)$', mk, re.M)
@@ -399,8 +399,8 @@ def main():
         i = args.index('--set'); sets.append(args[i + 1]); del args[i:i + 2]
     if cmd == 'check':
         layer_checks(layer, repo)
-        recipe_checks(layer, repo, ovr)
-        dep_checks(layer, repo)
+        recipe_checks(layer, repo, ovr, sets)
+        dep_checks(layer, repo, sets)
     elif cmd == 'shell':
         d = recipe_data(layer, os.path.join(layer, args[0]), ovr, sets)
         if not ERRORS:
