@@ -15,7 +15,12 @@ SEALINIT_INITRAMFS_INSTALL ?= "sealinit sealinit-init"
 PACKAGE_INSTALL:append = " ${SEALINIT_INITRAMFS_INSTALL}"
 PACKAGE_INSTALL_ATTEMPTONLY:append = " ${SEALINIT_KERNEL_MODULES}"
 
-ROOTFS_POSTPROCESS_COMMAND:append = " sealinit_module_order;"
+# Not a ROOTFS_POSTPROCESS_COMMAND: those run before the rootfs's depmod
+# (oe/rootfs.py), so modules.dep is not there yet. IMAGE_PREPROCESS_COMMAND
+# runs at the start of do_image, on the finished rootfs; prepended, so that
+# reproducible_final_image_task (appended by image.bbclass) still sets the
+# new files' times.
+IMAGE_PREPROCESS_COMMAND:prepend = "sealinit_module_order "
 
 # sealinit_module_order: each name of modules.names (modules.late.names)
 # becomes its .ko path in modules.dep, after the paths of its dependencies;
