@@ -26,9 +26,9 @@
 #     module lists land in a fake ${D}, and every installed file is in some
 #     package's FILES (a FILES without the manifest is refused, naming it);
 #     PACKAGECONFIG without tpm2/legacy turns the Kconfig symbols off;
-#   - the image class's module ordering (its IMAGE_PREPROCESS_COMMAND), run on a fake rootfs: dependencies
-#     first, the late list apart, a built-in module accepted, a module the
-#     kernel lacks refused by name.
+#   - the image class's module ordering (its IMAGE_PREPROCESS_COMMAND), run
+#     on a fake rootfs: dependencies first, the late list apart, a built-in
+#     module accepted, a module the kernel lacks refused by name.
 # With BITBAKE_DIR (a bitbake checkout) and OE_CORE_DIR (openembedded-core)
 # it also runs `bitbake -p' and yocto-check-layer; otherwise it prints
 # "not run" for them. A missing tool skips, and fails under CI=true.
