@@ -16,10 +16,10 @@ LAYER=$(cd "$(dirname "$0")/meta-sealinit" && pwd)
 : "${META_SECURITY_DIR:?set META_SECURITY_DIR to a meta-security checkout (meta-tpm)}"
 mkdir -p "$W/build/conf"
 deps="$CORE/meta $META_OE_DIR/meta-oe $META_OE_DIR/meta-python $META_OE_DIR/meta-networking $META_SECURITY_DIR/meta-tpm"
-machine=qemuarm64
+machine=qemuarm64 image=sealinit-initramfs
 if [ -n "${META_TEGRA_DIR:-}" ]; then
 	deps="$deps $META_TEGRA_DIR"
-	machine=jetson-orin-nano-devkit
+	machine=jetson-orin-nano-devkit image=tegra-minimal-initramfs
 fi
 cat > "$W/build/conf/bblayers.conf" <<BBL
 BBPATH = "\${TOPDIR}"
@@ -33,7 +33,7 @@ BB_NO_NETWORK = "1"
 DISTRO_FEATURES:append = " tpm2"
 DL_DIR = "$W/downloads"
 TMPDIR = "$W/tmp"
-INITRAMFS_IMAGE = "${META_TEGRA_DIR:+tegra-minimal-initramfs}${META_TEGRA_DIR:-sealinit-initramfs}"
+INITRAMFS_IMAGE = "$image"
 LOC
 [ -z "${BB_EXTRA_LOCAL_CONF:-}" ] || printf '%s\n' "$BB_EXTRA_LOCAL_CONF" >> "$W/build/conf/local.conf"
 # BitBake needs the en_US.UTF-8 locale; without it on the system, one
@@ -51,8 +51,12 @@ echo "== bitbake-layers show-layers"
 bitbake-layers show-layers
 echo "== bitbake -e sealinit: the values the recipe builds with"
 bitbake -e sealinit | grep -E '^(DEPENDS|PACKAGECONFIG|EXTRA_OEMAKE|SEALINIT_DEFCONFIG|S|SRC_URI|RDEPENDS:sealinit|FILES:sealinit-init)='
-echo "== bitbake -e ${META_TEGRA_DIR:+tegra-minimal-initramfs}${META_TEGRA_DIR:-sealinit-initramfs}: PACKAGE_INSTALL"
-bitbake -e "${META_TEGRA_DIR:+tegra-minimal-initramfs}${META_TEGRA_DIR:-sealinit-initramfs}" | grep -E '^(PACKAGE_INSTALL|PACKAGE_INSTALL_ATTEMPTONLY|ROOTFS_POSTPROCESS_COMMAND)='
+echo "== bitbake -e $image: what goes in"
+bitbake -e "$image" | grep -E '^(PACKAGE_INSTALL|PACKAGE_INSTALL_ATTEMPTONLY|IMAGE_PREPROCESS_COMMAND)='
+echo "== bitbake -g $image: sealinit's recipes in its build list"
+bitbake -g "$image" >/dev/null
+grep -xE 'sealinit|optee-client|tpm2-tss|mbedtls|cryptsetup|curl|json-c|util-linux|python3-kconfiglib-native' pn-buildlist | sort | tr '\n' ' '
+echo
 if [ "${YOCTO_CHECK_LAYER:-1}" = 1 ]; then
 	echo "== yocto-check-layer $LAYER"
 	yocto-check-layer --dependency $deps -- "$LAYER"

@@ -3,14 +3,13 @@ SUMMARY = "Measured-boot PID 1 for the initramfs: TPM2-sealed LUKS2 unlock"
 DESCRIPTION = "sealinit measures the root filesystem into a TPM PCR, unseals \
 the data volume's LUKS2 key from the TPM, unlocks it, caps the PCRs and \
 switches to the root. The -init package makes it the initramfs's /init."
-HOMEPAGE = "https://github.com/sealinit/sealinit"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://Makefile;beginline=1;endline=1;md5=b2dccaa94b3629a08bfb4f983cad6f89"
 
 # The source: by default the git checkout this layer sits in
 # (dist/yocto/meta-sealinit/ inside it), at the tip of SEALINIT_BRANCH.
 # For a release, set in local.conf (or a bbappend):
-#   SEALINIT_GIT_URI = "git://github.com/sealinit/sealinit.git;protocol=https"
+#   SEALINIT_GIT_URI = "git://<your sealinit repository>;protocol=https"
 #   SEALINIT_BRANCH = "main"
 #   SRCREV:pn-sealinit = "<the release tag's commit>"
 SEALINIT_SRCDIR ?= "${@os.path.abspath(os.path.join(d.getVar('FILE_DIRNAME'), '../../../../..'))}"
