@@ -25,7 +25,8 @@
 #     the staging sysroot: the arm64 binary, /init, the boot config and the
 #     module lists land in a fake ${D}, and every installed file is in some
 #     package's FILES (a FILES without the manifest is refused, naming it);
-#     PACKAGECONFIG without tpm2/legacy turns the Kconfig symbols off;
+#     PACKAGECONFIG without tpm2/legacy turns the Kconfig symbols off, and
+#     a SEALINIT_DEFCONFIG of the user's wins over the machine's default;
 #   - the image class's module ordering (its IMAGE_PREPROCESS_COMMAND), run
 #     on a fake rootfs: dependencies first, the late list apart, a built-in
 #     module accepted, a module the kernel lacks refused by name.
@@ -161,6 +162,13 @@ grep -q '^# CONFIG_TPM2 is not set$' "$S/.config" && grep -q '^# CONFIG_LEGACY_N
 	fail "PACKAGECONFIG empty left TPM2/LEGACY_NET on: $(grep -E 'TPM2=|LEGACY_NET' "$S/.config")"
 grep -q '^CONFIG_LOCKDOWN=y$' "$S/.config" || fail "PACKAGECONFIG empty lost the defconfig"
 echo "ok: PACKAGECONFIG without tpm2 and legacy turns CONFIG_TPM2 and CONFIG_LEGACY_NET off"
+# A SEALINIT_DEFCONFIG from local.conf wins over the machine's default
+# (the tegra bbappend's SEALINIT_DEFCONFIG_DEFAULT:tegra).
+recipe_shell --set SEALINIT_DEFCONFIG=x86_64_production_defconfig do_configure > "$WORK/cfg.sh" || fail "expand do_configure"
+sh "$WORK/cfg.sh" > "$WORK/cfg.log" 2>&1 || fail "do_configure with SEALINIT_DEFCONFIG: $(tail "$WORK/cfg.log")"
+grep -q '^CONFIG_INITRAMFS_COMPRESSION="zstd"$' "$S/.config" ||
+	fail "SEALINIT_DEFCONFIG=x86_64_production_defconfig lost to the tegra default: $(grep INITRAMFS "$S/.config")"
+echo "ok: a SEALINIT_DEFCONFIG from local.conf wins over the tegra machine's default"
 
 # --- the image class: /etc/sealinit/modules from the image's modules.dep -----
 R=$WORK/rootfs K=$WORK/rootfs/lib/modules/6.8.12-tegra

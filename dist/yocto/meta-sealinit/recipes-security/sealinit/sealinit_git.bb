@@ -35,8 +35,12 @@ PACKAGECONFIG[tpm2] = ",,tpm2-tss,libtss2-tcti-device"
 PACKAGECONFIG[legacy] = ",,curl,libcurl"
 
 # configs/<name>: the board's defconfig. Empty: the Kconfig defaults.
-SEALINIT_DEFCONFIG ?= ""
-SEALINIT_DEFCONFIG:x86-64 ?= "x86_64_production_defconfig"
+# The machine's default is SEALINIT_DEFCONFIG_DEFAULT (the tegra
+# dynamic layer sets it), so that a plain SEALINIT_DEFCONFIG = "..." in
+# local.conf still wins over it.
+SEALINIT_DEFCONFIG_DEFAULT ?= ""
+SEALINIT_DEFCONFIG_DEFAULT:x86-64 = "x86_64_production_defconfig"
+SEALINIT_DEFCONFIG ??= "${SEALINIT_DEFCONFIG_DEFAULT}"
 # The boot config that becomes /etc/sealinit.conf in the -init package:
 # empty takes the defconfig's CONFIG_BOOT_CONFIG (a file in the source tree);
 # a path here (absolute, or relative to the source) wins.
