@@ -63,7 +63,8 @@ do_compile() {
 }
 
 do_install() {
-    oe_runmake install DESTDIR=${D} PREFIX=${prefix} SBINDIR=${sbindir}
+    oe_runmake install DESTDIR=${D} PREFIX=${prefix} SBINDIR=${sbindir} \
+        LIBEXECDIR=${libexecdir} DATADIR=${datadir}
 
     # The -init package: /init, the boot config, the module lists.
     ln -sf ${sbindir}/sealinit ${D}/init
