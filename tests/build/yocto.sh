@@ -141,7 +141,7 @@ cmp -s "$D/etc/sealinit.conf" board/jetson-orin-nano/sealinit.conf || fail "\${D
 grep -qx optee "$D/usr/share/sealinit/modules.names" || fail "modules.names lacks optee: $(cat "$D/usr/share/sealinit/modules.names")"
 [ -x "$D/usr/libexec/sealinit/mkinitramfs" ] && [ -f "$D/usr/share/sealinit/initramfs/manifest" ] ||
 	fail "make install's builder and manifest are missing from \${D}: $(cd "$D" && find . | sort)"
-[ "$(cat "$D/usr/libexec/sealinit/install-paths")" = "SEALINIT_DATADIR='/usr/share/sealinit/initramfs'" ] ||
+grep -qx "SEALINIT_DATADIR='/usr/share/sealinit/initramfs'" "$D/usr/libexec/sealinit/install-paths" ||
 	fail "install-paths does not name \${datadir}'s manifest: $(cat "$D/usr/libexec/sealinit/install-paths")"
 echo "ok: do_configure, do_compile, do_install (arm64, Jetson defconfig): $(cd "$D" && find . ! -type d | wc -l) files in \${D}"
 
