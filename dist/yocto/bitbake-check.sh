@@ -8,7 +8,11 @@
 # META_SECURITY_DIR (meta-security, for meta-tpm) and, optionally,
 # META_TEGRA_DIR (then a Tegra MACHINE parses too, with the dynamic layer).
 # Every layer must be of one release series (e.g. wrynose, bitbake 2.18).
-# Parsing only: nothing is fetched or built (BB_NO_NETWORK).
+# Parsing only: nothing is fetched or built (BB_NO_NETWORK). Run it as a
+# user other than root (OE refuses root); BB_EXTRA_LOCAL_CONF adds lines to
+# local.conf, e.g. HOSTTOOLS:remove and SANITY_REQUIRED_UTILITIES:remove
+# for host tools a parse does not need. The default git:// source is this
+# checkout: a user who does not own it needs git's safe.directory for it.
 set -eu
 BB=$(cd "$1" && pwd) CORE=$(cd "$2" && pwd) W=$3
 LAYER=$(cd "$(dirname "$0")/meta-sealinit" && pwd)
@@ -52,7 +56,7 @@ bitbake-layers show-layers
 echo "== bitbake -e sealinit: the values the recipe builds with"
 bitbake -e sealinit | grep -E '^(DEPENDS|PACKAGECONFIG|EXTRA_OEMAKE|SEALINIT_DEFCONFIG|S|SRC_URI|RDEPENDS:sealinit|FILES:sealinit-init)='
 echo "== bitbake -e $image: what goes in"
-bitbake -e "$image" | grep -E '^(PACKAGE_INSTALL|PACKAGE_INSTALL_ATTEMPTONLY|IMAGE_PREPROCESS_COMMAND)='
+bitbake -e "$image" | grep -E '^(export )?(PACKAGE_INSTALL|PACKAGE_INSTALL_ATTEMPTONLY|IMAGE_PREPROCESS_COMMAND)='
 echo "== bitbake -g $image: sealinit's recipes in its build list"
 bitbake -g "$image" >/dev/null
 grep -xE 'sealinit|optee-client|tpm2-tss|mbedtls|cryptsetup|curl|json-c|util-linux|python3-kconfiglib-native' pn-buildlist | sort | tr '\n' ' '
