@@ -106,7 +106,7 @@ WARN     := -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wsh
 	    -Wno-unused-parameter
 # _FORTIFY_SOURCE=2 unless the user's flags choose a level (=3): one
 # definition, never a redefinition; -U first, for compilers that predefine it.
-FORTIFY  := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS) $(CONFIG_EXTRA)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2)
+FORTIFY  := $(if $(findstring _FORTIFY_SOURCE,$(CC) $(CPPFLAGS) $(CFLAGS) $(CONFIG_EXTRA)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2)
 SEC      := $(FORTIFY) -fstack-protector-strong -fPIE
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN      := $(if $(filter 1,$(SANITIZE)),$(SANFLAGS))
