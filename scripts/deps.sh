@@ -21,7 +21,11 @@ build="build-essential pkg-config python3 python3-kconfiglib
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross
        libtss2-dev:arm64 libcryptsetup-dev:arm64 libjson-c-dev:arm64
        libmbedtls-dev:arm64 libblkid-dev:arm64 libcurl4-openssl-dev:arm64"
-test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strace openssl curl zstd fdisk e2fsprogs xfsprogs btrfs-progs"
+# mmdebstrap: tests/build/distro_initramfs.sh makes its Debian chroots with it
+# (initramfs-tools and dracut conflict, so neither goes on the host), and
+# builds dist/debian's package with dpkg-buildpackage (debhelper).
+test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strace openssl curl zstd fdisk e2fsprogs xfsprogs btrfs-progs
+      mmdebstrap debhelper"
 # tests/qemu: the machines, their UEFI firmware (OVMF, AAVMF), what
 # mkimages.sh and mkinitramfs run, depmod for fetch-kernel.sh.
 qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs cryptsetup-bin

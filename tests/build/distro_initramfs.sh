@@ -1,0 +1,363 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# sealinit in Debian's own initramfs builders (dist/initramfs-tools,
+# dist/dracut), with the real builders, in two Debian 12 chroots made by
+# mmdebstrap (the two builders conflict as Debian packages; nothing is
+# installed on the host). Each chroot gets `make install DESTDIR=', the step
+# (/usr/lib/sealinit/sealinit-step) and the hook or module, and Debian's
+# cloud kernel from build/kernels/x86_64 (scripts/fetch-kernel.sh).
+#
+#  (a) initramfs-tools: `update-initramfs -c' makes an image (lsinitramfs,
+#      unmkinitramfs) carrying sealinit, the step, the config, the manifest's
+#      dlopen'd TCTI and libgcc_s, and scripts/local-top/sealinit, run
+#      before cryptroot (scripts/local-top/ORDER).
+#  (b) in that image, run with chroot: sealinit runs (its ELF closure is
+#      complete) and loads its TCTI (libtss2-tcti-device: "IO failure" on a
+#      missing device node; with the library taken out, "Functionality not
+#      supported": the control that the check can fail); the step runs
+#      under the image's own shell and tools and, with no TPM, says so and
+#      exits 1, which local-top turns into cryptroot's prompt.
+#  (c) the kernel upgrade: the real linux-image .deb installed with dpkg
+#      runs its postinst (/etc/kernel/postinst.d), and the new image
+#      carries sealinit too.
+#  (d) negatives: with the hook and script removed, a new image has no
+#      sealinit (the check of (a) fails on it); with the TCTI library
+#      removed from the chroot, update-initramfs fails naming it.
+#  (e) dracut (with systemd, as a Debian server has it): `dracut --kver'
+#      with add_dracutmodules+=" sealinit " carries sealinit, the step,
+#      the config, the TCTI and sealinit-step.service wanted by
+#      cryptsetup-pre.target (before every systemd-cryptsetup@, which the
+#      image's systemd-cryptsetup-generator makes); without
+#      systemd (--omit systemd) the settled-queue job instead. Without the
+#      conf.d line the module is not included. The step runs in that image
+#      as in (b). The kernel upgrade as in (c), through dracut's postinst.d.
+#  (g) dist/debian: dpkg-buildpackage builds the package; it carries the
+#      update-initramfs trigger; dpkg -i in the chroot fires it, and the
+#      newest kernel's image, made without sealinit just before, carries it.
+#  (f) the step itself (no chroot), with the host's sealinit against
+#      swtpm: the genuine state unseals and PCR 15 ends at the README's
+#      value, capped; a changed command line is refused and capped too.
+#
+# The chroots are cached as tarballs under build/distro-chroots/, named by
+# a hash of the suite, mirror and package list (as build/kernels is by the
+# .deb): the first run takes about 30 s more. Needs root (chroot) and
+# mmdebstrap (scripts/deps.sh test).
+. "$(dirname "$0")/../lib/common.sh"
+cd "$REPO"
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+[ "$(id -u)" = 0 ] || skip "needs root for chroot"
+command -v mmdebstrap >/dev/null || skip "no mmdebstrap (Debian: mmdebstrap; \`make deps' installs it)"
+K=$REPO/build/kernels/x86_64
+[ -r "$K/kver" ] && [ -d "$K/lib/modules" ] && [ -r "$K/vmlinuz" ] ||
+	skip "no cached x86_64 kernel in $K (scripts/fetch-kernel.sh x86_64)"
+KVER=$(cat "$K/kver")
+DEB=$(ls "$K"/deb/linux-image-*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || skip "no kernel .deb in $K/deb (scripts/fetch-kernel.sh x86_64)"
+[ "$(uname -m)" = x86_64 ] || skip "the chroots are amd64"
+[ -x "$SEALINIT" ] || fail "no $SEALINIT (make)"
+
+ok() { echo "ok: $*"; }
+
+# in_chroot ROOT CMD...: chroot, with the chroot's own /tmp as TMPDIR
+# (tests/run.sh gives this test a TMPDIR that does not exist inside).
+in_chroot() { TMPDIR=/tmp chroot "$@"; }
+
+SUITE=bookworm
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# What sealinit links against and dlopen()s (initramfs/manifest), in
+# Debian 12's package names.
+LIBS="libcryptsetup12,libjson-c5,libblkid1,libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tctildr0,libtss2-tcti-device0,libgcc-s1"
+ITOOLS="initramfs-tools,cryptsetup-initramfs,busybox,zstd,kmod,linux-base,$LIBS"
+DRACUT="dracut,systemd,cryptsetup,kmod,linux-base,$LIBS"
+
+# chroot_tar NAME PACKAGES: the cached tarball of a minimal Debian chroot.
+chroot_tar() {
+	local key tar
+	key=$(printf '%s\n' "$SUITE" "$MIRROR" "$2" | sha256sum | cut -c1-16)
+	tar=$REPO/build/distro-chroots/$1-$key.tar
+	if [ ! -s "$tar" ]; then
+		mkdir -p "${tar%/*}"
+		mmdebstrap --quiet --variant=essential --mode=root --format=tar --include="$2" \
+			"$SUITE" "$tar.tmp" "$MIRROR" >&2 || { rm -f "$tar.tmp"; fail "mmdebstrap $1"; }
+		mv "$tar.tmp" "$tar"
+	fi
+	echo "$tar"
+}
+
+# mkroot DIR TAR: unpack, with /proc mounted (the builders read
+# /proc/mounts and /proc/cmdline) and unmounted at exit.
+mkroot() {
+	mkdir -p "$1"
+	tar -xf "$2" -C "$1" || fail "unpack $2"
+	mount -t proc proc "$1/proc" || fail "mount proc in $1"
+	at_exit umount -l "$1/proc"
+}
+
+# install_sealinit ROOT: what a server admin does (the READMEs).
+install_sealinit() {
+	make -s install DESTDIR="$1" >/dev/null || fail "make install DESTDIR=$1"
+	install -D -m0755 dist/initramfs-tools/sealinit-step "$1/usr/lib/sealinit/sealinit-step"
+	printf '%s\n' "data=/dev/disk/by-partlabel/sealdata" "name=sealdata" "pcrs=7+15" \
+		"device_timeout=300" >"$1/etc/sealinit.conf"
+}
+
+# add_kernel ROOT VERSION: the cached kernel under another version.
+add_kernel() {
+	mkdir -p "$1/lib/modules"
+	cp -a "$K/lib/modules/$KVER" "$1/lib/modules/$2"
+	cp "$K/vmlinuz" "$1/boot/vmlinuz-$2"
+	cp "$K/config" "$1/boot/config-$2"
+}
+
+# in_image ROOT IMAGE DIR: the image unpacked at DIR (inside ROOT).
+LISTING=""
+# carries WHAT PATH...: every PATH is in $LISTING.
+carries() {
+	local what=$1 p
+	shift
+	for p in "$@"; do
+		grep -qx -- "$p" <<<"$LISTING" || { echo "$what: no $p in the image" >&2; return 1; }
+	done
+}
+
+# step_runs ROOT DIR NAME: (b) in the unpacked image at ROOT/DIR.
+step_runs() {
+	local x=$1$2 lib
+	set -- "$1" "$3"
+	run in_chroot "$x" /usr/sbin/sealinit version
+	[ "$RC" = 0 ] || fail "$2: the image's sealinit does not run: $OUT"
+	run in_chroot "$x" /usr/sbin/sealinit pcrread --pcrs 15 --tcti device:/dev/no-such-tpm
+	expect_msg "tcti:IO failure"
+	lib=$(cd "$x" && ls usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0.* | head -n 1)
+	mv "$x/$lib" "$x/$lib.away"
+	run in_chroot "$x" /usr/sbin/sealinit pcrread --pcrs 15 --tcti device:/dev/no-such-tpm
+	mv "$x/$lib.away" "$x/$lib"
+	case "$OUT" in *"tcti:IO failure"*) fail "$2: the TCTI check passes without the library: $OUT" ;; esac
+	expect_msg "Functionality not supported"
+	run in_chroot "$x" /bin/sh -c 'PATH=/usr/sbin:/usr/bin:/sbin:/bin exec /usr/lib/sealinit/sealinit-step'
+	[ "$RC" = 1 ] || fail "$2: the step without a TPM: expected exit 1, got $RC: $OUT"
+	expect_msg "no TPM: /dev/tpmrm0 did not appear within 300 ms"
+	ok "$2: sealinit runs in the image, loads its TCTI (refused without it), the step runs and names the missing TPM"
+}
+
+# --- (f) the step itself, against swtpm ---------------------------------------
+# The step from the source tree, with the host's sealinit and a swtpm TCTI:
+# the token is enrolled for the PCR 15 value the README gives (the command
+# line and the configuration measured from zero); the step's unlock then
+# unseals and reaches activation (exit 0 where device-mapper works,
+# activation's exit 14 naming the volume where it does not), and PCR 15 ends
+# capped. The attack: the command line changed (init=/bin/sh), so the
+# policy mismatches, nothing is opened, and PCR 15 is capped all the same.
+command -v swtpm >/dev/null || skip "no swtpm (scripts/deps.sh test)"
+swtpm_start || fail "swtpm"
+STEP=$REPO/dist/initramfs-tools/sealinit-step
+mkimg "$WORK/data.img"
+# No tcti= (the port changes at each swtpm start): --tcti gives it. The
+# environment's SEALINIT_TCTI, a kernel command-line word in the
+# initramfs, is dropped by the step: a decoy in it changes nothing.
+printf '%s\n' "data=$WORK/data.img" "name=sealstep-$$" "pcrs=15" "device_timeout=300" >"$WORK/step.conf"
+printf 'root=/dev/vda ro quiet\n' >"$WORK/cmdline"
+printf 'root=/dev/vda ro quiet init=/bin/sh\n' >"$WORK/cmdline.evil"
+# pcr15_after CMDLINE CONF [cap]: the README's formula, in Python.
+pcr15_after() {
+	/usr/bin/python3 - "$@" <<'PY'
+import hashlib, sys
+h = lambda b: hashlib.sha256(b).digest()
+p = bytes(32)
+for f in sys.argv[1:3]:
+    p = h(p + h(h(open(f, "rb").read())))
+if len(sys.argv) > 3:
+    p = h(p + h(b"sealinit:cap"))
+print(p.hex())
+PY
+}
+printf 'pcr15=%s\n' "$(pcr15_after "$WORK/cmdline" "$WORK/step.conf")" >"$WORK/expect"
+run "$SEALINIT" enroll "$WORK/data.img" --key-file "$WORK/pass" --pcrs 15 --expect "$WORK/expect" --name "sealstep-$$"
+[ "$RC" = 0 ] || fail "enroll for the step's PCR 15: $OUT"
+
+pcr15() { "$SEALINIT" pcrread --pcrs 15 | sed -n 's/^sha256:15 //p'; }
+run env SEALINIT_TCTI=device:/dev/no-such-tpm "$STEP" --sealinit "$SEALINIT" --conf "$WORK/step.conf" --cmdline "$WORK/cmdline" --tcti "$SEALINIT_TCTI"
+step_rc=$RC
+echo "$OUT"
+if [ "$RC" = 0 ]; then
+	[ -e "/dev/mapper/sealstep-$$" ] || fail "the step says it opened sealstep-$$, which is not there: $OUT"
+	cryptsetup close "sealstep-$$" || fail "cryptsetup close sealstep-$$"
+else
+	[ "$RC" = 1 ] || fail "the step: exit $RC: $OUT"
+	expect_msg "activating \`$WORK/data.img' as \`sealstep-$$'"
+	case "$OUT" in *"policy mismatch"*) fail "the genuine state mismatched: $OUT" ;; esac
+fi
+[ "$(pcr15)" = "$(pcr15_after "$WORK/cmdline" "$WORK/step.conf" cap)" ] ||
+	fail "PCR 15 after the step is not the command line, the configuration and the cap: $(pcr15)"
+run "$SEALINIT" unlock "$WORK/data.img" --test --name "sealstep-$$"
+[ "$RC" != 0 ] || fail "the token still unseals after the step's cap: $OUT"
+expect_msg "PCR policy mismatch"
+ok "the step: the genuine state unseals (exit $step_rc: activation $([ "$step_rc" = 0 ] && echo works || echo is refused here)), PCR 15 is the README's value and capped, the token no longer unseals"
+
+swtpm_restart || fail "swtpm restart"
+run "$STEP" --sealinit "$SEALINIT" --conf "$WORK/step.conf" --cmdline "$WORK/cmdline.evil" --tcti "$SEALINIT_TCTI"
+echo "$OUT"
+[ "$RC" = 1 ] || fail "the step with init=/bin/sh: exit $RC: $OUT"
+expect_msg "PCR policy mismatch"
+expect_msg "leaving it to the passphrase prompt"
+[ -e "/dev/mapper/sealstep-$$" ] && fail "the step opened the volume for a changed command line"
+[ "$(pcr15)" = "$(pcr15_after "$WORK/cmdline.evil" "$WORK/step.conf" cap)" ] ||
+	fail "PCR 15 after the refused step is not capped: $(pcr15)"
+ok "the step: a changed command line (init=/bin/sh) is refused by the TPM, says why, opens nothing, and PCR 15 is capped"
+swtpm_stop
+
+# --- (a)-(d) initramfs-tools -------------------------------------------------
+t0=$SECONDS
+R=$WORK/itools
+mkroot "$R" "$(chroot_tar initramfs-tools "$ITOOLS")"
+install_sealinit "$R"
+install -m0755 dist/initramfs-tools/hooks/sealinit "$R/etc/initramfs-tools/hooks/sealinit"
+install -D -m0755 dist/initramfs-tools/scripts/local-top/sealinit \
+	"$R/etc/initramfs-tools/scripts/local-top/sealinit"
+OLD=0.0.1-sealinit-old
+add_kernel "$R" "$OLD"
+echo "chroot ready in $((SECONDS - t0)) s"
+
+# itools_check ROOT VERSION: (a) for /boot/initrd.img-VERSION.
+itools_check() {
+	local u=/tmp/unpacked-$2 order
+	LISTING=$(in_chroot "$1" lsinitramfs "/boot/initrd.img-$2") || { echo "lsinitramfs failed" >&2; return 1; }
+	carries "initrd.img-$2" usr/sbin/sealinit usr/lib/sealinit/sealinit-step etc/sealinit.conf \
+		scripts/local-top/sealinit scripts/local-top/cryptroot \
+		usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 usr/lib/x86_64-linux-gnu/libgcc_s.so.1 \
+		usr/lib/x86_64-linux-gnu/libtss2-tctildr.so.0 usr/sbin/cryptsetup || return 1
+	rm -rf "$1$u"
+	in_chroot "$1" unmkinitramfs "/boot/initrd.img-$2" "$u" || { echo "unmkinitramfs failed" >&2; return 1; }
+	[ -d "$1$u/main" ] && u=$u/main
+	order=$(grep -n 'local-top/\(sealinit\|cryptroot\) ' "$1$u/scripts/local-top/ORDER")
+	case "$order" in
+	*sealinit*cryptroot*) ;;
+	*) echo "initrd.img-$2: local-top/ORDER does not run sealinit before cryptroot: $order" >&2; return 1 ;;
+	esac
+	UNPACKED=$u
+}
+
+run in_chroot "$R" update-initramfs -c -k "$OLD"
+[ "$RC" = 0 ] || fail "update-initramfs -c -k $OLD: $OUT"
+itools_check "$R" "$OLD" || fail "initramfs-tools image"
+ok "initramfs-tools: sealinit, the step, the config, the TCTI, libgcc_s and local-top/sealinit before cryptroot"
+step_runs "$R" "$UNPACKED" "initramfs-tools image"
+
+# (c) the kernel upgrade, as apt does it: dpkg runs the .deb's postinst.
+cp "$DEB" "$R/tmp/"
+run in_chroot "$R" dpkg -i "/tmp/${DEB##*/}"
+[ "$RC" = 0 ] || fail "dpkg -i ${DEB##*/}: $OUT"
+expect_msg "update-initramfs: Generating /boot/initrd.img-$KVER"
+itools_check "$R" "$KVER" || fail "the upgraded kernel's image"
+ok "initramfs-tools: dpkg -i ${DEB##*/} ran the builder, and initrd.img-$KVER carries sealinit"
+
+# (d) the TCTI missing: the build stops, naming it.
+mkdir "$WORK/away"
+mv "$R"/usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0* "$WORK/away/"
+in_chroot "$R" ldconfig
+run in_chroot "$R" update-initramfs -u -k "$OLD"
+mv "$WORK"/away/* "$R/usr/lib/x86_64-linux-gnu/"
+in_chroot "$R" ldconfig
+[ "$RC" != 0 ] || fail "update-initramfs without the TCTI library succeeded: $OUT"
+expect_msg "libtss2-tcti-device.so.0 (from /usr/share/sealinit/initramfs/manifest) is not installed"
+ok "initramfs-tools: without the dlopen'd TCTI the build fails, naming it"
+
+# (d) without the hook and script, no sealinit: the check above fails.
+rm "$R/etc/initramfs-tools/hooks/sealinit" "$R/etc/initramfs-tools/scripts/local-top/sealinit"
+run in_chroot "$R" update-initramfs -u -k "$OLD"
+[ "$RC" = 0 ] || fail "update-initramfs -u without sealinit: $OUT"
+if itools_check "$R" "$OLD" 2>"$WORK/neg.err"; then
+	fail "the image without the hook passed the check"
+fi
+grep -q "no usr/sbin/sealinit in the image" "$WORK/neg.err" || fail "negative: $(cat "$WORK/neg.err")"
+ok "initramfs-tools: without the hook the image has no sealinit, and the check says so"
+
+# (g) the Debian package (dist/debian): dpkg-buildpackage in a copy of the
+# tree; dpkg -i in the chroot, whose /etc hook is gone (above), fires the
+# update-initramfs trigger, and the newest kernel's image, rebuilt first
+# without sealinit (the control), carries it again from the package's
+# /usr/share/initramfs-tools files.
+command -v dh >/dev/null || skip "no debhelper (scripts/deps.sh test)"
+run in_chroot "$R" update-initramfs -u -k "$KVER"
+[ "$RC" = 0 ] || fail "update-initramfs -u -k $KVER without sealinit: $OUT"
+itools_check "$R" "$KVER" 2>/dev/null && fail "initrd.img-$KVER still carries sealinit without the hook"
+mkdir -p "$WORK/pkg/sealinit"
+{ git ls-files; git ls-files --others --exclude-standard; } | sort -u | while read -r f; do
+	[ -e "$f" ] && printf '%s\n' "$f"
+done | tar -cf - -T - | tar -xf - -C "$WORK/pkg/sealinit"
+cp -r dist/debian "$WORK/pkg/sealinit/debian"
+(cd "$WORK/pkg/sealinit" && dpkg-buildpackage -b -us -uc -j2) >"$WORK/pkg/build.log" 2>&1 ||
+	fail "dpkg-buildpackage: $(tail -20 "$WORK/pkg/build.log")"
+debfile=$(ls "$WORK"/pkg/sealinit_*.deb)
+dpkg-deb --ctrl-tarfile "$debfile" | tar -xOf - ./triggers | grep -qx 'activate-noawait update-initramfs' ||
+	fail "the package has no update-initramfs trigger"
+[ "$(dpkg-deb --fsys-tarfile "$debfile" | tar -tvf - ./usr/libexec/sealinit/install-paths | cut -c1-10)" = -rw-r--r-- ] ||
+	fail "install-paths is not 0644 in the package"
+cp "$debfile" "$R/tmp/"
+run in_chroot "$R" dpkg -i "/tmp/${debfile##*/}"
+[ "$RC" = 0 ] || fail "dpkg -i ${debfile##*/}: $OUT"
+expect_msg "Processing triggers for initramfs-tools"
+expect_msg "update-initramfs: Generating /boot/initrd.img-$KVER"
+itools_check "$R" "$KVER" || fail "the image after installing the package"
+ok "Debian package: dpkg-buildpackage builds it; dpkg -i fires update-initramfs, and initrd.img-$KVER carries sealinit again"
+echo "initramfs-tools part: $((SECONDS - t0)) s"
+
+# --- (e) dracut ------------------------------------------------------------
+t0=$SECONDS
+D=$WORK/dracut
+mkroot "$D" "$(chroot_tar dracut "$DRACUT")"
+install_sealinit "$D"
+mkdir -p "$D/usr/lib/dracut/modules.d/90sealinit"
+cp -L dist/dracut/90sealinit/* "$D/usr/lib/dracut/modules.d/90sealinit/"
+add_kernel "$D" "$OLD"
+
+# dracut_check ROOT IMAGE WHAT: the image carries sealinit and WHAT.
+dracut_check() {
+	# "-rw-r--r--   1 root root 0 Dec  7 02:40 usr/sbin/sealinit", links
+	# with " -> TARGET": the name only.
+	LISTING=$(in_chroot "$1" lsinitrd "$2" | sed -n 's/ -> .*//; s/^[-dlcbps][-rwxsStT]\{9\} .* //p') ||
+		{ echo "lsinitrd $2 failed" >&2; return 1; }
+	shift 2
+	carries dracut usr/sbin/sealinit usr/lib/sealinit/sealinit-step etc/sealinit.conf "$@"
+}
+
+# The negatives and the variant without systemd need no kernel modules:
+# --no-kernel saves about 40 s each.
+run in_chroot "$D" dracut --force --no-kernel --kver "$OLD" /boot/initrd.img-$OLD
+[ "$RC" = 0 ] || fail "dracut without the conf.d line: $OUT"
+if dracut_check "$D" /boot/initrd.img-$OLD 2>/dev/null; then
+	fail "dracut included sealinit without add_dracutmodules"
+fi
+ok "dracut: without add_dracutmodules+=\" sealinit \" the image has no sealinit (check() returns 255)"
+
+echo 'add_dracutmodules+=" sealinit "' >"$D/etc/dracut.conf.d/90-sealinit.conf"
+run in_chroot "$D" dracut --force --kver "$OLD" /boot/initrd.img-$OLD
+[ "$RC" = 0 ] || fail "dracut --kver $OLD: $OUT"
+SYSTEMD_UNITS=usr/lib/systemd/system
+dracut_check "$D" /boot/initrd.img-$OLD usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 \
+	usr/lib/x86_64-linux-gnu/libgcc_s.so.1 $SYSTEMD_UNITS/sealinit-step.service \
+	$SYSTEMD_UNITS/cryptsetup-pre.target.wants/sealinit-step.service \
+	usr/lib/systemd/system-generators/systemd-cryptsetup-generator || fail "dracut image (systemd)"
+grep -q 'Before=cryptsetup-pre.target' dist/dracut/90sealinit/sealinit-step.service || fail "the unit's order"
+ok "dracut (systemd): sealinit, the step, the config, the TCTI, libgcc_s, sealinit-step.service wanted by cryptsetup-pre.target"
+rm -rf "$D/tmp/u"
+in_chroot "$D" /bin/sh -c "mkdir /tmp/u && cd /tmp/u && lsinitrd --unpack /boot/initrd.img-$OLD" ||
+	fail "unpacking the dracut image"
+step_runs "$D" /tmp/u "dracut image"
+
+run in_chroot "$D" dracut --force --no-kernel --omit systemd --kver "$OLD" /boot/initrd-nosystemd.img
+[ "$RC" = 0 ] || fail "dracut --omit systemd: $OUT"
+dracut_check "$D" /boot/initrd-nosystemd.img usr/lib/dracut/hooks/initqueue/settled/10-sealinit-settled.sh ||
+	fail "dracut image (no systemd)"
+ok "dracut (no systemd): the settled-queue job 10-sealinit-settled.sh"
+
+cp "$DEB" "$D/tmp/"
+run in_chroot "$D" dpkg -i "/tmp/${DEB##*/}"
+[ "$RC" = 0 ] || fail "dpkg -i ${DEB##*/} (dracut): $OUT"
+[ -s "$D/boot/initrd.img-$KVER" ] || fail "dpkg -i made no /boot/initrd.img-$KVER: $OUT"
+dracut_check "$D" "/boot/initrd.img-$KVER" $SYSTEMD_UNITS/sealinit-step.service ||
+	fail "the upgraded kernel's dracut image"
+ok "dracut: dpkg -i ${DEB##*/} ran dracut, and initrd.img-$KVER carries sealinit"
+echo "dracut part: $((SECONDS - t0)) s"
+echo "PASS"
