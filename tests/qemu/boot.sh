@@ -806,6 +806,20 @@ PY
 	verdict "$arch" bad-signature "'${FAILED_LINE:0:140}'; header unchanged (${DUR} s)"
 }
 
+# host_revoke: `sealinit revoke' on the host against the scenario's TPM
+# state, as a release that revokes does; the counter must go from COUNTER
+# to COUNTER + 1.
+host_revoke() {
+	local out rc
+	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
+	out=$(timeout 60 "$HOST_SEALINIT" revoke 2>&1)
+	rc=$?
+	qemu_swtpm_stop
+	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
+	[ $rc = 0 ] && [[ $out == *": $COUNTER -> $((COUNTER + 1))."* ]] ||
+		{ problem "revoke: ${out:-$(cat "$S/swtpm.err")}"; return 1; }
+}
+
 # revoke: the token also bound to the TPM's rollback counter. Root A's
 # signature is made for the counter's value; then the release that
 # revokes it: `sealinit revoke' (run here against the device's TPM state,
@@ -822,19 +836,13 @@ revoke_boot_b() {
 	expect_unlocked
 }
 sc_revoke() {
-	local arch=$1 h0 h1 out rc
+	local arch=$1 h0 h1
 	new_scenario revoke
 	ROOT_B=""
 	local SIGNED_COUNTER=1 COUNTER="" REUNSEAL_WANT=30
 	root_b && signed_setup && sign_state state-a "$S/sig-a.json" --counter-value "$COUNTER" &&
 		signed_initrd "$S/sig-a.json" "$S/initrd-a.cpio.gz" || { verdict "$arch" revoke ""; return; }
-	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
-	out=$(timeout 60 "$HOST_SEALINIT" revoke 2>&1)
-	rc=$?
-	qemu_swtpm_stop
-	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
-	[ $rc = 0 ] && [[ $out == *": $COUNTER -> $((COUNTER + 1))."* ]] ||
-		{ problem "revoke: ${out:-$(cat "$S/swtpm.err")}"; verdict "$arch" revoke ""; return; }
+	host_revoke || { verdict "$arch" revoke ""; return; }
 	sign_state state-b "$S/sig-b.json" --counter-value $((COUNTER + 1)) &&
 		signed_initrd "$S/sig-b.json" "$S/initrd-b.cpio.gz" || { verdict "$arch" revoke ""; return; }
 	revoke_boot_b "$arch"
@@ -883,7 +891,7 @@ rollback_boot_b() {
 	rollback_refused "$1" "root B, restored store"
 }
 sc_store_rollback() {
-	local arch=$1 out rc v dur1 dur_b dur_a line_a
+	local arch=$1 v dur1 dur_b dur_a line_a
 	new_scenario store-rollback
 	ROOT_B=""
 	local SIGNED_COUNTER=1 COUNTER="" REUNSEAL_WANT=30
@@ -906,13 +914,7 @@ sc_store_rollback() {
 	cp -a "$S/tpm" "$S/tpm-before"
 	# The release that revokes A: the counter raised (on the host, against
 	# the device's TPM state), root B signed for the new value.
-	qemu_swtpm_tcp "$S/tpm" 2>"$S/swtpm.err" &&
-	out=$(timeout 60 "$HOST_SEALINIT" revoke 2>&1)
-	rc=$?
-	qemu_swtpm_stop
-	rm -f "$S/tpm/swtpm-tcp.log" "$S/tpm/.lock"
-	[ $rc = 0 ] && [[ $out == *": $COUNTER -> $((COUNTER + 1))."* ]] ||
-		{ problem "revoke: ${out:-$(cat "$S/swtpm.err")}"; verdict "$arch" store-rollback ""; return; }
+	host_revoke || { verdict "$arch" store-rollback ""; return; }
 	sign_state state-b "$S/sig-b.json" --counter-value $((COUNTER + 1)) &&
 		signed_initrd "$S/sig-b.json" "$S/initrd-b.cpio.gz" || { verdict "$arch" store-rollback ""; return; }
 	# Control: root B on the current store unlocks, and its boot raises the
