@@ -264,7 +264,7 @@ check:
 	$(Q)tests/run.sh
 
 demo:
-	$(Q)scripts/deps.sh test cross
+	$(Q)scripts/deps.sh test cross qemu initramfs
 	$(Q)TAMPER=$(or $(TAMPER),0) scripts/demo-qemu.sh
 
 demo-host:
