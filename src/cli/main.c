@@ -52,9 +52,10 @@ static const struct command {
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
 	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_CIPHER | OPT_TPM |
-	  OPT_RECORD | OPT_PUBLIC_KEY,
+	  OPT_RECORD | OPT_PUBLIC_KEY | OPT_BOOT_RULES | OPT_CONFIG,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--signature FILE] [--cipher SPEC] [--record[=INDEX] --public-key PEM] [--tcti SPEC]",
+	  "[--signature FILE] [--cipher SPEC] [--record[=INDEX] --public-key PEM] "
+	  "[--boot-rules [--config FILE]] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",

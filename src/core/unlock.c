@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/secret.h"
 #include "core/sigfile.h"
 #include "core/token.h"
+#include "core/tpm/counter.h"
 #include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 #include "core/unlock.h"
@@ -100,6 +102,30 @@ out:
 	return r;
 }
 
+/* The token's rollback counter, after its unseal: on a refusal, the
+ * token fails and nothing is activated. */
+static int read_counter(struct si_tpm *tpm, uint32_t index, struct si_unlock_result *res,
+			struct si_diag *d)
+{
+	char why[sizeof(d->msg)];
+	int r;
+
+	r = si_tpm_counter_read(tpm, index, &res->counter_value, d);
+	if (r == 0) {
+		res->counter_index = index;
+		return 0;
+	}
+	if (r == -ENOENT) {
+		si_diag_set(d, "no counter at NV index 0x%08" PRIx32, index);
+		r = -SI_ETPM;
+	}
+	memcpy(why, d->msg, sizeof(why));
+	si_diag_set(d, "its rollback counter (NV index 0x%08" PRIx32 ") cannot be read: %.300s; "
+		    "not activated, since a counter that cannot be read vouches for nothing",
+		    index, why);
+	return r;
+}
+
 static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
 			char **sigjson, struct si_unlock_result *res, struct si_diag *d)
@@ -129,8 +155,12 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 	}
 	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, s->key, sizeof(s->key),
 			  &s->key_len, d);
-	if (r < 0)
+	if (r == 0 && o->read_counter && tok->counter_nv)
+		r = read_counter(*tpm, tok->counter_nv, res, d);
+	if (r < 0) {
+		si_wipe(s->key, sizeof(s->key));
 		return r;
+	}
 	si_b64_encode(s->pass, s->key, s->key_len);
 	si_wipe(s->key, sizeof(s->key));
 	if (binds(o))
@@ -174,6 +204,7 @@ void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c)
 	o->capped_pcrs = c->cap_pcrs;
 	o->refuse_transient_primary = c->lockdown && !c->tpm2_transient_primary;
 	o->read_auth_state = true;
+	o->read_counter = true;
 }
 
 /* Which hierarchies have a password, after the cap (it costs one command,
@@ -242,6 +273,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 			continue;
 		tried++;
 		td.msg[0] = '\0';
+		res->counter_index = 0;
 		r = si_token_parse(json, tok, &td);
 		if (r == 0)
 			r = refused_at_boot(o, tok, &td);
