@@ -82,8 +82,10 @@ static const struct command {
 	  "print the boot stage's configuration after the command line's overrides" },
 	{ "predict", predict_main,
 	  OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS | OPT_PCRS |
-	  OPT_FIRMWARE_LOG | OPT_FIRMWARE_PCRS | OPT_INITRD | OPT_FIRMWARE_CMDLINE | OPT_KERNEL,
-	  "[--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]] [--firmware-log FILE "
+	  OPT_FIRMWARE_LOG | OPT_FIRMWARE_PCRS | OPT_INITRD | OPT_FIRMWARE_CMDLINE | OPT_KERNEL |
+	  OPT_STEP,
+	  "[--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE] | --step --config FILE "
+	  "--cmdline TEXT] [--firmware-log FILE "
 	  "[--initrd FILE] [--firmware-cmdline TEXT] [--kernel FILE] | --firmware-pcrs FILE] "
 	  "[--pcrs LIST]",
 	  "print what the boot will measure, the PCR values a token binds, its policy" },

@@ -148,6 +148,8 @@ static const struct cli_option {
 	{ "boot-rules", no_argument, 0, OPT_BOOT_RULES, NULL,
 	  "unlock as the boot does: its token rules from --config (pcrs=, lockdown), and the "
 	  "token's rollback counter read" },
+	{ "step", no_argument, 0, OPT_STEP, NULL,
+	  "predict what a distribution's initramfs step measures: --cmdline and --config as files" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -323,6 +325,7 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_SHOW_RECOVERY_KEY: a->show_recovery_key = 1; break;
 		case OPT_CHECK_BLANK:   a->check_blank = 1; break;
 		case OPT_BOOT_RULES:    a->boot_rules = 1; break;
+		case OPT_STEP:          a->step = 1; break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))

@@ -69,6 +69,7 @@
 #define OPT_SHOW_RECOVERY_KEY (UINT64_C(1) << 52)
 #define OPT_CHECK_BLANK  (UINT64_C(1) << 53)
 #define OPT_BOOT_RULES   (UINT64_C(1) << 54)
+#define OPT_STEP         (UINT64_C(1) << 55)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -134,6 +135,7 @@ struct cli_args {
 	int show_recovery_key;     /* --show-recovery-key */
 	int check_blank;           /* --check-blank */
 	int boot_rules;            /* unlock --boot-rules */
+	int step;                  /* predict --step */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.
