@@ -369,6 +369,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	if (res.measured_pcr >= 0)
 		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
+	say(7, "tpm2: header %d ms, opening the TPM %d ms, unseal %d ms, activation %d ms, "
+	    "cap %d ms (%u TPM commands before the cap)", res.ms.header, res.ms.tpm_open,
+	    res.ms.unseal, res.ms.activate, res.ms.cap, res.tpm_commands);
 	snprintf(record_id, sizeof(record_id), "%s", res.record_id);
 	if (res.auth_state > 0 && (res.auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
 		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
