@@ -12,6 +12,24 @@
 # build/kernels/ARCH, the shared disks (bench_shared_disks) with its own
 # copy of the data volume enrolled for its unlocker, and bench/root-init as
 # the init the root runs (the shared rootfs already has it).
+#
+# What each builder has to do, so that the measure stays the one of every
+# other row:
+#   - the initramfs for this very kernel: the chroot's builder (dracut,
+#     mkinitramfs) run against build/kernels/x86_64's lib/modules and
+#     config for $(cat $KDIR/kver), cached in $BENCH_CACHE by bench_key of
+#     its inputs; ROW_INITRD[NAME] is that image;
+#   - root=/dev/vda (the shared rootfs, ext4, read-only: its /sbin/init is
+#     bench/root-init), the data volume vdb: $RW/data.img, a copy of
+#     $IMG_DATA (passphrase in $IMG_RECOVERY_KEY) enrolled against $RW/tpm
+#     (qemu_swtpm_tcp "$RW/tpm", then systemd-cryptenroll --tpm2-device=...,
+#     clevis luks bind ... tpm2, or sealinit enroll --expect for what the
+#     step will measure; qemu_swtpm_stop), listed in the image's crypttab
+#     (or rd.luks.* words in ROW_APPEND[NAME]); the verity tree vdc stays
+#     attached and unused;
+#   - check: the volume was opened by the TPM, not by a prompt (the root's
+#     init prints "BENCH: data=... mapper=NAME,"; a prompt on the console
+#     would hang the boot until QEMU's timeout, and the check names it).
 
 BENCH_DISTRO_LIB=$REPO/tests/lib/distro.sh
 

@@ -78,7 +78,8 @@ row_floor_prepare() {
 	mkdir -p "$RW/tpm"
 }
 
-row_floor_disks() { bench_shared_disks "$IMG_DATA"; }
+# The cached data volume itself, read-only: the floor never opens it.
+row_floor_disks() { bench_shared_disks "$IMG_DATA" ro; }
 
 row_floor_check() {
 	grep -aq '^BENCH: done' "$1" && return 0

@@ -86,13 +86,22 @@ row_sealinit_steps() { sealinit_steps "$@"; }
 row_sealinit_zstd_steps() { sealinit_steps "$@"; }
 row_sealinit_nolegacy_steps() { sealinit_steps "$@"; }
 sealinit_steps() {
-	local t0 t1
+	local t0 t1 run mark
 	t0=$(grep -aoE 'sealinit: \[ *[0-9.]+\] sealinit [^ ]+ starting as PID 1' "$1" | head -n 1 |
 		sed -E 's/^sealinit: \[ *([0-9.]+)\].*/\1/')
 	t1=$(grep -aoE 'sealinit: \[ *[0-9.]+\] switch_root' "$1" | head -n 1 |
 		sed -E 's/^sealinit: \[ *([0-9.]+)\].*/\1/')
+	# The rest of the bench's stage: from the kernel's "Run /init" to
+	# sealinit's first stamp (exec, the dynamic loader, libraries), and
+	# from its switch_root to the root's init.
+	run=$(grep -aoE 'BENCH: run-init=[0-9.]+' "$1" | tail -n 1 | sed 's/.*=//')
+	mark=$(grep -aoE 'root-init=[0-9.]+' "$1" | tail -n 1 | sed 's/.*=//')
+	[ -n "$run" ] && [ -n "$t0" ] &&
+		awk -v a="$run" -v b="$t0" 'BEGIN { printf "Run /init -> sealinit starts\t%.1f\n", (b - a) * 1000 }'
 	[ -n "$t0" ] && [ -n "$t1" ] &&
 		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "/init start -> switch_root\t%.1f\n", (b - a) * 1000 }'
 	grep -aoE 'sealinit: \[ *[0-9.]+\] [a-z0-9 _-]+: [0-9.]+ ms' "$1" |
 		sed -E 's/^sealinit: \[ *[0-9.]+\] //; s/ ms$//; s/: /\t/'
+	[ -n "$t1" ] && [ -n "$mark" ] &&
+		awk -v a="$t1" -v b="$mark" 'BEGIN { printf "switch_root -> the root'"'"'s init\t%.1f\n", (b - a) * 1000 }'
 }
