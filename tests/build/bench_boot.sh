@@ -39,6 +39,13 @@ grep -A1 "^  sealinit " <<<"$OUT" | grep -q "runs$" || fail "--list: sealinit sh
 grep -A1 "^  dracut_systemd " <<<"$OUT" | grep -q "skipped: ." || fail "--list: dracut_systemd gives no reason: $OUT"
 expect 0 "--list with the optional rows" env ROWS="sealinit_zstd sealinit_nolegacy" bench/boot --list aarch64
 grep -q "^  sealinit_zstd " <<<"$OUT" || fail "--list: no sealinit_zstd: $OUT"
+# Another checkout's sealinit: skipped, by name, unless SEALINIT_SRC is one.
+expect 0 "sealinit_src without SEALINIT_SRC" env -u SEALINIT_SRC ROWS=sealinit_src bench/boot --list
+expect_msg "skipped: set SEALINIT_SRC=DIR"
+expect 0 "sealinit_src on no checkout" env SEALINIT_SRC="$WORK" ROWS=sealinit_src bench/boot --list
+expect_msg "SEALINIT_SRC=\`$WORK' is not a sealinit checkout"
+expect 0 "sealinit_src on this checkout" env SEALINIT_SRC="$REPO" ROWS=sealinit_src bench/boot --list
+grep -A1 "^  sealinit_src " <<<"$OUT" | grep -q "runs$" || fail "--list: sealinit_src on $REPO should run: $OUT"
 
 # The floor's module order, on a made-up modules.dep: a needs b and c, b
 # needs c; ext4 is built in. Dependencies come first, each once.
