@@ -57,6 +57,7 @@ row_floor_prepare() {
 	key=$(bench_key "$KDIR/kver" "$REPO/bench/floor-init.c" "$REPO/bench/rows/floor.sh" "$($cc --version | head -n 1)")
 	out=$BENCH_CACHE/floor-$key.cpio.gz
 	if [ ! -f "$out" ]; then
+		rm -f "$BENCH_CACHE"/floor-*.cpio.gz
 		d=$RW/cpio
 		mkdir -p "$d/dev" "$d/proc" "$d/root" "$d/etc" "$d/lib/modules"
 		$cc -static -Os -s -Wall -Wextra -Werror -o "$d/init" "$REPO/bench/floor-init.c" ||
@@ -73,8 +74,8 @@ row_floor_prepare() {
 			cpio --quiet -o -H newc --reproducible -R 0:0 | gzip -9n) >"$out.tmp" && mv "$out.tmp" "$out" ||
 			{ echo "cannot write $out"; return 1; }
 	fi
-	ROW_INITRD[floor]=$out
-	ROW_APPEND[floor]="root=/dev/vda $BENCH_APPEND"
+	ROW_INITRD["floor"]=$out
+	ROW_APPEND["floor"]="root=/dev/vda $BENCH_APPEND"
 	mkdir -p "$RW/tpm"
 }
 
