@@ -43,11 +43,11 @@ static const struct command {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
 	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM |
-	  OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_RECORD | OPT_SIGNATURE,
+	  OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_RECORD | OPT_SIGNATURE | OPT_OWNER_AUTH,
 	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
 	  "[--config FILE] [--uncapped-pcrs] "
 	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]] "
-	  "[--record[=INDEX] [--signature FILE]]] "
+	  "[--record[=INDEX] [--signature FILE]]] [--owner-auth-file FILE] "
 	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
@@ -123,11 +123,11 @@ static const struct command {
 	  OPT_PCRS | OPT_EXPECT | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX |
 	  OPT_SIGNATURE | OPT_NAME | OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_TPM | OPT_RECORD |
 	  OPT_MKFS | OPT_ESCROW_DIR | OPT_ESCROW_KEY | OPT_WORKDIR | OPT_SHOW_RECOVERY_KEY |
-	  OPT_CHECK_BLANK,
+	  OPT_CHECK_BLANK | OPT_OWNER_AUTH,
 	  "DEVICE [--pcrs LIST] [--expect FILE] [--public-key PEM [--public-key-pcrs LIST] "
 	  "[--counter [--nv-index INDEX]] [--signature FILE [--record[=INDEX]]]] [--name NAME] "
 	  "[--config FILE] [--uncapped-pcrs] [--mkfs 'PROGRAM ARGS'] [--workdir DIR] "
-	  "(--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
+	  "[--owner-auth-file FILE] (--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
 	  "make the data volume on a blank partition, as the first boot does" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },

@@ -70,6 +70,7 @@
 #define OPT_CHECK_BLANK  (UINT64_C(1) << 53)
 #define OPT_BOOT_RULES   (UINT64_C(1) << 54)
 #define OPT_STEP         (UINT64_C(1) << 55)
+#define OPT_OWNER_AUTH   (UINT64_C(1) << 56)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -136,6 +137,7 @@ struct cli_args {
 	int check_blank;           /* --check-blank */
 	int boot_rules;            /* unlock --boot-rules */
 	int step;                  /* predict --step */
+	const char *owner_auth_file; /* enroll, provision --owner-auth-file */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

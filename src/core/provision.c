@@ -498,6 +498,7 @@ static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 		/* A device provisioned after revocations starts where the
 		 * release it was provisioned by stands. */
 		.counter_to_release = o->counter_nv && o->signature,
+		.owner_auth = o->owner_auth, .owner_auth_len = o->owner_auth_len,
 	};
 	int r = si_enroll(&eo, er, c->d);
 
