@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,68 +206,263 @@ int pid1_finit_module(const char *path)
 	return r;
 }
 
-struct load_job {
-	pid1_module_loader load;
+/*
+ * A module list: one module a line, in an order that loads each after
+ * what it needs. A line may say what it needs, "PATH: DEP DEP...", each
+ * DEP the path of a line before it (mkinitramfs writes the image's
+ * modules.dep so); a plain "PATH" comes after every line before it, as
+ * every list once did. The list is read whole first, so a line that names
+ * a module no line before it lists fails the boot before anything loads.
+ */
+#define MODULES_MAX 128
+/* Loads at a time: the widest list we ship starts 7 at once (x86_64's
+ * virtio, dm and crypto roots); a bound on PID 1's children besides. */
+#define MODULE_JOBS 8
+
+struct mod {
 	const char *path;
+	uint64_t needs[MODULES_MAX / 64];   /* lines that must finish first */
+	pid_t pid;                          /* > 0 while loading */
+	int pidfd;
+	double t0;
+	bool started, done;
 };
 
-struct load_result {
-	int r;
+struct modlist {
+	struct mod m[MODULES_MAX];
+	int n;
 };
 
-/* In a worker: a module loaded by a child is loaded for the whole system
- * (finit_module is a syscall, not a process's state). */
-static int load_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+static bool needs_bit(const struct mod *m, int i)
 {
-	const struct load_job *job = arg;
-	struct load_result *res = out;
+	return m->needs[i / 64] >> (i % 64) & 1;
+}
 
-	res->r = job->load(job->path);
+static int parse_modlist(const char *file, char *text, struct modlist *l, struct si_diag *d)
+{
+	char *save = NULL, *line;
+	int lineno = 0;
+
+	l->n = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mod *m = &l->m[l->n];
+		char *deps = strchr(line, ':'), *dsave = NULL, *dep;
+		int i;
+
+		lineno++;
+		if (!*line || *line == '#')
+			continue;
+		if (l->n == MODULES_MAX) {
+			si_diag_set(d, "%s: more than %d modules; expected at most that many", file,
+				    MODULES_MAX);
+			return -E2BIG;
+		}
+		memset(m, 0, sizeof(*m));
+		m->pidfd = -1;
+		if (deps)
+			*deps++ = '\0';
+		m->path = line;
+		if (!deps) {
+			/* A plain line: after everything before it. */
+			for (i = 0; i < l->n; i++)
+				m->needs[i / 64] |= 1ull << (i % 64);
+		}
+		for (dep = deps ? strtok_r(deps, " ", &dsave) : NULL; dep;
+		     dep = strtok_r(NULL, " ", &dsave)) {
+			for (i = 0; i < l->n && strcmp(l->m[i].path, dep); i++)
+				;
+			if (i == l->n) {
+				si_diag_set(d, "%s line %d: `%.200s' needs `%.200s', which no line "
+					    "before it lists; expected the path of an earlier line", file,
+					    lineno, line, dep);
+				return -EINVAL;
+			}
+			m->needs[i / 64] |= 1ull << (i % 64);
+		}
+		l->n++;
+	}
 	return 0;
 }
 
-/* One module: in PID 1 itself (deadline_ms 0), or in a worker that must be
- * done within deadline_ms. 0, or the loader's -errno in *load_r (a
- * warning); another code fails the boot, by name. */
-static int load_one(pid1_module_loader load, const char *path, int deadline_ms, int *load_r,
-		    struct si_diag *d)
+/* Start m's load in a child: a module loaded by a child is loaded for the
+ * whole system (finit_module is a syscall, not a process's state). Its
+ * exit status is the loader's errno. */
+static int start_load(struct mod *m, pid1_module_loader load)
 {
-	struct load_job job = { load, path };
-	struct load_result res = { 0 };
-	char noun[SI_PATH_MAX + 32];
-	const struct si_work w = {
-		.fn = load_work, .arg = &job, .out = &res, .out_size = sizeof(res),
-		.deadline_ms = deadline_ms, .timeout_code = -ETIMEDOUT, .noun = noun,
-		.verb = "finish",
-	};
-	struct si_diag wd = { { 0 } };
-	int r;
+	pid_t pid = fork();
 
-	if (deadline_ms <= 0) {
-		*load_r = load(path);
-		return 0;
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int r = load(m->path);
+
+		_exit(r < 0 ? (-r < 256 ? -r : EIO) : 0);
 	}
-	snprintf(noun, sizeof(noun), "loading module %s", path);
-	r = si_worker_run(&w, &wd);
-	if (r == -ETIMEDOUT) {
-		si_diag_set(d, "%.400s (a TPM driver waiting on tee-supplicant?)", wd.msg);
-		return r;
-	}
-	if (r < 0) {
-		si_diag_set(d, "%.450s", wd.msg[0] ? wd.msg : noun);
-		return r;
-	}
-	*load_r = res.r;
+	m->pid = pid;
+	m->started = true;
+	m->t0 = uptime_ms();
+#ifdef SYS_pidfd_open
+	m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
 	return 0;
+}
+
+/* A child that ended: its load's outcome, a warning when it failed. 0, or
+ * -EIO when the child itself died (the loader crashed), by name. */
+static int finish_load(struct mod *m, int status, int *loaded, struct si_diag *d)
+{
+	m->done = true;
+	m->pid = -1;
+	if (m->pidfd >= 0)
+		close(m->pidfd);
+	m->pidfd = -1;
+	if (!WIFEXITED(status)) {
+		si_diag_set(d, "loading module %.400s: its process died (signal %d)", m->path,
+			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return -EIO;
+	}
+	say(7, "[%8.3f] module %s: %.1f ms", uptime_ms() / 1e3, m->path, uptime_ms() - m->t0);
+	if (WEXITSTATUS(status))
+		say(4, "module %s: %s", m->path, strerror(WEXITSTATUS(status)));
+	else
+		(*loaded)++;
+	return 0;
+}
+
+/* Past the deadline, or failing: every load still running is killed and
+ * reaped, bounded; one that SIGKILL does not end (a probe waiting on
+ * OP-TEE) is left behind, and *left says so. */
+static void stop_loads(struct modlist *l, bool *left)
+{
+	int i, status;
+
+	for (i = 0; i < l->n; i++)
+		if (l->m[i].pid > 0)
+			kill(l->m[i].pid, SIGKILL);
+	for (i = 0; i < l->n; i++) {
+		struct mod *m = &l->m[i];
+
+		if (m->pid <= 0)
+			continue;
+		if (si_reap_bounded(m->pid, SI_REAP_MS, &status) < 0)
+			*left = true;
+		if (m->pidfd >= 0)
+			close(m->pidfd);
+		m->pid = -1;
+		m->pidfd = -1;
+	}
+}
+
+/* The first line whose load is still running, for the message. */
+static const struct mod *running(const struct modlist *l, int *others)
+{
+	const struct mod *first = NULL;
+	int i;
+
+	*others = 0;
+	for (i = 0; i < l->n; i++) {
+		if (l->m[i].pid <= 0)
+			continue;
+		if (first)
+			(*others)++;
+		else
+			first = &l->m[i];
+	}
+	return first;
+}
+
+/* Concurrently, each load after what it needs, all within deadline_ms. */
+static int load_concurrent(const char *file, struct modlist *l, int deadline_ms,
+			   pid1_module_loader load, int *loaded, struct si_diag *d)
+{
+	double t0 = uptime_ms();
+	bool left = false;
+	int r = 0, i, j;
+
+	for (;;) {
+		struct pollfd pfd[MODULE_JOBS];
+		int idx[MODULE_JOBS], np = 0, nrun = 0, ms, status;
+		bool all_done = true, no_pidfd = false;
+
+		for (i = 0; i < l->n; i++)
+			nrun += l->m[i].pid > 0;
+		/* Start what is ready: its lines before it all finished. */
+		for (i = 0; i < l->n && nrun < MODULE_JOBS; i++) {
+			struct mod *m = &l->m[i];
+			bool ready = !m->started;
+
+			for (j = 0; ready && j < i; j++)
+				if (needs_bit(m, j) && !l->m[j].done)
+					ready = false;
+			if (!ready)
+				continue;
+			r = start_load(m, load);
+			if (r < 0) {
+				si_diag_set(d, "loading module %.400s: fork: %s", m->path,
+					    strerror(-r));
+				goto out;
+			}
+			nrun++;
+		}
+		for (i = 0; i < l->n; i++) {
+			struct mod *m = &l->m[i];
+
+			all_done &= m->done;
+			if (m->pid <= 0)
+				continue;
+			idx[np] = i;
+			pfd[np].fd = m->pidfd;
+			pfd[np].events = POLLIN;
+			no_pidfd |= m->pidfd < 0;
+			np++;
+		}
+		if (all_done)
+			return 0;
+		ms = deadline_ms - (int)(uptime_ms() - t0);
+		if (ms <= 0) {
+			const struct mod *m = running(l, &j);
+			const char *path = m ? m->path : file;
+			char more[48] = "";
+
+			if (j)
+				snprintf(more, sizeof(more), ", nor %d other load%s", j,
+					 j == 1 ? "" : "s");
+			stop_loads(l, &left);
+			si_diag_set(d, "loading module %.300s did not finish within %d ms%s%s (a TPM "
+				    "driver waiting on tee-supplicant?)", path, deadline_ms, more,
+				    left ? "; a process did not end after SIGKILL: left behind" : "");
+			return -ETIMEDOUT;
+		}
+		/* pidfds wake this loop the moment a load ends; without them
+		 * (a kernel before 5.3) it looks every 10 ms. */
+		if (poll(pfd, (nfds_t)np, no_pidfd && ms > 10 ? 10 : ms) < 0 && errno != EINTR) {
+			r = -errno;
+			si_diag_set(d, "loading the modules of %s: poll: %s", file, strerror(-r));
+			goto out;
+		}
+		for (i = 0; i < np; i++) {
+			struct mod *m = &l->m[idx[i]];
+
+			if (waitpid(m->pid, &status, WNOHANG) != m->pid)
+				continue;
+			r = finish_load(m, status, loaded, d);
+			if (r < 0)
+				goto out;
+		}
+	}
+out:
+	/* What else was loading is stopped: the boot goes to its failure
+	 * policy, and a load left running would race the rescue shell. */
+	stop_loads(l, &left);
+	return r;
 }
 
 int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader load,
 			   struct si_diag *d)
 {
 	static char list[SI_TEXTFILE_CONFIG_MAX + 1];
-	char *save = NULL, *path;
-	double t0 = uptime_ms();
-	int n = 0, r;
+	static struct modlist l;
+	int loaded = 0, r, i;
 
 	/* Missing: this initramfs loads no modules. Cut or unreadable: the
 	 * boot would go on without a driver it was built to load. */
@@ -275,26 +471,24 @@ int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader
 		return 0;
 	if (r < 0)
 		return r;
-	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
-		int left = 0, lr = 0;
-
-		if (!*path || *path == '#')
-			continue;
-		/* One budget for the whole list: each module gets what the
-		 * ones before it left, at least a millisecond. */
-		if (deadline_ms > 0) {
-			left = deadline_ms - (int)(uptime_ms() - t0);
-			left = left < 1 ? 1 : left;
-		}
-		r = load_one(load, path, left, &lr, d);
+	r = parse_modlist(file, list, &l, d);
+	if (r < 0)
+		return r;
+	if (deadline_ms > 0) {
+		r = load_concurrent(file, &l, deadline_ms, load, &loaded, d);
 		if (r < 0)
 			return r;
-		if (lr < 0)
-			say(4, "module %s: %s", path, strerror(-lr));
-		else
-			n++;
+	} else {
+		/* Inside a worker that bounds it (failrec.c): one at a time. */
+		for (i = 0; i < l.n; i++) {
+			r = load(l.m[i].path);
+			if (r < 0)
+				say(4, "module %s: %s", l.m[i].path, strerror(-r));
+			else
+				loaded++;
+		}
 	}
-	say(6, "loaded %d modules from %s", n, file);
+	say(6, "loaded %d modules from %s", loaded, file);
 	return 0;
 }
 
