@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -215,15 +216,14 @@ int pid1_finit_module(const char *path)
  * a module no line before it lists fails the boot before anything loads.
  */
 #define MODULES_MAX 128
-/* Loads at a time: the widest list we ship starts 7 at once (x86_64's
- * virtio, dm and crypto roots); a bound on PID 1's children besides. */
+/* Loaders at a time: as many as the CPUs this process may run on (a
+ * module's load is mostly the CPU's work: its signature, relocation and
+ * init), at most 8 (the widest list we ship starts 7 at once). */
 #define MODULE_JOBS 8
 
 struct mod {
 	const char *path;
 	uint64_t needs[MODULES_MAX / 64];   /* lines that must finish first */
-	pid_t pid;                          /* > 0 while loading */
-	int pidfd;
 	double t0;
 	bool started, done;
 };
@@ -232,6 +232,24 @@ struct modlist {
 	struct mod m[MODULES_MAX];
 	int n;
 };
+
+static int module_jobs;
+
+void pid1_set_module_jobs(int n)
+{
+	module_jobs = n < 0 ? 0 : n > MODULE_JOBS ? MODULE_JOBS : n;
+}
+
+static int jobs(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (module_jobs)
+		return module_jobs;
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > MODULE_JOBS ? MODULE_JOBS : n;
+}
 
 static bool needs_bit(const struct mod *m, int i)
 {
@@ -258,7 +276,6 @@ static int parse_modlist(const char *file, char *text, struct modlist *l, struct
 			return -E2BIG;
 		}
 		memset(m, 0, sizeof(*m));
-		m->pidfd = -1;
 		if (deps)
 			*deps++ = '\0';
 		m->path = line;
@@ -284,176 +301,231 @@ static int parse_modlist(const char *file, char *text, struct modlist *l, struct
 	return 0;
 }
 
-/* Start m's load in a child: a module loaded by a child is loaded for the
- * whole system (finit_module is a syscall, not a process's state). Its
- * exit status is the loader's errno. */
-static int start_load(struct mod *m, pid1_module_loader load)
-{
-	pid_t pid = fork();
+/*
+ * A loader: a child that loads the modules it is handed, one at a time,
+ * and answers each with the loader's code. A module loaded by a child is
+ * loaded for the whole system (finit_module is a syscall, not a process's
+ * state). One child per CPU for the whole list, not one per module: a
+ * fork is not free under emulation, and a load is mostly the CPU's work.
+ */
+struct loader {
+	pid_t pid;
+	int to, from;        /* its command and answer pipes */
+	int mod;             /* the line it is loading, or -1 */
+};
 
-	if (pid < 0)
+struct answer {
+	int mod, r;
+};
+
+static void loader_child(const struct modlist *l, pid1_module_loader load, int to, int from)
+{
+	int i;
+
+	while (read(to, &i, sizeof(i)) == (ssize_t)sizeof(i)) {
+		struct answer a = { i, i >= 0 && i < l->n ? load(l->m[i].path) : -EINVAL };
+
+		if (write(from, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			break;
+	}
+	_exit(0);
+}
+
+/* Loader n; the loaders before it are running, and their pipes are closed
+ * in the new one, so that each loader's pipes end with the parent's. */
+static int loader_start(struct loader *loaders, int n, const struct modlist *l,
+			pid1_module_loader load)
+{
+	struct loader *w = &loaders[n];
+	int to[2], from[2], i;
+
+	if (pipe2(to, O_CLOEXEC) < 0)
 		return -errno;
-	if (pid == 0) {
-		int r = load(m->path);
-
-		_exit(r < 0 ? (-r < 256 ? -r : EIO) : 0);
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		return -errno;
 	}
-	m->pid = pid;
-	m->started = true;
-	m->t0 = uptime_ms();
-#ifdef SYS_pidfd_open
-	m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
+	w->pid = fork();
+	if (w->pid < 0) {
+		int r = -errno;
+
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return r;
+	}
+	if (w->pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		for (i = 0; i < n; i++) {
+			close(loaders[i].to);
+			close(loaders[i].from);
+		}
+		loader_child(l, load, to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	w->to = to[1];
+	w->from = from[0];
+	w->mod = -1;
 	return 0;
 }
 
-/* A child that ended: its load's outcome, a warning when it failed. 0, or
- * -EIO when the child itself died (the loader crashed), by name. */
-static int finish_load(struct mod *m, int status, int *loaded, struct si_diag *d)
-{
-	m->done = true;
-	m->pid = -1;
-	if (m->pidfd >= 0)
-		close(m->pidfd);
-	m->pidfd = -1;
-	if (!WIFEXITED(status)) {
-		si_diag_set(d, "loading module %.400s: its process died (signal %d)", m->path,
-			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		return -EIO;
-	}
-	say(7, "[%8.3f] module %s: %.1f ms", uptime_ms() / 1e3, m->path, uptime_ms() - m->t0);
-	if (WEXITSTATUS(status))
-		say(4, "module %s: %s", m->path, strerror(WEXITSTATUS(status)));
-	else
-		(*loaded)++;
-	return 0;
-}
-
-/* Past the deadline, or failing: every load still running is killed and
- * reaped, bounded; one that SIGKILL does not end (a probe waiting on
- * OP-TEE) is left behind, and *left says so. */
-static void stop_loads(struct modlist *l, bool *left)
+/* Done or failing: every loader is told to end (its pipe closed), and
+ * one still loading is killed; each is reaped, bounded. One that SIGKILL
+ * does not end (a probe waiting on OP-TEE) is left behind, and *left says
+ * so. */
+static void loaders_stop(struct loader *w, int n, bool *left)
 {
 	int i, status;
 
-	for (i = 0; i < l->n; i++)
-		if (l->m[i].pid > 0)
-			kill(l->m[i].pid, SIGKILL);
-	for (i = 0; i < l->n; i++) {
-		struct mod *m = &l->m[i];
-
-		if (m->pid <= 0)
+	for (i = 0; i < n; i++) {
+		if (w[i].pid <= 0)
 			continue;
-		if (si_reap_bounded(m->pid, SI_REAP_MS, &status) < 0)
-			*left = true;
-		if (m->pidfd >= 0)
-			close(m->pidfd);
-		m->pid = -1;
-		m->pidfd = -1;
+		close(w[i].to);
+		close(w[i].from);
+		if (w[i].mod >= 0)
+			kill(w[i].pid, SIGKILL);
+	}
+	for (i = 0; i < n; i++) {
+		if (w[i].pid <= 0)
+			continue;
+		if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0) {
+			kill(w[i].pid, SIGKILL);
+			if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0)
+				*left = true;
+		}
+		w[i].pid = -1;
 	}
 }
 
-/* The first line whose load is still running, for the message. */
-static const struct mod *running(const struct modlist *l, int *others)
+/* A line whose lines before it that it names have all finished. */
+static int next_ready(const struct modlist *l)
 {
-	const struct mod *first = NULL;
-	int i;
+	int i, j;
 
-	*others = 0;
 	for (i = 0; i < l->n; i++) {
-		if (l->m[i].pid <= 0)
-			continue;
-		if (first)
-			(*others)++;
-		else
-			first = &l->m[i];
+		bool ready = !l->m[i].started;
+
+		for (j = 0; ready && j < i; j++)
+			if (needs_bit(&l->m[i], j) && !l->m[j].done)
+				ready = false;
+		if (ready)
+			return i;
 	}
-	return first;
+	return -1;
 }
 
 /* Concurrently, each load after what it needs, all within deadline_ms. */
 static int load_concurrent(const char *file, struct modlist *l, int deadline_ms,
 			   pid1_module_loader load, int *loaded, struct si_diag *d)
 {
+	struct loader w[MODULE_JOBS];
 	double t0 = uptime_ms();
+	int nw = jobs(), r = 0, i, busy = 0, ndone = 0, ms;
 	bool left = false;
-	int r = 0, i, j;
 
-	for (;;) {
+	for (i = 0; i < nw; i++)
+		w[i].pid = -1;
+	if (nw > l->n)
+		nw = l->n;
+	for (i = 0; i < nw; i++) {
+		r = loader_start(w, i, l, load);
+		if (r < 0) {
+			si_diag_set(d, "loading the modules of %s: starting a loader: %s", file,
+				    strerror(-r));
+			goto out;
+		}
+	}
+	while (ndone < l->n) {
 		struct pollfd pfd[MODULE_JOBS];
-		int idx[MODULE_JOBS], np = 0, nrun = 0, ms, status;
-		bool all_done = true, no_pidfd = false;
+		int k;
 
-		for (i = 0; i < l->n; i++)
-			nrun += l->m[i].pid > 0;
-		/* Start what is ready: its lines before it all finished. */
-		for (i = 0; i < l->n && nrun < MODULE_JOBS; i++) {
-			struct mod *m = &l->m[i];
-			bool ready = !m->started;
-
-			for (j = 0; ready && j < i; j++)
-				if (needs_bit(m, j) && !l->m[j].done)
-					ready = false;
-			if (!ready)
+		/* Hand every idle loader a line that is ready. */
+		for (i = 0; i < nw; i++) {
+			if (w[i].mod >= 0 || (k = next_ready(l)) < 0)
 				continue;
-			r = start_load(m, load);
-			if (r < 0) {
-				si_diag_set(d, "loading module %.400s: fork: %s", m->path,
-					    strerror(-r));
-				goto out;
-			}
-			nrun++;
+			l->m[k].started = true;
+			l->m[k].t0 = uptime_ms();
+			w[i].mod = k;
+			busy++;
+			if (write(w[i].to, &k, sizeof(k)) != (ssize_t)sizeof(k))
+				goto died;
 		}
-		for (i = 0; i < l->n; i++) {
-			struct mod *m = &l->m[i];
-
-			all_done &= m->done;
-			if (m->pid <= 0)
-				continue;
-			idx[np] = i;
-			pfd[np].fd = m->pidfd;
-			pfd[np].events = POLLIN;
-			no_pidfd |= m->pidfd < 0;
-			np++;
-		}
-		if (all_done)
-			return 0;
 		ms = deadline_ms - (int)(uptime_ms() - t0);
 		if (ms <= 0) {
-			const struct mod *m = running(l, &j);
-			const char *path = m ? m->path : file;
+			const char *path = file;
 			char more[48] = "";
 
-			if (j)
-				snprintf(more, sizeof(more), ", nor %d other load%s", j,
-					 j == 1 ? "" : "s");
-			stop_loads(l, &left);
+			for (i = nw - 1; i >= 0; i--)
+				if (w[i].mod >= 0)
+					path = l->m[w[i].mod].path;
+			if (busy > 1)
+				snprintf(more, sizeof(more), ", nor %d other load%s", busy - 1,
+					 busy == 2 ? "" : "s");
+			loaders_stop(w, nw, &left);
 			si_diag_set(d, "loading module %.300s did not finish within %d ms%s%s (a TPM "
 				    "driver waiting on tee-supplicant?)", path, deadline_ms, more,
 				    left ? "; a process did not end after SIGKILL: left behind" : "");
 			return -ETIMEDOUT;
 		}
-		/* pidfds wake this loop the moment a load ends; without them
-		 * (a kernel before 5.3) it looks every 10 ms. */
-		if (poll(pfd, (nfds_t)np, no_pidfd && ms > 10 ? 10 : ms) < 0 && errno != EINTR) {
+		for (i = 0; i < nw; i++) {
+			pfd[i].fd = w[i].mod >= 0 ? w[i].from : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)nw, ms) < 0 && errno != EINTR) {
 			r = -errno;
 			si_diag_set(d, "loading the modules of %s: poll: %s", file, strerror(-r));
 			goto out;
 		}
-		for (i = 0; i < np; i++) {
-			struct mod *m = &l->m[idx[i]];
+		for (i = 0; i < nw; i++) {
+			struct answer a;
+			struct mod *m;
 
-			if (waitpid(m->pid, &status, WNOHANG) != m->pid)
+			if (!pfd[i].revents)
 				continue;
-			r = finish_load(m, status, loaded, d);
-			if (r < 0)
-				goto out;
+			if (read(w[i].from, &a, sizeof(a)) != (ssize_t)sizeof(a) || a.mod != w[i].mod)
+				goto died;
+			m = &l->m[a.mod];
+			m->done = true;
+			w[i].mod = -1;
+			busy--;
+			ndone++;
+			say(7, "[%8.3f] module %s: %.1f ms", uptime_ms() / 1e3, m->path,
+			    uptime_ms() - m->t0);
+			if (a.r < 0)
+				say(4, "module %s: %s", m->path, strerror(-a.r));
+			else
+				(*loaded)++;
 		}
+	}
+	goto out;
+died:
+	/* A loader that broke off (the loader crashed): by the module it was
+	 * loading, and how it ended. */
+	{
+		int status = 0;
+		const char *path = w[i].mod >= 0 ? l->m[w[i].mod].path : file;
+
+		close(w[i].to);
+		close(w[i].from);
+		if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0) {
+			kill(w[i].pid, SIGKILL);
+			(void)si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
+		}
+		w[i].pid = -1;
+		si_diag_set(d, "loading module %.400s: its process died (%s %d)", path,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		r = -EIO;
 	}
 out:
 	/* What else was loading is stopped: the boot goes to its failure
 	 * policy, and a load left running would race the rescue shell. */
-	stop_loads(l, &left);
+	loaders_stop(w, nw, &left);
 	return r;
 }
 

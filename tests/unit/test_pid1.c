@@ -291,7 +291,7 @@ static void test_module_budget_is_the_lists(void **state)
 
 /*
  * Concurrently: lines that say what they need load at the same time,
- * each after its own dependencies. Two independent loads of 1.5 s end
+ * each after its own dependencies, with as many loaders as CPUs (4 here). Two independent loads of 1.5 s end
  * together (one after the other they took 3 s: the budget test above),
  * and needs-slowa.ko, which the stand-in refuses until slowa.ko is
  * loaded, waited for it. The attack on the order: the same module with
@@ -307,6 +307,8 @@ static void test_modules_concurrent(void **state)
 	struct si_diag d = { { 0 } };
 	double t0 = now_s(), took;
 
+	/* As on a machine with 4 CPUs, whatever this one has. */
+	pid1_set_module_jobs(4);
 	snprintf(list, sizeof(list), "%s/modules", moddir);
 	write_deps_list(list, good, 4);
 	assert_int_equal(pid1_load_modules_with(list, 8000, stand_in_loader, &d), 0);
@@ -326,6 +328,7 @@ static void test_modules_concurrent(void **state)
 	assert_int_equal(pid1_load_modules_with(list, 8000, stand_in_loader, &d), 0);
 	assert_true(loaded("slowa.ko"));
 	assert_false(loaded("needs-slowa.ko"));
+	pid1_set_module_jobs(0);
 	(void)state;
 }
 
@@ -338,9 +341,11 @@ static void test_modules_concurrent_hang(void **state)
 	struct si_diag d = { { 0 } };
 	double t0 = now_s();
 
+	pid1_set_module_jobs(4);
 	snprintf(list, sizeof(list), "%s/modules", moddir);
 	write_deps_list(list, mods, 3);
 	assert_int_equal(pid1_load_modules_with(list, 400, stand_in_loader, &d), -ETIMEDOUT);
+	pid1_set_module_jobs(0);
 	assert_true(now_s() - t0 < 10.0);
 	snprintf(want, sizeof(want), "loading module %s/hang.ko did not finish within 400 ms",
 		 moddir);
