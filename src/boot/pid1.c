@@ -379,7 +379,7 @@ static int loader_start(struct loader *loaders, int n, const struct modlist *l,
  * so. */
 static void loaders_stop(struct loader *w, int n, bool *left)
 {
-	int i, status;
+	int i, r, status;
 
 	for (i = 0; i < n; i++) {
 		if (w[i].pid <= 0)
@@ -392,11 +392,15 @@ static void loaders_stop(struct loader *w, int n, bool *left)
 	for (i = 0; i < n; i++) {
 		if (w[i].pid <= 0)
 			continue;
-		if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0) {
+		r = si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
+		/* An idle loader ends at its pipe's end; one that does not
+		 * is killed too. */
+		if (r < 0 && w[i].mod < 0) {
 			kill(w[i].pid, SIGKILL);
-			if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0)
-				*left = true;
+			r = si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
 		}
+		if (r < 0)
+			*left = true;
 		w[i].pid = -1;
 	}
 }
