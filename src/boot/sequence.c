@@ -144,7 +144,8 @@ int si_boot_main(void)
 	if (r == 0)
 		r = check_tpm_driver(&cfg, cmdline, &d);
 	if (r == 0)
-		r = pid1_load_modules(MODULES_FILE, &d);
+		r = pid1_load_modules_with(MODULES_FILE, cfg.device_timeout_ms, pid1_finit_module,
+					   &d);
 	if (r < 0)
 		goto failed;
 	/* Why the last boot failed, before this one can fail too. */
