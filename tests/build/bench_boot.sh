@@ -22,6 +22,8 @@ expect 2 "BOOTS=0" env BOOTS=0 bench/boot x86_64
 expect_msg "BOOTS=\`0' is not a positive number"
 expect 2 "BOOTS=abc" env BOOTS=abc bench/boot --list
 expect_msg "BOOTS=\`abc'"
+expect 2 "SMP=0" env SMP=0 bench/boot --list
+expect_msg "SMP=\`0' is not a number of guest CPUs from 1 to 8"
 expect 2 "an unknown row" env ROWS="sealinit nosuch" bench/boot --list
 expect_msg "no row \`nosuch'"
 expect 2 "a row name that is no shell name" env ROWS='floor;x' bench/boot --list
