@@ -26,8 +26,10 @@
 #  (e) dracut (with systemd, as a Debian server has it): `dracut --kver'
 #      with add_dracutmodules+=" sealinit " carries sealinit, the step,
 #      the config, the TCTI and sealinit-step.service wanted by
-#      cryptsetup-pre.target (before every systemd-cryptsetup@, which the
-#      image's systemd-cryptsetup-generator makes); without
+#      sysinit.target and ordered before cryptsetup-pre.target, which it
+#      pulls in (before every systemd-cryptsetup@, which the image's
+#      systemd-cryptsetup-generator makes; tests/qemu/distro.sh boots
+#      it); without
 #      systemd (--omit systemd) the settled-queue job instead. Without the
 #      conf.d line the module is not included. The step runs in that image
 #      as in (b). The kernel upgrade as in (c), through dracut's postinst.d.
@@ -291,10 +293,11 @@ run in_chroot "$D" dracut --force --kver "$OLD" /boot/initrd.img-$OLD
 SYSTEMD_UNITS=usr/lib/systemd/system
 dracut_check "$D" /boot/initrd.img-$OLD usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 \
 	usr/lib/x86_64-linux-gnu/libgcc_s.so.1 $SYSTEMD_UNITS/sealinit-step.service \
-	$SYSTEMD_UNITS/cryptsetup-pre.target.wants/sealinit-step.service \
+	$SYSTEMD_UNITS/sysinit.target.wants/sealinit-step.service \
 	usr/lib/systemd/system-generators/systemd-cryptsetup-generator || fail "dracut image (systemd)"
-grep -q 'Before=cryptsetup-pre.target' dist/dracut/90sealinit/sealinit-step.service || fail "the unit's order"
-ok "dracut (systemd): sealinit, the step, the config, the TCTI, libgcc_s, sealinit-step.service wanted by cryptsetup-pre.target"
+grep -q "^Before=cryptsetup-pre.target" dist/dracut/90sealinit/sealinit-step.service &&
+	grep -q "^Wants=cryptsetup-pre.target" dist/dracut/90sealinit/sealinit-step.service || fail "the unit's order"
+ok "dracut (systemd): sealinit, the step, the config, the TCTI, libgcc_s, sealinit-step.service (wanted by sysinit.target, before cryptsetup-pre.target)"
 rm -rf "$D/tmp/u"
 in_chroot "$D" /bin/sh -c "mkdir /tmp/u && cd /tmp/u && lsinitrd --unpack /boot/initrd.img-$OLD" ||
 	fail "unpacking the dracut image"
