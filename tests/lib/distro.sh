@@ -62,8 +62,10 @@ mkroot() {
 	mkdir -p "$1" || return 1
 	tar -xf "$2" -C "$1" || { distro_err "cannot unpack $2"; return 1; }
 	mount -t proc proc "$1/proc" || { distro_err "cannot mount proc in $1"; return 1; }
-	at_exit umount -l "$1/proc"
+	at_exit distro_umount "$1/proc"
 }
+# distro_umount DIR: unmount DIR if it is a mount point (lazily).
+distro_umount() { ! mountpoint -q "$1" || umount -l "$1"; }
 
 # install_sealinit ROOT [CONF-LINE...]: what a server admin does (the
 # READMEs): make install, the step, and /etc/sealinit.conf of the given
