@@ -222,10 +222,10 @@ volume_and_tpm() {
 	[ $rc = 0 ] || { echo "enroll: $out" >&2; return 1; }
 }
 
-# boot BUILDER NAME APPEND [ANSWERS]: one boot of BUILDER's image with the
+# boot BUILDER NAME APPEND [ANSWERS]: one boot of BUILDER's image ($IMG) with the
 # TPM state and data disk of $V; the serial log is $V/NAME.log.
 boot() {
-	local b=$1 name=$2 append=$3 answers=${4:-} rc=0 log=$V/$2.log tpmpid
+	local append=$3 answers=${4:-} rc=0 log=$V/$2.log tpmpid
 	qemu_swtpm_start "$V/tpm" || { problem "swtpm did not start"; return 1; }
 	tpmpid=${QEMU_SWTPM_PIDS[-1]}
 	qemu_disks_clear
