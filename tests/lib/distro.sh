@@ -150,3 +150,47 @@ distro_disk_image() {
 	rm -f "$out/mke2fs.log"
 	cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz" && cp "$root/boot/initrd.img-$kver" "$out/initrd.img"
 }
+
+# distro_image NAME PACKAGES BUILDER SETUP [KEY...]: the cached image set
+# of a chroot with PACKAGES (chroot_tar NAME), set up by the caller's
+# function `SETUP ROOT' (what the image needs besides the kernel: sealinit,
+# a crypttab, a clevis binding, an init...), with the cached kernel
+# (add_kernel) and BUILDER's initramfs for it (distro_initramfs), made into
+# distro_disk_image's set: root.img, vmlinuz, initrd.img, and builder.log.
+# Sets DISTRO_IMAGE to its directory, build/distro-images/NAME-HASH, where
+# HASH covers the chroot tarball's name (a hash of its package list), the
+# kernel version, BUILDER, this file and KEY...: the caller names there
+# everything SETUP puts in (file hashes, configuration lines), since a set
+# whose directory exists is used as it is. Making one removes the other
+# sets of NAME. DISTRO_IMAGE_BUILT is the seconds it took, empty when the
+# set was cached. Unmounts its chroot's /proc and removes the chroot.
+distro_image() {
+	local name=$1 pkgs=$2 builder=$3 setup=$4 tar kver key dir tmp r t0=$SECONDS
+	shift 4
+	DISTRO_IMAGE="" DISTRO_IMAGE_BUILT=""
+	tar=$(chroot_tar "$name" "$pkgs") || return 1
+	kver=$(cat "$DISTRO_KDIR/kver") || { distro_err "no cached kernel in $DISTRO_KDIR"; return 1; }
+	key=$(distro_key "${tar##*/}" "$kver" "$builder" "$(sha256sum <"${BASH_SOURCE[0]}")" "$@")
+	dir=$REPO/build/distro-images/$name-$key
+	if [ -s "$dir/root.img" ] && [ -s "$dir/initrd.img" ] && [ -s "$dir/vmlinuz" ]; then
+		DISTRO_IMAGE=$dir
+		return 0
+	fi
+	tmp=$REPO/build/distro-images/.new-$name-$$
+	r=$REPO/build/distro-images/.root-$name-$$
+	rm -rf "$tmp" "$r"
+	at_exit rm -rf "$tmp" "$r"
+	mkroot "$r" "$tar" || return 1
+	"$setup" "$r" || { distro_err "$setup $r failed"; return 1; }
+	add_kernel "$r" || return 1
+	distro_initramfs "$r" "$builder" || return 1
+	distro_disk_image "$r" "$tmp" || return 1
+	cp "$r/tmp/builder.log" "$tmp/builder.log"
+	rm -rf "$r"
+	local old
+	for old in "$REPO/build/distro-images/$name"-*; do
+		[[ ${old##*/} =~ ^$name-[0-9a-f]{16}$ ]] && rm -rf "$old"
+	done
+	mv "$tmp" "$dir" || return 1
+	DISTRO_IMAGE=$dir DISTRO_IMAGE_BUILT=$((SECONDS - t0))
+}

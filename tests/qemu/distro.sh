@@ -47,13 +47,14 @@
 # A kernel upgrade re-running the builder is tested without a boot by
 # tests/build/distro_initramfs.sh (c).
 #
-# The images are cached in build/distro-images/BUILDER-KEY/ (root.img,
-# vmlinuz, initrd.img), KEY a hash of the chroot tarball's name (itself a
-# hash of its package list), the host's sealinit binary, dist/, the
-# manifest, tests/lib/distro.sh, the guest's init and this script's image
-# configuration; other keys of the same builder are removed. A cold run
-# builds them (chroot from build/distro-chroots, about 30-60 s each); a
-# warm run only boots.
+# The images are cached by tests/lib/distro.sh's distro_image in
+# build/distro-images/BUILDER-KEY/ (root.img, vmlinuz, initrd.img), KEY a
+# hash of the chroot tarball's name (itself a hash of its package list),
+# the kernel version, tests/lib/distro.sh, the host's sealinit binary,
+# dist/, the manifest, the Makefile, the guest's init and this script's
+# image configuration; other keys of the same builder are removed. A cold
+# run builds them (40-90 s each, from build/distro-chroots); a warm run
+# only boots.
 #
 # Output: a PASS/FAIL line per builder and boot, then "N passed, N failed,
 # N skipped". Exit 0 if none failed, 1 otherwise, 77 if skipped. Needs
@@ -138,44 +139,38 @@ crypttab_line() {
 	esac
 }
 
-# image BUILDER: sets IMG to the directory of BUILDER's cached image set,
-# making it when absent.
+# setup_common ROOT BUILDER: what both images get before their builder's
+# own files: sealinit as the READMEs install it, the configuration, the
+# crypttab entry, the booted system's init.
+setup_common() {
+	install_sealinit "$1" "${CONF_LINES[@]}" || return 1
+	crypttab_line "$2" >"$1/etc/crypttab"
+	install -m0755 "$REPO/tests/qemu/distro-init" "$1/sbin/distro-check"
+}
+setup_initramfs_tools() { setup_common "$1" initramfs-tools && install_itools_step "$1"; }
+setup_dracut() {
+	setup_common "$1" dracut && install_dracut_module "$1" || return 1
+	# Debian's dracut builds generic images: the crypttab entry goes in
+	# only when asked for.
+	echo 'install_items+=" /etc/crypttab "' >"$1/etc/dracut.conf.d/91-crypttab.conf"
+}
+
+# image BUILDER: sets IMG to the directory of BUILDER's cached image set
+# (tests/lib/distro.sh distro_image), making it when absent. The key: every
+# file the setup installs or make install builds from, and the
+# configuration.
 image() {
-	local b=$1 tar pkgs key files dir tmp r
+	local b=$1 pkgs files
 	case "$b" in initramfs-tools) pkgs=$DISTRO_ITOOLS ;; dracut) pkgs=$DISTRO_DRACUT ;; esac
-	tar=$(chroot_tar "$b" "$pkgs") || return 1
 	files=$(cd "$REPO" && { find dist/initramfs-tools dist/dracut -type f | sort; \
-		echo initramfs/manifest tests/lib/distro.sh tests/qemu/distro-init; } |
-		xargs sha256sum; sha256sum "$SEALINIT"; sha256sum Makefile)
-	key=$(distro_key "${tar##*/}" "$KVER" "$files" "${CONF_LINES[@]}" "$(crypttab_line "$b")" "$APPEND")
-	dir=$REPO/build/distro-images/$b-$key
-	IMG=$dir
-	[ -s "$dir/root.img" ] && [ -s "$dir/initrd.img" ] && [ -s "$dir/vmlinuz" ] && return 0
-	local t0=$SECONDS
-	tmp=$REPO/build/distro-images/.new-$b-$$
-	r=$W/root-$b
-	rm -rf "$tmp" "$r"
-	at_exit rm -rf "$tmp"
-	mkroot "$r" "$tar" || return 1
-	install_sealinit "$r" "${CONF_LINES[@]}" || return 1
-	crypttab_line "$b" >"$r/etc/crypttab"
-	install -m0755 "$REPO/tests/qemu/distro-init" "$r/sbin/distro-check" || return 1
-	case "$b" in
-	initramfs-tools) install_itools_step "$r" || return 1 ;;
-	dracut) install_dracut_module "$r" || return 1
-		# Debian's dracut builds generic images: the crypttab entry
-		# goes in only when asked for.
-		echo 'install_items+=" /etc/crypttab "' >"$r/etc/dracut.conf.d/91-crypttab.conf" ;;
-	esac
-	add_kernel "$r" || return 1
-	distro_initramfs "$r" "$b" || return 1
-	cp "$r/tmp/builder.log" "$W/builder-$b.log"
-	distro_disk_image "$r" "$tmp" || return 1
-	rm -rf "$r"
-	rm -rf "$REPO/build/distro-images/$b"-*
-	mv "$tmp" "$dir" || return 1
-	info "$b: image built in $((SECONDS - t0)) s: root.img $(du -h --apparent-size "$dir/root.img" | cut -f1)" \
-		"($(du -h "$dir/root.img" | cut -f1) used), initrd.img $(du -h "$dir/initrd.img" | cut -f1)"
+		echo initramfs/manifest tests/qemu/distro-init Makefile; } |
+		xargs sha256sum; sha256sum "$SEALINIT")
+	distro_image "$b" "$pkgs" "$b" "setup_${b//-/_}" "$files" "${CONF_LINES[@]}" \
+		"$(crypttab_line "$b")" "$APPEND" || return 1
+	IMG=$DISTRO_IMAGE
+	[ -z "$DISTRO_IMAGE_BUILT" ] ||
+		info "$b: image built in $DISTRO_IMAGE_BUILT s: root.img $(du -h --apparent-size "$IMG/root.img" | cut -f1)" \
+			"($(du -h "$IMG/root.img" | cut -f1) used), initrd.img $(du -h "$IMG/initrd.img" | cut -f1)"
 }
 
 # --- the data volume and the TPM -------------------------------------------------
