@@ -177,8 +177,9 @@ suite_verdict() {
 # order is by run time, longest first, as make check's result lines show
 # it.
 # Measured (one suite and arch alone on a core): boot x86_64 12 min,
-# boot aarch64 10, prod x86_64 and aarch64 5-8, uefi 1-2 each.
-QEMU_JOBS=("boot x86_64" "boot aarch64" "prod x86_64" "prod aarch64" "uefi x86_64" "uefi aarch64")
+# boot aarch64 10, prod x86_64 and aarch64 5-8, distro x86_64 3-4 (5-6
+# when its images are not cached yet), uefi 1-2 each.
+QEMU_JOBS=("boot x86_64" "boot aarch64" "prod x86_64" "prod aarch64" "distro x86_64" "uefi x86_64" "uefi aarch64")
 qemu_wanted=()
 for job in "${QEMU_JOBS[@]}"; do
 	case "qemu-${job% *}" in *"$pattern"*) qemu_wanted+=("$job") ;; esac

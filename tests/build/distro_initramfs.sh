@@ -26,8 +26,10 @@
 #  (e) dracut (with systemd, as a Debian server has it): `dracut --kver'
 #      with add_dracutmodules+=" sealinit " carries sealinit, the step,
 #      the config, the TCTI and sealinit-step.service wanted by
-#      cryptsetup-pre.target (before every systemd-cryptsetup@, which the
-#      image's systemd-cryptsetup-generator makes); without
+#      sysinit.target and ordered before cryptsetup-pre.target, which it
+#      pulls in (before every systemd-cryptsetup@, which the image's
+#      systemd-cryptsetup-generator makes; tests/qemu/distro.sh boots
+#      it); without
 #      systemd (--omit systemd) the settled-queue job instead. Without the
 #      conf.d line the module is not included. The step runs in that image
 #      as in (b). The kernel upgrade as in (c), through dracut's postinst.d.
@@ -59,56 +61,10 @@ DEB=$(ls "$K"/deb/linux-image-*.deb 2>/dev/null | head -n 1)
 
 ok() { echo "ok: $*"; }
 
-# in_chroot ROOT CMD...: chroot, with the chroot's own /tmp as TMPDIR
-# (tests/run.sh gives this test a TMPDIR that does not exist inside).
-in_chroot() { TMPDIR=/tmp chroot "$@"; }
-
-SUITE=bookworm
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What sealinit links against and dlopen()s (initramfs/manifest), in
-# Debian 12's package names.
-LIBS="libcryptsetup12,libjson-c5,libblkid1,libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tctildr0,libtss2-tcti-device0,libgcc-s1"
-ITOOLS="initramfs-tools,cryptsetup-initramfs,busybox,zstd,kmod,linux-base,$LIBS"
-DRACUT="dracut,systemd,cryptsetup,kmod,linux-base,$LIBS"
-
-# chroot_tar NAME PACKAGES: the cached tarball of a minimal Debian chroot.
-chroot_tar() {
-	local key tar
-	key=$(printf '%s\n' "$SUITE" "$MIRROR" "$2" | sha256sum | cut -c1-16)
-	tar=$REPO/build/distro-chroots/$1-$key.tar
-	if [ ! -s "$tar" ]; then
-		mkdir -p "${tar%/*}"
-		mmdebstrap --quiet --variant=essential --mode=root --format=tar --include="$2" \
-			"$SUITE" "$tar.tmp" "$MIRROR" >&2 || { rm -f "$tar.tmp"; fail "mmdebstrap $1"; }
-		mv "$tar.tmp" "$tar"
-	fi
-	echo "$tar"
-}
-
-# mkroot DIR TAR: unpack, with /proc mounted (the builders read
-# /proc/mounts and /proc/cmdline) and unmounted at exit.
-mkroot() {
-	mkdir -p "$1"
-	tar -xf "$2" -C "$1" || fail "unpack $2"
-	mount -t proc proc "$1/proc" || fail "mount proc in $1"
-	at_exit umount -l "$1/proc"
-}
-
-# install_sealinit ROOT: what a server admin does (the READMEs).
-install_sealinit() {
-	make -s install DESTDIR="$1" >/dev/null || fail "make install DESTDIR=$1"
-	install -D -m0755 dist/initramfs-tools/sealinit-step "$1/usr/lib/sealinit/sealinit-step"
-	printf '%s\n' "data=/dev/disk/by-partlabel/sealdata" "name=sealdata" "pcrs=7+15" \
-		"device_timeout=300" >"$1/etc/sealinit.conf"
-}
-
-# add_kernel ROOT VERSION: the cached kernel under another version.
-add_kernel() {
-	mkdir -p "$1/lib/modules"
-	cp -a "$K/lib/modules/$KVER" "$1/lib/modules/$2"
-	cp "$K/vmlinuz" "$1/boot/vmlinuz-$2"
-	cp "$K/config" "$1/boot/config-$2"
-}
+# The chroots, the package lists and the kernel: tests/lib/distro.sh.
+. "$REPO/tests/lib/distro.sh"
+ITOOLS=$DISTRO_ITOOLS
+DRACUT=$DISTRO_DRACUT
 
 # in_image ROOT IMAGE DIR: the image unpacked at DIR (inside ROOT).
 LISTING=""
@@ -210,13 +166,12 @@ swtpm_stop
 # --- (a)-(d) initramfs-tools -------------------------------------------------
 t0=$SECONDS
 R=$WORK/itools
-mkroot "$R" "$(chroot_tar initramfs-tools "$ITOOLS")"
-install_sealinit "$R"
-install -m0755 dist/initramfs-tools/hooks/sealinit "$R/etc/initramfs-tools/hooks/sealinit"
-install -D -m0755 dist/initramfs-tools/scripts/local-top/sealinit \
-	"$R/etc/initramfs-tools/scripts/local-top/sealinit"
+tar=$(chroot_tar initramfs-tools "$ITOOLS") || fail "the initramfs-tools chroot"
+mkroot "$R" "$tar" || fail "unpacking $tar"
+install_sealinit "$R" || fail "installing sealinit in $R"
+install_itools_step "$R" || fail "installing the hook and local-top script in $R"
 OLD=0.0.1-sealinit-old
-add_kernel "$R" "$OLD"
+add_kernel "$R" "$OLD" || fail "adding the kernel to $R"
 echo "chroot ready in $((SECONDS - t0)) s"
 
 # itools_check ROOT VERSION: (a) for /boot/initrd.img-VERSION.
@@ -306,11 +261,12 @@ echo "initramfs-tools part: $((SECONDS - t0)) s"
 # --- (e) dracut ------------------------------------------------------------
 t0=$SECONDS
 D=$WORK/dracut
-mkroot "$D" "$(chroot_tar dracut "$DRACUT")"
-install_sealinit "$D"
+tar=$(chroot_tar dracut "$DRACUT") || fail "the dracut chroot"
+mkroot "$D" "$tar" || fail "unpacking $tar"
+install_sealinit "$D" || fail "installing sealinit in $D"
 mkdir -p "$D/usr/lib/dracut/modules.d/90sealinit"
 cp -L dist/dracut/90sealinit/* "$D/usr/lib/dracut/modules.d/90sealinit/"
-add_kernel "$D" "$OLD"
+add_kernel "$D" "$OLD" || fail "adding the kernel to $D"
 
 # dracut_check ROOT IMAGE WHAT: the image carries sealinit and WHAT.
 dracut_check() {
@@ -337,10 +293,11 @@ run in_chroot "$D" dracut --force --kver "$OLD" /boot/initrd.img-$OLD
 SYSTEMD_UNITS=usr/lib/systemd/system
 dracut_check "$D" /boot/initrd.img-$OLD usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 \
 	usr/lib/x86_64-linux-gnu/libgcc_s.so.1 $SYSTEMD_UNITS/sealinit-step.service \
-	$SYSTEMD_UNITS/cryptsetup-pre.target.wants/sealinit-step.service \
+	$SYSTEMD_UNITS/sysinit.target.wants/sealinit-step.service \
 	usr/lib/systemd/system-generators/systemd-cryptsetup-generator || fail "dracut image (systemd)"
-grep -q 'Before=cryptsetup-pre.target' dist/dracut/90sealinit/sealinit-step.service || fail "the unit's order"
-ok "dracut (systemd): sealinit, the step, the config, the TCTI, libgcc_s, sealinit-step.service wanted by cryptsetup-pre.target"
+grep -q "^Before=cryptsetup-pre.target" dist/dracut/90sealinit/sealinit-step.service &&
+	grep -q "^Wants=cryptsetup-pre.target" dist/dracut/90sealinit/sealinit-step.service || fail "the unit's order"
+ok "dracut (systemd): sealinit, the step, the config, the TCTI, libgcc_s, sealinit-step.service (wanted by sysinit.target, before cryptsetup-pre.target)"
 rm -rf "$D/tmp/u"
 in_chroot "$D" /bin/sh -c "mkdir /tmp/u && cd /tmp/u && lsinitrd --unpack /boot/initrd.img-$OLD" ||
 	fail "unpacking the dracut image"

@@ -82,11 +82,14 @@ install() {
     fi
 
     if dracut_module_included systemd; then
-        # systemd-cryptsetup@.service is After=cryptsetup-pre.target.
+        # systemd-cryptsetup@.service is After=cryptsetup-pre.target, which
+        # the unit is Before= and Wants=. That target is passive: nothing
+        # pulls it in but the units that want it, so the unit is wanted by
+        # sysinit.target, which every initrd boot reaches.
         inst_simple "$moddir/sealinit-step.service" "$systemdsystemunitdir/sealinit-step.service"
-        mkdir -p "$initdir$systemdsystemunitdir/cryptsetup-pre.target.wants"
+        mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
         ln_r "$systemdsystemunitdir/sealinit-step.service" \
-            "$systemdsystemunitdir/cryptsetup-pre.target.wants/sealinit-step.service"
+            "$systemdsystemunitdir/sysinit.target.wants/sealinit-step.service"
     else
         # The settled queue runs its jobs in name order, one after the
         # other: 10-sealinit-settled.sh before cryptroot-ask-*.sh.
