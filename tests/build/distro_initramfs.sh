@@ -36,9 +36,8 @@
 #  (g) dist/debian: dpkg-buildpackage builds the package; it carries the
 #      update-initramfs trigger; dpkg -i in the chroot fires it, and the
 #      newest kernel's image, made without sealinit just before, carries it.
-#  (f) the step itself (no chroot), with the host's sealinit against
-#      swtpm: the genuine state unseals and PCR 15 ends at the README's
-#      value, capped; a changed command line is refused and capped too.
+# The step itself against swtpm, without a chroot, is
+# tests/host/distro_step.sh; its boot in QEMU, tests/qemu/distro.sh.
 #
 # The chroots are cached as tarballs under build/distro-chroots/, named by
 # a hash of the suite, mirror and package list (as build/kernels is by the
@@ -96,72 +95,6 @@ step_runs() {
 	expect_msg "no TPM: /dev/tpmrm0 did not appear within 300 ms"
 	ok "$2: sealinit runs in the image, loads its TCTI (refused without it), the step runs and names the missing TPM"
 }
-
-# --- (f) the step itself, against swtpm ---------------------------------------
-# The step from the source tree, with the host's sealinit and a swtpm TCTI:
-# the token is enrolled for the PCR 15 value the README gives (the command
-# line and the configuration measured from zero); the step's unlock then
-# unseals and reaches activation (exit 0 where device-mapper works,
-# activation's exit 14 naming the volume where it does not), and PCR 15 ends
-# capped. The attack: the command line changed (init=/bin/sh), so the
-# policy mismatches, nothing is opened, and PCR 15 is capped all the same.
-command -v swtpm >/dev/null || skip "no swtpm (scripts/deps.sh test)"
-swtpm_start || fail "swtpm"
-STEP=$REPO/dist/initramfs-tools/sealinit-step
-mkimg "$WORK/data.img"
-# No tcti= (the port changes at each swtpm start): --tcti gives it. The
-# environment's SEALINIT_TCTI, a kernel command-line word in the
-# initramfs, is dropped by the step: a decoy in it changes nothing.
-printf '%s\n' "data=$WORK/data.img" "name=sealstep-$$" "pcrs=15" "device_timeout=300" >"$WORK/step.conf"
-printf 'root=/dev/vda ro quiet\n' >"$WORK/cmdline"
-printf 'root=/dev/vda ro quiet init=/bin/sh\n' >"$WORK/cmdline.evil"
-# pcr15_after CMDLINE CONF [cap]: the README's formula, in Python.
-pcr15_after() {
-	/usr/bin/python3 - "$@" <<'PY'
-import hashlib, sys
-h = lambda b: hashlib.sha256(b).digest()
-p = bytes(32)
-for f in sys.argv[1:3]:
-    p = h(p + h(h(open(f, "rb").read())))
-if len(sys.argv) > 3:
-    p = h(p + h(b"sealinit:cap"))
-print(p.hex())
-PY
-}
-printf 'pcr15=%s\n' "$(pcr15_after "$WORK/cmdline" "$WORK/step.conf")" >"$WORK/expect"
-run "$SEALINIT" enroll "$WORK/data.img" --key-file "$WORK/pass" --pcrs 15 --expect "$WORK/expect" --name "sealstep-$$"
-[ "$RC" = 0 ] || fail "enroll for the step's PCR 15: $OUT"
-
-pcr15() { "$SEALINIT" pcrread --pcrs 15 | sed -n 's/^sha256:15 //p'; }
-run env SEALINIT_TCTI=device:/dev/no-such-tpm "$STEP" --sealinit "$SEALINIT" --conf "$WORK/step.conf" --cmdline "$WORK/cmdline" --tcti "$SEALINIT_TCTI"
-step_rc=$RC
-echo "$OUT"
-if [ "$RC" = 0 ]; then
-	[ -e "/dev/mapper/sealstep-$$" ] || fail "the step says it opened sealstep-$$, which is not there: $OUT"
-	cryptsetup close "sealstep-$$" || fail "cryptsetup close sealstep-$$"
-else
-	[ "$RC" = 1 ] || fail "the step: exit $RC: $OUT"
-	expect_msg "activating \`$WORK/data.img' as \`sealstep-$$'"
-	case "$OUT" in *"policy mismatch"*) fail "the genuine state mismatched: $OUT" ;; esac
-fi
-[ "$(pcr15)" = "$(pcr15_after "$WORK/cmdline" "$WORK/step.conf" cap)" ] ||
-	fail "PCR 15 after the step is not the command line, the configuration and the cap: $(pcr15)"
-run "$SEALINIT" unlock "$WORK/data.img" --test --name "sealstep-$$"
-[ "$RC" != 0 ] || fail "the token still unseals after the step's cap: $OUT"
-expect_msg "PCR policy mismatch"
-ok "the step: the genuine state unseals (exit $step_rc: activation $([ "$step_rc" = 0 ] && echo works || echo is refused here)), PCR 15 is the README's value and capped, the token no longer unseals"
-
-swtpm_restart || fail "swtpm restart"
-run "$STEP" --sealinit "$SEALINIT" --conf "$WORK/step.conf" --cmdline "$WORK/cmdline.evil" --tcti "$SEALINIT_TCTI"
-echo "$OUT"
-[ "$RC" = 1 ] || fail "the step with init=/bin/sh: exit $RC: $OUT"
-expect_msg "PCR policy mismatch"
-expect_msg "leaving it to the passphrase prompt"
-[ -e "/dev/mapper/sealstep-$$" ] && fail "the step opened the volume for a changed command line"
-[ "$(pcr15)" = "$(pcr15_after "$WORK/cmdline.evil" "$WORK/step.conf" cap)" ] ||
-	fail "PCR 15 after the refused step is not capped: $(pcr15)"
-ok "the step: a changed command line (init=/bin/sh) is refused by the TPM, says why, opens nothing, and PCR 15 is capped"
-swtpm_stop
 
 # --- (a)-(d) initramfs-tools -------------------------------------------------
 t0=$SECONDS
