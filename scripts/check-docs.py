@@ -25,8 +25,8 @@ found on one side only is reported, naming the file that lacks it:
              takes" names, --config through those "The configuration"
              names. Also: main.c's own options (--verbose...) are in the
              text before the first section, and a `sealinit NAME ...`
-             example in docs/cli.md or docs/boot.md uses only NAME's
-             options.
+             example in docs/*.md or README.md names a command and uses
+             only its options.
   exit codes every SI_E* of src/core/errors.h has its row in errors.c's
              table and no row is there twice; every "exit N" in docs/
              (but testing.md, which speaks of the test harness's) is 0, 1,
@@ -58,12 +58,13 @@ ERRORS_C = "src/core/errors.c"
 BOOT_MD = "docs/boot.md"
 CLI_MD = "docs/cli.md"
 QEMU_README = "tests/qemu/README.md"
+README = "README.md"
 QEMU_SCRIPTS = ("tests/qemu/boot.sh", "tests/qemu/prod.sh", "tests/qemu/uefi.sh",
                 "tests/qemu/smoke.sh")
 # docs/ files whose "exit N" are not sealinit's codes.
 EXIT_EXEMPT = ("docs/testing.md",)
 INPUTS = (BOOTCFG, LEGACYCFG, MAIN, OPTIONS_C, OPTIONS_H, ERRORS_H, ERRORS_C, BOOT_MD,
-          CLI_MD, QEMU_README) + QEMU_SCRIPTS
+          CLI_MD, QEMU_README, README) + QEMU_SCRIPTS
 
 
 class ParseError(Exception):
@@ -315,8 +316,9 @@ def check_cli(c):
         for o in sorted(doc_cmds[name] - cmds[name]):
             where = "an option no command takes" if o not in all_opts else "not one it takes"
             c.report("options", CLI_MD, f"{name}: documents `--{o}', {where}")
-    # Examples: `sealinit NAME ...` in code.
-    for path in (CLI_MD, BOOT_MD):
+    # Examples: `sealinit NAME ...` in code, in every doc.
+    docs = os.path.join(c.root, "docs")
+    for path in [f"docs/{f}" for f in sorted(os.listdir(docs)) if f.endswith(".md")] + [README]:
         for span in code_spans(c.read(path)):
             for m in re.finditer(r"(?:^\s*(?:\$ |# )?|[;|] |&& |\$\()sealinit "
                                  r"((?:-v\s+)*)([a-z][a-z-]*)([^;|&)]*)", span):

@@ -4,9 +4,10 @@
 # (scripts/check-docs.py): the boot configuration's keys (and which only
 # the file sets, and which are never measured) in docs/boot.md; the
 # commands and each one's long options in docs/cli.md, and the commands
-# and options its examples use; every SI_E* code with its exit code, and
-# no "exit N" in docs/ that sealinit does not have; the QEMU scenarios each
-# tests/qemu script accepts in tests/qemu/README.md and its own header.
+# and options the examples in docs/ and README.md use; every SI_E* code
+# with its exit code, and no "exit N" in docs/ that sealinit does not
+# have; the QEMU scenarios each tests/qemu script accepts in
+# tests/qemu/README.md and its own header.
 #  (a) the real tree passes, and the checker found enough of each kind
 #      that agreeing means something;
 #  (b) negative controls, each on a copy of the inputs with one change,
@@ -15,7 +16,8 @@
 #      only, a file-only key documented as settable; a command renamed in
 #      its heading, an option row removed, an option no command takes, an
 #      option of another command, an option dropped from a mask, an
-#      example using an option its command lacks; an SI_E* code without a
+#      example using an option its command lacks, or a command that does
+#      not exist; an SI_E* code without a
 #      row, a doc naming exit 36; a scenario row removed, a row for a
 #      scenario that does not exist, a scenario added to prod.sh only, a
 #      scenario table for uefi.sh (which takes none);
@@ -118,10 +120,13 @@ check "$C" 1 "\"Options every TPM command takes\" does not name \`sign', which t
 copy opt-example
 edit docs/boot.md 's/^sealinit boot-config --config initramfs\/sealinit.conf/& --json/'
 check "$C" 1 "options: docs/boot.md: example \`sealinit boot-config --config initramfs/sealinit.conf --json"
+copy cmd-example
+edit README.md '0,/^make demo /s/^make demo /sealinit unseal \/dev\/sda\n&/'
+check "$C" 1 "options: README.md: example \`sealinit unseal /dev/sda': no command \`unseal'"
 copy opt-global
 edit docs/cli.md '0,/--verbose/s/--verbose/--loud/'
 check "$C" 1 "options: docs/cli.md: main.c's own option \`--verbose' is not in the text before the first section"
-echo "ok: commands and options: a renamed heading, a lost row, an unknown option, another command's, a mask, the TPM list, an example, main.c's own"
+echo "ok: commands and options: a renamed heading, a lost row, an unknown option, another command's, a mask, the TPM list, two examples, main.c's own"
 
 # Exit codes.
 copy exit-row
