@@ -121,7 +121,11 @@ endif
 ALL_CFLAGS := -std=gnu11 -I$(BUILD)/include -Isrc $(CPPFLAGS) $(CFLAGS) -DSEALINIT_VERSION='"$(VERSION)"' \
 	$(WARN) $(SEC) $(SAN) -MMD -MP $(CONFIG_EXTRA) $(PKG_CFLAGS)
 ALL_LDFLAGS := $(CFLAGS) $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LDLIBS   := $(PKG_LIBS) -l:libmbedcrypto.a
+# How mbedcrypto is linked: statically by default (above); a toolchain
+# with shared libraries only (Buildroot's BR2_SHARED_LIBS) passes
+# MBEDCRYPTO_LIBS=-lmbedcrypto, and the initramfs then carries the .so.
+MBEDCRYPTO_LIBS ?= -l:libmbedcrypto.a
+LDLIBS   := $(PKG_LIBS) $(MBEDCRYPTO_LIBS)
 
 # Three layers, dependencies one way: cli -> boot -> core (tests/build/layers.sh).
 # core/ never prints and returns codes; boot/ is PID 1; cli/ is the command line.

@@ -30,7 +30,8 @@ test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strac
 # mkimages.sh and mkinitramfs run, depmod for fetch-kernel.sh.
 qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs cryptsetup-bin
       binutils kmod tpm2-tools"
-bench="clevis clevis-tpm2 clevis-luks hyperfine"
+# bench/boot plots with gnuplot-nox (its png terminal).
+bench="clevis clevis-tpm2 clevis-luks hyperfine gnuplot-nox"
 fuzz="clang libclang-rt-14-dev"
 # `make initramfs' and initramfs/mkinitramfs (checked, never installed).
 initramfs="binutils cpio gzip kmod"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 struct outcome {
 	int token;
 	int keyslot;
+	struct rollback_counter counter;  /* the TPM's token only */
 };
 
 bool keysources_legacy_enabled(const struct si_bootcfg *c)
@@ -367,6 +369,9 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	if (res.measured_pcr >= 0)
 		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
 	measure_cap_result(&res);
+	say(7, "tpm2: header %d ms, opening the TPM %d ms, unseal %d ms, activation %d ms, "
+	    "cap %d ms (%u TPM commands before the cap)", res.ms.header, res.ms.tpm_open,
+	    res.ms.unseal, res.ms.activate, res.ms.cap, res.tpm_commands);
 	snprintf(record_id, sizeof(record_id), "%s", res.record_id);
 	if (res.auth_state > 0 && (res.auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
 		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
@@ -385,6 +390,16 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 		if (o.record_index)
 			say(6, "volume key id matches the device record at 0x%08x",
 			    (unsigned int)o.record_index);
+		if (res.counter_index) {
+			out->counter.bound = true;
+			out->counter.index = res.counter_index;
+			out->counter.value = res.counter_value;
+			say(6, "rollback counter 0x%08" PRIx32 ": %" PRIu64 " (token %d)",
+			    res.counter_index, res.counter_value, res.token);
+		} else {
+			say(7, "token %d has no rollback counter: no high-water mark to check",
+			    res.token);
+		}
 		if (c->migrate_finish && res.probed)
 			finish_migration(c, datadev, res.keyslot);
 	}
@@ -502,19 +517,19 @@ static void write_record(const char *source, const struct outcome *o, const char
 	say(7, "%s: source=%s token=%d keyslot=%d", UNLOCK_RECORD, source, o->token, o->keyslot);
 }
 
-int keysources_unlock(const struct si_bootcfg *c, const char *datadev, int *tpm_token,
-		      struct si_diag *d)
+int keysources_unlock(const struct si_bootcfg *c, const char *datadev,
+		      struct rollback_counter *counter, struct si_diag *d)
 {
 	char tried[768] = "";
 	size_t len = 0, k;
 	int i, r = -SI_ENOTOKEN, tpm_result = 0;
 
-	*tpm_token = -1;
+	memset(counter, 0, sizeof(*counter));
 
 	for (i = 0; i < c->nsources; i++) {
 		const struct key_source *src = NULL;
 		struct si_diag sd = { { 0 } };
-		struct outcome out = { -1, -1 };
+		struct outcome out = { .token = -1, .keyslot = -1 };
 		double t0 = uptime_ms();
 
 		for (k = 0; k < sizeof(all_sources) / sizeof(all_sources[0]); k++)
@@ -542,7 +557,7 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, int *tpm_
 			    src->name);
 			write_record(src->name, &out, datadev);
 			if (src->id == SI_SRC_TPM2)
-				*tpm_token = out.token;
+				*counter = out.counter;
 			return 0;
 		}
 		if (r == 1) {
@@ -568,7 +583,7 @@ int keysources_unlock(const struct si_bootcfg *c, const char *datadev, int *tpm_
 	} else if (ENABLE_RECOVERY_PROMPT && c->recovery_timeout_s > 0 && isatty(0) &&
 		   si_recovery_present(datadev)) {
 		struct si_diag rd = { { 0 } };
-		struct outcome out = { -1, -1 };
+		struct outcome out = { .token = -1, .keyslot = -1 };
 		int rr = recovery_source(c, datadev, &out, &rd);
 
 		if (rr == 0) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "boot/measure.h"
+#include "boot/rollback.h"
 
 struct si_bootcfg;
 struct si_diag;
@@ -36,10 +37,11 @@ struct keysources_facts {
 int keysources_fallback_verdict(const struct keysources_facts *f, struct si_diag *d);
 
 /* 0 once the volume is open, and /run/sealinit/unlock written
- * (docs/boot.md, "The unlock record"), with *tpm_token the token that
- * opened it when the TPM did (-1 otherwise: another source); otherwise a
- * code, and every attempt named in the diag. */
-int keysources_unlock(const struct si_bootcfg *c, const char *datadev, int *tpm_token,
-		      struct si_diag *d);
+ * (docs/boot.md, "The unlock record"), with *counter the rollback counter
+ * of the token that opened it when the TPM did (not bound otherwise:
+ * another source, or a token without one); otherwise a code, and every
+ * attempt named in the diag. */
+int keysources_unlock(const struct si_bootcfg *c, const char *datadev,
+		      struct rollback_counter *counter, struct si_diag *d);
 
 #endif

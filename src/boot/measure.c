@@ -108,19 +108,20 @@ int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
 }
 
 /* Module name of a path in a module list: its file name without .ko and
- * any compression suffix, with '-' as '_' (the kernel's KBUILD_MODNAME). */
+ * any compression suffix, with '-' as '_' (the kernel's KBUILD_MODNAME).
+ * The path ends at the line's ':' when the line names what it needs. */
 static bool listed_module(const char *modules, const char *want)
 {
 	const char *line = modules;
 
 	while (*line) {
-		size_t len = strcspn(line, "\n"), i, n;
+		size_t len = strcspn(line, "\n"), plen = strcspn(line, ":\n"), i, n;
 		const char *base = line, *q;
 
-		for (q = line; q < line + len; q++)
+		for (q = line; q < line + plen; q++)
 			if (*q == '/')
 				base = q + 1;
-		for (n = 0; base + n < line + len && strncmp(base + n, ".ko", 3); n++)
+		for (n = 0; base + n < line + plen && strncmp(base + n, ".ko", 3); n++)
 			;
 		if (*line != '#' && n && n == strlen(want)) {
 			for (i = 0; i < n; i++)

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,68 +207,338 @@ int pid1_finit_module(const char *path)
 	return r;
 }
 
-struct load_job {
-	pid1_module_loader load;
+/*
+ * A module list: one module a line, in an order that loads each after
+ * what it needs. A line may say what it needs, "PATH: DEP DEP...", each
+ * DEP the path of a line before it (mkinitramfs writes the image's
+ * modules.dep so); a plain "PATH" comes after every line before it, as
+ * every list once did. The list is read whole first, so a line that names
+ * a module no line before it lists fails the boot before anything loads.
+ */
+#define MODULES_MAX 128
+/* Loaders at a time: as many as the CPUs this process may run on (a
+ * module's load is mostly the CPU's work: its signature, relocation and
+ * init), at most 8 (the widest list we ship starts 7 at once). */
+#define MODULE_JOBS 8
+
+struct mod {
 	const char *path;
+	uint64_t needs[MODULES_MAX / 64];   /* lines that must finish first */
+	double t0;
+	bool started, done;
 };
 
-struct load_result {
-	int r;
+struct modlist {
+	struct mod m[MODULES_MAX];
+	int n;
 };
 
-/* In a worker: a module loaded by a child is loaded for the whole system
- * (finit_module is a syscall, not a process's state). */
-static int load_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
+static int module_jobs;
+
+void pid1_set_module_jobs(int n)
 {
-	const struct load_job *job = arg;
-	struct load_result *res = out;
+	module_jobs = n < 0 ? 0 : n > MODULE_JOBS ? MODULE_JOBS : n;
+}
 
-	res->r = job->load(job->path);
+static int jobs(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (module_jobs)
+		return module_jobs;
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > MODULE_JOBS ? MODULE_JOBS : n;
+}
+
+static bool needs_bit(const struct mod *m, int i)
+{
+	return m->needs[i / 64] >> (i % 64) & 1;
+}
+
+static int parse_modlist(const char *file, char *text, struct modlist *l, struct si_diag *d)
+{
+	char *save = NULL, *line;
+	int lineno = 0;
+
+	l->n = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mod *m = &l->m[l->n];
+		char *deps = strchr(line, ':'), *dsave = NULL, *dep;
+		int i;
+
+		lineno++;
+		if (!*line || *line == '#')
+			continue;
+		if (l->n == MODULES_MAX) {
+			si_diag_set(d, "%s: more than %d modules; expected at most that many", file,
+				    MODULES_MAX);
+			return -E2BIG;
+		}
+		memset(m, 0, sizeof(*m));
+		if (deps)
+			*deps++ = '\0';
+		m->path = line;
+		if (!deps) {
+			/* A plain line: after everything before it. */
+			for (i = 0; i < l->n; i++)
+				m->needs[i / 64] |= 1ull << (i % 64);
+		}
+		for (dep = deps ? strtok_r(deps, " ", &dsave) : NULL; dep;
+		     dep = strtok_r(NULL, " ", &dsave)) {
+			for (i = 0; i < l->n && strcmp(l->m[i].path, dep); i++)
+				;
+			if (i == l->n) {
+				si_diag_set(d, "%s line %d: `%.200s' needs `%.200s', which no line "
+					    "before it lists; expected the path of an earlier line", file,
+					    lineno, line, dep);
+				return -EINVAL;
+			}
+			m->needs[i / 64] |= 1ull << (i % 64);
+		}
+		l->n++;
+	}
 	return 0;
 }
 
-/* One module: in PID 1 itself (deadline_ms 0), or in a worker that must be
- * done within deadline_ms. 0, or the loader's -errno in *load_r (a
- * warning); another code fails the boot, by name. */
-static int load_one(pid1_module_loader load, const char *path, int deadline_ms, int *load_r,
-		    struct si_diag *d)
-{
-	struct load_job job = { load, path };
-	struct load_result res = { 0 };
-	char noun[SI_PATH_MAX + 32];
-	const struct si_work w = {
-		.fn = load_work, .arg = &job, .out = &res, .out_size = sizeof(res),
-		.deadline_ms = deadline_ms, .timeout_code = -ETIMEDOUT, .noun = noun,
-		.verb = "finish",
-	};
-	struct si_diag wd = { { 0 } };
-	int r;
+/*
+ * A loader: a child that loads the modules it is handed, one at a time,
+ * and answers each with the loader's code. A module loaded by a child is
+ * loaded for the whole system (finit_module is a syscall, not a process's
+ * state). One child per CPU for the whole list, not one per module: a
+ * fork is not free under emulation, and a load is mostly the CPU's work.
+ */
+struct loader {
+	pid_t pid;
+	int to, from;        /* its command and answer pipes */
+	int mod;             /* the line it is loading, or -1 */
+};
 
-	if (deadline_ms <= 0) {
-		*load_r = load(path);
-		return 0;
+struct answer {
+	int mod, r;
+};
+
+static void loader_child(const struct modlist *l, pid1_module_loader load, int to, int from)
+{
+	int i;
+
+	while (read(to, &i, sizeof(i)) == (ssize_t)sizeof(i)) {
+		struct answer a = { i, i >= 0 && i < l->n ? load(l->m[i].path) : -EINVAL };
+
+		if (write(from, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			break;
 	}
-	snprintf(noun, sizeof(noun), "loading module %s", path);
-	r = si_worker_run(&w, &wd);
-	if (r == -ETIMEDOUT) {
-		si_diag_set(d, "%.400s (a TPM driver waiting on tee-supplicant?)", wd.msg);
+	_exit(0);
+}
+
+/* Loader n; the loaders before it are running, and their pipes are closed
+ * in the new one, so that each loader's pipes end with the parent's. */
+static int loader_start(struct loader *loaders, int n, const struct modlist *l,
+			pid1_module_loader load)
+{
+	struct loader *w = &loaders[n];
+	int to[2], from[2], i;
+
+	if (pipe2(to, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		return -errno;
+	}
+	w->pid = fork();
+	if (w->pid < 0) {
+		int r = -errno;
+
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
 		return r;
 	}
-	if (r < 0) {
-		si_diag_set(d, "%.450s", wd.msg[0] ? wd.msg : noun);
-		return r;
+	if (w->pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		for (i = 0; i < n; i++) {
+			close(loaders[i].to);
+			close(loaders[i].from);
+		}
+		loader_child(l, load, to[0], from[1]);
 	}
-	*load_r = res.r;
+	close(to[0]);
+	close(from[1]);
+	w->to = to[1];
+	w->from = from[0];
+	w->mod = -1;
 	return 0;
+}
+
+/* Done or failing: every loader is told to end (its pipe closed), and
+ * one still loading is killed; each is reaped, bounded. One that SIGKILL
+ * does not end (a probe waiting on OP-TEE) is left behind, and *left says
+ * so. */
+static void loaders_stop(struct loader *w, int n, bool *left)
+{
+	int i, r, status;
+
+	for (i = 0; i < n; i++) {
+		if (w[i].pid <= 0)
+			continue;
+		close(w[i].to);
+		close(w[i].from);
+		if (w[i].mod >= 0)
+			kill(w[i].pid, SIGKILL);
+	}
+	for (i = 0; i < n; i++) {
+		if (w[i].pid <= 0)
+			continue;
+		r = si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
+		/* An idle loader ends at its pipe's end; one that does not
+		 * is killed too. */
+		if (r < 0 && w[i].mod < 0) {
+			kill(w[i].pid, SIGKILL);
+			r = si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
+		}
+		if (r < 0)
+			*left = true;
+		w[i].pid = -1;
+	}
+}
+
+/* A line whose lines before it that it names have all finished. */
+static int next_ready(const struct modlist *l)
+{
+	int i, j;
+
+	for (i = 0; i < l->n; i++) {
+		bool ready = !l->m[i].started;
+
+		for (j = 0; ready && j < i; j++)
+			if (needs_bit(&l->m[i], j) && !l->m[j].done)
+				ready = false;
+		if (ready)
+			return i;
+	}
+	return -1;
+}
+
+/* Concurrently, each load after what it needs, all within deadline_ms. */
+static int load_concurrent(const char *file, struct modlist *l, int deadline_ms,
+			   pid1_module_loader load, int *loaded, struct si_diag *d)
+{
+	struct loader w[MODULE_JOBS];
+	double t0 = uptime_ms();
+	int nw = jobs(), r = 0, i, busy = 0, ndone = 0, ms;
+	bool left = false;
+
+	for (i = 0; i < nw; i++)
+		w[i].pid = -1;
+	if (nw > l->n)
+		nw = l->n;
+	for (i = 0; i < nw; i++) {
+		r = loader_start(w, i, l, load);
+		if (r < 0) {
+			si_diag_set(d, "loading the modules of %s: starting a loader: %s", file,
+				    strerror(-r));
+			goto out;
+		}
+	}
+	while (ndone < l->n) {
+		struct pollfd pfd[MODULE_JOBS];
+		int k;
+
+		/* Hand every idle loader a line that is ready. */
+		for (i = 0; i < nw; i++) {
+			if (w[i].mod >= 0 || (k = next_ready(l)) < 0)
+				continue;
+			l->m[k].started = true;
+			l->m[k].t0 = uptime_ms();
+			w[i].mod = k;
+			busy++;
+			if (write(w[i].to, &k, sizeof(k)) != (ssize_t)sizeof(k))
+				goto died;
+		}
+		ms = deadline_ms - (int)(uptime_ms() - t0);
+		if (ms <= 0) {
+			const char *path = file;
+			char more[48] = "";
+
+			for (i = nw - 1; i >= 0; i--)
+				if (w[i].mod >= 0)
+					path = l->m[w[i].mod].path;
+			if (busy > 1)
+				snprintf(more, sizeof(more), ", nor %d other load%s", busy - 1,
+					 busy == 2 ? "" : "s");
+			loaders_stop(w, nw, &left);
+			si_diag_set(d, "loading module %.300s did not finish within %d ms%s%s (a TPM "
+				    "driver waiting on tee-supplicant?)", path, deadline_ms, more,
+				    left ? "; a process did not end after SIGKILL: left behind" : "");
+			return -ETIMEDOUT;
+		}
+		for (i = 0; i < nw; i++) {
+			pfd[i].fd = w[i].mod >= 0 ? w[i].from : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)nw, ms) < 0 && errno != EINTR) {
+			r = -errno;
+			si_diag_set(d, "loading the modules of %s: poll: %s", file, strerror(-r));
+			goto out;
+		}
+		for (i = 0; i < nw; i++) {
+			struct answer a;
+			struct mod *m;
+
+			if (!pfd[i].revents)
+				continue;
+			if (read(w[i].from, &a, sizeof(a)) != (ssize_t)sizeof(a) || a.mod != w[i].mod)
+				goto died;
+			m = &l->m[a.mod];
+			m->done = true;
+			w[i].mod = -1;
+			busy--;
+			ndone++;
+			say(7, "[%8.3f] module %s: %.1f ms", uptime_ms() / 1e3, m->path,
+			    uptime_ms() - m->t0);
+			if (a.r < 0)
+				say(4, "module %s: %s", m->path, strerror(-a.r));
+			else
+				(*loaded)++;
+		}
+	}
+	goto out;
+died:
+	/* A loader that broke off (the loader crashed): by the module it was
+	 * loading, and how it ended. */
+	{
+		int status = 0;
+		const char *path = w[i].mod >= 0 ? l->m[w[i].mod].path : file;
+
+		close(w[i].to);
+		close(w[i].from);
+		if (si_reap_bounded(w[i].pid, SI_REAP_MS, &status) < 0) {
+			kill(w[i].pid, SIGKILL);
+			(void)si_reap_bounded(w[i].pid, SI_REAP_MS, &status);
+		}
+		w[i].pid = -1;
+		si_diag_set(d, "loading module %.400s: its process died (%s %d)", path,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		r = -EIO;
+	}
+out:
+	/* What else was loading is stopped: the boot goes to its failure
+	 * policy, and a load left running would race the rescue shell. */
+	loaders_stop(w, nw, &left);
+	return r;
 }
 
 int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader load,
 			   struct si_diag *d)
 {
 	static char list[SI_TEXTFILE_CONFIG_MAX + 1];
-	char *save = NULL, *path;
-	double t0 = uptime_ms();
-	int n = 0, r;
+	static struct modlist l;
+	int loaded = 0, r, i;
 
 	/* Missing: this initramfs loads no modules. Cut or unreadable: the
 	 * boot would go on without a driver it was built to load. */
@@ -275,26 +547,24 @@ int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader
 		return 0;
 	if (r < 0)
 		return r;
-	for (path = strtok_r(list, "\n", &save); path; path = strtok_r(NULL, "\n", &save)) {
-		int left = 0, lr = 0;
-
-		if (!*path || *path == '#')
-			continue;
-		/* One budget for the whole list: each module gets what the
-		 * ones before it left, at least a millisecond. */
-		if (deadline_ms > 0) {
-			left = deadline_ms - (int)(uptime_ms() - t0);
-			left = left < 1 ? 1 : left;
-		}
-		r = load_one(load, path, left, &lr, d);
+	r = parse_modlist(file, list, &l, d);
+	if (r < 0)
+		return r;
+	if (deadline_ms > 0) {
+		r = load_concurrent(file, &l, deadline_ms, load, &loaded, d);
 		if (r < 0)
 			return r;
-		if (lr < 0)
-			say(4, "module %s: %s", path, strerror(-lr));
-		else
-			n++;
+	} else {
+		/* Inside a worker that bounds it (failrec.c): one at a time. */
+		for (i = 0; i < l.n; i++) {
+			r = load(l.m[i].path);
+			if (r < 0)
+				say(4, "module %s: %s", l.m[i].path, strerror(-r));
+			else
+				loaded++;
+		}
 	}
-	say(6, "loaded %d modules from %s", n, file);
+	say(6, "loaded %d modules from %s", loaded, file);
 	return 0;
 }
 

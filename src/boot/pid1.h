@@ -39,23 +39,32 @@ void step_done(const char *step, double t0);
  * sees all of it or nothing. 0, or -errno after a warning naming path. */
 int pid1_publish(const char *path, const char *text, size_t len);
 
-/* finit_module every path listed in file, in PID 1; a missing list is no
- * error, one that cannot be read whole (core/textfile.h) is, by name. A
- * module that does not load is a warning: the wait for its device says
- * more. For the modules loaded before anything that could block them. */
+/* finit_module every path listed in file, in this process, one at a
+ * time; a missing list is no error, one that cannot be read whole
+ * (core/textfile.h) is, by name. A module that does not load is a
+ * warning: the wait for its device says more. Unbounded: only inside a
+ * worker (failrec.c's efivarfs). */
 int pid1_load_modules(const char *file, struct si_diag *d);
 
 /* How one module is loaded: 0 (also when it is loaded already) or -errno. */
 typedef int (*pid1_module_loader)(const char *path);
 int pid1_finit_module(const char *path);
 
-/* The same with a loader, and with deadline_ms > 0 each module in a worker
- * (core/worker.h), the whole list within deadline_ms: a load that does not
- * finish in time (the Jetson fTPM driver's probe blocks inside
- * finit_module until OP-TEE answers through tee-supplicant) fails with
- * -ETIMEDOUT, naming the module, instead of hanging PID 1. */
+/* The same with a loader, and with deadline_ms > 0 in loader processes,
+ * concurrently: a line "PATH: DEP..." loads once the earlier lines it
+ * names have finished (a plain "PATH" after every line before it), the
+ * whole list within deadline_ms. A load that does not finish in time
+ * (the Jetson fTPM driver's probe blocks inside finit_module until OP-TEE
+ * answers through tee-supplicant) fails with -ETIMEDOUT, naming the
+ * module, instead of hanging PID 1; a loader that dies fails with -EIO,
+ * naming it; a line naming no earlier line fails with -EINVAL before
+ * anything loads. deadline_ms <= 0: in this process, one at a time, for
+ * a caller that is itself a bounded worker (failrec.c). */
 int pid1_load_modules_with(const char *file, int deadline_ms, pid1_module_loader load,
 			   struct si_diag *d);
+/* How many modules load at a time: 0 (the default) as many as the CPUs
+ * PID 1 may run on, at most 8. For the tests. */
+void pid1_set_module_jobs(int n);
 
 /* Wait, bounded, for a device spec (path or TAG=value) to resolve to
  * exactly one existing node, with progress once a second: 0 and the path;

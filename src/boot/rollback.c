@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The boot's check of a restored TPM store (rollback.h): the token's
- * counter read after the unlock, the volume's high-water mark checked
- * after the mount. Every step that touches a disk or the TPM runs in a
- * worker under a deadline; a refusal leaves the volume unmounted and its
- * mapping closed.
+ * The boot's check of a restored TPM store (rollback.h): the volume's
+ * high-water mark against the counter the unlock read, once the volume is
+ * mounted. Every step that touches the disk runs in a worker under a
+ * deadline; a refusal leaves the volume unmounted and its mapping closed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,14 +15,9 @@
 
 #include "boot/pid1.h"
 #include "boot/rollback.h"
-#include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/hwm.h"
-#include "core/luks.h"
-#include "core/token.h"
-#include "core/tpm/counter.h"
-#include "core/tpm/tpm.h"
 #include "core/worker.h"
 
 struct check_job {
@@ -72,77 +66,6 @@ static const char *close_volume(const struct si_bootcfg *c, const char *mnt)
 		return mnt ? "was unmounted and closed" : "was closed";
 	say(3, "%s", d.msg);
 	return "could not be closed";
-}
-
-struct counter_job {
-	const struct si_bootcfg *c;
-	const char *datadev;
-	int tok;
-};
-
-/* The token's counter index from the header (0: none), then its value. */
-static int counter_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)
-{
-	const struct counter_job *j = arg;
-	struct rollback_counter *rc = out;
-	static struct si_token t;
-	struct si_tpm *tpm = NULL;
-	struct si_luks *l = NULL;
-	const char *json;
-	int r;
-
-	(void)w;
-	if (!ENABLE_TPM2)
-		return -SI_EUNSUPPORTED;
-	r = si_luks_open(j->datadev, &l, d);
-	if (r == 0 && si_luks_token_json(l, j->tok, SI_TOKEN_TYPE, &json) < 0) {
-		si_diag_set(d, "token %d of %s is gone", j->tok, j->datadev);
-		r = -SI_EBADTOKEN;
-	}
-	if (r == 0)
-		r = si_token_parse(json, &t, d);
-	si_luks_close(l);
-	if (r < 0 || !t.counter_nv)
-		return r;
-	rc->bound = true;
-	rc->index = t.counter_nv;
-	r = si_tpm_open(j->c->tcti, j->c->tpm_timeout_ms, &tpm, d);
-	if (r == 0)
-		r = si_tpm_counter_read(tpm, rc->index, &rc->value, d);
-	si_tpm_close(tpm);
-	if (r == -ENOENT)
-		si_diag_set(d, "no counter at NV index 0x%08" PRIx32, rc->index);
-	return r;
-}
-
-int rollback_read_counter(const struct si_bootcfg *c, const char *datadev, int tok,
-			  struct rollback_counter *rc, struct si_diag *d)
-{
-	struct counter_job job = { c, datadev, tok };
-	struct si_work w = {
-		.fn = counter_work, .arg = &job, .out = rc, .out_size = sizeof(*rc),
-		.deadline_ms = c->tpm_timeout_ms, .timeout_code = -SI_ENOTPM,
-		.noun = "the TPM (reading the rollback counter)",
-	};
-	struct si_diag wd = { { 0 } };
-	int r;
-
-	memset(rc, 0, sizeof(*rc));
-	if (!ENABLE_TPM2 || tok < 0)
-		return 0;
-	r = si_worker_run(&w, &wd);
-	if (r < 0) {
-		si_diag_set(d, "the data volume is unlocked but its token %d's rollback counter "
-			    "cannot be read (%.300s); refusing to continue: the data volume %s", tok,
-			    wd.msg, close_volume(c, NULL));
-		return r;
-	}
-	if (rc->bound)
-		say(6, "rollback counter 0x%08" PRIx32 ": %" PRIu64 " (token %d)", rc->index,
-		    rc->value, tok);
-	else
-		say(7, "token %d has no rollback counter: no high-water mark to check", tok);
-	return 0;
 }
 
 static int check_work(void *arg, struct si_worker *w, void *out, struct si_diag *d)

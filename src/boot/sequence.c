@@ -6,8 +6,8 @@
  *   wait for the devices → the fTPM store, tee-supplicant and its
  *   readiness → the late modules and the TPM → measure the command line and the
  *   config → verify the rootfs → mount it → measure the init → extend the
- *   measurements → unlock the data volume → cap → the rollback counter →
- *   mount data → its high-water mark → switch_root
+ *   measurements → unlock the data volume (and read its token's rollback
+ *   counter) → cap → mount data → its high-water mark → switch_root
  *
  * Rules: nothing here exits or aborts; every wait has a timeout (pid1.c,
  * the workers of core/); every step returns a code and a message, and
@@ -133,7 +133,7 @@ int si_boot_main(void)
 	struct si_diag d = { { 0 } }, cd = { { 0 } };
 	struct rollback_counter counter;
 	double t_start = uptime_ms(), t0;
-	int r, tok = -1;
+	int r;
 
 	si_bootcfg_defaults(&cfg);
 	pid1_early_mounts();
@@ -144,7 +144,8 @@ int si_boot_main(void)
 	if (r == 0)
 		r = check_tpm_driver(&cfg, cmdline, &d);
 	if (r == 0)
-		r = pid1_load_modules(MODULES_FILE, &d);
+		r = pid1_load_modules_with(MODULES_FILE, cfg.device_timeout_ms, pid1_finit_module,
+					   &d);
 	if (r < 0)
 		goto failed;
 	/* Why the last boot failed, before this one can fail too. */
@@ -210,7 +211,7 @@ int si_boot_main(void)
 	t0 = uptime_ms();
 	r = pid1_still_unique("data device", cfg.data, datadev, &d);
 	if (r == 0)
-		r = keysources_unlock(&cfg, datadev, &tok, &d);
+		r = keysources_unlock(&cfg, datadev, &counter, &d);
 	if (r < 0)
 		goto failed;
 	r = measure_cap(&d);
@@ -221,12 +222,6 @@ int si_boot_main(void)
 		si_diag_set(&d, "the data volume is unlocked but %.300s; refusing to continue", why);
 		goto failed;
 	}
-	/* The token's rollback counter, while an fTPM still has its
-	 * supplicant; checked against the volume's mark once it is mounted
-	 * (docs/updates.md, "Rollback of the TPM's store"). */
-	r = rollback_read_counter(&cfg, datadev, tok, &counter, &d);
-	if (r < 0)
-		goto failed;
 	pid1_stop_helper();
 	teestore_umount(cfg.device_timeout_ms);
 	step_done("unlock and cap", t0);
@@ -236,6 +231,8 @@ int si_boot_main(void)
 	snprintf(mountdev, sizeof(mountdev), "/dev/mapper/%s", cfg.data_name);
 	r = pid1_mount(mountdev, datamnt, cfg.data_fstype, MS_NOSUID | MS_NODEV, "the data volume",
 		       &d);
+	/* The counter the unlock read, against the volume's mark
+	 * (docs/updates.md, "Rollback of the TPM's store"). */
 	if (r == 0)
 		r = rollback_check(&cfg, &counter, datamnt, &d);
 	if (r < 0)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "core/bootcfg.h"
 #include "core/errors.h"
+#include "core/secret.h"
 #include "core/textfile.h"
 #include "core/events.h"
 #include "core/legacy/unlock.h"
@@ -176,6 +177,36 @@ int read_key_file(const char *path, char *buf, size_t size, size_t *len)
 	r = read_key_fd(fd, buf, size, len);
 	close(fd);
 	return r;
+}
+
+char *owner_auth_option(const char *cmd, const char *path, size_t *len, int *rc)
+{
+	/* TPM2B_AUTH holds at most 64 bytes; one more tells a longer file. */
+	char *buf;
+	int r;
+
+	*rc = 0;
+	*len = 0;
+	if (!path)
+		return NULL;
+	buf = si_secret_alloc(65);
+	if (!buf) {
+		*rc = 1;
+		return NULL;
+	}
+	r = read_key_file(path, buf, 65, len);
+	if (r == 0 && *len > 64)
+		r = -EFBIG;
+	if (r < 0) {
+		fprintf(stderr, "%s %s: cannot use --owner-auth-file `%s': %s\n", prog, cmd, path,
+			r == -ENODATA ? "empty file (an empty password needs no option)" :
+			r == -EFBIG ? "longer than the 64 bytes a TPM password can be" :
+			r == -EINVAL ? "not a regular file" : strerror(-r));
+		si_secret_free(buf);
+		*rc = EXIT_USAGE;
+		return NULL;
+	}
+	return buf;
 }
 
 int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len)

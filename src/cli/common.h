@@ -43,6 +43,11 @@ int ask_pin(void *ctx, char *buf, size_t size);
 int read_fd_whole(int fd, char *buf, size_t size, size_t *len);
 int read_key_fd(int fd, char *buf, size_t size, size_t *len);
 int read_key_file(const char *path, char *buf, size_t size, size_t *len);
+/* --owner-auth-file: the owner hierarchy's password, all of the file's
+ * bytes as tpm2-tools' `file:' form takes them (a newline in it is part
+ * of it). Locked memory the caller frees, or NULL: with *rc 0 when the
+ * option was not given, else the exit code after printing why. */
+char *owner_auth_option(const char *cmd, const char *path, size_t *len, int *rc);
 /* A public file (a PEM public key) of at most size bytes: 0, or -errno
  * (-EFBIG when larger). */
 int read_public_key(const char *path, uint8_t *buf, size_t size, size_t *len);

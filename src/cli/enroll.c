@@ -127,7 +127,7 @@ int enroll_main(const struct cli_args *a)
 	static struct si_bootcfg c;
 	struct si_enroll_result res;
 	struct si_diag d = { { 0 } };
-	char *pass = NULL, pcrbuf[96], signedbuf[96];
+	char *pass = NULL, *owner, pcrbuf[96], signedbuf[96];
 	static uint8_t pem[SI_AUTHKEY_PEM_MAX];
 	size_t pass_len = 0;
 	double t0;
@@ -196,9 +196,15 @@ int enroll_main(const struct cli_args *a)
 		fprintf(stderr, "%s enroll: %s (--uncapped-pcrs seals anyway)\n", prog, d.msg);
 		return si_exit_code(-EINVAL);
 	}
-	pass = existing_passphrase(a, o.device, &pass_len, &r);
-	if (!pass)
+	owner = owner_auth_option("enroll", a->owner_auth_file, &o.owner_auth_len, &r);
+	if (r)
 		return r;
+	o.owner_auth = owner;
+	pass = existing_passphrase(a, o.device, &pass_len, &r);
+	if (!pass) {
+		si_secret_free(owner);
+		return r;
+	}
 	o.passphrase = pass;
 	o.passphrase_len = pass_len;
 	o.tcti = a->tcti;
@@ -209,6 +215,7 @@ int enroll_main(const struct cli_args *a)
 	t0 = now_ms();
 	r = si_enroll(&o, &res, &d);
 	si_secret_free(pass);
+	si_secret_free(owner);
 	if (verbose)
 		fprintf(stderr, "enroll: %.1f ms, %u TPM commands\n", now_ms() - t0,
 			res.tpm_commands);

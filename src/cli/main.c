@@ -43,18 +43,19 @@ static const struct command {
 	{ "enroll", enroll_main,
 	  OPT_KEY_FILE | OPT_SHORT | OPT_PCRS | OPT_PIN | OPT_UNSAFE_PCRS | OPT_NAME | OPT_EXPECT |
 	  OPT_RECOVERY | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX | OPT_TPM |
-	  OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_RECORD | OPT_SIGNATURE,
+	  OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_RECORD | OPT_SIGNATURE | OPT_OWNER_AUTH,
 	  "DEVICE [--key-file FILE] [--tcti SPEC] [--pcrs LIST] [--expect FILE] [--pin] [--unsafe-pcrs] "
 	  "[--config FILE] [--uncapped-pcrs] "
 	  "[--name NAME] [--public-key PEM [--public-key-pcrs LIST] [--counter [--nv-index INDEX]] "
-	  "[--record[=INDEX] [--signature FILE]]] "
+	  "[--record[=INDEX] [--signature FILE]]] [--owner-auth-file FILE] "
 	  "| DEVICE --recovery [--key-file FILE]",
 	  "seal a new key to the TPM and add it as a keyslot + systemd-tpm2 token" },
 	{ "unlock", unlock_main,
 	  OPT_TEST | OPT_NAME | OPT_FIXATE | OPT_MEASURE_PCR | OPT_SIGNATURE | OPT_CIPHER | OPT_TPM |
-	  OPT_RECORD | OPT_PUBLIC_KEY,
+	  OPT_RECORD | OPT_PUBLIC_KEY | OPT_BOOT_RULES | OPT_CONFIG,
 	  "DEVICE [NAME] [--test [--name NAME]] [--fixate-volume-key ID] [--tpm2-measure-pcr N] "
-	  "[--signature FILE] [--cipher SPEC] [--record[=INDEX] --public-key PEM] [--tcti SPEC]",
+	  "[--signature FILE] [--cipher SPEC] [--record[=INDEX] --public-key PEM] "
+	  "[--boot-rules [--config FILE]] [--tcti SPEC]",
 	  "unseal a token's key and activate NAME (or only check it: --test)" },
 	{ "measure", measure_main, OPT_PCR | OPT_STRING | OPT_FILE | OPT_TPM,
 	  "[--pcr N] --string S | --file F [--tcti SPEC]",
@@ -81,8 +82,10 @@ static const struct command {
 	  "print the boot stage's configuration after the command line's overrides" },
 	{ "predict", predict_main,
 	  OPT_CONFIG | OPT_CMDLINE | OPT_INIT | OPT_ROOTFS | OPT_NO_ARGS | OPT_PCRS |
-	  OPT_FIRMWARE_LOG | OPT_FIRMWARE_PCRS | OPT_INITRD | OPT_FIRMWARE_CMDLINE | OPT_KERNEL,
-	  "[--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE]] [--firmware-log FILE "
+	  OPT_FIRMWARE_LOG | OPT_FIRMWARE_PCRS | OPT_INITRD | OPT_FIRMWARE_CMDLINE | OPT_KERNEL |
+	  OPT_STEP,
+	  "[--config FILE [--cmdline TEXT] --init FILE [--rootfs IMAGE] | --step --config FILE "
+	  "--cmdline TEXT] [--firmware-log FILE "
 	  "[--initrd FILE] [--firmware-cmdline TEXT] [--kernel FILE] | --firmware-pcrs FILE] "
 	  "[--pcrs LIST]",
 	  "print what the boot will measure, the PCR values a token binds, its policy" },
@@ -120,11 +123,11 @@ static const struct command {
 	  OPT_PCRS | OPT_EXPECT | OPT_PUBLIC_KEY | OPT_PUBKEY_PCRS | OPT_COUNTER | OPT_NV_INDEX |
 	  OPT_SIGNATURE | OPT_NAME | OPT_CONFIG | OPT_UNCAPPED_PCRS | OPT_TPM | OPT_RECORD |
 	  OPT_MKFS | OPT_ESCROW_DIR | OPT_ESCROW_KEY | OPT_WORKDIR | OPT_SHOW_RECOVERY_KEY |
-	  OPT_CHECK_BLANK,
+	  OPT_CHECK_BLANK | OPT_OWNER_AUTH,
 	  "DEVICE [--pcrs LIST] [--expect FILE] [--public-key PEM [--public-key-pcrs LIST] "
 	  "[--counter [--nv-index INDEX]] [--signature FILE [--record[=INDEX]]]] [--name NAME] "
 	  "[--config FILE] [--uncapped-pcrs] [--mkfs 'PROGRAM ARGS'] [--workdir DIR] "
-	  "(--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
+	  "[--owner-auth-file FILE] (--escrow-dir DIR --escrow-key PEM | --show-recovery-key) | DEVICE --check-blank",
 	  "make the data volume on a blank partition, as the first boot does" },
 	{ "version", version_main, OPT_RAW, "", "print the version and the build's features" },
 	{ "help", help_main, OPT_RAW, "", "this text" },

@@ -145,6 +145,13 @@ static const struct cli_option {
 	  "print the new recovery key on standard output (provision)" },
 	{ "check-blank", no_argument, 0, OPT_CHECK_BLANK, NULL,
 	  "only say whether DEVICE is blank enough to provision (provision)" },
+	{ "boot-rules", no_argument, 0, OPT_BOOT_RULES, NULL,
+	  "unlock as the boot does: its token rules from --config (pcrs=, lockdown), and the "
+	  "token's rollback counter read" },
+	{ "step", no_argument, 0, OPT_STEP, NULL,
+	  "predict what a distribution's initramfs step measures: --cmdline and --config as files" },
+	{ "owner-auth-file", required_argument, 0, OPT_OWNER_AUTH, "FILE",
+	  "the TPM owner hierarchy's password, the file's bytes (tpm2-tools' file: form)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -319,6 +326,9 @@ int cli_parse(const char *cmd, uint64_t mask, int argc, char **argv, struct cli_
 		case OPT_WORKDIR:       a->workdir = optarg; break;
 		case OPT_SHOW_RECOVERY_KEY: a->show_recovery_key = 1; break;
 		case OPT_CHECK_BLANK:   a->check_blank = 1; break;
+		case OPT_BOOT_RULES:    a->boot_rules = 1; break;
+		case OPT_STEP:          a->step = 1; break;
+		case OPT_OWNER_AUTH:    a->owner_auth_file = optarg; break;
 		case OPT_CIPHER:
 			/* As the boot's cipher=: a dm-crypt spec, never null. */
 			if (!strchr(optarg, '-') || !strncmp(optarg, "cipher_null", 11))

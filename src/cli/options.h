@@ -68,6 +68,9 @@
 #define OPT_WORKDIR      (UINT64_C(1) << 51)
 #define OPT_SHOW_RECOVERY_KEY (UINT64_C(1) << 52)
 #define OPT_CHECK_BLANK  (UINT64_C(1) << 53)
+#define OPT_BOOT_RULES   (UINT64_C(1) << 54)
+#define OPT_STEP         (UINT64_C(1) << 55)
+#define OPT_OWNER_AUTH   (UINT64_C(1) << 56)
 
 #define OPT_TPM (OPT_TCTI | OPT_TPM_TIMEOUT)
 
@@ -132,6 +135,9 @@ struct cli_args {
 	const char *workdir;       /* --workdir; NULL: /run/sealinit, else $TMPDIR */
 	int show_recovery_key;     /* --show-recovery-key */
 	int check_blank;           /* --check-blank */
+	int boot_rules;            /* unlock --boot-rules */
+	int step;                  /* predict --step */
+	const char *owner_auth_file; /* enroll, provision --owner-auth-file */
 };
 
 /* Parse argv (argv[0] is the command's name) for the options in mask.

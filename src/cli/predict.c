@@ -166,6 +166,55 @@ static int predict_boot(const struct cli_args *a, struct si_bootcfg *c, struct s
 	return 0;
 }
 
+/* What the step of a distribution's initramfs (dist/initramfs-tools/
+ * sealinit-step) measures into the configuration's pcr=: `sealinit measure
+ * --file' of /proc/cmdline, which reads as the command line and a newline,
+ * then of the configuration file as it is; each event's data is the
+ * file's SHA-256, so the PCR extends SHA-256 of that. 0, or the exit code
+ * after printing why. */
+static int predict_step(const struct cli_args *a, struct si_bootcfg *c,
+			uint8_t value[SI_SHA256_SIZE])
+{
+	uint8_t digest[SI_SHA256_SIZE], ev[SI_SHA256_SIZE], buf[2 * SI_SHA256_SIZE];
+	char hex[2 * SI_SHA256_SIZE + 1], *line;
+	size_t len;
+	int i, r;
+
+	if (!a->cmdline)
+		return usage_error("predict", "--step needs --cmdline TEXT: the kernel command line "
+				   "the server boots with, as /proc/cmdline shows it");
+	if (a->init || a->rootfs)
+		return usage_error("predict", "--step measures no root file system: drop --init "
+				   "and --rootfs");
+	if (load_config("predict", a->config, true, c) < 0)
+		return EXIT_USAGE;
+	len = strlen(a->cmdline);
+	line = malloc(len + 2);
+	if (!line)
+		return 1;
+	memcpy(line, a->cmdline, len);
+	line[len++] = '\n';
+	r = si_sha256(line, len, digest);
+	free(line);
+	if (r < 0)
+		return 1;
+	memset(value, 0, SI_SHA256_SIZE);
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && hash_file("configuration", a->config, digest) < 0)
+			return 1;
+		si_hex_encode(hex, digest, sizeof(digest));
+		printf("%u file %s sha256:%s\n", c->measure_pcr, i ? a->config : "/proc/cmdline",
+		       hex);
+		memcpy(buf, value, SI_SHA256_SIZE);
+		if (si_sha256(digest, sizeof(digest), ev) < 0)
+			return 1;
+		memcpy(buf + SI_SHA256_SIZE, ev, sizeof(ev));
+		if (si_sha256(buf, sizeof(buf), value) < 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The firmware's PCRs from --firmware-log (replayed, with the update's
  * events of the PCRs in `want') or --firmware-pcrs, into fw. *known: the
  * PCRs with a value; *shown: those printed by default (the log's extended
@@ -240,10 +289,11 @@ int predict_main(const struct cli_args *a)
 	struct si_event ev[4], cap;
 	struct si_bootcfg c;
 	struct si_diag d = { { 0 } };
-	uint8_t capped[SI_SHA256_SIZE], policy[SI_POLICY_SIZE] = { 0 };
+	uint8_t capped[SI_SHA256_SIZE], policy[SI_POLICY_SIZE] = { 0 }, step[SI_SHA256_SIZE];
 	uint8_t values[SI_PCR_COUNT * SI_SHA256_SIZE];
 	char hex[2 * SI_SHA256_SIZE + 1], list[96];
-	bool firmware = a->firmware_log || a->firmware_pcrs, boot = a->init || !firmware;
+	bool firmware = a->firmware_log || a->firmware_pcrs;
+	bool boot = a->init || a->step || !firmware;
 	const char *cmdline = a->cmdline;
 	uint32_t want = SI_PCR_MASK_ALL, known = 0, shown = 0, bit;
 	unsigned int mpcr = 0, i;
@@ -261,11 +311,19 @@ int predict_main(const struct cli_args *a)
 		return usage_error("predict", "--rootfs is for PCR 15, which needs --init FILE");
 
 	if (boot) {
-		r = predict_boot(a, &c, ev, &n, &cmdline);
-		if (r)
-			return r;
-		mpcr = c.measure_pcr;
-		si_events_replay(ev, n, mpcr, NULL, out.sha256[mpcr]);
+		if (a->step) {
+			r = predict_step(a, &c, step);
+			if (r)
+				return r;
+			mpcr = c.measure_pcr;
+			memcpy(out.sha256[mpcr], step, SI_SHA256_SIZE);
+		} else {
+			r = predict_boot(a, &c, ev, &n, &cmdline);
+			if (r)
+				return r;
+			mpcr = c.measure_pcr;
+			si_events_replay(ev, n, mpcr, NULL, out.sha256[mpcr]);
+		}
 		out.mask = UINT32_C(1) << mpcr;
 		memcpy(capped, out.sha256[mpcr], sizeof(capped));
 		si_event_string(&cap, mpcr, SI_CAP_EVENT);

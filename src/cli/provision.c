@@ -85,6 +85,7 @@ int provision_main(const struct cli_args *a)
 	static char mkfs_buf[1024];
 	static const char *mkfs_argv[MKFS_WORDS + 1];
 	struct si_provision_result *res;
+	char *owner;
 	struct si_diag d = { { 0 } };
 	int r;
 
@@ -174,10 +175,17 @@ int provision_main(const struct cli_args *a)
 	o.want_recovery = a->show_recovery_key;
 
 	/* The result may carry the recovery key. */
+	owner = owner_auth_option("provision", a->owner_auth_file, &o.owner_auth_len, &r);
+	if (r)
+		return r;
+	o.owner_auth = owner;
 	res = si_secret_alloc(sizeof(*res));
-	if (!res)
+	if (!res) {
+		si_secret_free(owner);
 		return fail("provision", -ENOMEM, NULL);
+	}
 	r = si_provision(&o, res, &d);
+	si_secret_free(owner);
 	if (r < 0) {
 		si_secret_free(res);
 		return fail("provision", r, &d);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* sealinit unlock: unseal a token's key; activate, or only test it. */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/options.h"
 #include "config.h"
+#include "core/bootcfg.h"
 #include "core/errors.h"
 #include "core/luks.h"
 #include "core/tpm/authorize.h"
@@ -19,6 +21,7 @@ int unlock_main(const struct cli_args *a)
 	struct si_unlock_result res;
 	struct si_diag d = { { 0 } };
 	static uint8_t pem[SI_AUTHKEY_PEM_MAX];
+	static struct si_bootcfg cfg;
 	double t0;
 	int r;
 
@@ -56,6 +59,16 @@ int unlock_main(const struct cli_args *a)
 		o.record_index = a->record_index;
 		o.record_pubkey_pem = pem;
 	}
+	/* A distribution's initramfs (dist/initramfs-tools, dist/dracut)
+	 * unlocks as the boot stage would: the tokens it refuses are refused
+	 * here, by the same configuration, and the counter is read for the
+	 * same token that opens the volume. */
+	if (a->boot_rules) {
+		if (load_config("unlock", a->config, true, &cfg) < 0)
+			return EXIT_USAGE;
+		si_unlock_boot_rules(&o, &cfg);
+		o.read_auth_state = false;
+	}
 	/* The header is checked on this path as at boot: the cipher named,
 	 * or one of the known-good ones (si_luks_check); never cipher_null. */
 	o.expect = a->cipher ? &expect : NULL;
@@ -63,8 +76,9 @@ int unlock_main(const struct cli_args *a)
 	t0 = now_ms();
 	r = si_unlock(&o, &res, &d);
 	if (verbose)
-		fprintf(stderr, "unlock: %.1f ms, %u TPM commands\n", now_ms() - t0,
-			res.tpm_commands);
+		fprintf(stderr, "unlock: %.1f ms, %u TPM commands (header %d ms, opening the TPM "
+			"%d ms, unseal %d ms, activation %d ms)\n", now_ms() - t0, res.tpm_commands,
+			res.ms.header, res.ms.tpm_open, res.ms.unseal, res.ms.activate);
 	if (r < 0)
 		return fail("unlock", r, &d);
 	if (o.record_index)
@@ -75,6 +89,11 @@ int unlock_main(const struct cli_args *a)
 	if (res.measured_pcr >= 0)
 		printf("Measured %s into PCR %d (sha256 %s)%s\n", res.measured, res.measured_pcr,
 		       res.volume_id, o.name ? "" : " though --test activated nothing");
+	if (a->boot_rules && res.counter_index)
+		printf("Rollback counter 0x%08" PRIx32 ": %" PRIu64 " (token %d)\n",
+		       res.counter_index, res.counter_value, res.token);
+	else if (a->boot_rules)
+		printf("Token %d has no rollback counter\n", res.token);
 	if (o.name)
 		printf("Unlocked %s as /dev/mapper/%s (token %d, keyslot %d)\n", o.device, o.name,
 		       res.token, res.keyslot);

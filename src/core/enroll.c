@@ -198,6 +198,8 @@ int si_enroll(const struct si_enroll_opts *o, struct si_enroll_result *res,
 	s->key_len = SECRET_SIZE;
 
 	r = si_tpm_open(o->tcti, o->timeout_ms, &tpm, d);
+	if (r == 0 && o->owner_auth)
+		r = si_tpm_set_owner_auth(tpm, o->owner_auth, o->owner_auth_len, d);
 	if (r < 0)
 		goto out;
 	if (o->counter_nv) {

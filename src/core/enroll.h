@@ -65,6 +65,11 @@ struct si_enroll_opts {
 	 * revoked before it (provisioning). No entry for these values: the
 	 * counter stays. */
 	bool counter_to_release;
+	/* The owner hierarchy's authorization (si_tpm_set_owner_auth), for a
+	 * TPM whose owner password a provisioning step set: the storage key,
+	 * the counter and the record are made under it. NULL: empty. */
+	const void *owner_auth;
+	size_t owner_auth_len;
 };
 
 struct si_enroll_result {

@@ -37,6 +37,7 @@
 #include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 #include "core/volkey.h"
+#include "core/worker.h"
 
 #define CHUNK        (1u << 20)
 #define MARKER_SIZE  512u
@@ -497,6 +498,7 @@ static int enroll_tpm(struct ctx *c, struct si_enroll_result *er)
 		/* A device provisioned after revocations starts where the
 		 * release it was provisioned by stands. */
 		.counter_to_release = o->counter_nv && o->signature,
+		.owner_auth = o->owner_auth, .owner_auth_len = o->owner_auth_len,
 	};
 	int r = si_enroll(&eo, er, c->d);
 
@@ -549,14 +551,6 @@ static int escrow(const struct si_provision_opts *o, const char *recovery, const
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Run argv + path in a child, no shell, stdio on /dev/null, killed when
  * the deadline passes (as worker.c bounds the TPM's waits). */
 static int run_mkfs(struct ctx *c, const char *path)
@@ -592,7 +586,7 @@ static int run_mkfs(struct ctx *c, const char *path)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	deadline = now_ms() + timeout;
+	deadline = si_now_ms() + timeout;
 	for (;;) {
 		const struct timespec tick = { 0, 20 * 1000000 };
 
@@ -603,7 +597,7 @@ static int run_mkfs(struct ctx *c, const char *path)
 			si_diag_set(c->d, "waiting for `%s': %s", argv[0], strerror(errno));
 			return -ECHILD;
 		}
-		if (now_ms() >= deadline) {
+		if (si_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;

@@ -118,6 +118,9 @@ struct si_provision_opts {
 	si_progress_fn progress;
 	void *progress_ctx;
 	bool want_recovery;
+	/* As si_enroll_opts: the owner hierarchy's authorization, or NULL. */
+	const void *owner_auth;
+	size_t owner_auth_len;
 };
 
 struct si_provision_result {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/secret.h"
 #include "core/sigfile.h"
 #include "core/token.h"
+#include "core/tpm/counter.h"
 #include "core/tpm/record.h"
 #include "core/tpm/tpm.h"
 #include "core/unlock.h"
@@ -33,6 +35,20 @@ static bool binds(const struct si_unlock_opts *o)
 	return o->fixate_volume_key || o->measure || o->record_index;
 }
 
+/* The TPM, opened once for the whole unlock and timed. */
+static int open_tpm(const struct si_unlock_opts *o, struct si_tpm **tpm,
+		    struct si_unlock_result *res, struct si_diag *d)
+{
+	long long t0 = si_now_ms();
+	int r;
+
+	if (*tpm)
+		return 0;
+	r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
+	res->ms.tpm_open = (int)(si_now_ms() - t0);
+	return r;
+}
+
 /* The device record's id, as the pin; a missing or foreign record is
  * -SI_ENORECORD, whatever the tokens would have said. */
 static int read_record(const struct si_unlock_opts *o, struct si_tpm **tpm,
@@ -41,8 +57,7 @@ static int read_record(const struct si_unlock_opts *o, struct si_tpm **tpm,
 	uint8_t id[SI_RECORD_SIZE];
 	int r = 0;
 
-	if (!*tpm)
-		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
+	r = open_tpm(o, tpm, res, d);
 	if (r == 0)
 		r = si_tpm_record_read(*tpm, o->record_index, o->record_pubkey_pem,
 				       o->record_pubkey_len, id, d);
@@ -100,10 +115,35 @@ out:
 	return r;
 }
 
+/* The token's rollback counter, after its unseal: on a refusal, the
+ * token fails and nothing is activated. */
+static int read_counter(struct si_tpm *tpm, uint32_t index, struct si_unlock_result *res,
+			struct si_diag *d)
+{
+	char why[sizeof(d->msg)];
+	int r;
+
+	r = si_tpm_counter_read(tpm, index, &res->counter_value, d);
+	if (r == 0) {
+		res->counter_index = index;
+		return 0;
+	}
+	if (r == -ENOENT) {
+		si_diag_set(d, "no counter at NV index 0x%08" PRIx32, index);
+		r = -SI_ETPM;
+	}
+	memcpy(why, d->msg, sizeof(why));
+	si_diag_set(d, "its rollback counter (NV index 0x%08" PRIx32 ") cannot be read: %.300s; "
+		    "not activated, since a counter that cannot be read vouches for nothing",
+		    index, why);
+	return r;
+}
+
 static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
 			char **sigjson, struct si_unlock_result *res, struct si_diag *d)
 {
+	long long t0;
 	int r;
 
 	/* Read once, for the first token that needs it; not a secret. A file
@@ -113,11 +153,9 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 		if (r < 0)
 			return -SI_ENOSIG;
 	}
-	if (!*tpm) {
-		r = si_tpm_open(o->tcti, o->timeout_ms, tpm, d);
-		if (r < 0)
-			return r;
-	}
+	r = open_tpm(o, tpm, res, d);
+	if (r < 0)
+		return r;
 	if (tok->pin && !s->pin[0]) {
 		if (!o->get_pin) {
 			si_diag_set(d, "the token needs a PIN and none can be asked for");
@@ -127,16 +165,24 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 		if (r < 0)
 			return r;
 	}
+	t0 = si_now_ms();
 	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, s->key, sizeof(s->key),
 			  &s->key_len, d);
-	if (r < 0)
+	if (r == 0 && o->read_counter && tok->counter_nv)
+		r = read_counter(*tpm, tok->counter_nv, res, d);
+	res->ms.unseal += (int)(si_now_ms() - t0);
+	if (r < 0) {
+		si_wipe(s->key, sizeof(s->key));
 		return r;
+	}
 	si_b64_encode(s->pass, s->key, s->key_len);
 	si_wipe(s->key, sizeof(s->key));
+	t0 = si_now_ms();
 	if (binds(o))
 		r = activate_bound(o, luks, *tpm, tok->keyslot, s->pass, res, d);
 	else
 		r = si_luks_activate(luks, o->name, tok->keyslot, s->pass, strlen(s->pass), d);
+	res->ms.activate += (int)(si_now_ms() - t0);
 	return r < 0 ? r : 0;
 }
 
@@ -174,6 +220,7 @@ void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c)
 	o->capped_pcrs = c->cap_pcrs;
 	o->refuse_transient_primary = c->lockdown && !c->tpm2_transient_primary;
 	o->read_auth_state = true;
+	o->read_counter = true;
 }
 
 /* Which hierarchies have a password, after the cap (it costs one command,
@@ -242,6 +289,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 			continue;
 		tried++;
 		td.msg[0] = '\0';
+		res->counter_index = 0;
 		r = si_token_parse(json, tok, &td);
 		if (r == 0)
 			r = refused_at_boot(o, tok, &td);
@@ -280,16 +328,19 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 	struct si_luks *luks = NULL;
 	struct si_tpm *tpm = NULL;
 	char why[sizeof(d->msg)];
+	long long t0 = si_now_ms();
 	int r;
 
 	r = si_luks_open(o->device, &luks, d);
 	/* Always: with no expectation, the known-good ciphers. */
 	if (r == 0)
 		r = si_luks_check(luks, o->expect, d);
+	res->ms.header = (int)(si_now_ms() - t0);
 	/* The record before any token: without it, no token is tried. */
 	if (r == 0 && o->record_index) {
 		r = read_record(o, &tpm, res, d);
 		pinned.fixate_volume_key = res->record_id;
+		res->ms.unseal = (int)(si_now_ms() - t0) - res->ms.header - res->ms.tpm_open;
 	}
 	if (r == 0) {
 		r = try_tokens(&pinned, luks, &tpm, res, d);
@@ -306,8 +357,10 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 	if (tpm)
 		res->tpm_commands = si_tpm_commands(tpm);
 	/* Every path caps, a header that did not load included. */
+	t0 = si_now_ms();
 	if (o->cap_mask && o->cap_event && (r == 0 || !o->cap_only_on_success))
 		res->capped = cap(o, &tpm) == 0;
+	res->ms.cap = (int)(si_now_ms() - t0);
 	res->auth_state = o->read_auth_state ? auth_state(tpm) : -1;
 	si_tpm_close(tpm);
 	si_luks_close(luks);

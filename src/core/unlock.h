@@ -94,6 +94,13 @@ struct si_unlock_opts {
 	uint32_t record_index;
 	const void *record_pubkey_pem;
 	size_t record_pubkey_len;
+	/* The rollback counter of the token that opens the volume (its
+	 * `sealinit_counter_nv'), read on this connection after the token's
+	 * unseal and before activation, into the result (the boot checks it
+	 * against the volume's high-water mark, boot/rollback.h). A counter
+	 * that cannot be read fails that token: nothing is activated whose
+	 * counter the boot could not check. */
+	bool read_counter;
 };
 
 struct si_unlock_result {
@@ -113,12 +120,24 @@ struct si_unlock_result {
 	/* With record_index: the record's id, hex, once read (the recovery
 	 * prompt pins with it); empty otherwise. */
 	char record_id[SI_VOLKEY_HEX_LEN + 1];
+	/* With read_counter: the opening token's counter index (0: it has
+	 * none) and its value. */
+	uint32_t counter_index;
+	uint64_t counter_value;
+	/* Where the time went, in ms (the boot logs it at debug level, the
+	 * CLI with -v): the header read and checked; opening the TPM; the
+	 * record, the unseals and the counter; the activation; the cap. */
+	struct {
+		int header, tpm_open, unseal, activate, cap;
+	} ms;
 };
 
 /* The rules a token must pass for the boot stage, from its configuration:
  * no unsafe PCRs, at least one PCR it caps, a pinned storage key when
- * locked down (unless tpm2_transient_primary=yes). Refused tokens are
- * skipped, each named in the diag; the next one is tried. */
+ * locked down (unless tpm2_transient_primary=yes), a rollback counter
+ * that reads. Refused tokens are skipped, each named in the diag; the
+ * next one is tried. The hierarchies' passwords and the counter are read
+ * for the result. */
 #define SI_AUTH_OWNER       1
 #define SI_AUTH_ENDORSEMENT 2
 #define SI_AUTH_LOCKOUT     4

@@ -102,7 +102,7 @@ static void child(int to_parent, int from_parent, si_work_fn fn, void *arg)
 	_exit(0);
 }
 
-static long long now_ms(void)
+long long si_now_ms(void)
 {
 	struct timespec ts;
 
@@ -112,7 +112,7 @@ static long long now_ms(void)
 
 int si_reap_bounded(pid_t pid, int ms, int *status)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = si_now_ms() + ms;
 	long tick_ns = 50 * 1000L;
 #ifdef SYS_pidfd_open
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -132,7 +132,7 @@ int si_reap_bounded(pid_t pid, int ms, int *status)
 				close(pfd);
 			return (int)w;
 		}
-		left = deadline - now_ms();
+		left = deadline - si_now_ms();
 		if (left <= 0) {
 			if (pfd >= 0)
 				close(pfd);
@@ -214,10 +214,10 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 		uint32_t type;
 		int n;
 
-		start = now_ms();
+		start = si_now_ms();
 		n = poll(&pfd, 1, budget > 0 ? (int)budget : 0);
 		if (n < 0 && errno == EINTR) {
-			budget -= now_ms() - start;
+			budget -= si_now_ms() - start;
 			continue;
 		}
 		if (n <= 0) {
@@ -232,7 +232,7 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 			r = w->timeout_code;
 			goto out;
 		}
-		budget -= now_ms() - start;
+		budget -= si_now_ms() - start;
 		if (read_all(up[0], &type, sizeof(type)) < 0)
 			goto died;
 		if (type == MSG_PIN_REQUEST) {

@@ -57,6 +57,9 @@ int si_worker_run(const struct si_work *w, struct si_diag *diag);
 #define SI_REAP_MS 1000
 int si_reap_bounded(pid_t pid, int ms, int *status);
 
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and for timing steps. */
+long long si_now_ms(void);
+
 /* In the child: ask the parent for a PIN. Same contract as si_ask_fn. */
 int si_worker_get_pin(void *worker, char *buf, size_t size);
 

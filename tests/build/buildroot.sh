@@ -350,14 +350,19 @@ for l in BR2_PACKAGE_SEALINIT=y BR2_PACKAGE_SEALINIT_TPM2=y BR2_PACKAGE_TPM2_TSS
 	grep -qx "$l" "$O/.config" || fail "the defconfig did not resolve to $l"
 done
 ! grep -q '^BR2_PACKAGE_SEALINIT_LEGACY_NET=y' "$O/.config" || fail "legacy fetch on by default"
-# Control for the dependencies: without shared+static libraries, sealinit
-# cannot be selected (libmbedcrypto.a), and the defconfig drops it.
+# Shared libraries only (Buildroot's default, no libmbedcrypto.a): sealinit
+# stays selected and links mbedcrypto dynamically; the control is the
+# defconfig's shared+static build, which links it statically.
 sed 's/^BR2_SHARED_STATIC_LIBS=y/BR2_SHARED_LIBS=y/' "$EXT/configs/sealinit_qemu_aarch64_virt_defconfig" > "$WORK/shared_defconfig"
 run make -C "$BUILDROOT_DIR" O="$WORK/br-out2" BR2_EXTERNAL="$EXT" defconfig BR2_DEFCONFIG="$WORK/shared_defconfig"
 [ "$RC" = 0 ] || fail "defconfig (shared only): $OUT"
 grep -qx 'BR2_SHARED_LIBS=y' "$WORK/br-out2/.config" && grep -qx 'BR2_aarch64=y' "$WORK/br-out2/.config" ||
 	fail "the shared-only defconfig did not load"
-! grep -q '^BR2_PACKAGE_SEALINIT=y' "$WORK/br-out2/.config" || fail "sealinit selected without static libraries"
+grep -q '^BR2_PACKAGE_SEALINIT=y' "$WORK/br-out2/.config" || fail "sealinit dropped with shared libraries only"
+run make -s -C "$BUILDROOT_DIR" O="$WORK/br-out2" printvars VARS=SEALINIT_MAKE_OPTS
+grep -q 'MBEDCRYPTO_LIBS=-lmbedcrypto' <<<"$OUT" || fail "shared only: SEALINIT_MAKE_OPTS without MBEDCRYPTO_LIBS=-lmbedcrypto: $OUT"
+run make -s -C "$BUILDROOT_DIR" O="$O" printvars VARS=SEALINIT_MAKE_OPTS
+grep -q 'MBEDCRYPTO_LIBS' <<<"$OUT" && fail "shared+static: SEALINIT_MAKE_OPTS links mbedcrypto dynamically: $OUT"
 run make -C "$BUILDROOT_DIR" O="$O" sealinit-show-recursive-depends
 [ "$RC" = 0 ] || fail "sealinit-show-recursive-depends: $OUT"
 for p in tpm2-tss cryptsetup json-c mbedtls util-linux host-pkgconf; do

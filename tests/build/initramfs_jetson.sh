@@ -19,7 +19,10 @@
 #     the fTPM's UUID;
 #   - an out-of-tree module given by path lands in the cpio, in its list
 #     after its depends=; an L4T-shaped tree (TEE built in, tpm_ftpm_tee in
-#     updates/) ships no tee/optee and takes the driver from updates/.
+#     updates/) ships no tee/optee and takes the driver from updates/;
+#   - each line of a list names what it needs of that list (optee: tee);
+#   - only what the configured boot uses: measure=image gets no dm-verity
+#     (nor dm-bufio, reed_solomon), the default (verity) gets them.
 . "$(dirname "$0")/../lib/common.sh"
 cd "$REPO"
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -144,8 +147,15 @@ done
 # Modules: tee before optee, both early; ext4 and crc32c_generic built in;
 # tpm_ftpm_tee, from out of tree, alone in the late list.
 M=/lib/modules/$KVER
-early=$(grep -v '^#' "$X/etc/sealinit/modules")
-late=$(grep -v '^#' "$X/etc/sealinit/modules.late")
+# Each line is "PATH: what it needs"; the paths alone for the order.
+early=$(grep -v '^#' "$X/etc/sealinit/modules" | cut -d: -f1)
+late=$(grep -v '^#' "$X/etc/sealinit/modules.late" | cut -d: -f1)
+# optee needs tee (loaded first); tee needs nothing (loaded at once,
+# beside dm_mod).
+grep -qx "$M/kernel/drivers/tee/optee/optee.ko: $M/kernel/drivers/tee/tee.ko" "$X/etc/sealinit/modules" ||
+	fail "optee's line does not name tee.ko: $(grep optee "$X/etc/sealinit/modules")"
+grep -qx "$M/kernel/drivers/tee/tee.ko:" "$X/etc/sealinit/modules" ||
+	fail "tee's line names a dependency: $(grep tee "$X/etc/sealinit/modules")"
 line_of() { echo "$1" | grep -n -x "$2" | cut -d: -f1; }
 nt=$(line_of "$early" "$M/kernel/drivers/tee/tee.ko") no=$(line_of "$early" "$M/kernel/drivers/tee/optee/optee.ko")
 [ -n "$nt" ] && [ -n "$no" ] || fail "tee and optee not both in the early list: $early"
@@ -208,10 +218,31 @@ mk --modules dm_mod --late-modules optee_rng --extra-modules "$WORK/oot2/optee-r
 [ "$RC" = 0 ] || fail "an out-of-tree module by path: $OUT"
 rm -rf "$X" && mkdir -p "$X" && (cd "$X" && gzip -dc "$WORK/mk.cpio.gz" | cpio -id --quiet) || fail "unpack"
 late=$(grep -v '^#' "$X/etc/sealinit/modules.late")
-[ "$late" = "$M/kernel/drivers/tee/tee.ko
-$M/extra/optee-rng.ko" ] || fail "the late list is not tee, then extra/optee-rng.ko: $late"
+[ "$late" = "$M/kernel/drivers/tee/tee.ko:
+$M/extra/optee-rng.ko: $M/kernel/drivers/tee/tee.ko" ] || fail "the late list is not tee, then extra/optee-rng.ko after it: $late"
 cmp -s "$X$M/extra/optee-rng.ko" "$RNG" || fail "extra/optee-rng.ko is not the file given"
 grep -q "^lib/modules/$KVER/extra/optee-rng.ko	.*	module	$WORK/oot2/optee-rng.ko$" "$WORK/mk.list" || fail "extra/optee-rng.ko not listed with its source"
+# Only what the configured boot uses: a configuration that measures the
+# root as an image (measure=image) gets no dm-verity, nor what only it
+# needs (dm-bufio, reed_solomon); dm-crypt and dm-mod stay. The control:
+# the same list with the default (verity) configuration has all of them.
+vmods="dm_mod dm_crypt dm_verity"
+mk --modules "$vmods"
+[ "$RC" = 0 ] || fail "dm_verity with a verity root: $OUT"
+gzip -dc "$WORK/mk.cpio.gz" | cpio -t --quiet > "$WORK/v.t"
+for m in dm-mod dm-crypt dm-verity dm-bufio reed_solomon; do
+	grep -q "/$m\.ko$" "$WORK/v.t" || fail "$m not in the image of a verity root"
+done
+{ cat "$WORK/plain.conf"; echo measure=image; } > "$WORK/image.conf"
+run "$REPO/initramfs/mkinitramfs" --arch aarch64 --sealinit "$WORK/build/sealinit" \
+	--kernel-dir "$KDIR" --config "$WORK/image.conf" --busybox no --out "$WORK/mk.cpio.gz" --modules "$vmods"
+[ "$RC" = 0 ] || fail "measure=image: $OUT"
+expect_msg "dm_verity left out of /etc/sealinit/modules: the boot config measures the root with measure=image"
+gzip -dc "$WORK/mk.cpio.gz" | cpio -t --quiet > "$WORK/v.t"
+for m in dm-verity dm-bufio reed_solomon; do
+	! grep -q "/$m\.ko$" "$WORK/v.t" || fail "$m in the image of a measure=image root"
+done
+for m in dm-mod dm-crypt; do grep -q "/$m\.ko$" "$WORK/v.t" || fail "$m left out with measure=image"; done
 # Named by no list: refused.
 mk --modules dm_mod --extra-modules "$WORK/oot2/optee-rng.ko"
 [ "$RC" != 0 ] || fail "an out-of-tree module that no list names went unnoticed"
@@ -265,5 +296,5 @@ run "$REPO/initramfs/mkinitramfs" --quiet --arch aarch64 --sealinit "$WORK/build
 ! grep -q '/drivers/tee/' "$WORK/l4t.list" || fail "tee/optee shipped though built in: $(grep /drivers/tee/ "$WORK/l4t.list")"
 rm -rf "$X" && mkdir -p "$X" && (cd "$X" && gzip -dc "$WORK/l4t.cpio.gz" | cpio -id --quiet etc/sealinit/modules etc/sealinit/modules.late) || fail "unpack"
 grep -q '^# built in: tee optee ext4 crc32c_generic$' "$X/etc/sealinit/modules" || fail "tee, optee not noted as built in: $(head -3 "$X/etc/sealinit/modules")"
-[ "$(grep -v '^#' "$X/etc/sealinit/modules.late")" = "$M/updates/tpm_ftpm_tee.ko" ] || fail "late list: $(cat "$X/etc/sealinit/modules.late")"
+[ "$(grep -v '^#' "$X/etc/sealinit/modules.late")" = "$M/updates/tpm_ftpm_tee.ko:" ] || fail "late list: $(cat "$X/etc/sealinit/modules.late")"
 echo "ok: L4T-shaped tree: tee and optee built in and skipped, tpm_ftpm_tee from updates/, late"

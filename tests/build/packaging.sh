@@ -130,6 +130,20 @@ done
 "$B1/sealinit" version >/dev/null 2>&1 || fail "the environment's build: sealinit version failed"
 echo "ok   environment: $n compiles with CPPFLAGS, CFLAGS (FORTIFY=3), hardening and -Werror; LDFLAGS on the link"
 
+# --- mbedcrypto shared (MBEDCRYPTO_LIBS), for toolchains without static libraries --
+# The same objects relinked: the default build above needs no libmbedcrypto
+# at run time (the control); MBEDCRYPTO_LIBS=-lmbedcrypto does.
+readelf -d "$B1/sealinit" | grep -q 'NEEDED.*libmbedcrypto' &&
+	fail "the default build links libmbedcrypto dynamically: $(readelf -d "$B1/sealinit" | grep NEEDED)"
+rm -f "$B1/sealinit"
+CC=$WORK/bin/gcc-logged CFLAGS="-O2 -D_FORTIFY_SOURCE=3 -DSI_PKG_CFLAGS_ENV" CPPFLAGS=-DSI_PKG_CPPFLAGS_ENV \
+	LDFLAGS=-L$WORK/ld-env MBEDCRYPTO_LIBS=-lmbedcrypto mk "$WORK/b-shared.log" -j2 BUILD="$B1" CROSS_COMPILE= V=1 all
+[ $RC = 0 ] || fail "MBEDCRYPTO_LIBS=-lmbedcrypto: the link failed (exit $RC): $(errors "$WORK/b-shared.log")"
+readelf -d "$B1/sealinit" | grep -q 'NEEDED.*libmbedcrypto\.so' ||
+	fail "MBEDCRYPTO_LIBS=-lmbedcrypto: no NEEDED libmbedcrypto.so: $(readelf -d "$B1/sealinit" | grep NEEDED)"
+"$B1/sealinit" version >/dev/null 2>&1 || fail "the shared-mbedcrypto build: sealinit version failed"
+echo "ok   MBEDCRYPTO_LIBS=-lmbedcrypto links libmbedcrypto.so (the default links it statically)"
+
 # --- from the command line: clang, over decoys in the environment ------------------
 B2=$WORK/b-cli
 CC=false CFLAGS=-DSI_PKG_DECOY CPPFLAGS=-DSI_PKG_DECOY LDFLAGS=-DSI_PKG_DECOY \

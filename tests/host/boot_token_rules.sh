@@ -78,6 +78,24 @@ expect 0 "sealinit enroll --pcrs 15 beside the PCR 7 token" \
 boot_rules "$WORK/both" "lockdown=yes" "r=0 capped=1 (token 0: \`tpm2-pcrs': PCRs 7: none of them is capped*)" \
 	"PCR 7 token skipped by name, token 1 opens"
 
+# The CLI under the boot's rules (`unlock --boot-rules', what a
+# distribution's initramfs step runs): the same refusal by name, from the
+# configuration file; without the option the CLI opens it (control above),
+# and with it the PCR 7+15 token opens (control).
+printf 'pcrs=15\n' >"$WORK/boot.conf"
+tpm_reboot
+expect 8 "unlock --boot-rules, PCR 7 token" "$SEALINIT" unlock "$WORK/pcr7" --test --boot-rules --config "$WORK/boot.conf"
+expect_msg "none of them is capped by the boot (pcrs=15)"
+expect_msg "refused at boot"
+expect 0 "unlock --boot-rules, PCR 7+15 token (control)" "$SEALINIT" unlock "$WORK/pcr7+15" --test --boot-rules --config "$WORK/boot.conf"
+expect_msg "Token 0 has no rollback counter"
+printf 'pcrs=15\nlockdown=yes\n' >"$WORK/boot-locked.conf"
+expect 10 "unlock --boot-rules locked down, token without tpm2_srk" "$SEALINIT" unlock "$WORK/pcr15" --test --boot-rules --config "$WORK/boot-locked.conf"
+expect_msg "refused by a locked-down boot"
+expect 2 "unlock --boot-rules with no configuration" "$SEALINIT" unlock "$WORK/ours" --test --boot-rules --config "$WORK/no-such.conf"
+expect_msg "no-such.conf"
+echo "ok: unlock --boot-rules refuses what the boot refuses, by name"
+
 # A hierarchy password that appeared (root after a container escape runs
 # tpm2_changeauth): the boot reads it after the cap and reports it. The
 # control is the same TPM before the change, which reads none.

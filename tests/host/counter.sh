@@ -105,6 +105,23 @@ expect_msg "at most $v0; it is $v1: revoked"
 # Control: the new signature opens.
 sign "$WORK/sig-v1.json" --counter-value "$v1"
 expect 0 "new signature after revoke" "$SEALINIT" unlock "$WORK/img" --test --signature "$WORK/sig-v1.json"
+# The boot's rules read the opening token's counter on the unlock's own
+# connection, right after its Unseal (the boot checks it against the
+# volume's high-water mark): from the token the unlock parsed, not from a
+# second read of the header, which a disk could answer differently.
+printf 'pcrs=15\n' >"$WORK/boot.conf"
+proxy_start "$WORK/rules.log"
+expect 0 "unlock --boot-rules, counter token" "$SEALINIT" unlock "$WORK/img" --test \
+	--signature "$WORK/sig-v1.json" --boot-rules --config "$WORK/boot.conf" --tcti "$PROXY_TCTI"
+proxy_stop
+expect_msg "Rollback counter $NV: $v1 (token 0)"
+got=$(commands "$WORK/rules.log" | sed -n '/^Unseal$/,$p' | grep -v '^FlushContext$' | head -n 3 | tr '\n' ' ')
+[ "$got" = "Unseal NV_ReadPublic NV_Read " ] ||
+	fail "the counter is not read right after the Unseal on the same connection: '$got'"
+expect 0 "unlock --boot-rules, plain token (control)" "$SEALINIT" unlock "$WORK/plain" --test \
+	--signature "$WORK/sig-plain.json" --boot-rules --config "$WORK/boot.conf"
+expect_msg "Token 0 has no rollback counter"
+echo "ok: the boot's unlock reads the opening token's counter after its Unseal"
 # Both in one file: the newest is used.
 cp "$WORK/sig-v0.json" "$WORK/both.json"
 sign "$WORK/both.json" --counter-value "$v1"

@@ -2136,7 +2136,7 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/cryptsetup
 while read -r ko; do
 	case "$ko" in ''|'#'*) continue ;; esac
-	insmod "$ko" 2>/dev/null
+	insmod "${ko%%:*}" 2>/dev/null
 done </etc/sealinit/modules
 i=0
 while { [ ! -e /dev/tpmrm0 ] || [ ! -e /dev/vdb ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

@@ -31,6 +31,9 @@ QEMU_DISK_ARGS=()    # filled by qemu_disk, consumed by qemu_start
 QEMU_TPM_SOCK=""     # set by qemu_swtpm_start; qemu_start attaches it
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-120}   # seconds, per qemu run
 QEMU_MEM=${QEMU_MEM:-512}
+# Guest CPUs: one for the tests, which run two guests side by side on two
+# cores; bench/boot gives more (SMP=).
+QEMU_SMP=${QEMU_SMP:-1}
 # QEMU_CPU overrides the CPU model (default: cortex-a57 / max).
 QEMU_START_TIME=""   # $EPOCHREALTIME when the last qemu_start ran
 # QEMU_FIRMWARE=uefi boots through Debian's UEFI firmware (OVMF on x86_64,
@@ -378,7 +381,7 @@ qemu_start() {
 	# -nodefaults: no VGA, NIC, floppy or CD-ROM to probe; a test that wants
 	# the network adds -netdev user,... itself.
 	timeout --signal=TERM --kill-after=5 "$QEMU_TIMEOUT" \
-		"$bin" "${m[@]}" -m "$QEMU_MEM" -smp 1 -accel tcg \
+		"$bin" "${m[@]}" -m "$QEMU_MEM" -smp "$QEMU_SMP" -accel tcg \
 		-nodefaults -display none -monitor none "${serial[@]}" \
 		-no-reboot -kernel "$kernel" ${initrd:+-initrd "$initrd"} \
 		-append "$(qemu_console "$arch") panic=-1 $append" \

@@ -12,13 +12,16 @@
 #   ROOTFS_ADD="SRC:DEST ..."      --add (ELF files bring their closure)
 #   ROOTFS_SYSROOT="DIR ..."       --sysroot (unpacked target .debs)
 #   ROOTFS_DLOPEN="a.so.N ..."     extra --dlopen libraries, with closure
+#   ROOTFS_INIT=FILE               /sbin/init (default tests/qemu/guest-init;
+#                                  bench/boot boots bench/root-init)
 #
 # Debian packages: e2fsprogs (mke2fs -d), cryptsetup-bin (veritysetup,
 # cryptsetup reencrypt), binutils, plus what initramfs/mkinitramfs needs
 # (its --closure-only mode installs busybox and sealinit's libraries).
 #
 # Writes to OUTDIR:
-#   rootfs.img     ext4, read-only root: busybox, /sbin/init = guest-init,
+#   rootfs.img     ext4, read-only root: busybox, /sbin/init = guest-init
+#                  (or ROOTFS_INIT),
 #                  sealinit + libraries, mount points /var/lib/sealdata
 #                  (the test configurations) and /var/lib/docker (the
 #                  production board configurations)
@@ -90,7 +93,7 @@ fi
 for d in dev proc sys run tmp mnt root etc var/lib/sealdata var/lib/docker sbin usr/bin usr/sbin; do
 	mkdir -p "$R/$d"
 done
-install -m 0755 "$REPO/tests/qemu/guest-init" "$R/sbin/init"
+install -m 0755 "${ROOTFS_INIT:-$REPO/tests/qemu/guest-init}" "$R/sbin/init"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
 echo 'root:x:0:' >"$R/etc/group"
 echo sealinit-test >"$R/etc/hostname"

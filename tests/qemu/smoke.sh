@@ -65,6 +65,7 @@ say "init uptime=$(cut -d' ' -f1 /proc/uptime)"
 n=0
 while read -r ko; do
 	case "$ko" in ''|'#'*) continue ;; esac
+	ko=${ko%%:*}   # "PATH: what it needs first"
 	insmod "$ko" || say "insmod-failed=$ko"
 	n=$((n + 1))
 done </etc/sealinit/modules

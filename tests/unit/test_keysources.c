@@ -94,10 +94,15 @@ struct driver_case {
 	const char *msg;
 };
 
+/* Lines may name what they need after a ':' (mkinitramfs's lists): the
+ * module is the path before it, not the last path of the line. */
 static const char modules[] =
+	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm.ko:\n"
+	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_tis_core.ko: "
 	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm.ko\n"
-	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_tis_core.ko\n"
-	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_tis.ko.xz\n"
+	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_tis.ko.xz: "
+	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_tis_core.ko "
+	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm.ko\n"
 	"/lib/modules/6.1.0/kernel/drivers/md/dm-crypt.ko\n"
 	"\n"
 	"/lib/modules/6.1.0/kernel/drivers/char/tpm/tpm_ftpm_tee.ko.zst\n";

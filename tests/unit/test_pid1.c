@@ -126,18 +126,31 @@ static char moddir[64];
 
 /* The stand-in for finit_module, run in a worker's child: it leaves
  * PATH.loaded behind (the parent sees what was loaded), and a module whose
- * name says so fails, takes 1.5 s, or never finishes. */
+ * name starts so fails (missing), dies (crash), takes 1.5 s (slow), never
+ * finishes (hang), or needs another loaded first (needs-X). */
 static int stand_in_loader(const char *path)
 {
 	struct timespec slow = { 1, 500000000L }, hang = { 60, 0 };
 	char mark[128];
 	int fd;
 
-	if (strstr(path, "missing"))
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *needs = !strncmp(base, "needs-", 6) ? base : NULL;
+
+	if (!strncmp(base, "missing", 7))
 		return -ENOENT;
-	if (strstr(path, "hang"))
+	if (!strncmp(base, "crash", 5))
+		raise(SIGKILL);
+	/* As the kernel refuses a module whose dependency is not loaded
+	 * yet ("Unknown symbol"): needs-X.ko loads only after X.ko. */
+	if (needs) {
+		snprintf(mark, sizeof(mark), "%s/%s.loaded", moddir, needs + strlen("needs-"));
+		if (access(mark, F_OK) != 0)
+			return -ENOENT;
+	}
+	if (!strncmp(base, "hang", 4))
 		nanosleep(&hang, NULL);
-	if (strstr(path, "slow"))
+	if (!strncmp(base, "slow", 4))
 		nanosleep(&slow, NULL);
 	snprintf(mark, sizeof(mark), "%s.loaded", path);
 	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -155,6 +168,29 @@ static void write_list(const char *list, const char *const *mods, size_t n)
 	fprintf(f, "# late modules\n");
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s/%s\n", moddir, mods[i]);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A list whose lines say what they need: "NAME" or "NAME: DEP DEP", the
+ * names made paths in moddir, as mkinitramfs writes it. */
+static void write_deps_list(const char *list, const char *const *lines, size_t n)
+{
+	FILE *f = fopen(list, "w");
+	size_t i;
+
+	assert_non_null(f);
+	fprintf(f, "# kernel test: load in this order (dependencies first)\n");
+	for (i = 0; i < n; i++) {
+		char buf[256], *save = NULL, *w;
+		const char *sep = strchr(lines[i], ':') ? ":" : "";
+
+		snprintf(buf, sizeof(buf), "%s", lines[i]);
+		w = strtok_r(buf, ": ", &save);
+		fprintf(f, "%s/%s%s", moddir, w, sep);
+		while ((w = strtok_r(NULL, " ", &save)))
+			fprintf(f, " %s/%s", moddir, w);
+		fprintf(f, "\n");
+	}
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -250,6 +286,121 @@ static void test_module_budget_is_the_lists(void **state)
 	assert_non_null(strstr(d.msg, want));
 	assert_true(loaded("slow1.ko"));
 	assert_false(loaded("slow2.ko"));
+	(void)state;
+}
+
+/*
+ * Concurrently: lines that say what they need load at the same time,
+ * each after its own dependencies, with as many loaders as CPUs (4 here). Two independent loads of 1.5 s end
+ * together (one after the other they took 3 s: the budget test above),
+ * and needs-slowa.ko, which the stand-in refuses until slowa.ko is
+ * loaded, waited for it. The attack on the order: the same module with
+ * its dependency left out of its line starts at once and is refused, as
+ * the kernel refuses a module whose symbols are not there yet.
+ */
+static void test_modules_concurrent(void **state)
+{
+	static const char *const good[] = { "slowa.ko:", "slowb.ko:",
+					    "needs-slowa.ko: slowa.ko", "plain.ko" };
+	static const char *const unordered[] = { "slowa.ko:", "needs-slowa.ko:" };
+	char list[96], mark[128];
+	struct si_diag d = { { 0 } };
+	double t0 = now_s(), took;
+
+	/* As on a machine with 4 CPUs, whatever this one has. */
+	pid1_set_module_jobs(4);
+	snprintf(list, sizeof(list), "%s/modules", moddir);
+	write_deps_list(list, good, 4);
+	assert_int_equal(pid1_load_modules_with(list, 8000, stand_in_loader, &d), 0);
+	took = now_s() - t0;
+	assert_true(loaded("slowa.ko") && loaded("slowb.ko"));
+	assert_true(loaded("needs-slowa.ko"));
+	/* A plain line still comes after every line before it. */
+	assert_true(loaded("plain.ko"));
+	assert_true(took >= 1.5);
+	assert_true(took < 2.9);
+
+	snprintf(mark, sizeof(mark), "%s/slowa.ko.loaded", moddir);
+	assert_int_equal(unlink(mark), 0);
+	snprintf(mark, sizeof(mark), "%s/needs-slowa.ko.loaded", moddir);
+	assert_int_equal(unlink(mark), 0);
+	write_deps_list(list, unordered, 2);
+	assert_int_equal(pid1_load_modules_with(list, 8000, stand_in_loader, &d), 0);
+	assert_true(loaded("slowa.ko"));
+	assert_false(loaded("needs-slowa.ko"));
+	pid1_set_module_jobs(0);
+	(void)state;
+}
+
+/* A load that never ends, beside loads that do: bounded, named; what
+ * does not need it still loaded, what needs it never started. */
+static void test_modules_concurrent_hang(void **state)
+{
+	static const char *const mods[] = { "hang.ko:", "ok.ko:", "needs-hang.ko: hang.ko" };
+	char list[96], want[160];
+	struct si_diag d = { { 0 } };
+	double t0 = now_s();
+
+	pid1_set_module_jobs(4);
+	snprintf(list, sizeof(list), "%s/modules", moddir);
+	write_deps_list(list, mods, 3);
+	assert_int_equal(pid1_load_modules_with(list, 400, stand_in_loader, &d), -ETIMEDOUT);
+	pid1_set_module_jobs(0);
+	assert_true(now_s() - t0 < 10.0);
+	snprintf(want, sizeof(want), "loading module %s/hang.ko did not finish within 400 ms",
+		 moddir);
+	assert_non_null(strstr(d.msg, want));
+	assert_null(strstr(d.msg, "left behind"));
+	assert_true(loaded("ok.ko"));
+	assert_false(loaded("needs-hang.ko"));
+	(void)state;
+}
+
+/* A load whose process dies (the loader crashed): the boot fails, naming
+ * the module; a module the kernel refuses stays a warning (the control,
+ * missing.ko: the wait for its device says more). */
+static void test_modules_concurrent_crash(void **state)
+{
+	static const char *const mods[] = { "missing.ko:", "crash.ko:", "after.ko: crash.ko" };
+	char list[96], want[160];
+	struct si_diag d = { { 0 } };
+
+	snprintf(list, sizeof(list), "%s/modules", moddir);
+	write_deps_list(list, mods, 3);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), -EIO);
+	snprintf(want, sizeof(want), "loading module %s/crash.ko: its process died (signal 9)",
+		 moddir);
+	assert_non_null(strstr(d.msg, want));
+	assert_false(loaded("after.ko"));
+	write_deps_list(list, mods, 1);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), 0);
+	(void)state;
+}
+
+/* A line may name only lines before it: a dependency no line lists, or
+ * one listed later, is refused before anything loads, by line. */
+static void test_modules_bad_dependency(void **state)
+{
+	static const char *const later[] = { "a.ko: b.ko", "b.ko:" };
+	static const char *const unknown[] = { "a.ko:", "c.ko: nothere.ko" };
+	static const char *const control[] = { "b.ko:", "a.ko: b.ko" };
+	char list[96], want[400];
+	struct si_diag d = { { 0 } };
+
+	snprintf(list, sizeof(list), "%s/modules", moddir);
+	write_deps_list(list, later, 2);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), -EINVAL);
+	snprintf(want, sizeof(want), "%s line 2: `%s/a.ko' needs `%s/b.ko', which no line before "
+		 "it lists", list, moddir, moddir);
+	assert_non_null(strstr(d.msg, want));
+	assert_false(loaded("a.ko") || loaded("b.ko"));
+	write_deps_list(list, unknown, 2);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "nothere.ko', which no line before it lists"));
+	assert_false(loaded("a.ko"));
+	write_deps_list(list, control, 2);
+	assert_int_equal(pid1_load_modules_with(list, 5000, stand_in_loader, &d), 0);
+	assert_true(loaded("a.ko") && loaded("b.ko"));
 	(void)state;
 }
 
@@ -466,6 +617,13 @@ int main(void)
 		cmocka_unit_test(test_newroot_not_a_mount),
 		cmocka_unit_test_setup_teardown(test_modules_load, moddir_setup, moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_module_load_hangs, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_modules_concurrent, moddir_setup, moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_modules_concurrent_hang, moddir_setup,
+						moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_modules_concurrent_crash, moddir_setup,
+						moddir_teardown),
+		cmocka_unit_test_setup_teardown(test_modules_bad_dependency, moddir_setup,
+						moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_module_budget_is_the_lists, moddir_setup,
 						moddir_teardown),
 		cmocka_unit_test_setup_teardown(test_helper_ready, moddir_setup, moddir_teardown),

@@ -127,8 +127,10 @@ static int owner_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si
 	int r = si_tpm_error(t, rc, step, d);
 
 	if (r == -SI_ETPM && (base == TPM2_RC_BAD_AUTH || base == TPM2_RC_AUTH_FAIL))
-		si_diag_set(d, "%s: the owner hierarchy has an authorization value (sealinit uses "
-			    "the empty one): %s", step, Tss2_RC_Decode(rc));
+		si_diag_set(d, "%s: the owner hierarchy has an authorization value, and %s: %s "
+			    "(give it with --owner-auth-file)", step,
+			    t->owner_auth_set ? "the one given is not it" : "none was given",
+			    Tss2_RC_Decode(rc));
 	return r;
 }
 

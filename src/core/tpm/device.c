@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/hash.h"
 #include "core/pcrs.h"
+#include "core/secret.h"
 #include "core/tpm/internal.h"
 #include "core/tpm/tpm.h"
 
@@ -108,6 +109,25 @@ int si_tpm_error(struct si_tpm *t, TSS2_RC rc, const char *step, struct si_diag 
 		return -SI_EPOLICY;
 	}
 	return -SI_ETPM;
+}
+
+int si_tpm_set_owner_auth(struct si_tpm *t, const void *auth, size_t len, struct si_diag *d)
+{
+	TPM2B_AUTH a = { .size = (UINT16)len };
+	TSS2_RC rc;
+
+	if (len > sizeof(a.buffer)) {
+		si_diag_set(d, "the owner authorization is %zu bytes; a TPM takes at most %zu", len,
+			    sizeof(a.buffer));
+		return -EINVAL;
+	}
+	memcpy(a.buffer, auth, len);
+	rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &a);
+	si_wipe(&a, sizeof(a));
+	if (rc)
+		return si_tpm_error(t, rc, "setting the owner authorization", d);
+	t->owner_auth_set = true;
+	return 0;
 }
 
 int si_tpm_open(const char *tcti, int timeout_ms, struct si_tpm **ret, struct si_diag *d)

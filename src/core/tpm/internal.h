@@ -8,6 +8,7 @@
 
 #include <tss2/tss2_esys.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@ struct bounded_tcti {
 struct si_tpm {
 	struct bounded_tcti tcti;
 	ESYS_CONTEXT *esys;
+	bool owner_auth_set;    /* si_tpm_set_owner_auth: for the messages */
 };
 
 /* Fold a TSS2_RC to the TPM's error number (Part 2, 6.6), keeping other

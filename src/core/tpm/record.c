@@ -261,7 +261,8 @@ static int define(struct si_tpm *t, uint32_t index, const struct si_authkey *key
 		if (r == -SI_ETPM && (si_tpm_rc_base(rc) == TPM2_RC_BAD_AUTH ||
 				      si_tpm_rc_base(rc) == TPM2_RC_AUTH_FAIL))
 			si_diag_set(d, "defining the device record: the owner hierarchy has an "
-				    "authorization value (sealinit uses the empty one): %s",
+				    "authorization value, and %s: %s (give it with --owner-auth-file)",
+				    t->owner_auth_set ? "the one given is not it" : "none was given",
 				    Tss2_RC_Decode(rc));
 		return r;
 	}

@@ -78,7 +78,10 @@ static int create_primary(struct si_tpm *t, uint16_t alg, int legacy, ESYS_TR *o
 
 		if (si_tpm_rc_base(rc) == TPM2_RC_BAD_AUTH || si_tpm_rc_base(rc) == TPM2_RC_AUTH_FAIL)
 			si_diag_set(d, "creating the storage key: the owner hierarchy has a "
-				    "password; create the SRK at 0x%08x beforehand", SI_SRK_HANDLE);
+				    "password, and %s: %s (give it with --owner-auth-file, or "
+				    "create the SRK at 0x%08x beforehand)",
+				    t->owner_auth_set ? "the one given is not it" : "none was given",
+				    Tss2_RC_Decode(rc), SI_SRK_HANDLE);
 		return r;
 	}
 	return 0;

@@ -26,6 +26,13 @@ int si_tpm_open(const char *tcti, int timeout_ms, struct si_tpm **ret,
 		struct si_diag *diag);
 void si_tpm_close(struct si_tpm *t);
 
+/* The owner hierarchy's authorization value, for what this connection
+ * does under it (the storage key, the counter's and the record's NV
+ * definitions): sealinit sets none, but a provisioning step may have
+ * (NVIDIA's fTPM provisioning takes ownership). At most 64 bytes; the
+ * TSS keeps its own copy, wiped on close. */
+int si_tpm_set_owner_auth(struct si_tpm *t, const void *auth, size_t len, struct si_diag *diag);
+
 /* Number of TPM commands sent on this connection so far. */
 unsigned int si_tpm_commands(const struct si_tpm *t);
 

@@ -32,6 +32,13 @@ SEALINIT_MAKE_OPTS = \
 	VERSION=$(SEALINIT_VERSION) \
 	WERROR=0
 
+# mbedcrypto is linked statically where the toolchain has static
+# libraries; BR2_SHARED_LIBS has none, so the shared library is linked
+# and the post-image script's mkinitramfs carries it.
+ifeq ($(BR2_SHARED_LIBS),y)
+SEALINIT_MAKE_OPTS += MBEDCRYPTO_LIBS=-lmbedcrypto
+endif
+
 SEALINIT_DEFCONFIG = $(call qstrip,$(BR2_PACKAGE_SEALINIT_DEFCONFIG))
 SEALINIT_CONFIG_FRAGMENT_FILES = \
 	$(call qstrip,$(BR2_PACKAGE_SEALINIT_CONFIG_FRAGMENT_FILES))

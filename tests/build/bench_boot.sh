@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bench/boot without booting anything: its scripts parse, its arguments are
+# checked (bad ones are refused by name, exit 2; good ones are accepted), its
+# row list says which rows run and why the others are skipped, the floor's
+# module resolution puts dependencies first and refuses an unknown module,
+# and the floor's /init builds with -Werror.
+. "$(dirname "$0")/../lib/common.sh"
+cd "$REPO"
+
+for f in bench/boot bench/rows/*.sh; do
+	bash -n "$f" || fail "$f does not parse"
+done
+sh -n bench/root-init || fail "bench/root-init does not parse as POSIX sh"
+
+# Refused: each names what was wrong, and boots nothing (exit 2 at once).
+expect 2 "unknown arch" bench/boot riscv
+expect_msg "usage: bench/boot"
+expect 2 "two arches" bench/boot x86_64 aarch64
+expect_msg "usage: bench/boot"
+expect 2 "BOOTS=0" env BOOTS=0 bench/boot x86_64
+expect_msg "BOOTS=\`0' is not a positive number"
+expect 2 "BOOTS=abc" env BOOTS=abc bench/boot --list
+expect_msg "BOOTS=\`abc'"
+expect 2 "SMP=0" env SMP=0 bench/boot --list
+expect_msg "SMP=\`0' is not a number of guest CPUs from 1 to 8"
+expect 2 "an unknown row" env ROWS="sealinit nosuch" bench/boot --list
+expect_msg "no row \`nosuch'"
+expect 2 "a row name that is no shell name" env ROWS='floor;x' bench/boot --list
+expect_msg "row name \`floor;x'"
+
+# Accepted (positive control): the list names every default row, the two
+# that need nothing but this tree as running, the Debian ones as skipped
+# with a reason.
+expect 0 "--list" bench/boot --list x86_64
+for r in sealinit floor dracut_systemd itools_clevis itools_sealinit dracut_sealinit; do
+	grep -q "^  $r " <<<"$OUT" || fail "--list does not name $r: $OUT"
+done
+grep -A1 "^  floor " <<<"$OUT" | grep -q "runs$" || fail "--list: the floor should run: $OUT"
+grep -A1 "^  sealinit " <<<"$OUT" | grep -q "runs$" || fail "--list: sealinit should run: $OUT"
+grep -A1 "^  dracut_systemd " <<<"$OUT" | grep -q "skipped: ." || fail "--list: dracut_systemd gives no reason: $OUT"
+expect 0 "--list with the optional rows" env ROWS="sealinit_zstd sealinit_nolegacy" bench/boot --list aarch64
+grep -q "^  sealinit_zstd " <<<"$OUT" || fail "--list: no sealinit_zstd: $OUT"
+# Another checkout's sealinit: skipped, by name, unless SEALINIT_SRC is one.
+expect 0 "sealinit_src without SEALINIT_SRC" env -u SEALINIT_SRC ROWS=sealinit_src bench/boot --list
+expect_msg "skipped: set SEALINIT_SRC=DIR"
+expect 0 "sealinit_src on no checkout" env SEALINIT_SRC="$WORK" ROWS=sealinit_src bench/boot --list
+expect_msg "SEALINIT_SRC=\`$WORK' is not a sealinit checkout"
+expect 0 "sealinit_src on this checkout" env SEALINIT_SRC="$REPO" ROWS=sealinit_src bench/boot --list
+grep -A1 "^  sealinit_src " <<<"$OUT" | grep -q "runs$" || fail "--list: sealinit_src on $REPO should run: $OUT"
+
+# The floor's module order, on a made-up modules.dep: a needs b and c, b
+# needs c; ext4 is built in. Dependencies come first, each once.
+. bench/rows/floor.sh
+m=$WORK/mods
+mkdir -p "$m"
+printf 'kernel/x/a.ko: kernel/x/b.ko kernel/y/c-d.ko\nkernel/x/b.ko: kernel/y/c-d.ko\nkernel/y/c-d.ko:\nkernel/z/e.ko:\n' >"$m/modules.dep"
+printf 'kernel/fs/ext4/ext4.ko\n' >"$m/modules.builtin"
+got=$(floor_modules "$m" a ext4 c_d | tr '\n' ' ')
+[ "$got" = "kernel/y/c-d.ko kernel/x/b.ko kernel/x/a.ko " ] || fail "floor_modules a ext4 c_d: \`$got'"
+got=$(floor_modules "$m" e | tr '\n' ' ')
+[ "$got" = "kernel/z/e.ko " ] || fail "floor_modules e: \`$got'"
+# An unknown module fails and is named.
+run floor_modules "$m" a nosuch
+[ "$RC" != 0 ] || fail "floor_modules accepted an unknown module: $OUT"
+expect_msg "no module nosuch"
+
+# The floor's /init: static, warning-free.
+if command -v gcc >/dev/null; then
+	gcc -static -Os -Wall -Wextra -Werror -o "$WORK/floor-init" bench/floor-init.c 2>"$WORK/cc.log" ||
+		fail "bench/floor-init.c: $(head -n 5 "$WORK/cc.log")"
+	file "$WORK/floor-init" | grep -q 'statically linked' || fail "floor-init is not static: $(file "$WORK/floor-init")"
+fi
+exit 0
