@@ -47,8 +47,10 @@ BENCH_DISTRO_LIB=$REPO/tests/lib/distro.sh
 [ ! -f "$BENCH_DISTRO_LIB" ] || . "$BENCH_DISTRO_LIB"
 DISTRO_ROW_NAME=sealdata
 # The command line of every Debian row, before $BENCH_APPEND: the shared
-# rootfs, read-only (its disk is).
-DISTRO_ROW_APPEND="root=/dev/vda ro"
+# rootfs, read-only (its disk is), and its init named: systemd's
+# switch-root refuses a root without os-release unless init= names the
+# init (the shared root has none; initramfs-tools' default is the same).
+DISTRO_ROW_APPEND="root=/dev/vda ro init=/sbin/init"
 DISTRO_ROW_PEER_PCR=16
 # sealinit's step: /etc/sealinit.conf in the image.
 DISTRO_ROW_CONF=("pcrs=15" "device_timeout=10000")
