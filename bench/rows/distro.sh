@@ -15,9 +15,9 @@
 # Each row's initramfs is made by the distribution's builder in a Debian 12
 # chroot for the kernel every row boots (build/kernels/x86_64):
 # tests/lib/distro.sh's distro_image, cached in build/distro-images/
-# bench-ROW-HASH by the hash of the chroot's package list, the kernel, this
-# file, the data volume's UUID and, for the sealinit rows, the installed
-# files. Only its initrd.img is booted: the rows keep the shared disks and
+# bench-ROW-HASH by the hash of the chroot's package list, the kernel,
+# tests/lib/distro.sh, the row's setup function, its crypttab line and, for
+# the sealinit rows, the installed files and the configuration. Only its initrd.img is booted: the rows keep the shared disks and
 # root (root=/dev/vda, whose /sbin/init is bench/root-init), so the measure
 # stays the bench's; the chroot's root.img is not used.
 #
@@ -26,7 +26,8 @@
 # `sealdata', and enrolled on the host against the row's swtpm state
 # ($RW/tpm) by the row's own tool. The peers bind to PCR 16, which nothing
 # in this boot extends: zero at enrollment (a fresh swtpm) and at the
-# unlock (SeaBIOS's TPM2_Startup(CLEAR); SeaBIOS measures into 0-7). Their
+# unlock (SeaBIOS's TPM2_Startup(CLEAR); SeaBIOS extends 0-7 only, a
+# separator into each, so PCR 7 differs from its value at enrollment). Their
 # unseal goes through a PCR policy, as sealinit's does, with nothing in
 # the boot (firmware, kernel, initramfs) able to make it differ from one
 # boot to the next. sealinit's step binds to PCR 15 as its README says:
@@ -122,7 +123,7 @@ distro_row_image() {
 	shift 3
 	DISTRO_DATA_UUID=$(cryptsetup luksUUID "$IMG_DATA") || { echo "cannot read the UUID of $IMG_DATA"; return 1; }
 	scripts/fetch-kernel.sh x86_64 >/dev/null || { echo "scripts/fetch-kernel.sh x86_64 failed"; return 1; }
-	distro_image "bench-$row" "$pkgs" "$builder" "distro_setup_$row" "$(sha256sum <"${BASH_SOURCE[0]}")" \
+	distro_image "bench-$row" "$pkgs" "$builder" "distro_setup_$row" "$(declare -f "distro_setup_$row")" \
 		"$(distro_crypttab "$row")" "$@" || { echo "$row: the $builder image could not be made"; return 1; }
 	[ -z "$DISTRO_IMAGE_BUILT" ] || echo "$row: image built in $DISTRO_IMAGE_BUILT s ($DISTRO_IMAGE)"
 	ROW_INITRD[$row]=$DISTRO_IMAGE/initrd.img
