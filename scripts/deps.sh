@@ -30,7 +30,12 @@ test="swtpm swtpm-tools tpm2-tools cryptsetup-bin systemd jq xxd tmux file strac
 # mkimages.sh and mkinitramfs run, depmod for fetch-kernel.sh.
 qemu="qemu-system-arm qemu-system-x86 ovmf qemu-efi-aarch64 swtpm cpio e2fsprogs cryptsetup-bin
       binutils kmod tpm2-tools"
-# bench/boot plots with gnuplot-nox (its png terminal).
+# bench/boot plots with gnuplot-nox (its png terminal). clevis binds, on the
+# host, bench/unlock's image and bench/boot's itools_clevis data volume
+# (systemd-cryptenroll, from `systemd' in the test set, the dracut_systemd
+# one). The peers' initramfs packages (dracut, initramfs-tools,
+# clevis-initramfs, tpm2-tools) go into bench/boot's Debian chroots
+# (mmdebstrap, the test set), never on the host.
 bench="clevis clevis-tpm2 clevis-luks hyperfine gnuplot-nox"
 fuzz="clang libclang-rt-14-dev"
 # `make initramfs' and initramfs/mkinitramfs (checked, never installed).
