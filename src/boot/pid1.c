@@ -422,11 +422,54 @@ static int next_ready(const struct modlist *l)
 	return -1;
 }
 
+/* The slowest loads of a list, for one debug line: a line per module
+ * would use up /dev/kmsg's 10 records per 5 s before the boot's verdict
+ * and the previous boot's failure reach the kernel log. */
+#define SLOWEST 3
+struct slowest {
+	int mod[SLOWEST];
+	double ms[SLOWEST];
+};
+
+static void slowest_note(struct slowest *s, int mod, double ms)
+{
+	int i, j;
+
+	for (i = 0; i < SLOWEST && s->mod[i] >= 0 && s->ms[i] >= ms; i++)
+		;
+	if (i == SLOWEST)
+		return;
+	for (j = SLOWEST - 1; j > i; j--) {
+		s->mod[j] = s->mod[j - 1];
+		s->ms[j] = s->ms[j - 1];
+	}
+	s->mod[i] = mod;
+	s->ms[i] = ms;
+}
+
+static void slowest_say(const char *file, const struct modlist *l, const struct slowest *s,
+			double t0)
+{
+	char buf[600];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < SLOWEST && s->mod[i] >= 0 && n < sizeof(buf); i++) {
+		const char *path = l->m[s->mod[i]].path, *base = strrchr(path, '/');
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s %.1f ms", i ? ", " : "",
+				      base ? base + 1 : path, s->ms[i]);
+	}
+	say(7, "[%8.3f] %s: %d modules in %.1f ms; slowest: %s", uptime_ms() / 1e3, file, l->n,
+	    uptime_ms() - t0, n ? buf : "none");
+}
+
 /* Concurrently, each load after what it needs, all within deadline_ms. */
 static int load_concurrent(const char *file, struct modlist *l, int deadline_ms,
 			   pid1_module_loader load, int *loaded, struct si_diag *d)
 {
 	struct loader w[MODULE_JOBS];
+	struct slowest slow = { { -1, -1, -1 }, { 0 } };
 	double t0 = uptime_ms();
 	int nw = jobs(), r = 0, i, busy = 0, ndone = 0, ms;
 	bool left = false;
@@ -498,14 +541,14 @@ static int load_concurrent(const char *file, struct modlist *l, int deadline_ms,
 			w[i].mod = -1;
 			busy--;
 			ndone++;
-			say(7, "[%8.3f] module %s: %.1f ms", uptime_ms() / 1e3, m->path,
-			    uptime_ms() - m->t0);
+			slowest_note(&slow, a.mod, uptime_ms() - m->t0);
 			if (a.r < 0)
 				say(4, "module %s: %s", m->path, strerror(-a.r));
 			else
 				(*loaded)++;
 		}
 	}
+	slowest_say(file, l, &slow, t0);
 	goto out;
 died:
 	/* A loader that broke off (the loader crashed): by the module it was

@@ -31,6 +31,9 @@
 #include "core/textfile.h"
 
 #define CONFIG_FILE   "/etc/sealinit.conf"
+/* The early module list, the whole list: no load of a disk or crypto
+ * module takes seconds, one that hangs is a kernel fault. */
+#define EARLY_MODULES_MS 30000
 #define MODULES_FILE  "/etc/sealinit/modules"
 #define MODULES_LATE  "/etc/sealinit/modules.late"
 #define NEWROOT       "/newroot"
@@ -143,9 +146,11 @@ int si_boot_main(void)
 	r = load_config(&cfg, cmdline, sizeof(cmdline), &d);
 	if (r == 0)
 		r = check_tpm_driver(&cfg, cmdline, &d);
+	/* A bound of its own, not device_timeout: a short wait for devices
+	 * (a headless device that should fail fast) must not fail the
+	 * module loads, which take what the kernel takes. */
 	if (r == 0)
-		r = pid1_load_modules_with(MODULES_FILE, cfg.device_timeout_ms, pid1_finit_module,
-					   &d);
+		r = pid1_load_modules_with(MODULES_FILE, EARLY_MODULES_MS, pid1_finit_module, &d);
 	if (r < 0)
 		goto failed;
 	/* Why the last boot failed, before this one can fail too. */
