@@ -34,16 +34,7 @@ PY=/usr/bin/python3
 
 # check ROOT WANT-EXIT TEXT...: run the checker on ROOT; it must exit
 # WANT-EXIT and print each TEXT (fixed strings); a traceback never passes.
-check() {
-	local root=$1 want=$2 t
-	shift 2
-	run "$PY" "$CHECK" "$root"
-	case "$OUT" in *Traceback*) fail "check-docs crashed on $root: $OUT" ;; esac
-	[ "$RC" = "$want" ] || fail "$(basename "$root"): check-docs exited $RC, want $want: $OUT"
-	for t in "$@"; do
-		case "$OUT" in *"$t"*) ;; *) fail "$(basename "$root"): no \`$t' in: $OUT" ;; esac
-	done
-}
+check() { expect_checker "$CHECK" "$@"; }
 
 # copy NAME: a fresh copy of everything the checker reads, in $WORK/NAME.
 copy() {

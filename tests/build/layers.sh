@@ -40,16 +40,7 @@ tree() {
 
 # check DIR WANT-EXIT TEXT...: run the checker; it must exit WANT-EXIT and
 # print each TEXT (fixed strings); a traceback is never a pass.
-check() {
-	local dir=$1 want=$2 t
-	shift 2
-	run "$PY" "$CHECK" "$dir"
-	case "$OUT" in *Traceback*) fail "check-layers crashed on $dir: $OUT" ;; esac
-	[ "$RC" = "$want" ] || fail "$(basename "$dir"): check-layers exited $RC, want $want: $OUT"
-	for t in "$@"; do
-		case "$OUT" in *"$t"*) ;; *) fail "$(basename "$dir"): no \`$t' in: $OUT" ;; esac
-	done
-}
+check() { expect_checker "$CHECK" "$@"; }
 
 # --- (a) negative controls ---------------------------------------------------
 tree "$WORK/direct" core/a.c='"boot/b.h"' boot/b.h

@@ -50,6 +50,20 @@ expect() {
 }
 
 # expect_msg TEXT: the last command's output must mention TEXT.
+# expect_checker PROGRAM INPUT WANT-EXIT TEXT...: a checker script of
+# scripts/ (run with /usr/bin/python3) on INPUT must exit WANT-EXIT and
+# print each TEXT (fixed strings); a traceback is never a pass.
+expect_checker() {
+	local prog=$1 input=$2 want=$3 t
+	shift 3
+	run /usr/bin/python3 "$prog" "$input"
+	case "$OUT" in *Traceback*) fail "$(basename "$prog") crashed on $input: $OUT" ;; esac
+	[ "$RC" = "$want" ] || fail "$(basename "$input"): $(basename "$prog") exited $RC, want $want: $OUT"
+	for t in "$@"; do
+		case "$OUT" in *"$t"*) ;; *) fail "$(basename "$input"): no \`$t' in: $OUT" ;; esac
+	done
+}
+
 expect_msg() {
 	case "$OUT" in
 	*"$1"*) ;;
