@@ -171,6 +171,13 @@ void si_tpm_close(struct si_tpm *t)
 {
 	if (!t)
 		return;
+	/* The TSS keeps the owner password in its handle object, and frees
+	 * it without wiping: overwrite it with an empty one first. */
+	if (t->owner_auth_set) {
+		TPM2B_AUTH none = { .size = 0 };
+
+		(void)Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &none);
+	}
 	Esys_Finalize(&t->esys);
 	Tss2_TctiLdr_Finalize(&t->tcti.inner);
 	free(t);
