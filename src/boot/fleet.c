@@ -345,6 +345,11 @@ static int has_luks_magic(const struct si_bootcfg *c, const char *dev, struct si
 	return si_worker_run(&w, d);
 }
 
+int fleet_has_volume(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
+{
+	return has_luks_magic(c, datadev, d);
+}
+
 #define MKFS_WORDS 16
 
 struct prov_job {

@@ -67,6 +67,11 @@ void fleet_credentials_umount(void);
  * done; a code with d when provisioning failed (nothing was written to
  * the partition before its last step: the next boot starts again).
  */
+/* A LUKS header at the data partition's start: 1, else 0 (the partition
+ * fleet_provision would look at further), or a code when it cannot be
+ * read. */
+int fleet_has_volume(const struct si_bootcfg *c, const char *datadev, struct si_diag *d);
+
 int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char *signature,
 		    struct si_diag *d);
 

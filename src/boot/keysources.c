@@ -319,23 +319,81 @@ static const char *fleet_key(const struct si_bootcfg *c, size_t *len, struct si_
 	return pem;
 }
 
-static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
-		       struct outcome *out, struct si_diag *d)
+/* What the TPM source did: the volume's measurement and the cap for the
+ * event log, the time split, and the token that opened it. */
+static int tpm2_report(const struct si_bootcfg *c, const char *datadev,
+		       const struct si_unlock_opts *o, const struct si_unlock_result *rp,
+		       bool gated, int r, struct outcome *out)
 {
-	const struct si_luks_expect expect = { c->data_cipher, c->data_key_bits };
-	struct si_unlock_opts o = {
+	/* Logged before the cap's line: the volume was extended first. */
+	if (rp->measured_pcr >= 0)
+		measure_note_volume((unsigned int)rp->measured_pcr, rp->measured, rp->volume_id);
+	measure_cap_result(rp);
+	if (gated)
+		say(7, "tpm2: before the gate: header %d ms, opening the TPM %d ms, session %d ms; "
+		    "waited %d ms at the gate; then unseal %d ms, activation %d ms, cap %d ms "
+		    "(%u TPM commands before the cap)", rp->ms.header, rp->ms.tpm_open,
+		    rp->ms.prepare, rp->ms.gate, rp->ms.unseal, rp->ms.activate, rp->ms.cap,
+		    rp->tpm_commands);
+	else
+		say(7, "tpm2: header %d ms, opening the TPM %d ms, unseal %d ms, activation %d ms, "
+		    "cap %d ms (%u TPM commands before the cap)", rp->ms.header, rp->ms.tpm_open,
+		    rp->ms.unseal, rp->ms.activate, rp->ms.cap, rp->tpm_commands);
+	snprintf(record_id, sizeof(record_id), "%s", rp->record_id);
+	if (rp->auth_state > 0 && (rp->auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
+		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
+		    "(a provisioning step, or root on a booted system); revocation does not need "
+		    "it, but `sealinit status' will name it until it is cleared",
+		    rp->auth_state & SI_AUTH_OWNER ? "owner" : "",
+		    (rp->auth_state & SI_AUTH_OWNER) && (rp->auth_state & SI_AUTH_LOCKOUT) ? " and " : "",
+		    rp->auth_state & SI_AUTH_LOCKOUT ? "lockout" : "");
+	if (r == 0) {
+		out->token = rp->token;
+		out->keyslot = rp->keyslot;
+		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", rp->token,
+		    rp->keyslot, rp->tpm_commands);
+		if (o->fixate_volume_key)
+			say(6, "volume key id matches fixate_volume_key");
+		if (o->record_index)
+			say(6, "volume key id matches the device record at 0x%08x",
+			    (unsigned int)o->record_index);
+		if (rp->counter_index) {
+			out->counter.bound = true;
+			out->counter.index = rp->counter_index;
+			out->counter.value = rp->counter_value;
+			say(6, "rollback counter 0x%08" PRIx32 ": %" PRIu64 " (token %d)",
+			    rp->counter_index, rp->counter_value, rp->token);
+		} else {
+			say(7, "token %d has no rollback counter: no high-water mark to check",
+			    rp->token);
+		}
+		if (c->migrate_finish && rp->probed)
+			finish_migration(c, datadev, rp->keyslot);
+	}
+	return r;
+}
+
+
+/* The TPM source's unlock options, as the boot gives them; *expect is
+ * pointed to. `provision': a blank partition may become the volume here
+ * (not for an early start, which runs only on a volume that exists). */
+static int tpm2_options(const struct si_bootcfg *c, int pos, const char *datadev,
+			bool provision, struct si_luks_expect *expect, struct si_unlock_opts *o,
+			struct si_diag *d)
+{
+	int r;
+
+	*expect = (struct si_luks_expect){ c->data_cipher, c->data_key_bits };
+	*o = (struct si_unlock_opts){
 		.device = datadev, .name = c->data_name, .tcti = c->tcti,
 		.timeout_ms = c->tpm_timeout_ms, .get_pin = console_pin, .pin_ctx = (void *)c,
 		.probe_token_type = c->migrate_finish ? SI_MIGRATION_TOKEN : NULL,
-		.expect = &expect,
+		.expect = expect,
 		.fixate_volume_key = c->fixate_volume_key[0] ? c->fixate_volume_key : NULL,
 		.measure = c->tpm2_measure_pcr >= 0,
 		.measure_pcr = c->tpm2_measure_pcr >= 0 ? (unsigned int)c->tpm2_measure_pcr : 0,
 		.signature = c->tpm2_signature,
 	};
-	struct si_unlock_result res;
-	int r;
-
 	if (!ENABLE_TPM2) {
 		si_diag_set(d, "this build has no TPM2 support");
 		return -SI_EUNSUPPORTED;
@@ -347,63 +405,100 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	r = measure_wait_tpm(c, d);
 	if (r < 0)
 		return r;
-	o.signature = fleet_signature(c, d);
-	if (!o.signature)
+	o->signature = fleet_signature(c, d);
+	if (!o->signature)
 		return -SI_ENOSIG;
 	/* First boot: a blank partition becomes the volume this unlock opens. */
-	r = fleet_provision(c, datadev, o.signature, d);
+	r = provision ? fleet_provision(c, datadev, o->signature, d) : 0;
 	if (r < 0)
 		return r;
 	if (c->device_record) {
-		o.record_index = c->device_record;
-		o.record_pubkey_pem = fleet_key(c, &o.record_pubkey_len, d);
-		if (!o.record_pubkey_pem)
+		o->record_index = c->device_record;
+		o->record_pubkey_pem = fleet_key(c, &o->record_pubkey_len, d);
+		if (!o->record_pubkey_pem)
 			return -SI_ENORECORD;
 	}
-	si_unlock_boot_rules(&o, c);
+	si_unlock_boot_rules(o, c);
 	/* Cap on failure too, unless a migration may follow through the
 	 * legacy source: it must seal to the PCRs as they are before the cap. */
-	measure_cap_plan(&o, c->migrate && legacy_after(c, pos));
-	r = si_unlock(&o, &res, d);
-	/* Logged before the cap's line: the volume was extended first. */
-	if (res.measured_pcr >= 0)
-		measure_note_volume((unsigned int)res.measured_pcr, res.measured, res.volume_id);
-	measure_cap_result(&res);
-	say(7, "tpm2: header %d ms, opening the TPM %d ms, unseal %d ms, activation %d ms, "
-	    "cap %d ms (%u TPM commands before the cap)", res.ms.header, res.ms.tpm_open,
-	    res.ms.unseal, res.ms.activate, res.ms.cap, res.tpm_commands);
-	snprintf(record_id, sizeof(record_id), "%s", res.record_id);
-	if (res.auth_state > 0 && (res.auth_state & (SI_AUTH_OWNER | SI_AUTH_LOCKOUT)))
-		say(4, "the TPM's %s%s%s password is set: sealinit sets none, so someone else did "
-		    "(a provisioning step, or root on a booted system); revocation does not need "
-		    "it, but `sealinit status' will name it until it is cleared",
-		    res.auth_state & SI_AUTH_OWNER ? "owner" : "",
-		    (res.auth_state & SI_AUTH_OWNER) && (res.auth_state & SI_AUTH_LOCKOUT) ? " and " : "",
-		    res.auth_state & SI_AUTH_LOCKOUT ? "lockout" : "");
-	if (r == 0) {
-		out->token = res.token;
-		out->keyslot = res.keyslot;
-		say(6, "unsealed with token %d, keyslot %d (%u TPM commands)", res.token,
-		    res.keyslot, res.tpm_commands);
-		if (o.fixate_volume_key)
-			say(6, "volume key id matches fixate_volume_key");
-		if (o.record_index)
-			say(6, "volume key id matches the device record at 0x%08x",
-			    (unsigned int)o.record_index);
-		if (res.counter_index) {
-			out->counter.bound = true;
-			out->counter.index = res.counter_index;
-			out->counter.value = res.counter_value;
-			say(6, "rollback counter 0x%08" PRIx32 ": %" PRIu64 " (token %d)",
-			    res.counter_index, res.counter_value, res.token);
-		} else {
-			say(7, "token %d has no rollback counter: no high-water mark to check",
-			    res.token);
-		}
-		if (c->migrate_finish && res.probed)
-			finish_migration(c, datadev, res.keyslot);
+	measure_cap_plan(o, c->migrate && legacy_after(c, pos));
+	return 0;
+}
+
+/* The unlock started before the measurements (keysources_start_early). */
+static struct {
+	bool started;
+	char datadev[SI_PATH_MAX];
+	struct si_luks_expect expect;
+	struct si_unlock_opts o;
+	struct si_unlock_result res;
+	struct si_unlock_job job;
+} early;
+
+void keysources_start_early(const struct si_bootcfg *c, const char *datadev)
+{
+	struct si_diag d = { { 0 } };
+	int r;
+
+	if (!ENABLE_TPM2 || early.started || c->nsources < 1 || c->sources[0] != SI_SRC_TPM2)
+		return;
+	/* The boot extends its measurements meanwhile, on a connection of
+	 * its own: only the kernel's resource manager takes both. */
+	if (measure_no_tpm() || !measure_tpm_shared(c)) {
+		say(7, "tpm2: not started early: the TCTI `%s' is not a resource manager's "
+		    "device that is there now", c->tcti);
+		return;
 	}
-	return r;
+	if (c->provision && fleet_has_volume(c, datadev, &d) <= 0) {
+		say(7, "tpm2: not started early: the data partition may need provisioning");
+		return;
+	}
+	snprintf(early.datadev, sizeof(early.datadev), "%s", datadev);
+	r = tpm2_options(c, 0, early.datadev, false, &early.expect, &early.o, &d);
+	if (r == 0)
+		r = si_unlock_start(&early.job, &early.o, &early.res, &d);
+	/* Whatever failed fails again, by name, when the source runs. */
+	if (r < 0) {
+		say(7, "tpm2: not started early: %s", d.msg);
+		return;
+	}
+	early.started = true;
+	say(7, "tpm2: started early (the header, the TPM session); its gate opens after the "
+	    "measurements");
+}
+
+void keysources_abandon_early(void)
+{
+	if (!early.started)
+		return;
+	early.started = false;
+	si_unlock_abandon(&early.job);
+	say(7, "tpm2: the early start was abandoned before its gate: nothing was unsealed");
+}
+
+static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
+		       struct outcome *out, struct si_diag *d)
+{
+	struct si_luks_expect expect;
+	struct si_unlock_opts opts, *o = &opts;
+	struct si_unlock_result res, *rp = &res;
+	bool gated = false;
+	int r;
+
+	if (early.started && pos == 0 && !strcmp(early.datadev, datadev)) {
+		early.started = false;
+		r = si_unlock_wait(&early.job, d);
+		o = &early.o;
+		rp = &early.res;
+		gated = true;
+	} else {
+		keysources_abandon_early();
+		r = tpm2_options(c, pos, datadev, true, &expect, o, d);
+		if (r < 0)
+			return r;
+		r = si_unlock(o, rp, d);
+	}
+	return tpm2_report(c, datadev, o, rp, gated, r, out);
 }
 
 static void legacy_progress(void *ctx, const char *msg)

@@ -44,4 +44,18 @@ int keysources_fallback_verdict(const struct keysources_facts *f, struct si_diag
 int keysources_unlock(const struct si_bootcfg *c, const char *datadev,
 		      struct rollback_counter *counter, struct si_diag *d);
 
+/*
+ * The TPM source started early, while the boot measures (si_unlock_start):
+ * when it is the first source, the TCTI is the kernel's resource manager
+ * (the boot extends on its own connection meanwhile) and the volume needs
+ * no provisioning. Its worker reads the header, opens the TPM and starts
+ * the first token's session, then waits for keysources_unlock to open its
+ * gate; before that nothing is unsealed, activated or extended. Not
+ * started (said at debug level), the source runs as it always does.
+ * keysources_abandon_early kills a worker whose gate will not open (the
+ * boot failed first).
+ */
+void keysources_start_early(const struct si_bootcfg *c, const char *datadev);
+void keysources_abandon_early(void);
+
 #endif

@@ -92,6 +92,14 @@ static const char *tpm_node(const char *tcti)
 	return NULL;
 }
 
+bool measure_tpm_shared(const struct si_bootcfg *c)
+{
+	const char *tpmdev = tpm_node(c->tcti);
+	const char *base = tpmdev ? strrchr(tpmdev, '/') : NULL;
+
+	return base && !strncmp(base + 1, "tpmrm", 5) && access(tpmdev, F_OK) == 0;
+}
+
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d)
 {
 	const char *tpmdev = tpm_node(c->tcti);

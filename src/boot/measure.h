@@ -46,6 +46,9 @@ enum measure_tpm measure_tpm_state(int *waited_ms);
 /* The TPM's device node, when the TCTI names one: bounded like the disks.
  * Records whether it came. */
 int measure_wait_tpm(const struct si_bootcfg *c, struct si_diag *d);
+/* The TCTI is a kernel resource manager's device (/dev/tpmrm*) and it is
+ * there now: more than one connection can use the TPM at once. */
+bool measure_tpm_shared(const struct si_bootcfg *c);
 
 /* What decides what runs, in the order of core/events.h, each queued for
  * measure_commit: the command line (checked first against cmdline= when

@@ -5,7 +5,8 @@
  *   mount /proc /sys /dev /run → config + cmdline (lockdown) → modules →
  *   wait for the devices → the fTPM store, tee-supplicant and its
  *   readiness → the late modules and the TPM → measure the command line and the
- *   config → verify the rootfs → mount it → measure the init → extend the
+ *   config → (the unlock's worker starts: header, TPM session; it waits at
+ *   its gate) → verify the rootfs → mount it → measure the init → extend the
  *   measurements → unlock the data volume (and read its token's rollback
  *   counter) → cap → mount data → its high-water mark → switch_root
  *
@@ -187,6 +188,10 @@ int si_boot_main(void)
 		r = measure_boot_config(&cfg, cmdline, &d);
 	if (r < 0)
 		goto failed;
+	/* The TPM's part of the unlock that reads no PCR runs from here, in
+	 * a worker, beside the measurements; its gate opens in
+	 * keysources_unlock, after measure_commit. */
+	keysources_start_early(&cfg, datadev);
 	step_done("devices", t0);
 
 	t0 = uptime_ms();
@@ -253,6 +258,8 @@ int si_boot_main(void)
 	}
 
 failed:
+	/* A worker still at its gate never passes it. */
+	keysources_abandon_early();
 	/* Fail closed: whatever happened, nothing later in this boot unseals. */
 	if (measure_cap(&cd) < 0)
 		say(3, "%s", cd.msg);

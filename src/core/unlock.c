@@ -139,9 +139,16 @@ static int read_counter(struct si_tpm *tpm, uint32_t index, struct si_unlock_res
 	return r;
 }
 
+/* The token prepared before the gate (si_unlock_start): its id, or -1. */
+struct prepared {
+	int id;
+	struct si_tpm_unseal_prep p;
+};
+
 static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
-			struct si_tpm **tpm, const struct si_token *tok, struct si_unsealed *s,
-			char **sigjson, struct si_unlock_result *res, struct si_diag *d)
+			struct si_tpm **tpm, int id, const struct si_token *tok,
+			struct si_unsealed *s, char **sigjson, struct prepared *prep,
+			struct si_unlock_result *res, struct si_diag *d)
 {
 	long long t0;
 	int r;
@@ -166,8 +173,15 @@ static int unlock_token(const struct si_unlock_opts *o, struct si_luks *luks,
 			return r;
 	}
 	t0 = si_now_ms();
-	r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, s->key, sizeof(s->key),
-			  &s->key_len, d);
+	if (prep->id == id) {
+		r = si_tpm_unseal_prepared(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, &prep->p,
+					   s->key, sizeof(s->key), &s->key_len, d);
+		si_tpm_unseal_release(*tpm, &prep->p);
+		prep->id = -1;
+	} else {
+		r = si_tpm_unseal(*tpm, tok, tok->pin ? s->pin : NULL, *sigjson, s->key,
+				  sizeof(s->key), &s->key_len, d);
+	}
 	if (r == 0 && o->read_counter && tok->counter_nv)
 		r = read_counter(*tpm, tok->counter_nv, res, d);
 	res->ms.unseal += (int)(si_now_ms() - t0);
@@ -271,7 +285,7 @@ static int refused_at_boot(const struct si_unlock_opts *o, const struct si_token
 /* Try every token, in id order; the first failure is the answer unless a
  * later one stops the loop. */
 static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, struct si_tpm **tpm,
-		      struct si_unlock_result *res, struct si_diag *d)
+		      struct prepared *prep, struct si_unlock_result *res, struct si_diag *d)
 {
 	struct si_token *tok = calloc(1, sizeof(*tok));
 	struct si_unsealed *s = si_secret_alloc(sizeof(*s));
@@ -294,7 +308,7 @@ static int try_tokens(const struct si_unlock_opts *o, struct si_luks *luks, stru
 		if (r == 0)
 			r = refused_at_boot(o, tok, &td);
 		if (r == 0)
-			r = unlock_token(o, luks, tpm, tok, s, &sigjson, res, &td);
+			r = unlock_token(o, luks, tpm, id, tok, s, &sigjson, prep, res, &td);
 		if (r == 0) {
 			res->token = id;
 			res->keyslot = tok->keyslot;
@@ -321,9 +335,39 @@ out:
 	return r;
 }
 
+/* Before the gate: the first token the rules allow, prepared. A failure
+ * here is not the answer: the token is tried again after the gate, the
+ * usual way, and fails there with its own message. */
+static void prepare_first(const struct si_unlock_opts *o, struct si_luks *luks,
+			  struct si_tpm **tpm, struct prepared *prep, struct si_unlock_result *res)
+{
+	struct si_token *tok = calloc(1, sizeof(*tok));
+	struct si_diag td;
+	long long t0;
+	int id;
+
+	for (id = 0; tok && id < SI_LUKS_MAX_TOKENS; id++) {
+		const char *json;
+
+		if (si_luks_token_json(luks, id, SI_TOKEN_TYPE, &json) < 0)
+			continue;
+		if (si_token_parse(json, tok, &td) < 0 || refused_at_boot(o, tok, &td) < 0)
+			continue;
+		if (open_tpm(o, tpm, res, &td) < 0)
+			break;
+		t0 = si_now_ms();
+		if (si_tpm_unseal_prepare(*tpm, tok, &prep->p, &td) == 0)
+			prep->id = id;
+		res->ms.prepare = (int)(si_now_ms() - t0);
+		break;
+	}
+	free(tok);
+}
+
 static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result *res,
 			 struct si_diag *d)
 {
+	struct prepared prep = { .id = -1 };
 	struct si_unlock_opts pinned = *o;
 	struct si_luks *luks = NULL;
 	struct si_tpm *tpm = NULL;
@@ -342,8 +386,24 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 		pinned.fixate_volume_key = res->record_id;
 		res->ms.unseal = (int)(si_now_ms() - t0) - res->ms.header - res->ms.tpm_open;
 	}
+	/* The gate: every path stops here until the caller's measurements
+	 * are in (the cap below must come after them too), or ends here. */
+	if (o->gated) {
+		if (r == 0)
+			prepare_first(&pinned, luks, &tpm, &prep, res);
+		t0 = si_now_ms();
+		if (si_worker_gate(o->gate_ctx) < 0) {
+			if (prep.id >= 0)
+				si_tpm_unseal_release(tpm, &prep.p);
+			si_tpm_close(tpm);
+			si_luks_close(luks);
+			si_diag_set(d, "abandoned before the gate");
+			return -ECANCELED;
+		}
+		res->ms.gate = (int)(si_now_ms() - t0);
+	}
 	if (r == 0) {
-		r = try_tokens(&pinned, luks, &tpm, res, d);
+		r = try_tokens(&pinned, luks, &tpm, &prep, res, d);
 		if (r == -SI_EVOLKEY && o->record_index) {
 			memcpy(why, d->msg, sizeof(why));
 			si_diag_set(d, "not the volume of the device record (NV index 0x%08x): "
@@ -354,6 +414,8 @@ static int unlock_direct(const struct si_unlock_opts *o, struct si_unlock_result
 	 * only when it has to. */
 	if (luks && o->probe_token_type)
 		res->probed = has_token_type(luks, o->probe_token_type);
+	if (prep.id >= 0)
+		si_tpm_unseal_release(tpm, &prep.p);
 	if (tpm)
 		res->tpm_commands = si_tpm_commands(tpm);
 	/* Every path caps, a header that did not load included. */
@@ -377,7 +439,39 @@ static int unlock_work(void *arg, struct si_worker *w, void *out, struct si_diag
 
 	o.get_pin = si_worker_get_pin;
 	o.pin_ctx = w;
+	o.gate_ctx = w;
 	return unlock_direct(&o, out, d);
+}
+
+int si_unlock_start(struct si_unlock_job *j, const struct si_unlock_opts *o,
+		    struct si_unlock_result *res, struct si_diag *d)
+{
+	struct si_work w = {
+		.fn = unlock_work, .arg = &j->o, .out = res, .out_size = sizeof(*res),
+		.deadline_ms = o->timeout_ms, .timeout_code = -SI_ENOTPM, .noun = "the TPM",
+		.ask_pin = o->get_pin, .ask_ctx = o->pin_ctx,
+	};
+
+	memset(res, 0, sizeof(*res));
+	res->token = res->keyslot = res->measured_pcr = res->auth_state = -1;
+	j->job.pid = -1;
+	if (binds(o) && !o->bind_name && !o->name) {
+		si_diag_set(d, "the volume key's id is bound to a name: give the /dev/mapper name");
+		return -EINVAL;
+	}
+	j->o = *o;
+	j->o.gated = true;
+	return si_worker_start(&j->job, &w, d);
+}
+
+int si_unlock_wait(struct si_unlock_job *j, struct si_diag *d)
+{
+	return si_worker_wait(&j->job, d);
+}
+
+void si_unlock_abandon(struct si_unlock_job *j)
+{
+	si_worker_abandon(&j->job);
 }
 
 int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/volkey.h"
+#include "core/worker.h"
 
 struct si_bootcfg;
 struct si_diag;
@@ -101,6 +102,13 @@ struct si_unlock_opts {
 	 * that cannot be read fails that token: nothing is activated whose
 	 * counter the boot could not check. */
 	bool read_counter;
+	/* Set by si_unlock_start: the worker reads the header and the record,
+	 * opens the TPM and prepares the first token the rules allow (its
+	 * object loaded, its policy session started: no PCR read), then waits
+	 * at the gate (worker.h) until the caller is in si_unlock_wait. No
+	 * policy runs, nothing is unsealed, activated or extended before it. */
+	bool gated;
+	void *gate_ctx;             /* the worker, in the child */
 };
 
 struct si_unlock_result {
@@ -129,6 +137,9 @@ struct si_unlock_result {
 	 * record, the unseals and the counter; the activation; the cap. */
 	struct {
 		int header, tpm_open, unseal, activate, cap;
+		/* si_unlock_start: the token prepared before the gate, and
+		 * the wait at the gate (the time the caller spent meanwhile). */
+		int prepare, gate;
 	} ms;
 };
 
@@ -148,5 +159,25 @@ void si_unlock_boot_rules(struct si_unlock_opts *o, const struct si_bootcfg *c);
  * hangs ends in -SI_ENOTPM, never in a hung boot. */
 int si_unlock(const struct si_unlock_opts *o, struct si_unlock_result *res,
 	      struct si_diag *diag);
+
+/*
+ * The same unlock started early (the boot stage, before its measurements
+ * are extended): si_unlock_start forks the worker, which does what needs
+ * no PCR and waits at its gate; si_unlock_wait opens the gate and waits
+ * for the result under o->timeout_ms, counted from then; si_unlock_abandon
+ * kills a worker whose gate will never open (the boot failed first), and
+ * nothing is unsealed. res is written by si_unlock_wait. The TPM is used
+ * by the caller meanwhile, so its TCTI must multiplex (the kernel's
+ * resource manager, /dev/tpmrm*).
+ */
+struct si_unlock_job {
+	struct si_worker_job job;
+	struct si_unlock_opts o;
+};
+
+int si_unlock_start(struct si_unlock_job *j, const struct si_unlock_opts *o,
+		    struct si_unlock_result *res, struct si_diag *diag);
+int si_unlock_wait(struct si_unlock_job *j, struct si_diag *diag);
+void si_unlock_abandon(struct si_unlock_job *j);
 
 #endif

@@ -17,7 +17,7 @@
 #define PIN_MAX 256
 #define OUT_MAX 2048
 
-enum { MSG_PIN_REQUEST = 1, MSG_RESULT = 2 };
+enum { MSG_PIN_REQUEST = 1, MSG_RESULT = 2, MSG_GATE = 3 };
 
 struct result_msg {
 	uint32_t type;
@@ -88,6 +88,18 @@ int si_worker_get_pin(void *worker, char *buf, size_t size)
 	}
 	si_secret_free(rep);
 	return r;
+}
+
+int si_worker_gate(void *worker)
+{
+	struct si_worker *w = worker;
+	uint32_t type = MSG_GATE;
+	int32_t go = -EIO;
+
+	if (write_all(w->to_parent, &type, sizeof(type)) < 0 ||
+	    read_all(w->from_parent, &go, sizeof(go)) < 0)
+		return -EIO;
+	return go == 0 ? 0 : -EIO;
 }
 
 static void child(int to_parent, int from_parent, si_work_fn fn, void *arg)
@@ -182,23 +194,35 @@ static int answer_pin(int fd, si_ask_fn ask, void *ctx)
 	return r;
 }
 
-int si_worker_run(const struct si_work *w, struct si_diag *d)
+static void close_job(struct si_worker_job *job)
 {
-	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, status, r;
-	long long budget = w->deadline_ms, start;
-	struct result_msg msg;
+	if (job->up >= 0)
+		close(job->up);
+	if (job->down >= 0)
+		close(job->down);
+	job->up = job->down = -1;
+	job->pid = -1;
+}
+
+int si_worker_start(struct si_worker_job *job, const struct si_work *w, struct si_diag *d)
+{
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, r, i;
 	pid_t pid;
 
+	(void)d;
+	job->pid = -1;
+	job->up = job->down = -1;
 	if (w->out_size > OUT_MAX || !w->noun || w->timeout_code >= 0)
 		return -EINVAL;
+	job->w = *w;
 	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		r = -errno;
-		goto out;
+		goto fail;
 	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		goto out;
+		goto fail;
 	}
 	if (pid == 0) {
 		close(up[0]);
@@ -207,10 +231,47 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 	}
 	close(up[1]);
 	close(down[0]);
-	up[1] = down[0] = -1;
+	job->pid = pid;
+	job->up = up[0];
+	job->down = down[1];
+	return 0;
+fail:
+	for (i = 0; i < 2; i++) {
+		if (up[i] >= 0)
+			close(up[i]);
+		if (down[i] >= 0)
+			close(down[i]);
+	}
+	return r;
+}
 
+void si_worker_abandon(struct si_worker_job *job)
+{
+	int status;
+
+	if (job->pid <= 0)
+		return;
+	/* Closing the pipes first: a child at the gate reads EOF, and one
+	 * past it cannot send anything more. Then it is killed whatever it
+	 * does; a child left behind is PID 1's to reap (si_reap_bounded). */
+	close(job->down);
+	job->down = -1;
+	(void)kill_and_reap(job->pid, &status);
+	close_job(job);
+}
+
+int si_worker_wait(struct si_worker_job *job, struct si_diag *d)
+{
+	const struct si_work *w = &job->w;
+	long long budget = w->deadline_ms, start;
+	struct result_msg msg;
+	pid_t pid = job->pid;
+	int status, r;
+
+	if (pid <= 0)
+		return -EINVAL;
 	for (;;) {
-		struct pollfd pfd = { .fd = up[0], .events = POLLIN };
+		struct pollfd pfd = { .fd = job->up, .events = POLLIN };
 		uint32_t type;
 		int n;
 
@@ -233,18 +294,25 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 			goto out;
 		}
 		budget -= si_now_ms() - start;
-		if (read_all(up[0], &type, sizeof(type)) < 0)
+		if (read_all(job->up, &type, sizeof(type)) < 0)
 			goto died;
 		if (type == MSG_PIN_REQUEST) {
 			/* The person at the console is not the TPM: stop the clock. */
-			if (answer_pin(down[1], w->ask_pin, w->ask_ctx) < 0)
+			if (answer_pin(job->down, w->ask_pin, w->ask_ctx) < 0)
+				goto died;
+			continue;
+		}
+		if (type == MSG_GATE) {
+			const int32_t go = 0;
+
+			if (write_all(job->down, &go, sizeof(go)) < 0)
 				goto died;
 			continue;
 		}
 		if (type != MSG_RESULT)
 			goto died;
 		msg.type = type;
-		if (read_all(up[0], (uint8_t *)&msg + sizeof(type), sizeof(msg) - sizeof(type)) < 0)
+		if (read_all(job->up, (uint8_t *)&msg + sizeof(type), sizeof(msg) - sizeof(type)) < 0)
 			goto died;
 		/* The result is in: the child only has to exit. One that cannot
 		 * (stuck closing a device) is not waited for either. */
@@ -266,13 +334,15 @@ died:
 			    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	r = -EIO;
 out:
-	if (up[0] >= 0)
-		close(up[0]);
-	if (up[1] >= 0)
-		close(up[1]);
-	if (down[0] >= 0)
-		close(down[0]);
-	if (down[1] >= 0)
-		close(down[1]);
+	close_job(job);
 	return r;
+}
+
+int si_worker_run(const struct si_work *w, struct si_diag *d)
+{
+	struct si_worker_job job;
+	int r;
+
+	r = si_worker_start(&job, w, d);
+	return r < 0 ? r : si_worker_wait(&job, d);
 }

@@ -44,6 +44,31 @@ struct si_work {
 int si_worker_run(const struct si_work *w, struct si_diag *diag);
 
 /*
+ * The same work in two halves, for a child that prepares while the parent
+ * does something else: si_worker_start forks it at once; the child may do
+ * its preparation and then wait at si_worker_gate, which returns only once
+ * the parent is in si_worker_wait (0), or fails when the parent abandons
+ * it (the child must then stop without doing what the gate guards).
+ * si_worker_wait is si_worker_run's wait, the deadline counted from its
+ * call, not from the start; si_worker_abandon kills the child and reaps it
+ * bounded. Either one ends the job; a job not started (r < 0) needs
+ * neither.
+ */
+struct si_worker_job {
+	struct si_work w;
+	pid_t pid;
+	int up, down;           /* the pipes' parent ends */
+};
+
+int si_worker_start(struct si_worker_job *job, const struct si_work *w, struct si_diag *diag);
+int si_worker_wait(struct si_worker_job *job, struct si_diag *diag);
+void si_worker_abandon(struct si_worker_job *job);
+
+/* In the child: wait until the parent is in si_worker_wait (0), or learn
+ * that it never will be (-EIO: abandoned, or a parent that died). */
+int si_worker_gate(void *worker);
+
+/*
  * Reap a child that has been told to end (SIGKILL, or its result is in),
  * waiting at most about ms: 0 and its status once it is gone, -ETIMEDOUT
  * when it is still there, or -errno. A process in uninterruptible sleep

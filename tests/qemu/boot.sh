@@ -13,6 +13,8 @@
 #                 `sealinit predict` computed on the host, PID 1 is the real
 #                 init, PCR 15 is their replay, unsealing again fails with
 #                 exit 4 (capped), and data.img holds no plaintext marker.
+#                 The unlock started before the measurements (its worker:
+#                 header, TPM session) and went on only after them
 #                 Every unlocking scenario enrolls with predict's events for
 #                 its own command line and configuration
 #   tags          the same boot, with data= and hashdev= given as UUID=: the
@@ -21,7 +23,8 @@
 #                 same UUID= (a copy of the data volume, as a USB stick would
 #                 carry): refused before any unseal, naming both devices
 #   tampered      one byte of /sbin/init's data changed in rootfs.img: dm-verity
-#                 fails the read of init, before any key is released
+#                 fails the read of init, before any key is released; the
+#                 unlock's worker, started early, is killed at its gate
 #   bad-roothash  the kernel command line pins another root hash: the boot
 #                 stage's first read through dm-verity fails, by name
 #   pcr-mismatch  the token was enrolled against another root hash
@@ -494,6 +497,12 @@ expect_unlocked() {
 }
 
 # sealinit's loglevel-7 step timings: "step N ms, ..." on one line.
+# line_order LOG FIRST THEN: a line matching FIRST (ERE), and after it one
+# matching THEN.
+line_order() {
+	awk -v a="$2" -v b="$3" '$0 ~ a && !fa { fa = NR } $0 ~ b && fa && NR > fa { ok = 1 } END { exit !ok }' "$1"
+}
+
 step_timings() {
 	grep -aE '^sealinit: \[ *[0-9.]+\] [^:]+: [0-9.]+ ms$' "$1" |
 		sed -E 's/^sealinit: \[ *[0-9.]+\] ([^:]+): ([0-9.]+) ms$/\1 \2 ms/' | paste -sd, - | sed 's/,/, /g'
@@ -510,8 +519,15 @@ sc_happy() {
 	# shellcheck disable=SC2046
 	boot "$arch" "" tpm $(std_disks)
 	expect_unlocked
+	# The unlock's worker started before the measurements, and its gate
+	# opened after them: the order of the lines on the console.
+	chk "the unlock did not start early" \
+		line_order "$LOG" '^sealinit: tpm2: started early' '^sealinit: measured sealinit:cmdline:'
+	chk "the early unlock's split is not after the measurements" \
+		line_order "$LOG" '^sealinit: \[ *[0-9.]+\] extend measurements:' '^sealinit: tpm2: before the gate: '
 	st=$(step_timings "$LOG")
 	echo "info  $arch happy: boot stage steps: $st"
+	echo "info  $arch happy: $(grep -aE '^sealinit: tpm2: before the gate: ' "$LOG" | head -n 1 | sed 's/^sealinit: //')"
 	echo "info  $arch happy: $(grep -aE '^sealinit: \[ *[0-9.]+\] switch_root' "$LOG" | sed 's/^sealinit: //')"
 	echo "info  $arch happy: Run /init at $(grep -aoE '^\[ *[0-9.]+\] Run /init' "$LOG" | grep -oE '[0-9]+\.[0-9]+') s, guest-init at $(qemu_value "$LOG" 'SEALINIT-TEST: uptime') s (guest uptime)"
 	grep -a 'SEALINIT-TEST: eventlog-line: ' "$LOG" | sed -E "s/^SEALINIT-TEST: eventlog-line: .*\"string\":\"([^\"]{0,110})[^\"]*\".*/info  $arch happy: tpm2-measure.log: \1/"
@@ -566,6 +582,11 @@ sc_tampered() {
 	# shellcheck disable=SC2046
 	boot "$arch" "" tpm $(std_disks "$S/rootfs.img")
 	expect_failure 'dm-verity|verification'
+	# The unlock had started early: its worker was killed at its gate.
+	chk "the early unlock was not abandoned at its gate" \
+		qemu_grep "$LOG" '^sealinit: tpm2: the early start was abandoned before its gate'
+	chk "something was unsealed in a boot that failed before its measurements" \
+		not qemu_grep "$LOG" 'unsealed with token|via tpm2'
 	v=$(grep -aoE 'device-mapper: verity: [^ ]+: data block [0-9]+ is corrupted' "$LOG" | head -n1)
 	verdict "$arch" tampered "byte $off (block $blk of /sbin/init) flipped; '${FAILED_LINE}'${v:+; kernel: $v} (${DUR} s)"
 }

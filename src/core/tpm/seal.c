@@ -721,20 +721,25 @@ out:
 	return r;
 }
 
+/* One policy session and the Unseal: *session when one was started
+ * beforehand (si_tpm_unseal_prepare), which this call then owns. */
 static int unseal_once(struct si_tpm *t, const struct si_token *tok, const char *signature,
-		       ESYS_TR parent, ESYS_TR obj, uint8_t *out, size_t cap, size_t *len,
-		       struct si_diag *d)
+		       ESYS_TR parent, ESYS_TR obj, ESYS_TR *started, uint8_t *out, size_t cap,
+		       size_t *len, struct si_diag *d)
 {
 	TPML_PCR_SELECTION sel;
 	TPM2B_DIGEST empty = { 0 };
 	TPM2B_SENSITIVE_DATA *data = NULL;
-	ESYS_TR session = ESYS_TR_NONE;
+	ESYS_TR session = *started;
 	TSS2_RC rc;
 	int r;
 
-	r = si_tpm_start_session(t, parent, TPM2_SE_POLICY, &session, d);
-	if (r < 0)
-		return r;
+	*started = ESYS_TR_NONE;
+	if (session == ESYS_TR_NONE) {
+		r = si_tpm_start_session(t, parent, TPM2_SE_POLICY, &session, d);
+		if (r < 0)
+			return r;
+	}
 	/* systemd's order: the signed part (when tpm2_pubkey_pcrs is set, as
 	 * systemd decides), the literal PCRs (none with a signed part and an
 	 * empty tpm2-pcrs), the PIN. */
@@ -801,36 +806,31 @@ out:
 	return r;
 }
 
-int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
-		  const char *signature, uint8_t *out, size_t cap, size_t *len, struct si_diag *d)
+int si_tpm_unseal_prepare(struct si_tpm *t, const struct si_token *tok,
+			  struct si_tpm_unseal_prep *p, struct si_diag *d)
 {
 	TPM2B_PRIVATE priv = { 0 };
 	TPM2B_PUBLIC pub = { 0 };
-	TPM2B_AUTH *auth = NULL;
-	ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE;
 	size_t off = 0;
-	int transient = 0, attempt, r;
 	TSS2_RC rc;
+	int r;
 
+	p->parent = p->obj = p->session = ESYS_TR_NONE;
+	p->transient = 0;
 	if (tok->pcrlock) {
 		si_diag_set(d, "token uses tpm2_pcrlock, which this build does not support");
 		return -SI_EUNSUPPORTED;
-	}
-	if (tok->pin && !pin) {
-		si_diag_set(d, "the token needs a PIN");
-		return -SI_ENOPIN;
 	}
 	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(tok->blob, tok->blob_len, &off, &priv) ||
 	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(tok->blob, tok->blob_len, &off, &pub)) {
 		si_diag_set(d, "token field `tpm2-blob': truncated");
 		return -SI_EBADTOKEN;
 	}
-
-	r = token_parent(t, tok, &parent, &transient, d);
+	r = token_parent(t, tok, &p->parent, &p->transient, d);
 	if (r < 0)
-		goto out;
-	rc = Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-		       &priv, &pub, &obj);
+		goto fail;
+	rc = Esys_Load(t->esys, p->parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+		       &priv, &pub, &p->obj);
 	if (rc) {
 		r = si_tpm_error(t, rc, "loading the sealed object", d);
 		if (r == -SI_ETPM) {
@@ -838,28 +838,62 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 				    "TPM's storage key (%s)", Tss2_RC_Decode(rc));
 			r = -SI_ESRK;
 		}
-		goto out;
+		goto fail;
+	}
+	/* Salted with the parent, which token_parent checked against the
+	 * token's `tpm2_srk' before anything was sent under it. */
+	r = si_tpm_start_session(t, p->parent, TPM2_SE_POLICY, &p->session, d);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	si_tpm_unseal_release(t, p);
+	return r;
+}
+
+void si_tpm_unseal_release(struct si_tpm *t, struct si_tpm_unseal_prep *p)
+{
+	si_tpm_flush(t, &p->session);
+	si_tpm_flush(t, &p->obj);
+	if (p->transient)
+		si_tpm_flush(t, &p->parent);
+	else if (p->parent != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, &p->parent);
+	p->parent = ESYS_TR_NONE;
+	p->transient = 0;
+}
+
+int si_tpm_unseal_prepared(struct si_tpm *t, const struct si_token *tok, const char *pin,
+			   const char *signature, struct si_tpm_unseal_prep *p, uint8_t *out,
+			   size_t cap, size_t *len, struct si_diag *d)
+{
+	TPM2B_AUTH *auth = NULL;
+	int attempt, r = 0;
+	TSS2_RC rc;
+
+	if (tok->pin && !pin) {
+		si_diag_set(d, "the token needs a PIN");
+		return -SI_ENOPIN;
 	}
 	if (tok->pin) {
 		auth = si_secret_alloc(sizeof(*auth));
-		if (!auth) {
-			r = -ENOMEM;
-			goto out;
-		}
+		if (!auth)
+			return -ENOMEM;
 		r = si_pin_to_auth(pin, tok->salt, tok->salt_len, auth->buffer);
 		if (r < 0)
 			goto out;
 		auth->size = 32;
-		rc = Esys_TR_SetAuth(t->esys, obj, auth);
+		rc = Esys_TR_SetAuth(t->esys, p->obj, auth);
 		if (rc) {
 			r = si_tpm_error(t, rc, "setting the PIN", d);
 			goto out;
 		}
 	}
 	/* PCR_CHANGED means a PCR moved between PolicyPCR and Unseal (another
-	 * process extending); the policy itself may still hold: retry. */
+	 * process extending); the policy itself may still hold: retry, each
+	 * time in a new session. */
 	for (attempt = 0;; attempt++) {
-		r = unseal_once(t, tok, signature, parent, obj, out, cap, len, d);
+		r = unseal_once(t, tok, signature, p->parent, p->obj, &p->session, out, cap, len, d);
 		if (r != -EAGAIN)
 			break;
 		if (attempt >= CONFIG_TPM2_PCR_CHANGED_RETRIES) {
@@ -870,11 +904,24 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 		}
 	}
 out:
-	si_tpm_flush(t, &obj);
-	if (transient)
-		si_tpm_flush(t, &parent);
-	else if (parent != ESYS_TR_NONE)
-		(void)Esys_TR_Close(t->esys, &parent);
 	si_secret_free(auth);
+	return r;
+}
+
+int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
+		  const char *signature, uint8_t *out, size_t cap, size_t *len, struct si_diag *d)
+{
+	struct si_tpm_unseal_prep p;
+	int r;
+
+	if (tok->pin && !pin) {
+		si_diag_set(d, "the token needs a PIN");
+		return -SI_ENOPIN;
+	}
+	r = si_tpm_unseal_prepare(t, tok, &p, d);
+	if (r < 0)
+		return r;
+	r = si_tpm_unseal_prepared(t, tok, pin, signature, &p, out, cap, len, d);
+	si_tpm_unseal_release(t, &p);
 	return r;
 }

@@ -120,4 +120,25 @@ int si_tpm_unseal(struct si_tpm *t, const struct si_token *tok, const char *pin,
 		  const char *signature, uint8_t *out, size_t cap, size_t *len,
 		  struct si_diag *diag);
 
+/*
+ * The same unseal in two halves, for a caller that may start before the
+ * PCRs it unseals under are extended. si_tpm_unseal_prepare reads no PCR:
+ * the parent (checked against `tpm2_srk'), the sealed object loaded, the
+ * policy session started and salted. si_tpm_unseal_prepared runs the
+ * policy on the PCRs as they are at that moment, then Unseal.
+ * si_tpm_unseal_release flushes whatever is left; a failed prepare leaves
+ * nothing to release.
+ */
+struct si_tpm_unseal_prep {
+	uint32_t parent, obj, session;  /* ESYS_TR */
+	int transient;
+};
+
+int si_tpm_unseal_prepare(struct si_tpm *t, const struct si_token *tok,
+			  struct si_tpm_unseal_prep *p, struct si_diag *diag);
+int si_tpm_unseal_prepared(struct si_tpm *t, const struct si_token *tok, const char *pin,
+			   const char *signature, struct si_tpm_unseal_prep *p, uint8_t *out,
+			   size_t cap, size_t *len, struct si_diag *diag);
+void si_tpm_unseal_release(struct si_tpm *t, struct si_tpm_unseal_prep *p);
+
 #endif
