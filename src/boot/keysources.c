@@ -469,6 +469,8 @@ void keysources_start_early(const struct si_bootcfg *c, const char *datadev)
 
 void keysources_abandon_early(void)
 {
+	if (!ENABLE_TPM2)
+		return;
 	if (!early.started)
 		return;
 	early.started = false;
@@ -485,6 +487,10 @@ static int tpm2_source(const struct si_bootcfg *c, int pos, const char *datadev,
 	bool gated = false;
 	int r;
 
+	if (!ENABLE_TPM2) {
+		si_diag_set(d, "this build has no TPM2 support");
+		return -SI_EUNSUPPORTED;
+	}
 	if (early.started && pos == 0 && !strcmp(early.datadev, datadev)) {
 		early.started = false;
 		r = si_unlock_wait(&early.job, d);
