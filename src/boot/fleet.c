@@ -335,7 +335,7 @@ static int magic_work(void *arg, struct si_worker *w, void *out, struct si_diag 
 	return r;
 }
 
-static int has_luks_magic(const struct si_bootcfg *c, const char *dev, struct si_diag *d)
+int fleet_has_volume(const struct si_bootcfg *c, const char *dev, struct si_diag *d)
 {
 	struct si_work w = {
 		.fn = magic_work, .arg = (void *)dev, .deadline_ms = c->device_timeout_ms,
@@ -343,11 +343,6 @@ static int has_luks_magic(const struct si_bootcfg *c, const char *dev, struct si
 	};
 
 	return si_worker_run(&w, d);
-}
-
-int fleet_has_volume(const struct si_bootcfg *c, const char *datadev, struct si_diag *d)
-{
-	return has_luks_magic(c, datadev, d);
 }
 
 #define MKFS_WORDS 16
@@ -416,7 +411,7 @@ int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char 
 
 	if (!ENABLE_TPM2 || !c->provision)
 		return 0;
-	r = has_luks_magic(c, datadev, d);
+	r = fleet_has_volume(c, datadev, d);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	job.c = c;

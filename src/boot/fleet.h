@@ -54,6 +54,11 @@ int fleet_credentials_mount(const struct si_bootcfg *c, char *path, size_t size,
 			    struct si_diag *d);
 void fleet_credentials_umount(void);
 
+/* A LUKS header at the data partition's start: 1, else 0 (the partition
+ * fleet_provision would look at further), or a code when it cannot be
+ * read. */
+int fleet_has_volume(const struct si_bootcfg *c, const char *datadev, struct si_diag *d);
+
 /*
  * First boot (provision=yes): a data partition that is not LUKS2 is made
  * into the data volume when it is blank (core/provision.h: the header in
@@ -67,11 +72,6 @@ void fleet_credentials_umount(void);
  * done; a code with d when provisioning failed (nothing was written to
  * the partition before its last step: the next boot starts again).
  */
-/* A LUKS header at the data partition's start: 1, else 0 (the partition
- * fleet_provision would look at further), or a code when it cannot be
- * read. */
-int fleet_has_volume(const struct si_bootcfg *c, const char *datadev, struct si_diag *d);
-
 int fleet_provision(const struct si_bootcfg *c, const char *datadev, const char *signature,
 		    struct si_diag *d);
 

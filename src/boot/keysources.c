@@ -373,7 +373,6 @@ static int tpm2_report(const struct si_bootcfg *c, const char *datadev,
 	return r;
 }
 
-
 /* The TPM source's unlock options, as the boot gives them; *expect is
  * pointed to. `provision': a blank partition may become the volume here
  * (not for an early start, which runs only on a volume that exists). */

@@ -461,7 +461,7 @@ int si_unlock_start(struct si_unlock_job *j, const struct si_unlock_opts *o,
 	}
 	j->o = *o;
 	j->o.gated = true;
-	return si_worker_start(&j->job, &w, d);
+	return si_worker_start(&j->job, &w);
 }
 
 int si_unlock_wait(struct si_unlock_job *j, struct si_diag *d)

@@ -204,12 +204,11 @@ static void close_job(struct si_worker_job *job)
 	job->pid = -1;
 }
 
-int si_worker_start(struct si_worker_job *job, const struct si_work *w, struct si_diag *d)
+int si_worker_start(struct si_worker_job *job, const struct si_work *w)
 {
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, r, i;
 	pid_t pid;
 
-	(void)d;
 	job->pid = -1;
 	job->up = job->down = -1;
 	if (w->out_size > OUT_MAX || !w->noun || w->timeout_code >= 0)
@@ -343,6 +342,6 @@ int si_worker_run(const struct si_work *w, struct si_diag *d)
 	struct si_worker_job job;
 	int r;
 
-	r = si_worker_start(&job, w, d);
+	r = si_worker_start(&job, w);
 	return r < 0 ? r : si_worker_wait(&job, d);
 }

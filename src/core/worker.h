@@ -60,7 +60,7 @@ struct si_worker_job {
 	int up, down;           /* the pipes' parent ends */
 };
 
-int si_worker_start(struct si_worker_job *job, const struct si_work *w, struct si_diag *diag);
+int si_worker_start(struct si_worker_job *job, const struct si_work *w);
 int si_worker_wait(struct si_worker_job *job, struct si_diag *diag);
 void si_worker_abandon(struct si_worker_job *job);
 

@@ -278,7 +278,7 @@ static void start_at_gate(struct gated_run *g)
 		.fn = gated, .arg = g->dir, .out = &g->o, .out_size = sizeof(g->o),
 		.deadline_ms = 5000, .timeout_code = -SI_ENOTPM, .noun = "the TPM",
 	};
-	assert_int_equal(si_worker_start(&g->job, &g->w, &g->d), 0);
+	assert_int_equal(si_worker_start(&g->job, &g->w), 0);
 	wait_at_gate(g->dir);
 	nanosleep(&pause_, NULL);
 	assert_true(marked(g->dir, "passed") < 0);
